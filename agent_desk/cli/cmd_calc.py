@@ -1,0 +1,236 @@
+"""Calculator commands: ``plan``, ``fees bik`` and ``interest``.
+
+They need no database: they apply the domain rules and the shipped policy and rate
+tables. Amounts are typed and printed as decimal strings ("123.45"), dates as ISO.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from typing import Any
+
+from agent_desk.cli._common import EXIT_OK, add_command, iso_date, print_json
+from agent_desk.domain import arrangements, fees, interest, policy
+from agent_desk.domain.arrangements import Frequency, Plan
+from agent_desk.domain.money import Cents, cents_to_str, format_money, parse_amount
+from agent_desk.errors import UsageError, ValidationError
+
+
+def register(subparsers: Any) -> None:
+    _register_plan(subparsers)
+    _register_fees(subparsers)
+    _register_interest(subparsers)
+
+
+def _register_plan(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers, "plan", "calculate a payment arrangement's instalments", database=False
+    )
+    parser.add_argument("--amount", required=True, metavar="EUROS", help="total to pay")
+    how = parser.add_mutually_exclusive_group(required=True)
+    how.add_argument("--instalments", metavar="N", help="number of instalments")
+    how.add_argument("--per-instalment", metavar="EUROS", help="amount of each instalment")
+    how.add_argument(
+        "--capacity",
+        metavar="EUROS",
+        help="what the customer can pay per period; no instalment is planned above it",
+    )
+    parser.add_argument(
+        "--start", required=True, type=iso_date, metavar="DATE", help="first due date"
+    )
+    parser.add_argument(
+        "--frequency", choices=[f.value for f in Frequency], default=Frequency.MONTHLY.value
+    )
+    parser.add_argument(
+        "--down-payment",
+        metavar="EUROS",
+        help="paid on the start date as instalment 0; the first instalment is one period later",
+    )
+    parser.add_argument(
+        "--outside-policy",
+        action="store_true",
+        help="calculate a plan that breaks the policy (it then needs a supervisor's approval)",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=run_plan)
+
+
+def _register_fees(subparsers: Any) -> None:
+    parser = add_command(subparsers, "fees", "calculate collection costs", database=False)
+    kinds = parser.add_subparsers(dest="fee_kind", metavar="KIND", required=True)
+    bik = add_command(
+        kinds, "bik", "extrajudicial collection costs by the BIK scale", database=False
+    )
+    bik.add_argument(
+        "--principal",
+        required=True,
+        action="append",
+        metavar="EUROS",
+        help="principal of a claim; repeat for several claims of one debtor (summed first)",
+    )
+    bik.add_argument(
+        "--vat", action="store_true", help="add VAT (only when the creditor cannot deduct it)"
+    )
+    bik.add_argument("--on", type=iso_date, metavar="DATE", help="date of the scale (today)")
+    bik.add_argument("--json", action="store_true", help="print JSON")
+    bik.set_defaults(func=run_fees_bik)
+
+
+def _register_interest(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers, "interest", "calculate consumer statutory interest", database=False
+    )
+    parser.add_argument("--principal", required=True, metavar="EUROS")
+    parser.add_argument("--from", dest="start", required=True, type=iso_date, metavar="DATE")
+    parser.add_argument(
+        "--to", dest="end", required=True, type=iso_date, metavar="DATE", help="exclusive"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=run_interest)
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    total = _amount(args.amount, "amount")
+    down = _amount(args.down_payment, "down payment") if args.down_payment else 0
+    frequency = Frequency(args.frequency)
+    rules = policy.load_default_policy()
+    capacity: Cents | None = None
+    try:
+        if args.instalments is not None:
+            plan = arrangements.plan_by_count(
+                total, _count(args.instalments), args.start, frequency, down_payment=down
+            )
+        elif args.per_instalment is not None:
+            per = _amount(args.per_instalment, "amount per instalment")
+            plan = arrangements.plan_by_amount(total, per, args.start, frequency, down_payment=down)
+        else:
+            capacity = _amount(args.capacity, "capacity")
+            plan = arrangements.plan_by_capacity(
+                total, capacity, args.start, frequency, down_payment=down
+            )
+    except ValidationError as error:
+        raise UsageError(str(error)) from None
+    check = policy.check_plan(plan, rules, capacity=capacity)
+    if check.breaches and not args.outside_policy:
+        raise UsageError(
+            f"{check.breaches[0].message.rstrip('.')}; use --outside-policy to calculate it "
+            "for a supervisor's approval."
+        )
+    if args.json:
+        print_json(_plan_json(plan, check))
+    else:
+        _print_plan(plan, check, _lang(args))
+    return EXIT_OK
+
+
+def run_fees_bik(args: argparse.Namespace) -> int:
+    principals = [_amount(p, "principal") for p in args.principal]
+    on: date = args.on or date.today()
+    try:
+        result = fees.collection_costs(principals, fees.load_fee_table(), on, add_vat=args.vat)
+    except ValidationError as error:
+        raise UsageError(str(error)) from None
+    figures = {
+        "principal": result.principal,
+        "costs": result.costs,
+        "vat": result.vat,
+        "total": result.total,
+    }
+    if args.json:
+        print_json({key: cents_to_str(value) for key, value in figures.items()})
+    else:
+        lang = _lang(args)
+        for key, value in figures.items():
+            print(f"{key:<10} {format_money(value, lang):>16}")
+    return EXIT_OK
+
+
+def run_interest(args: argparse.Namespace) -> int:
+    principal = _amount(args.principal, "principal")
+    try:
+        result = interest.statutory_interest(
+            principal, args.start, args.end, interest.load_rate_table()
+        )
+    except ValidationError as error:
+        raise UsageError(str(error)) from None
+    periods = [
+        {
+            "from": p.start.isoformat(),
+            "to": p.end.isoformat(),
+            "days": p.days,
+            "rate": str(p.rate),
+            "base": cents_to_str(p.base),
+            "interest": cents_to_str(p.interest),
+        }
+        for p in result.periods
+    ]
+    if args.json:
+        print_json(
+            {
+                "principal": cents_to_str(result.principal),
+                "interest": cents_to_str(result.interest),
+                "total": cents_to_str(result.total),
+                "periods": periods,
+            }
+        )
+        return EXIT_OK
+    lang = _lang(args)
+    print(f"{'From':<11} {'To':<11} {'Days':>5} {'Rate':>6} {'Interest':>14}")
+    for p in result.periods:
+        print(
+            f"{p.start.isoformat():<11} {p.end.isoformat():<11} {p.days:>5} "
+            f"{p.rate * 100:>5.2f}% {format_money(p.interest, lang):>14}"
+        )
+    print(f"Interest {format_money(result.interest, lang)} on {format_money(principal, lang)}")
+    return EXIT_OK
+
+
+def _plan_json(plan: Plan, check: policy.PlanCheck) -> dict[str, Any]:
+    return {
+        "total": cents_to_str(plan.total),
+        "frequency": plan.frequency.value,
+        "count": plan.count,
+        "end": plan.end.isoformat(),
+        "instalments": [
+            {"number": i.number, "due": i.due.isoformat(), "amount": cents_to_str(i.amount)}
+            for i in plan.instalments
+        ],
+        "needs_approval": check.needs_approval,
+        "breaches": [{"field": b.field, "message": b.message} for b in check.breaches],
+    }
+
+
+def _print_plan(plan: Plan, check: policy.PlanCheck, lang: str) -> None:
+    print(
+        f"{format_money(plan.total, lang)} in {plan.count} instalments "
+        f"({plan.frequency.value}), last due {plan.end.isoformat()}"
+    )
+    print(f"{'No.':>4}  {'Due':<10}  {'Amount':>14}")
+    for i in plan.instalments:
+        print(f"{i.number:>4}  {i.due.isoformat():<10}  {format_money(i.amount, lang):>14}")
+    for breach in check.breaches:
+        print(f"Needs approval ({breach.field}): {breach.message}")
+
+
+def _amount(text: str, label: str) -> Cents:
+    try:
+        return parse_amount(text, field=label)
+    except ValidationError as error:
+        raise UsageError(str(error)) from None
+
+
+def _count(text: str) -> int:
+    if not text.strip().isdigit():
+        raise UsageError(
+            f"'{text}' is not a whole number; give the number of instalments, like 12."
+        )
+    count = int(text.strip())
+    if count < 1:
+        raise UsageError("The number of instalments must be at least 1.")
+    return count
+
+
+def _lang(args: argparse.Namespace) -> str:
+    lang = getattr(args, "lang", None)
+    return lang if isinstance(lang, str) else "en"

@@ -1,0 +1,81 @@
+"""``agent-desk import customers|payments FILE.csv``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from agent_desk.cli._common import EXIT_OK, add_command
+from agent_desk.cli._db import open_database
+from agent_desk.services.database import Database
+from agent_desk.domain import import_rows
+from agent_desk.models.base import utcnow
+from agent_desk.services.actor import SYSTEM, actor_for_login
+from agent_desk.services.importers import ImportResult, import_customers, import_payments
+
+POLICY = (
+    "All or nothing: every row is checked first; if any row is bad, nothing is imported "
+    "and each bad row is listed with its line number and reason (exit status 1). "
+    "Importing the same file twice changes nothing the second time."
+)
+
+
+def register(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers, "import", "import customers or payments from the billing system", database=False
+    )
+    kinds = parser.add_subparsers(dest="import_kind", metavar="KIND", required=True)
+    customers = add_command(kinds, "customers", "import customers and their claims from a CSV file")
+    customers.description = (
+        "Import customers and their claims (one row per claim). Columns: "
+        + ", ".join(import_rows.CUSTOMER_COLUMNS)
+        + ". Required: "
+        + ", ".join(import_rows.CUSTOMER_REQUIRED)
+        + ". "
+        + POLICY
+    )
+    payments = add_command(kinds, "payments", "import payments received from a CSV file")
+    payments.description = (
+        "Import payments. Columns: "
+        + ", ".join(import_rows.PAYMENT_COLUMNS)
+        + ". Required: "
+        + ", ".join(import_rows.PAYMENT_REQUIRED)
+        + ". "
+        + POLICY
+    )
+    for sub, func in ((customers, run_customers), (payments, run_payments)):
+        sub.add_argument("file", type=Path, metavar="FILE.csv")
+        sub.add_argument(
+            "--as",
+            dest="as_login",
+            metavar="LOGIN",
+            help="the supervisor doing the import (audit trail)",
+        )
+        sub.set_defaults(func=func)
+
+
+def _run(args: argparse.Namespace, importer: Any) -> int:
+    with open_database(args) as database:
+        return _run_with(args, database, importer)
+
+
+def _run_with(args: argparse.Namespace, database: Database, importer: Any) -> int:
+    with database.transaction() as session:
+        actor = actor_for_login(session, args.as_login) if args.as_login else SYSTEM
+        result: ImportResult = importer(session, actor, args.file, utcnow())
+    print(
+        f"{args.file.name}: {result.rows} rows; {result.created} new, {result.updated} updated, "
+        f"{result.unchanged} unchanged."
+    )
+    for note in result.notes:
+        print(f"  {note}")
+    return EXIT_OK
+
+
+def run_customers(args: argparse.Namespace) -> int:
+    return _run(args, import_customers)
+
+
+def run_payments(args: argparse.Namespace) -> int:
+    return _run(args, import_payments)

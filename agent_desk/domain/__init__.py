@@ -1,0 +1,1 @@
+"""Pure rules of social collection: no Qt, no SQLAlchemy, no I/O."""

@@ -1,0 +1,204 @@
+"""Rules for rows from the billing system's CSV files: one row in, one record or a reason out.
+
+Customers file (UTF-8, comma-separated, header row; one row per claim, so a customer
+with three claims has three rows repeating the customer columns):
+
+    customer_number, first_name, last_name, language, segment, mobile, phone, email,
+    street, house_number, postcode, city, agent, claim_reference, claim_description,
+    principal, due_date
+
+Required: customer_number, last_name, street, house_number, postcode, city,
+claim_reference, principal, due_date. ``language`` nl|en (default nl), ``segment``
+consumer|self_employed|small_business (default consumer), ``agent`` a login (default:
+unassigned). Amounts like 123.45, dates YYYY-MM-DD.
+
+Payments file: payment_reference, customer_number, amount, paid_on[, claim_reference].
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from agent_desk.domain.codes import Language, Segment
+from agent_desk.domain.contact_validation import (
+    PostalAddress,
+    normalise_email,
+    normalise_mobile,
+    normalise_phone,
+    validate_address,
+)
+from agent_desk.domain.money import parse_amount
+from agent_desk.errors import ValidationError
+
+CUSTOMER_COLUMNS = (
+    "customer_number",
+    "first_name",
+    "last_name",
+    "language",
+    "segment",
+    "mobile",
+    "phone",
+    "email",
+    "street",
+    "house_number",
+    "postcode",
+    "city",
+    "agent",
+    "claim_reference",
+    "claim_description",
+    "principal",
+    "due_date",
+)
+CUSTOMER_REQUIRED = (
+    "customer_number",
+    "last_name",
+    "street",
+    "house_number",
+    "postcode",
+    "city",
+    "claim_reference",
+    "principal",
+    "due_date",
+)
+PAYMENT_COLUMNS = ("payment_reference", "customer_number", "amount", "paid_on", "claim_reference")
+PAYMENT_REQUIRED = ("payment_reference", "customer_number", "amount", "paid_on")
+
+_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$")
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    customer_number: str
+    first_name: str
+    last_name: str
+    language: str
+    segment: str
+    mobile: str | None
+    phone: str | None
+    email: str | None
+    address: PostalAddress
+    agent: str | None
+    claim_reference: str
+    claim_description: str
+    principal_cents: int
+    due_date: date
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    reference: str
+    customer_number: str
+    amount_cents: int
+    paid_on: date
+    claim_reference: str | None
+
+
+def check_header(
+    header: list[str] | None, expected: tuple[str, ...], required: tuple[str, ...]
+) -> None:
+    if not header:
+        raise ValidationError(
+            "The file is empty; it needs a header row with the column names.", "header"
+        )
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in required if c not in names]
+    if missing:
+        raise ValidationError(f"The header lacks the column(s): {', '.join(missing)}.", "header")
+    unknown = [h for h in names if h and h not in expected]
+    if unknown:
+        raise ValidationError(
+            f"Unknown column(s) in the header: {', '.join(unknown)}; expected {', '.join(expected)}.",
+            "header",
+        )
+
+
+def _text(row: dict[str, str], name: str, *, required: bool, limit: int = 150) -> str:
+    value = " ".join((row.get(name) or "").split())
+    if required and not value:
+        raise ValidationError(f"The column {name} is empty.", name)
+    if len(value) > limit:
+        raise ValidationError(f"The column {name} is longer than {limit} characters.", name)
+    return value
+
+
+def _date(row: dict[str, str], name: str) -> date:
+    text = _text(row, name, required=True)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"'{text}' in {name} is not a date like 2026-03-31.", name) from None
+
+
+def _identifier(row: dict[str, str], name: str, *, required: bool = True) -> str:
+    value = _text(row, name, required=required)
+    if value and not _NUMBER.match(value):
+        raise ValidationError(
+            f"'{value}' in {name} is not a valid reference (letters, digits, . _ / -).", name
+        )
+    return value
+
+
+def parse_customer_row(row: dict[str, str], known_agents: set[str], today: date) -> CustomerRecord:
+    number = _identifier(row, "customer_number")
+    language = _text(row, "language", required=False).lower() or Language.NL.value
+    if language not in {lang.value for lang in Language}:
+        raise ValidationError(f"Language '{language}' is not nl or en.", "language")
+    segment = _text(row, "segment", required=False).lower() or Segment.CONSUMER.value
+    if segment not in {s.value for s in Segment}:
+        raise ValidationError(
+            f"Segment '{segment}' is not one of {', '.join(s.value for s in Segment)}.", "segment"
+        )
+    mobile_text = _text(row, "mobile", required=False)
+    phone_text = _text(row, "phone", required=False)
+    email_text = _text(row, "email", required=False, limit=320)
+    address = validate_address(
+        PostalAddress(
+            street=_text(row, "street", required=True),
+            house_number=_text(row, "house_number", required=True),
+            postcode=_text(row, "postcode", required=True),
+            city=_text(row, "city", required=True),
+        )
+    )
+    agent = _text(row, "agent", required=False).lower() or None
+    if agent is not None and agent not in known_agents:
+        raise ValidationError(f"There is no agent with login '{agent}'.", "agent")
+    principal = parse_amount(_text(row, "principal", required=True), field="principal")
+    due = _date(row, "due_date")
+    if due > today:
+        raise ValidationError(
+            f"The due date {due.isoformat()} lies in the future; only claims in arrears.",
+            "due_date",
+        )
+    return CustomerRecord(
+        customer_number=number,
+        first_name=_text(row, "first_name", required=False, limit=100),
+        last_name=_text(row, "last_name", required=True),
+        language=language,
+        segment=segment,
+        mobile=normalise_mobile(mobile_text) if mobile_text else None,
+        phone=normalise_phone(phone_text) if phone_text else None,
+        email=normalise_email(email_text) if email_text else None,
+        address=address,
+        agent=agent,
+        claim_reference=_identifier(row, "claim_reference"),
+        claim_description=_text(row, "claim_description", required=False, limit=200),
+        principal_cents=principal,
+        due_date=due,
+    )
+
+
+def parse_payment_row(row: dict[str, str], today: date) -> PaymentRecord:
+    paid_on = _date(row, "paid_on")
+    if paid_on > today:
+        raise ValidationError(
+            f"The payment date {paid_on.isoformat()} lies in the future.", "paid_on"
+        )
+    return PaymentRecord(
+        reference=_identifier(row, "payment_reference"),
+        customer_number=_identifier(row, "customer_number"),
+        amount_cents=parse_amount(_text(row, "amount", required=True), field="amount"),
+        paid_on=paid_on,
+        claim_reference=_identifier(row, "claim_reference", required=False) or None,
+    )

@@ -1,0 +1,150 @@
+"""Statutory interest for consumer transactions (art. 6:119 BW) from a dated rate table.
+
+Convention (state it in letters if asked):
+
+* Days are counted from ``start`` (inclusive) to ``end`` (exclusive): 1 Jan to 1 Apr
+  2025 is 90 days. A day's interest is ``base * yearly rate / 365``, also in leap years.
+* Simple interest within a year; at each full year since ``start`` (the anniversary,
+  clipped to 28 Feb for a 29 Feb start) the interest of that year is added to the base
+  (art. 6:119 lid 2 BW).
+* The period is split at every rate change and every anniversary. Each part's interest
+  is rounded to cents half-up; the total is the sum of the parts, so what is shown
+  adds up. Example: 300.00 at 6% for 90 days = 4.44.
+
+Rates are data (``resources/rates/statutory_interest_consumer.toml``), never literals.
+An agent may waive the interest; the result keeps the amount waived for the record.
+"""
+
+from __future__ import annotations
+
+import bisect
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from agent_desk.domain.arrangements import add_months
+from agent_desk.domain.fees import round_half_up
+from agent_desk.domain.money import Cents
+from agent_desk.errors import ValidationError
+
+DAYS_PER_YEAR = 365  # day-count convention, not a legal figure: see module docstring
+
+
+@dataclass(frozen=True)
+class InterestRate:
+    effective_from: date
+    rate: Decimal  # a fraction: 0.06 is 6% a year
+
+
+@dataclass(frozen=True)
+class RateTable:
+    rates: tuple[InterestRate, ...]  # sorted by effective_from
+
+    def rate_on(self, on: date) -> InterestRate:
+        index = bisect.bisect_right([r.effective_from for r in self.rates], on) - 1
+        if index < 0:
+            raise ValidationError(
+                f"No statutory interest rate is known for {on.isoformat()}.", "from"
+            )
+        return self.rates[index]
+
+    def next_change_after(self, on: date) -> date | None:
+        for r in self.rates:
+            if r.effective_from > on:
+                return r.effective_from
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class InterestPeriod:
+    start: date
+    end: date  # exclusive
+    days: int
+    rate: Decimal
+    base: Cents  # principal plus interest added at earlier anniversaries
+    interest: Cents
+
+
+@dataclass(frozen=True)
+class InterestResult:
+    principal: Cents
+    periods: tuple[InterestPeriod, ...]
+    waived: bool = False
+
+    @property
+    def interest(self) -> Cents:
+        """What accrued, whether or not it is waived."""
+        return sum(p.interest for p in self.periods)
+
+    @property
+    def charged_interest(self) -> Cents:
+        return 0 if self.waived else self.interest
+
+    @property
+    def total(self) -> Cents:
+        return self.principal + self.charged_interest
+
+
+def statutory_interest(
+    principal: Cents, start: date, end: date, table: RateTable, *, waive: bool = False
+) -> InterestResult:
+    if principal <= 0:
+        raise ValidationError("The principal must be more than zero.", "principal")
+    if end < start:
+        raise ValidationError("The end date must not be before the start date.", "to")
+    periods: list[InterestPeriod] = []
+    base = principal
+    accrued_this_year = 0
+    years = 0
+    cursor = start
+    while cursor < end:
+        anniversary = add_months(start, 12 * (years + 1))
+        change = table.next_change_after(cursor)
+        stop = min(end, anniversary, change or end)
+        rate = table.rate_on(cursor).rate
+        days = (stop - cursor).days
+        interest = round_half_up(Decimal(base) * rate * days / DAYS_PER_YEAR)
+        periods.append(InterestPeriod(cursor, stop, days, rate, base, interest))
+        accrued_this_year += interest
+        cursor = stop
+        if stop == anniversary:
+            base += accrued_this_year
+            accrued_this_year = 0
+            years += 1
+    return InterestResult(principal=principal, periods=tuple(periods), waived=waive)
+
+
+def parse_rate_table(text: str) -> RateTable:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ValidationError(f"The interest table is not valid TOML: {error}.") from None
+    rates = []
+    for raw in data.get("rate", []):
+        when = raw.get("effective_from")
+        if not isinstance(when, date):
+            raise ValidationError("Each [[rate]] needs an effective_from date.", "effective_from")
+        rates.append(InterestRate(when, _rate(raw.get("rate"))))
+    if not rates:
+        raise ValidationError("The interest table needs at least one [[rate]].")
+    rates.sort(key=lambda r: r.effective_from)
+    if len({r.effective_from for r in rates}) != len(rates):
+        raise ValidationError("The interest table has two rates with the same date.")
+    return RateTable(tuple(rates))
+
+
+def load_rate_table() -> RateTable:
+    from agent_desk import resources
+
+    return parse_rate_table(resources.read_text("rates", "statutory_interest_consumer.toml"))
+
+
+def _rate(value: object) -> Decimal:
+    try:
+        rate = Decimal(value) if isinstance(value, str) else None
+    except InvalidOperation:
+        rate = None
+    if rate is None or not 0 <= rate < 1:
+        raise ValidationError('Each rate must be a fraction in quotes, like "0.06".', "rate")
+    return rate

@@ -1,0 +1,43 @@
+"""Translations without a build step: English message ids, Dutch in a TOML catalogue.
+
+Every user-visible string is written in English and wrapped in ``_()`` (translate
+now) or ``N_()`` (mark only, translate later). ``tests/unit/test_i18n.py`` scans the
+source for both and fails when one has no Dutch entry in ``resources/i18n/nl.toml``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from typing import Any
+
+from agent_desk.resources import read_text
+
+LANGUAGES = ("nl", "en")
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+    """Mark a message for translation without translating it yet."""
+    return message
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    if lang == "en":
+        return {}
+    data = tomllib.loads(read_text("i18n", f"{lang}.toml"))
+    return {str(k): str(v) for k, v in data.items()}
+
+
+class Translator:
+    """Callable that translates an English message id into the desk's language."""
+
+    def __init__(self, lang: str = "en") -> None:
+        if lang not in LANGUAGES:
+            raise ValueError(f"unsupported language {lang!r}")
+        self.lang = lang
+        self._catalogue = catalogue(lang)
+
+    def __call__(self, message: str, /, **params: Any) -> str:
+        text = self._catalogue.get(message, message)
+        return text.format(**params) if params else text

@@ -1,0 +1,369 @@
+"""All letter text, in Dutch and English, at B1 level.
+
+Each letter kind has a ``TEMPLATE_VERSION``: raise it whenever the wording of that kind
+changes, so the record of a sent letter says which text the customer received.
+
+Strings are ``str.format`` templates in reportlab paragraph markup. Only ``<b>`` is
+used as markup here; every value filled in comes from data and is escaped by the
+renderer (see ``render.fill``), so data can never add markup.
+
+Legal wording that must not be paraphrased:
+
+* 14-day letter (art. 6:96 lid 6 BW): "binnen 14 dagen na de dag waarop u deze brief
+  ontvangt", English "within 14 days after the day on which you receive this letter".
+* VAT on collection costs: say the creditor cannot deduct (verrekenen) the VAT.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from agent_desk.letters.data import Language, LetterKind
+
+TEMPLATE_VERSION: Final[dict[LetterKind, str]] = {
+    "arrangement": "1.0",
+    "fourteen_day": "1.0",
+    "pause": "1.0",
+    "debt_help": "1.0",
+}
+
+#: The exact legal phrase of the 14-day term; tests check it appears verbatim.
+FOURTEEN_DAY_TERM: Final[dict[Language, str]] = {
+    "nl": "binnen 14 dagen na de dag waarop u deze brief ontvangt",
+    "en": "within 14 days after the day on which you receive this letter",
+}
+
+Texts = dict[str, str]
+
+COMMON: Final[dict[Language, Texts]] = {
+    "nl": {
+        "date": "Datum",
+        "reference": "Ons kenmerk",
+        "agent": "Behandeld door",
+        "phone": "Telefoon",
+        "email": "E-mail",
+        "page": "pagina {page} van {pages}",
+        "kvk": "KvK {kvk}",
+        "iban": "IBAN",
+        "bic": "BIC",
+        "salutation": "Beste {name},",
+        "closing": "Met vriendelijke groet,",
+        "pay_title": "Zo betaalt u",
+        "pay_iban": "Rekeningnummer (IBAN)",
+        "pay_to": "Ten name van",
+        "pay_reference": "Betalingskenmerk",
+        "pay_bic": "BIC (voor betalen uit het buitenland)",
+        "pay_note": (
+            "Vermeld bij elke betaling het betalingskenmerk. "
+            "Dan weten wij meteen dat de betaling van u is."
+        ),
+        "questions_title": "Vragen?",
+        "questions_hours": "Bel ons op {phone} ({hours}) of mail naar {email}.",
+        "questions_no_hours": "Bel ons op {phone} of mail naar {email}.",
+        "questions_reference": "Noem dan uw kenmerk <b>{reference}</b>. We helpen u graag.",
+        "help_title": "Gratis hulp bij geldzorgen",
+        "help_body": (
+            "Heeft u meer schulden, of maakt u zich zorgen over geld? "
+            "U hoeft het niet alleen op te lossen. Er is gratis hulp."
+        ),
+        "help_call": "Bel {name} op {phone}",
+        "help_visit": "kijk op {website}",
+        "help_or": " of ",
+        "help_municipality": "Ook uw gemeente helpt u gratis en in vertrouwen.",
+    },
+    "en": {
+        "date": "Date",
+        "reference": "Our reference",
+        "agent": "Handled by",
+        "phone": "Phone",
+        "email": "Email",
+        "page": "page {page} of {pages}",
+        "kvk": "Chamber of Commerce {kvk}",
+        "iban": "IBAN",
+        "bic": "BIC",
+        "salutation": "Dear {name},",
+        "closing": "Kind regards,",
+        "pay_title": "How to pay",
+        "pay_iban": "Account number (IBAN)",
+        "pay_to": "In the name of",
+        "pay_reference": "Payment reference",
+        "pay_bic": "BIC (for payments from abroad)",
+        "pay_note": (
+            "Always add the payment reference to your payment. "
+            "Then we know straight away that the payment is yours."
+        ),
+        "questions_title": "Questions?",
+        "questions_hours": "Call us on {phone} ({hours}) or email {email}.",
+        "questions_no_hours": "Call us on {phone} or email {email}.",
+        "questions_reference": (
+            "Please mention your reference <b>{reference}</b>. We are happy to help."
+        ),
+        "help_title": "Free help with money worries",
+        "help_body": (
+            "Do you have other debts, or are you worried about money? "
+            "You do not have to solve it alone. Free help is available."
+        ),
+        "help_call": "Call {name} on {phone}",
+        "help_visit": "visit {website}",
+        "help_or": " or ",
+        "help_municipality": (
+            "Your local council (gemeente) can also help you, free and in confidence."
+        ),
+    },
+}
+
+ARRANGEMENT: Final[dict[Language, Texts]] = {
+    "nl": {
+        "subject": "Bevestiging van uw betalingsregeling",
+        "intro": (
+            "Bedankt voor ons gesprek. Fijn dat we samen een betalingsregeling hebben gemaakt. "
+            "In deze brief leest u wat we hebben afgesproken. Zo heeft u alles op papier."
+        ),
+        "amount_title": "Het bedrag",
+        "amount_intro": "U betaalt in totaal <b>{total}</b>. Dit bedrag bestaat uit:",
+        "principal": "Openstaand bedrag",
+        "costs": "Incassokosten",
+        "interest": "Rente",
+        "total": "Totaal",
+        "costs_waived": "Incassokosten: u hoeft deze niet te betalen",
+        "costs_waived_amount": "Incassokosten van {amount}: u hoeft deze niet te betalen",
+        "interest_waived": "Rente: u hoeft geen rente te betalen",
+        "interest_waived_amount": "Rente van {amount}: u hoeft deze niet te betalen",
+        "schedule_title": "Uw betalingen",
+        "schedule_intro": (
+            "U betaalt dit bedrag in {count} termijnen. Zorg dat elk bedrag uiterlijk "
+            "op de datum hieronder op onze rekening staat."
+        ),
+        "schedule_intro_one": (
+            "U betaalt dit bedrag in één keer. "
+            "Zorg dat het uiterlijk op {due} op onze rekening staat."
+        ),
+        "col_number": "Termijn",
+        "col_due": "Uiterlijk op",
+        "col_amount": "Bedrag",
+        "missed_title": "Lukt een betaling niet?",
+        "missed_body": (
+            "Dat kan gebeuren. Neem dan zo snel mogelijk contact met ons op, "
+            "het liefst vóór de datum van de betaling. "
+            "Samen zoeken we een oplossing die bij u past."
+        ),
+        "thanks": "Bedankt dat u dit samen met ons oppakt. Wij wensen u veel succes.",
+    },
+    "en": {
+        "subject": "Confirmation of your payment arrangement",
+        "intro": (
+            "Thank you for talking with us. We are glad that we made a payment arrangement "
+            "together. This letter tells you what we agreed, so you have it all on paper."
+        ),
+        "amount_title": "The amount",
+        "amount_intro": "In total you pay <b>{total}</b>. This amount is made up of:",
+        "principal": "Amount outstanding",
+        "costs": "Collection costs",
+        "interest": "Interest",
+        "total": "Total",
+        "costs_waived": "Collection costs: you do not have to pay these",
+        "costs_waived_amount": "Collection costs of {amount}: you do not have to pay these",
+        "interest_waived": "Interest: you do not have to pay interest",
+        "interest_waived_amount": "Interest of {amount}: you do not have to pay this",
+        "schedule_title": "Your payments",
+        "schedule_intro": (
+            "You pay this amount in {count} instalments. Please make sure each amount "
+            "is in our account on or before the date below."
+        ),
+        "schedule_intro_one": (
+            "You pay this amount in one go. Please make sure it is in our account "
+            "on or before {due}."
+        ),
+        "col_number": "Instalment",
+        "col_due": "Pay by",
+        "col_amount": "Amount",
+        "missed_title": "Cannot make a payment?",
+        "missed_body": (
+            "That can happen. Please contact us as soon as you can, ideally before "
+            "the payment date. Together we will look for a solution that works for you."
+        ),
+        "thanks": "Thank you for working on this with us. We wish you every success.",
+    },
+}
+
+FOURTEEN_DAY: Final[dict[Language, Texts]] = {
+    "nl": {
+        "subject": "Herinnering: betaal binnen 14 dagen zonder extra kosten",
+        "intro": "Wij hebben uw betaling nog niet ontvangen.",
+        "intro_claim": "Wij hebben uw betaling voor {claim} nog niet ontvangen.",
+        "intro_more": "Misschien is het u ontschoten. Dat kan gebeuren.",
+        "amount_title": "Wat u nu betaalt",
+        "outstanding": "Openstaand bedrag",
+        "term_body": (
+            "Wilt u {outstanding} betalen <b>{term}</b>? Dan betaalt u geen extra kosten."
+        ),
+        "costs_title": "Wat gebeurt er als u niet op tijd betaalt?",
+        "costs_body": (
+            "Betaalt u niet binnen deze 14 dagen? Dan moet u ook incassokosten betalen. "
+            "Deze kosten zijn <b>{costs}</b>. U betaalt dan in totaal {total}:"
+        ),
+        "costs": "Incassokosten",
+        "vat": "Btw over de incassokosten",
+        "total_if_unpaid": "Totaal als u niet op tijd betaalt",
+        "vat_statement": (
+            "Wij rekenen btw over de incassokosten, omdat wij deze btw niet kunnen verrekenen."
+        ),
+        "cant_pay_title": "Kunt u niet (alles) betalen?",
+        "cant_pay_body": (
+            "Neem dan binnen deze 14 dagen contact met ons op. Samen kijken we wat wél kan, "
+            "bijvoorbeeld betalen in delen."
+        ),
+        "already_paid": "Heeft u al betaald? Dan hoeft u niets te doen. Bedankt!",
+    },
+    "en": {
+        "subject": "Reminder: pay within 14 days without extra costs",
+        "intro": "We have not yet received your payment.",
+        "intro_claim": "We have not yet received your payment for {claim}.",
+        "intro_more": "Perhaps it slipped your mind. That can happen.",
+        "amount_title": "What you pay now",
+        "outstanding": "Amount outstanding",
+        "term_body": ("Please pay {outstanding} <b>{term}</b>. Then you pay no extra costs."),
+        "costs_title": "What happens if you do not pay in time?",
+        "costs_body": (
+            "If you do not pay within these 14 days, you will also have to pay collection "
+            "costs. These costs are <b>{costs}</b>. You will then pay {total} in total:"
+        ),
+        "costs": "Collection costs",
+        "vat": "VAT on the collection costs",
+        "total_if_unpaid": "Total if you do not pay in time",
+        "vat_statement": (
+            "We charge VAT on the collection costs because we cannot deduct this VAT."
+        ),
+        "cant_pay_title": "Cannot pay (all of) it?",
+        "cant_pay_body": (
+            "Please contact us within these 14 days. Together we will look at what is "
+            "possible, for example paying in parts."
+        ),
+        "already_paid": "Have you already paid? Then you do not need to do anything. Thank you!",
+    },
+}
+
+PAUSE: Final[dict[Language, Texts]] = {
+    "nl": {
+        "subject": "We zetten de incasso tijdelijk stil",
+        "intro": (
+            "Bedankt voor ons gesprek. Zoals afgesproken zetten we de incasso "
+            "tijdelijk stil. Zo heeft u even rust."
+        ),
+        "what_title": "Wat betekent dit?",
+        "what_body": (
+            "Tot en met <b>{until}</b> sturen wij u geen herinneringen of aanmaningen. "
+            "We zetten in die tijd ook geen andere stappen, zoals het stoppen van onze diensten."
+        ),
+        "reason_title": "Waarom?",
+        "reason_body": "De reden van deze pauze: {reason}",
+        "after_title": "En daarna?",
+        "after_body": (
+            "Vóór {until} nemen wij contact met u op. Dan kijken we samen hoe het verder gaat. "
+            "Verandert er eerder iets in uw situatie? Laat het ons dan weten."
+        ),
+        "note": (
+            "Let op: het bedrag dat openstaat, blijft wel openstaan. "
+            "Lukt het u om in deze tijd toch iets te betalen? Dat mag altijd."
+        ),
+    },
+    "en": {
+        "subject": "We are pausing collection for a while",
+        "intro": (
+            "Thank you for talking with us. As agreed, we are pausing collection "
+            "for a while, to give you some breathing space."
+        ),
+        "what_title": "What does this mean?",
+        "what_body": (
+            "Until and including <b>{until}</b> we will not send you reminders or demands "
+            "for payment. We will also take no other steps in that time, "
+            "such as stopping our service."
+        ),
+        "reason_title": "Why?",
+        "reason_body": "The reason for this pause: {reason}",
+        "after_title": "And after that?",
+        "after_body": (
+            "Before {until} we will contact you to look at the next steps together. "
+            "Does something change for you before then? Please let us know."
+        ),
+        "note": (
+            "Please note: the amount outstanding still needs to be paid. "
+            "If you can pay something during this time, you are always welcome to."
+        ),
+    },
+}
+
+DEBT_HELP: Final[dict[Language, Texts]] = {
+    "nl": {
+        "subject": "Gratis hulp bij geldzorgen",
+        "intro": (
+            "Bedankt voor ons gesprek. U vertelde ons dat het nu moeilijk is om alle "
+            "rekeningen te betalen. Dat is vervelend. U staat er niet alleen voor: "
+            "er is gratis hulp."
+        ),
+        "where_title": "Hier kunt u terecht",
+        "phone": "Telefoon",
+        "website": "Website",
+        "email": "E-mail",
+        "address": "Adres",
+        "what_title": "Wat doet een hulpverlener?",
+        "what_body": (
+            "Een hulpverlener kijkt samen met u naar uw inkomen, uw vaste lasten en uw "
+            "schulden. Samen maakt u een plan. De hulp is gratis en in vertrouwen. "
+            "Ook uw gemeente kan u helpen."
+        ),
+        "outstanding": (
+            "Neem deze brief mee naar uw afspraak. Bij ons staat nog <b>{amount}</b> open "
+            "onder kenmerk {reference}."
+        ),
+        "us_title": "Wat doen wij?",
+        "us_body": (
+            "Krijgt u hulp? Laat het ons weten. Dan stemmen we onze afspraken af met u en "
+            "met uw hulpverlener. Wij werken graag mee aan een oplossing."
+        ),
+    },
+    "en": {
+        "subject": "Free help with money worries",
+        "intro": (
+            "Thank you for talking with us. You told us that it is hard to pay all your "
+            "bills at the moment. We are sorry to hear that. You are not on your own: "
+            "free help is available."
+        ),
+        "where_title": "Where to get help",
+        "phone": "Phone",
+        "website": "Website",
+        "email": "Email",
+        "address": "Address",
+        "what_title": "What does a debt adviser do?",
+        "what_body": (
+            "A debt adviser looks at your income, your fixed costs and your debts together "
+            "with you. Together you make a plan. The help is free and confidential. "
+            "Your local council (gemeente) can also help you."
+        ),
+        "outstanding": (
+            "Take this letter with you to your appointment. With us, <b>{amount}</b> is "
+            "still outstanding under reference {reference}."
+        ),
+        "us_title": "What do we do?",
+        "us_body": (
+            "Are you getting help? Please let us know. Then we will agree our arrangements "
+            "with you and your adviser. We are happy to work towards a solution."
+        ),
+    },
+}
+
+BY_KIND: Final[dict[LetterKind, dict[Language, Texts]]] = {
+    "arrangement": ARRANGEMENT,
+    "fourteen_day": FOURTEEN_DAY,
+    "pause": PAUSE,
+    "debt_help": DEBT_HELP,
+}
+
+
+def texts(kind: LetterKind, language: Language) -> Texts:
+    """The letter's own text merged over the common text for that language."""
+    return {**COMMON[language], **BY_KIND[kind][language]}
+
+
+def template_version(kind: LetterKind) -> str:
+    return TEMPLATE_VERSION[kind]

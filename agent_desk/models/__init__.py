@@ -1,0 +1,35 @@
+"""SQLAlchemy 2 typed mapped classes, and nothing else."""
+
+from agent_desk.models.activity import (
+    Arrangement,
+    ContactAttempt,
+    Instalment,
+    LetterSent,
+    NextStep,
+    Note,
+    Payment,
+    PromiseToPay,
+)
+from agent_desk.models.base import Base
+from agent_desk.models.log import AuditEvent, ChangeLog
+from agent_desk.models.people import Agent, Claim, ContactPoint, Customer
+from agent_desk.models.setting import Setting
+
+__all__ = [
+    "Agent",
+    "Arrangement",
+    "AuditEvent",
+    "Base",
+    "ChangeLog",
+    "Claim",
+    "ContactAttempt",
+    "ContactPoint",
+    "Customer",
+    "Instalment",
+    "LetterSent",
+    "NextStep",
+    "Note",
+    "Payment",
+    "PromiseToPay",
+    "Setting",
+]

@@ -1,0 +1,152 @@
+"""Agents, customers, their contact points and the claims in arrears."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from agent_desk.models.base import Base, BigId, UTCDateTime, utcnow
+
+
+class Agent(Base):
+    __tablename__ = "agent"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Customer(Base):
+    """A customer in arrears, with the flags an agent must see and the queue state.
+
+    The ``queue_*``, ``arrears_cents``, ``oldest_due_date`` and ``next_step_*`` columns
+    are derived: services recompute them (with the domain's rules) in the same
+    transaction as every change, so the queue is one indexed query.
+    """
+
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_number: Mapped[str] = mapped_column(String(32), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(150))
+    salutation: Mapped[str | None] = mapped_column(String(8))  # "mr" | "ms" | None
+    language: Mapped[str] = mapped_column(String(2), default="nl")
+    segment: Mapped[str] = mapped_column(String(32), default="consumer")
+    trigger: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    assigned_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"))
+    preferred_channel: Mapped[str | None] = mapped_column(String(16))
+    best_time: Mapped[str | None] = mapped_column(String(16))
+
+    vulnerable: Mapped[bool] = mapped_column(Boolean, default=False)
+    vulnerability_note: Mapped[str | None] = mapped_column(Text)
+    vulnerability_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    vulnerability_consent_by_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"))
+    debt_help_referred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    called_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Derived state (see class docstring).
+    arrears_cents: Mapped[int] = mapped_column(Integer, default=0)
+    oldest_due_date: Mapped[date | None] = mapped_column(Date)
+    first_time_arrears: Mapped[bool] = mapped_column(Boolean, default=False)
+    broken_arrangement: Mapped[bool] = mapped_column(Boolean, default=False)
+    missed_instalment: Mapped[bool] = mapped_column(Boolean, default=False)
+    queue_bucket: Mapped[int] = mapped_column(SmallInteger, default=9)
+    next_step_kind: Mapped[str | None] = mapped_column(String(32))
+    next_step_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # A hold ("lease") while the customer is open on one agent's desk.
+    held_by_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"))
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    contact_points: Mapped[list[ContactPoint]] = relationship(
+        back_populates="customer", order_by="ContactPoint.id"
+    )
+    claims: Mapped[list[Claim]] = relationship(back_populates="customer", order_by="Claim.due_date")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index(
+            "ix_customer_queue",
+            "assigned_agent_id",
+            "status",
+            "queue_bucket",
+            "oldest_due_date",
+            "arrears_cents",
+        ),
+        Index("ix_customer_last_name", "last_name"),
+    )
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class ContactPoint(Base):
+    __tablename__ = "contact_point"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    # Normalised: E.164 for phones, lower-case e-mail, one-line address.
+    value: Mapped[str] = mapped_column(String(320))
+    street: Mapped[str | None] = mapped_column(String(200))
+    house_number: Mapped[str | None] = mapped_column(String(16))
+    postcode: Mapped[str | None] = mapped_column(String(8), index=True)
+    city: Mapped[str | None] = mapped_column(String(100))
+    preferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_whatsapp: Mapped[bool] = mapped_column(Boolean, default=False)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"))
+    verification_source: Mapped[str | None] = mapped_column(String(64))
+    invalid: Mapped[bool] = mapped_column(Boolean, default=False)
+    invalid_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    customer: Mapped[Customer] = relationship(back_populates="contact_points")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_contact_point_value", "value"),)
+
+
+class Claim(Base):
+    """An invoice or contract line in arrears."""
+
+    __tablename__ = "claim"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    principal_cents: Mapped[int] = mapped_column(Integer)
+    paid_cents: Mapped[int] = mapped_column(Integer, default=0)
+    due_date: Mapped[date] = mapped_column(Date)
+    settled_on: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    customer: Mapped[Customer] = relationship(back_populates="claims")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def outstanding_cents(self) -> int:
+        return self.principal_cents - self.paid_cents

@@ -1,0 +1,85 @@
+"""The change log: every ORM change writes one row per changed row, in the same
+transaction, so desks can read "what changed since id N" and refresh only that.
+
+Bulk paths that bypass the ORM (demo load, imports) call ``log_changes`` themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import event, insert, inspect, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from agent_desk.models import AuditEvent, ChangeLog
+from agent_desk.models.base import utcnow
+
+_UNTRACKED = (ChangeLog, AuditEvent)
+
+
+def _customer_id_of(obj: Any) -> int | None:
+    if obj.__tablename__ == "customer" and obj.id is not None:
+        return int(obj.id)
+    value = getattr(obj, "customer_id", None)
+    return int(value) if value is not None else None
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    rows: list[dict[str, Any]] = []
+    now = utcnow()
+    for kind, objects in (
+        ("insert", session.new),
+        ("update", session.dirty),
+        ("delete", session.deleted),
+    ):
+        for obj in objects:
+            if isinstance(obj, _UNTRACKED) or not hasattr(obj, "__tablename__"):
+                continue
+            if kind == "update" and not session.is_modified(obj, include_collections=False):
+                continue
+            state = inspect(obj)
+            key = state.mapper.primary_key_from_instance(obj)[0]
+            if key is None:
+                continue
+            rows.append(
+                {
+                    "at": now,
+                    "table_name": obj.__tablename__,
+                    "row_id": key if isinstance(key, int) else 0,
+                    "kind": kind,
+                    "customer_id": _customer_id_of(obj),
+                }
+            )
+    if rows:
+        session.connection().execute(insert(ChangeLog), rows)
+
+
+def install_change_log(factory: sessionmaker[Session]) -> None:
+    if not event.contains(factory, "after_flush", _after_flush):
+        event.listen(factory, "after_flush", _after_flush)
+
+
+def log_changes(
+    session: Session,
+    table_name: str,
+    row_ids: Iterable[int],
+    kind: str,
+    customer_ids: Iterable[int | None] | None = None,
+) -> None:
+    """Change-log rows for a bulk write done with Core statements."""
+    ids = list(row_ids)
+    customers = list(customer_ids) if customer_ids is not None else [None] * len(ids)
+    now = utcnow()
+    rows = [
+        {"at": now, "table_name": table_name, "row_id": rid, "kind": kind, "customer_id": cid}
+        for rid, cid in zip(ids, customers, strict=True)
+    ]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(ChangeLog), rows[start : start + 5000])
+
+
+def last_change_id(session: Session) -> int:
+    from sqlalchemy import func
+
+    return int(session.scalar(select(func.coalesce(func.max(ChangeLog.id), 0))) or 0)

@@ -1,0 +1,202 @@
+"""Opening the database: URL checks, engine set-up, migrations, transactions.
+
+One ``Database`` per process (built by the composition root); services never make
+their own engine. Every failure to open or reach the database becomes a
+``DatabaseUnavailableError`` with one sentence a person can act on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from agent_desk.errors import ConflictError, DatabaseUnavailableError, UsageError
+from agent_desk.services import secrets
+from agent_desk.services.changelog import install_change_log
+
+log = logging.getLogger(__name__)
+
+SUPPORTED = {"sqlite", "postgresql"}
+
+
+def parse_database_url(text: str) -> URL:
+    """Check a URL and fill in the driver; passwords in URLs are refused."""
+    try:
+        url = make_url(text.strip())
+    except ArgumentError:
+        raise UsageError(
+            f"'{text}' is not a database URL; use e.g. sqlite:///path/to/desk.sqlite3 "
+            "or postgresql://user@server/database."
+        ) from None
+    backend = url.get_backend_name()
+    if backend not in SUPPORTED:
+        raise UsageError(
+            f"Agent Desk works with SQLite or PostgreSQL, not '{backend}'; "
+            "use a sqlite:/// or postgresql:// URL."
+        )
+    if url.password:
+        raise UsageError(
+            "Do not put a password in the database URL; store it in the keyring with "
+            "'agent-desk login' and leave it out of the URL."
+        )
+    if backend == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+        if not url.host or not url.database:
+            raise UsageError(
+                "A PostgreSQL URL needs a server and a database, e.g. "
+                "postgresql://sanne@desk.example.nl/collections."
+            )
+    return url
+
+
+def display_url(url: URL) -> str:
+    """The URL as shown to people and written to logs: never with a password."""
+    return url.render_as_string(hide_password=True)
+
+
+class Database:
+    """Engine, session factory and schema management for one database."""
+
+    def __init__(self, url: str | URL, *, password: str | None = None, echo: bool = False) -> None:
+        self.url = parse_database_url(url) if isinstance(url, str) else url
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        connect_url = self.url
+        if not self.is_sqlite:
+            secret = password or secrets.get_password(
+                self.url.host or "", self.url.port, self.url.database or "", self.url.username or ""
+            )
+            if secret:
+                connect_url = self.url.set(password=secret)
+        else:
+            self._ensure_sqlite_folder()
+        self.engine = self._create_engine(connect_url, echo)
+        self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
+        install_change_log(self.sessions)
+
+    @property
+    def display(self) -> str:
+        return display_url(self.url)
+
+    @property
+    def dialect(self) -> str:
+        return self.url.get_backend_name()
+
+    def _ensure_sqlite_folder(self) -> None:
+        database = self.url.database
+        if database and database != ":memory:":
+            try:
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise DatabaseUnavailableError(
+                    f"Cannot create the folder for the database file {database}: {error.strerror}."
+                ) from None
+
+    def _create_engine(self, url: URL, echo: bool) -> Engine:
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True
+            kwargs["connect_args"] = {"connect_timeout": 5, "application_name": "agent-desk"}
+        try:
+            engine = create_engine(url, **kwargs)
+        except NoSuchModuleError:
+            raise UsageError(f"No database driver for '{url.drivername}'.") from None
+        if self.is_sqlite:
+            event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+
+    def check_connection(self) -> None:
+        """Connect once, turning any failure into one plain sentence."""
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except (OperationalError, DBAPIError) as error:
+            raise DatabaseUnavailableError(self._explain(error)) from None
+
+    def _explain(self, error: DBAPIError) -> str:
+        if self.is_sqlite:
+            return f"Cannot open the database file {self.url.database}: {_first_line(error)}."
+        where = f"{self.url.host}:{self.url.port or 5432}"
+        reason = _first_line(error)
+        if "password" in reason.lower() or "authentication" in reason.lower():
+            return (
+                f"The server at {where} refused user '{self.url.username}': check the "
+                "password ('agent-desk login') or ask your supervisor for access."
+            )
+        if "does not exist" in reason:
+            return f"The server at {where} has no database '{self.url.database}'."
+        return f"Cannot reach the database server at {where}; check your VPN or network ({reason})."
+
+    def is_empty(self) -> bool:
+        return "alembic_version" not in inspect(self.engine).get_table_names()
+
+    def upgrade(self) -> None:
+        """Apply all migrations (also creates the schema in an empty database)."""
+        from agent_desk.services.migrate import upgrade_to_head
+
+        self.check_connection()
+        upgrade_to_head(self.engine)
+
+    def is_current(self) -> bool:
+        from agent_desk.services.migrate import is_at_head
+
+        return is_at_head(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back on any error.
+
+        A stale versioned write becomes a ``ConflictError``; nothing is written then.
+        """
+        session = self.sessions()
+        try:
+            yield session
+            session.commit()
+        except StaleDataError:
+            session.rollback()
+            raise ConflictError(
+                "A colleague changed this customer while you were working; nothing was "
+                "overwritten. The latest data is shown; your text is kept."
+            ) from None
+        except OperationalError as error:
+            session.rollback()
+            raise DatabaseUnavailableError(self._explain(error)) from None
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _first_line(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    text = str(original).strip().splitlines()
+    return text[0].rstrip(".") if text else type(original).__name__

@@ -1,0 +1,731 @@
+"""Realistic, deterministic demo data, loaded in bulk (Core executemany, not ORM rows).
+
+Every story the desk must handle appears: first-time arrears, long-running arrears,
+broken promises and arrangements, an introductory discount ending, a self-employed
+customer waiting for support, paused and vulnerable customers, callbacks due today.
+The same ``seed`` always gives the same data.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.orm import Session
+
+from agent_desk.domain import queue as queue_rules
+from agent_desk.domain.codes import (
+    ArrangementStatus,
+    Channel,
+    ContactKind,
+    Direction,
+    InstalmentStatus,
+    NextStepKind,
+    Outcome,
+    PromiseStatus,
+    Role,
+    Segment,
+    TimeOfDay,
+    Trigger,
+)
+from agent_desk.errors import AgentDeskError, UsageError
+from agent_desk.models import (
+    Agent,
+    Arrangement,
+    AuditEvent,
+    ChangeLog,
+    Claim,
+    ContactAttempt,
+    ContactPoint,
+    Customer,
+    Instalment,
+    NextStep,
+    PromiseToPay,
+)
+
+AGENTS = [
+    ("sanne", "Sanne de Vries"),
+    ("daan", "Daan Bakker"),
+    ("eva", "Eva Janssen"),
+    ("mohammed", "Mohammed El Idrissi"),
+    ("lotte", "Lotte Visser"),
+    ("thijs", "Thijs Smit"),
+    ("fatma", "Fatma Yıldız"),
+    ("joost", "Joost van Dijk"),
+]
+SUPERVISOR = ("marieke", "Marieke Hoekstra")
+
+FIRST_NAMES = [
+    ("Fatma", "ms"),
+    ("Jan", "mr"),
+    ("Sanne", "ms"),
+    ("Pieter", "mr"),
+    ("Emma", "ms"),
+    ("Mohamed", "mr"),
+    ("Anouk", "ms"),
+    ("Kees", "mr"),
+    ("Sophie", "ms"),
+    ("Bram", "mr"),
+    ("Julia", "ms"),
+    ("Thomas", "mr"),
+    ("Lieke", "ms"),
+    ("Ruben", "mr"),
+    ("Noor", "ms"),
+    ("Hüseyin", "mr"),
+    ("Zoë", "ms"),
+    ("Ingrid", "ms"),
+    ("Minh", "mr"),
+    ("Agnieszka", "ms"),
+    ("Gerrit", "mr"),
+    ("Daphne", "ms"),
+    ("Sem", "mr"),
+    ("Yasmina", "ms"),
+    ("René", "mr"),
+    ("Ayşe", "ms"),
+    ("Łukasz", "mr"),
+    ("Thi Lan", "ms"),
+    ("Joëlle", "ms"),
+    ("Sven", "mr"),
+]
+LAST_NAMES = [
+    "Çelik",
+    "de Jong",
+    "Jansen",
+    "de Vries",
+    "van den Berg",
+    "van Dijk",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "de Boer",
+    "Mulder",
+    "de Groot",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "van Leeuwen",
+    "Dekker",
+    "Brouwer",
+    "Ødegaard",
+    "Nguyễn",
+    "Yılmaz",
+    "Kowalski",
+    "El Amrani",
+    "Öztürk",
+    "Wiśniewska",
+    "Trần",
+    "Bouzidi",
+    "van 't Hof",
+    "D'Souza",
+    "Kaya",
+    "Ramdin",
+]
+CITIES = [
+    ("Amsterdam", 1011, 1109),
+    ("Rotterdam", 3011, 3089),
+    ("Utrecht", 3511, 3585),
+    ("Ede", 6711, 6720),
+    ("Groningen", 9711, 9747),
+    ("Eindhoven", 5611, 5658),
+    ("Zwolle", 8011, 8043),
+    ("Tilburg", 5011, 5049),
+    ("Almere", 1311, 1363),
+    ("Maastricht", 6211, 6229),
+    ("Leeuwarden", 8911, 8939),
+    ("Den Haag", 2511, 2597),
+]
+STREETS = [
+    "Dorpsstraat",
+    "Kerkstraat",
+    "Stationsweg",
+    "Molenweg",
+    "Schoolstraat",
+    "Julianalaan",
+    "Beatrixstraat",
+    "Lindelaan",
+    "Eikenlaan",
+    "Prins Bernhardlaan",
+    "Industrieweg",
+    "Havenkade",
+]
+DESCRIPTIONS = [
+    "Energy bill",
+    "Water bill",
+    "Rent",
+    "Health insurance premium",
+    "Internet and TV",
+    "Mobile subscription",
+]
+_POSTCODE_LETTERS = "ABCDEFGHJKLMNPRTVWXZ"  # avoid SA, SD, SS by construction below
+
+Story = str
+STORIES: list[tuple[Story, float]] = [
+    ("first_time", 0.26),
+    ("long_running", 0.18),
+    ("broken_promise", 0.10),
+    ("broken_arrangement", 0.08),
+    ("discount_ending", 0.06),
+    ("self_employed_support", 0.05),
+    ("paused", 0.05),
+    ("vulnerable", 0.05),
+    ("called_in", 0.05),
+    ("callback_today", 0.07),
+    ("waiting_payment", 0.05),
+]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    agents: int
+    customers: int
+    claims: int
+    contact_points: int
+    attempts: int
+    seconds: float
+
+
+def _next_ids(session: Session, model: Any) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(model.id), 0))) or 0) + 1
+
+
+def load_demo(
+    session: Session,
+    *,
+    customers: int = 1000,
+    agents: int = 6,
+    seed: int = 42,
+    today: date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> DemoSummary:
+    """Fill an empty database with demo data in one transaction."""
+    import time as clock
+
+    started = clock.perf_counter()
+    if customers < 1 or customers > 1_000_000:
+        raise UsageError("Choose between 1 and 1,000,000 demo customers.")
+    if agents < 1 or agents > len(AGENTS):
+        raise UsageError(f"Choose between 1 and {len(AGENTS)} demo agents.")
+    if session.scalar(select(func.count()).select_from(Customer)):
+        raise AgentDeskError(
+            "This database already holds customers; demo data only goes into an empty "
+            "database (choose another with --database)."
+        )
+    rng = random.Random(seed)
+    today = today or date.today()
+    now = datetime.combine(today, time(8, 30), tzinfo=UTC)
+
+    agent_ids = _insert_agents(session, agents)
+    generator = _Generator(rng, today, now, agent_ids[:-1], supervisor_id=agent_ids[-1])
+    customer_id = _next_ids(session, Customer)
+    ids = {
+        m: _next_ids(session, m)
+        for m in (
+            ContactPoint,
+            Claim,
+            ContactAttempt,
+            NextStep,
+            PromiseToPay,
+            Arrangement,
+            Instalment,
+        )
+    }
+    generator.ids = ids
+    chunk = 5000
+    for start in range(0, customers, chunk):
+        batch = _Batch()
+        for index in range(start, min(customers, start + chunk)):
+            generator.customer(batch, customer_id, index)
+            customer_id += 1
+        batch.write(session)
+        if progress:
+            progress(min(customers, start + chunk), customers)
+    _reset_sequences(session)
+    return DemoSummary(
+        agents=len(agent_ids),
+        customers=customers,
+        claims=ids[Claim] - 1,
+        contact_points=ids[ContactPoint] - 1,
+        attempts=ids[ContactAttempt] - 1,
+        seconds=clock.perf_counter() - started,
+    )
+
+
+def _insert_agents(session: Session, count: int) -> list[int]:
+    ids: list[int] = []
+    for login, name in [*AGENTS[:count], SUPERVISOR]:
+        existing = session.scalar(select(Agent.id).where(Agent.login == login))
+        if existing is None:
+            role = Role.SUPERVISOR if login == SUPERVISOR[0] else Role.AGENT
+            agent = Agent(login=login, display_name=name, role=role.value, active=True)
+            session.add(agent)
+            session.flush()
+            existing = agent.id
+        ids.append(int(existing))
+    return ids
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.rows: dict[Any, list[dict[str, Any]]] = {}
+
+    def add(self, model: Any, row: dict[str, Any]) -> None:
+        self.rows.setdefault(model, []).append(row)
+
+    def write(self, session: Session) -> None:
+        order = [
+            Customer,
+            ContactPoint,
+            Claim,
+            PromiseToPay,
+            Arrangement,
+            Instalment,
+            ContactAttempt,
+            NextStep,
+            ChangeLog,
+            AuditEvent,
+        ]
+        for model in order:
+            rows = self.rows.get(model)
+            if rows:
+                session.execute(insert(model), rows)
+
+
+class _Generator:
+    def __init__(
+        self,
+        rng: random.Random,
+        today: date,
+        now: datetime,
+        agent_ids: list[int],
+        supervisor_id: int,
+    ) -> None:
+        self.rng = rng
+        self.today = today
+        self.now = now
+        self.agent_ids = agent_ids or [supervisor_id]
+        self.supervisor_id = supervisor_id
+        self.ids: dict[Any, int] = {}
+        self.stories, self.weights = zip(*STORIES, strict=True)
+
+    def _id(self, model: Any) -> int:
+        value = self.ids[model]
+        self.ids[model] = value + 1
+        return value
+
+    def _at(self, days_ago: int, hour: int | None = None) -> datetime:
+        hour = hour if hour is not None else self.rng.choice([9, 10, 11, 14, 15, 16, 18, 19])
+        moment = datetime.combine(
+            self.today - timedelta(days=days_ago), time(hour, self.rng.randrange(60)), tzinfo=UTC
+        )
+        return moment
+
+    def customer(self, batch: _Batch, cid: int, index: int) -> None:
+        rng = self.rng
+        story = rng.choices(self.stories, self.weights)[0]
+        first, salutation = rng.choice(FIRST_NAMES)
+        last = rng.choice(LAST_NAMES)
+        agent_id = (
+            self.agent_ids[index % len(self.agent_ids)]
+            if rng.random() > 0.02
+            else self.agent_ids[0]
+        )
+        segment = (
+            Segment.SELF_EMPLOYED
+            if story == "self_employed_support"
+            else rng.choices(
+                [Segment.CONSUMER, Segment.SELF_EMPLOYED, Segment.SMALL_BUSINESS],
+                [0.88, 0.08, 0.04],
+            )[0]
+        )
+        language = "en" if rng.random() < 0.1 else "nl"
+        row: dict[str, Any] = {
+            "id": cid,
+            "customer_number": f"{100000 + cid}",
+            "first_name": first,
+            "last_name": last,
+            "salutation": salutation,
+            "language": language,
+            "segment": segment.value,
+            "trigger": None,
+            "status": "open",
+            "assigned_agent_id": agent_id,
+            "preferred_channel": rng.choice(
+                [None, Channel.PHONE.value, Channel.WHATSAPP.value, Channel.EMAIL.value]
+            ),
+            "best_time": rng.choice(
+                [
+                    None,
+                    None,
+                    TimeOfDay.MORNING.value,
+                    TimeOfDay.AFTERNOON.value,
+                    TimeOfDay.EVENING.value,
+                ]
+            ),
+            "vulnerable": False,
+            "vulnerability_note": None,
+            "vulnerability_consent_at": None,
+            "vulnerability_consent_by_id": None,
+            "debt_help_referred_at": None,
+            "paused_until": None,
+            "pause_reason": None,
+            "called_in_at": None,
+            "held_by_agent_id": None,
+            "held_until": None,
+            "created_at": self._at(rng.randrange(30, 900)),
+            "version": 1,
+        }
+        self._contact_points(batch, cid, language)
+        # Claims: open ones now; older settled ones tell of earlier arrears.
+        if story in ("first_time", "discount_ending"):
+            oldest_days = rng.randrange(8, 40)
+            n_open = 1 if rng.random() < 0.7 else 2
+        elif story == "long_running":
+            oldest_days = rng.randrange(120, 420)
+            n_open = rng.randrange(2, 5)
+        else:
+            oldest_days = rng.randrange(20, 150)
+            n_open = rng.randrange(1, 4)
+        claims: list[queue_rules.ClaimHistory] = []
+        if story not in ("first_time", "discount_ending"):
+            for _ in range(rng.randrange(1, 3)):
+                due = self.today - timedelta(
+                    days=rng.randrange(oldest_days + 60, oldest_days + 700)
+                )
+                settled = due + timedelta(days=rng.randrange(20, 90))
+                self._claim(batch, cid, due, settled)
+                claims.append(queue_rules.ClaimHistory(due, settled))
+        open_total = 0
+        for k in range(n_open):
+            due = self.today - timedelta(days=max(1, oldest_days - k * 30))
+            open_total += self._claim(batch, cid, due, None)
+            claims.append(queue_rules.ClaimHistory(due, None))
+        oldest_due = min(c.due_date for c in claims if c.settled_on is None)
+
+        promises = arrangements = 0
+        broken = missed = False
+        step_kind, step_due = NextStepKind.REVIEW, self._at(rng.randrange(0, 3), 7)
+        attempts = rng.randrange(0, 4)
+        if story == "broken_promise":
+            self._promise(batch, cid, agent_id, open_total // 2, PromiseStatus.BROKEN)
+            promises = 1
+            attempts += 1
+        elif story == "broken_arrangement":
+            self._arrangement(batch, cid, agent_id, open_total, ArrangementStatus.BROKEN)
+            arrangements = 1
+            broken = True
+        elif story == "discount_ending":
+            row["trigger"] = (
+                Trigger.DISCOUNT_ENDING.value if rng.random() < 0.6 else Trigger.PRICE_CHANGE.value
+            )
+        elif story == "self_employed_support":
+            row["trigger"] = Trigger.AWAITING_SUPPORT.value
+        elif story == "paused":
+            row["paused_until"] = self.today + timedelta(days=rng.randrange(7, 60))
+            row["pause_reason"] = rng.choice(
+                [
+                    "Waiting for debt help intake",
+                    "Customer in hospital",
+                    "Dispute about the invoice under review",
+                ]
+            )
+            step_kind, step_due = (
+                NextStepKind.REVIEW,
+                datetime.combine(row["paused_until"], time(8, 0), tzinfo=UTC),
+            )
+        elif story == "vulnerable":
+            row["vulnerable"] = True
+            row["vulnerability_note"] = rng.choice(
+                [
+                    "Recently bereaved; prefers calls in the afternoon",
+                    "Long-term illness; speak slowly, confirm in writing",
+                ]
+            )
+            row["vulnerability_consent_at"] = self._at(rng.randrange(10, 200))
+            row["vulnerability_consent_by_id"] = agent_id
+        elif story == "called_in":
+            row["called_in_at"] = self._at(rng.randrange(0, 2))
+        elif story == "callback_today":
+            step_kind = NextStepKind.CALLBACK
+            step_due = datetime.combine(
+                self.today,
+                time(rng.choice([8, 9, 10, 12, 13]), rng.choice([0, 15, 30, 45])),
+                tzinfo=UTC,
+            )
+        elif story == "waiting_payment":
+            step_kind = NextStepKind.WAIT_PAYMENT
+            step_due = self._at(-rng.randrange(2, 20), 8)
+        for a in range(attempts):
+            self._attempt(batch, cid, agent_id, rng.randrange(1, 40) + a)
+        batch.add(
+            NextStep,
+            {
+                "id": self._id(NextStep),
+                "customer_id": cid,
+                "kind": step_kind.value,
+                "due_at": step_due,
+                "assigned_agent_id": agent_id,
+                "note": "",
+                "created_by_id": agent_id,
+                "created_at": self._at(rng.randrange(1, 20)),
+                "done_at": None,
+                "version": 1,
+            },
+        )
+        first_time = queue_rules.is_first_time_arrears(
+            claims, earlier_promises=promises, earlier_arrangements=arrangements
+        )
+        row.update(
+            arrears_cents=open_total,
+            oldest_due_date=oldest_due,
+            first_time_arrears=first_time,
+            broken_arrangement=broken,
+            missed_instalment=missed,
+            next_step_kind=step_kind.value,
+            next_step_due_at=step_due,
+        )
+        facts = queue_rules.QueueFacts(
+            open=True,
+            arrears_cents=open_total,
+            oldest_due_date=oldest_due,
+            first_time_arrears=first_time,
+            broken_arrangement=broken,
+            missed_instalment=missed,
+            called_in=row["called_in_at"] is not None,
+            next_step_kind=step_kind.value,
+            next_step_due_at=step_due,
+            paused_until=row["paused_until"],
+        )
+        row["queue_bucket"] = int(queue_rules.bucket(facts))
+        batch.add(Customer, row)
+        batch.add(
+            ChangeLog,
+            {
+                "at": self.now,
+                "table_name": "customer",
+                "row_id": cid,
+                "kind": "insert",
+                "customer_id": cid,
+            },
+        )
+
+    def _contact_points(self, batch: _Batch, cid: int, language: str) -> None:
+        rng = self.rng
+        mobile = f"+316{rng.randrange(10_000_000, 99_999_999)}"
+        city, low, high = rng.choice(CITIES)
+        postcode = f"{rng.randrange(low, high + 1)} {rng.choice(_POSTCODE_LETTERS)}{rng.choice(_POSTCODE_LETTERS)}"
+        street, number = (
+            rng.choice(STREETS),
+            str(rng.randrange(1, 250)) + rng.choice(["", "", "", "A", "-2"]),
+        )
+        points: list[dict[str, Any]] = [
+            {
+                "kind": ContactKind.MOBILE.value,
+                "value": mobile,
+                "consent_sms": rng.random() < 0.5,
+                "consent_whatsapp": rng.random() < 0.4,
+            },
+            {
+                "kind": ContactKind.ADDRESS.value,
+                "value": f"{street} {number}, {postcode} {city}",
+                "street": street,
+                "house_number": number,
+                "postcode": postcode,
+                "city": city,
+            },
+        ]
+        if rng.random() < 0.7:
+            points.append({"kind": ContactKind.EMAIL.value, "value": f"klant{cid}@example.nl"})
+        if rng.random() < 0.15:
+            points.append(
+                {
+                    "kind": ContactKind.PHONE.value,
+                    "value": f"+3130{rng.randrange(1_000_000, 9_999_999)}",
+                }
+            )
+        for point in points:
+            freshness = rng.random()
+            verified = (
+                None
+                if freshness < 0.25
+                else self._at(rng.randrange(1, 80) if freshness < 0.7 else rng.randrange(95, 600))
+            )
+            batch.add(
+                ContactPoint,
+                {
+                    "id": self._id(ContactPoint),
+                    "customer_id": cid,
+                    "street": None,
+                    "house_number": None,
+                    "postcode": None,
+                    "city": None,
+                    "preferred": point["kind"] == ContactKind.MOBILE.value,
+                    "consent_sms": False,
+                    "consent_whatsapp": False,
+                    "verified_at": verified,
+                    "verified_by_id": self.agent_ids[0] if verified else None,
+                    "verification_source": "customer stated on call" if verified else None,
+                    "invalid": False,
+                    "invalid_reason": None,
+                    "version": 1,
+                    **point,
+                },
+            )
+
+    def _claim(self, batch: _Batch, cid: int, due: date, settled: date | None) -> int:
+        rng = self.rng
+        principal = rng.choice(
+            [
+                rng.randrange(2_000, 20_000),
+                rng.randrange(5_000, 60_000),
+                rng.randrange(20_000, 250_000),
+            ]
+        )
+        paid = (
+            principal
+            if settled
+            else (0 if rng.random() < 0.7 else rng.randrange(0, principal // 2))
+        )
+        claim_id = self._id(Claim)
+        batch.add(
+            Claim,
+            {
+                "id": claim_id,
+                "customer_id": cid,
+                "reference": f"INV-{due.year}-{claim_id:07d}",
+                "description": rng.choice(DESCRIPTIONS),
+                "principal_cents": principal,
+                "paid_cents": paid,
+                "due_date": due,
+                "settled_on": settled,
+                "version": 1,
+            },
+        )
+        return principal - paid
+
+    def _promise(
+        self, batch: _Batch, cid: int, agent_id: int, amount: int, status: PromiseStatus
+    ) -> None:
+        due = self.today - timedelta(days=self.rng.randrange(3, 30))
+        batch.add(
+            PromiseToPay,
+            {
+                "id": self._id(PromiseToPay),
+                "customer_id": cid,
+                "agent_id": agent_id,
+                "created_at": datetime.combine(due - timedelta(days=10), time(10), tzinfo=UTC),
+                "amount_cents": max(amount, 1000),
+                "due_date": due,
+                "status": status.value,
+                "operation_id": None,
+                "version": 1,
+            },
+        )
+
+    def _arrangement(
+        self, batch: _Batch, cid: int, agent_id: int, total: int, status: ArrangementStatus
+    ) -> None:
+        arrangement_id = self._id(Arrangement)
+        count = 6
+        start = self.today - timedelta(days=31 * 4)
+        batch.add(
+            Arrangement,
+            {
+                "id": arrangement_id,
+                "customer_id": cid,
+                "agent_id": agent_id,
+                "created_at": datetime.combine(start - timedelta(days=5), time(11), tzinfo=UTC),
+                "frequency": "monthly",
+                "principal_cents": total,
+                "costs_cents": 0,
+                "interest_cents": 0,
+                "costs_waived": True,
+                "interest_waived": True,
+                "total_cents": total,
+                "status": status.value,
+                "approval_needed_reason": None,
+                "approved_by_id": None,
+                "approved_at": None,
+                "approval_note": None,
+                "version": 1,
+            },
+        )
+        each = total // count
+        for number in range(1, count + 1):
+            amount = each if number < count else total - each * (count - 1)
+            due = start + timedelta(days=30 * (number - 1))
+            paid = amount if number == 1 else 0
+            state = (
+                InstalmentStatus.PAID
+                if number == 1
+                else (InstalmentStatus.MISSED if due < self.today else InstalmentStatus.OPEN)
+            )
+            batch.add(
+                Instalment,
+                {
+                    "id": self._id(Instalment),
+                    "arrangement_id": arrangement_id,
+                    "number": number,
+                    "due_date": due,
+                    "amount_cents": amount,
+                    "paid_cents": paid,
+                    "status": state.value,
+                    "version": 1,
+                },
+            )
+
+    def _attempt(self, batch: _Batch, cid: int, agent_id: int, days_ago: int) -> None:
+        rng = self.rng
+        outcome = rng.choices(
+            [
+                Outcome.NO_ANSWER,
+                Outcome.VOICEMAIL,
+                Outcome.REACHED,
+                Outcome.CALLBACK_REQUESTED,
+                Outcome.WRONG_NUMBER,
+            ],
+            [0.45, 0.2, 0.2, 0.1, 0.05],
+        )[0]
+        batch.add(
+            ContactAttempt,
+            {
+                "id": self._id(ContactAttempt),
+                "customer_id": cid,
+                "agent_id": agent_id,
+                "at": self._at(days_ago),
+                "channel": Channel.PHONE.value,
+                "direction": Direction.OUTBOUND.value,
+                "outcome": outcome.value,
+                "note": "" if outcome is not Outcome.REACHED else "Spoke briefly; will call back.",
+                "operation_id": None,
+            },
+        )
+
+
+def _reset_sequences(session: Session) -> None:
+    """Explicit ids were inserted: move PostgreSQL's sequences past them."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for model in (
+        Agent,
+        Customer,
+        ContactPoint,
+        Claim,
+        ContactAttempt,
+        NextStep,
+        PromiseToPay,
+        Arrangement,
+        Instalment,
+    ):
+        table = model.__tablename__
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+            )
+        )

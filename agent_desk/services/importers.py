@@ -1,0 +1,444 @@
+"""Imports from the billing system: customers with their claims, and payments.
+
+All or nothing: every row is checked first; if any row is bad, nothing is written
+and every bad row is reported with its line number and reason. Importing the same
+file again changes nothing (customers and claims are matched by their numbers,
+payments by their reference).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agent_desk.domain import import_rows as rules
+from agent_desk.domain.codes import ContactKind, CustomerStatus, NextStepKind
+from agent_desk.errors import AgentDeskError, ValidationError
+from agent_desk.models import (
+    Agent,
+    Arrangement,
+    Claim,
+    ContactPoint,
+    Customer,
+    Instalment,
+    NextStep,
+    Payment,
+)
+from agent_desk.services.actor import Actor
+from agent_desk.services.audit import audit
+from agent_desk.services.derived import refresh_customers
+
+MAX_FILE_BYTES = 200 * 1024 * 1024
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rows: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class ImportRejected(AgentDeskError):
+    """Bad rows were found; nothing was written."""
+
+    def __init__(self, path: Path, errors: list[RowError]) -> None:
+        self.errors = errors
+        shown = "\n".join(f"  line {e.line}: {e.message}" for e in errors[:50])
+        more = f"\n  … and {len(errors) - 50} more" if len(errors) > 50 else ""
+        super().__init__(
+            f"{path.name} has {len(errors)} bad row(s); nothing was imported:\n{shown}{more}"
+        )
+
+
+def read_rows(
+    path: Path,
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    parse: Callable[[dict[str, str]], T],
+) -> list[tuple[int, T]]:
+    """Parse every row of a CSV file, raising ``ImportRejected`` with all bad rows."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise AgentDeskError(f"{path.name} is larger than 200 MB; split it into smaller files.")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise AgentDeskError(f"There is no file {path}.") from None
+    except IsADirectoryError:
+        raise AgentDeskError(f"{path} is a folder, not a CSV file.") from None
+    except PermissionError:
+        raise AgentDeskError(f"Agent Desk may not read {path}.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ImportRejected(
+            path, [RowError(line, "the file is not UTF-8 text; save it as CSV UTF-8.")]
+        ) from None
+    dialect = csv.excel
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")  # type: ignore[assignment]
+    except csv.Error:
+        pass
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    try:
+        rules.check_header(
+            list(reader.fieldnames) if reader.fieldnames else None, columns, required
+        )
+    except ValidationError as error:
+        raise ImportRejected(path, [RowError(1, str(error))]) from None
+    reader.fieldnames = [f.strip().lower() for f in reader.fieldnames or []]
+    parsed: list[tuple[int, T]] = []
+    errors: list[RowError] = []
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            errors.append(RowError(line, "the row has more values than the header has columns."))
+            continue
+        if all(not (v or "").strip() for v in row.values()):
+            continue
+        try:
+            parsed.append((line, parse({k: v or "" for k, v in row.items()})))
+        except ValidationError as error:
+            errors.append(RowError(line, str(error)))
+    if errors:
+        raise ImportRejected(path, errors)
+    if not parsed:
+        raise ImportRejected(path, [RowError(2, "the file has a header but no rows.")])
+    return parsed
+
+
+def import_customers(session: Session, actor: Actor, path: Path, now: datetime) -> ImportResult:
+    actor.require_supervisor("import customers")
+    logins = {login: agent_id for login, agent_id in session.execute(select(Agent.login, Agent.id))}
+    records = read_rows(
+        path,
+        rules.CUSTOMER_COLUMNS,
+        rules.CUSTOMER_REQUIRED,
+        lambda row: rules.parse_customer_row(row, set(logins), now.date()),
+    )
+    _check_consistent(path, records)
+    result = ImportResult(rows=len(records))
+    touched: set[int] = set()
+    for _line, record in records:
+        customer = session.scalar(
+            select(Customer).where(Customer.customer_number == record.customer_number)
+        )
+        changed = False
+        if customer is None:
+            customer = Customer(
+                customer_number=record.customer_number,
+                first_name=record.first_name,
+                last_name=record.last_name,
+                language=record.language,
+                segment=record.segment,
+                status=CustomerStatus.OPEN.value,
+                assigned_agent_id=logins.get(record.agent) if record.agent else None,
+            )
+            session.add(customer)
+            session.flush()
+            session.add(
+                NextStep(
+                    customer_id=customer.id,
+                    kind=NextStepKind.REVIEW.value,
+                    due_at=now,
+                    assigned_agent_id=customer.assigned_agent_id,
+                    note="imported",
+                    created_by_id=actor.agent_id,
+                    created_at=now,
+                )
+            )
+            result.created += 1
+            changed = True
+        else:
+            values = {
+                "first_name": record.first_name,
+                "last_name": record.last_name,
+                "language": record.language,
+                "segment": record.segment,
+            }
+            if record.agent:
+                values["assigned_agent_id"] = logins[record.agent]  # type: ignore[assignment]
+            for name, value in values.items():
+                if getattr(customer, name) != value:
+                    setattr(customer, name, value)
+                    changed = True
+        changed |= _sync_contact_points(session, customer, record)
+        changed |= _sync_claim(session, customer, record)
+        if changed:
+            touched.add(customer.id)
+    session.flush()
+    for customer_id in touched:
+        audit(
+            session,
+            actor,
+            "import",
+            "customer",
+            customer_id,
+            customer_id=customer_id,
+            detail=path.name,
+            at=now,
+        )
+    refresh_customers(session, touched)
+    result.updated = len(touched) - result.created
+    result.unchanged = len({r.customer_number for _, r in records}) - len(touched)
+    return result
+
+
+def _check_consistent(path: Path, records: list[tuple[int, rules.CustomerRecord]]) -> None:
+    first: dict[str, tuple[int, rules.CustomerRecord]] = {}
+    claims: dict[str, int] = {}
+    errors: list[RowError] = []
+    for line, record in records:
+        seen = first.setdefault(record.customer_number, (line, record))
+        if (seen[1].last_name, seen[1].address) != (record.last_name, record.address):
+            errors.append(
+                RowError(
+                    line,
+                    f"customer {record.customer_number} has other details than on line {seen[0]}.",
+                )
+            )
+        if record.claim_reference in claims:
+            errors.append(
+                RowError(
+                    line,
+                    f"claim {record.claim_reference} appears twice (also on line {claims[record.claim_reference]}).",
+                )
+            )
+        claims.setdefault(record.claim_reference, line)
+    if errors:
+        raise ImportRejected(path, errors)
+
+
+def _sync_contact_points(
+    session: Session, customer: Customer, record: rules.CustomerRecord
+) -> bool:
+    existing = {
+        (p.kind, p.value): p
+        for p in session.scalars(
+            select(ContactPoint).where(ContactPoint.customer_id == customer.id)
+        )
+    }
+    wanted: list[tuple[str, str, dict[str, str | None]]] = []
+    if record.mobile:
+        wanted.append((ContactKind.MOBILE.value, record.mobile, {}))
+    if record.phone:
+        wanted.append((ContactKind.PHONE.value, record.phone, {}))
+    if record.email:
+        wanted.append((ContactKind.EMAIL.value, record.email, {}))
+    address = record.address
+    wanted.append(
+        (
+            ContactKind.ADDRESS.value,
+            address.one_line(),
+            {
+                "street": address.street,
+                "house_number": address.house_number,
+                "postcode": address.postcode,
+                "city": address.city,
+            },
+        )
+    )
+    changed = False
+    for kind, value, parts in wanted:
+        if (kind, value) in existing:
+            continue
+        session.add(
+            ContactPoint(
+                customer_id=customer.id, kind=kind, value=value, verification_source=None, **parts
+            )
+        )
+        changed = True
+    return changed
+
+
+def _sync_claim(session: Session, customer: Customer, record: rules.CustomerRecord) -> bool:
+    claim = session.scalar(select(Claim).where(Claim.reference == record.claim_reference))
+    if claim is None:
+        session.add(
+            Claim(
+                customer_id=customer.id,
+                reference=record.claim_reference,
+                description=record.claim_description,
+                principal_cents=record.principal_cents,
+                due_date=record.due_date,
+            )
+        )
+        return True
+    if claim.customer_id != customer.id:
+        raise ValidationError(
+            f"Claim {record.claim_reference} already belongs to another customer; nothing was imported.",
+            "claim_reference",
+        )
+    changed = False
+    for name, value in (
+        ("description", record.claim_description),
+        ("principal_cents", record.principal_cents),
+        ("due_date", record.due_date),
+    ):
+        if getattr(claim, name) != value:
+            setattr(claim, name, value)
+            changed = True
+    return changed
+
+
+def import_payments(session: Session, actor: Actor, path: Path, now: datetime) -> ImportResult:
+    """Apply payments: to the named claim, else to the customer's oldest claims first
+    (6:43 BW), and to an active arrangement's instalments in due order."""
+    actor.require_supervisor("import payments")
+    records = read_rows(
+        path,
+        rules.PAYMENT_COLUMNS,
+        rules.PAYMENT_REQUIRED,
+        lambda row: rules.parse_payment_row(row, now.date()),
+    )
+    numbers = {r.customer_number for _, r in records}
+    customers = {
+        c.customer_number: c
+        for c in session.scalars(select(Customer).where(Customer.customer_number.in_(numbers)))
+    }
+    errors = [
+        RowError(line, f"there is no customer {r.customer_number}.")
+        for line, r in records
+        if r.customer_number not in customers
+    ]
+    references = [r.reference for _, r in records]
+    duplicates = {ref for ref in references if references.count(ref) > 1}
+    errors += [
+        RowError(line, f"payment {r.reference} appears twice in the file.")
+        for line, r in records
+        if r.reference in duplicates
+    ]
+    if errors:
+        raise ImportRejected(path, errors)
+    known = set(session.scalars(select(Payment.reference).where(Payment.reference.in_(references))))
+    result = ImportResult(rows=len(records))
+    touched: set[int] = set()
+    for line, record in records:
+        if record.reference in known:
+            result.unchanged += 1
+            continue
+        customer = customers[record.customer_number]
+        claim_id = None
+        if record.claim_reference:
+            claim = session.scalar(
+                select(Claim).where(
+                    Claim.reference == record.claim_reference, Claim.customer_id == customer.id
+                )
+            )
+            if claim is None:
+                raise ImportRejected(
+                    path,
+                    [
+                        RowError(
+                            line,
+                            f"customer {customer.customer_number} has no claim {record.claim_reference}.",
+                        )
+                    ],
+                )
+            claim_id = claim.id
+        session.add(
+            Payment(
+                reference=record.reference,
+                customer_id=customer.id,
+                claim_id=claim_id,
+                amount_cents=record.amount_cents,
+                paid_on=record.paid_on,
+                created_at=now,
+            )
+        )
+        left = _apply_to_claims(session, customer, record.amount_cents, record.paid_on, claim_id)
+        if left:
+            result.notes.append(f"line {line}: {left / 100:.2f} more than owed; kept as credit.")
+        _apply_to_instalments(session, customer, record.amount_cents)
+        touched.add(customer.id)
+        result.created += 1
+    session.flush()
+    for customer_id in touched:
+        audit(
+            session,
+            actor,
+            "import",
+            "payment",
+            None,
+            customer_id=customer_id,
+            detail=path.name,
+            at=now,
+        )
+    refresh_customers(session, touched)
+    _close_settled(session, touched, now)
+    return result
+
+
+def _apply_to_claims(
+    session: Session, customer: Customer, amount: int, paid_on: date, claim_id: int | None
+) -> int:
+    query = select(Claim).where(Claim.customer_id == customer.id, Claim.settled_on.is_(None))
+    claims = list(session.scalars(query.order_by(Claim.due_date, Claim.id)))
+    if claim_id is not None:
+        claims.sort(key=lambda c: c.id != claim_id)
+    for claim in claims:
+        if amount <= 0:
+            break
+        take = min(amount, claim.outstanding_cents)
+        claim.paid_cents += take
+        amount -= take
+        if claim.outstanding_cents == 0:
+            claim.settled_on = paid_on
+    return amount
+
+
+def _apply_to_instalments(session: Session, customer: Customer, amount: int) -> None:
+    instalments = session.scalars(
+        select(Instalment)
+        .join(Arrangement)
+        .where(
+            Arrangement.customer_id == customer.id,
+            Arrangement.status == "active",
+            Instalment.paid_cents < Instalment.amount_cents,
+        )
+        .order_by(Instalment.due_date, Instalment.number)
+    )
+    for instalment in instalments:
+        if amount <= 0:
+            break
+        take = min(amount, instalment.amount_cents - instalment.paid_cents)
+        instalment.paid_cents += take
+        amount -= take
+        if instalment.paid_cents == instalment.amount_cents:
+            instalment.status = "paid"
+
+
+def _close_settled(session: Session, customer_ids: set[int], now: datetime) -> None:
+    """A customer with nothing left to pay leaves the queue: closed, next steps done."""
+    for customer_id in customer_ids:
+        customer = session.get(Customer, customer_id)
+        if (
+            customer is not None
+            and customer.arrears_cents == 0
+            and customer.status == CustomerStatus.OPEN
+        ):
+            customer.status = CustomerStatus.CLOSED.value
+            for step in session.scalars(
+                select(NextStep).where(
+                    NextStep.customer_id == customer_id, NextStep.done_at.is_(None)
+                )
+            ):
+                step.done_at = now
+            customer.queue_bucket = 9

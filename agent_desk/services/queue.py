@@ -1,0 +1,328 @@
+"""The work queue: listing (ids first, rows in pages), claiming and releasing.
+
+Sorting and filtering happen in SQL so that a 100,000-customer view only ever
+loads the ids plus the page on screen.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from agent_desk.domain import queue as queue_rules
+from agent_desk.domain.codes import CustomerStatus
+from agent_desk.models import ContactPoint, Customer
+from agent_desk.services.actor import Actor
+from agent_desk.services.audit import audit
+from agent_desk.services.changelog import log_changes
+
+DEFAULT_LEASE = timedelta(minutes=20)
+
+
+class QueueSort(StrEnum):
+    PRIORITY = "priority"
+    NAME = "name"
+    ARREARS = "arrears"
+    DAYS_PAST_DUE = "days_past_due"
+    NEXT_STEP = "next_step"
+    CUSTOMER_NUMBER = "customer_number"
+
+
+@dataclass(frozen=True)
+class QueueScope:
+    """Whose queue: one agent's, or (``agent_id=None``) the whole team's."""
+
+    agent_id: int | None
+    search: str = ""
+    sort: QueueSort = QueueSort.PRIORITY
+    descending: bool = False
+    include_waiting: bool = False  # also show customers whose next step is later
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    customer_id: int
+    customer_number: str
+    name: str
+    arrears_cents: int
+    oldest_due_date: date | None
+    bucket: int
+    reasons: tuple[queue_rules.Reason, ...]
+    next_step_kind: str | None
+    next_step_due_at: datetime | None
+    best_time: str | None
+    vulnerable: bool
+    paused_until: date | None
+    assigned_agent_id: int | None
+    held_by_agent_id: int | None
+    version: int
+
+
+def eligible_conditions(
+    now: datetime, actor_id: int | None, include_waiting: bool = False
+) -> list[ColumnElement[bool]]:
+    """Who may be in a queue right now (open, not paused, not waiting, not held elsewhere)."""
+    conditions: list[ColumnElement[bool]] = [
+        Customer.status == CustomerStatus.OPEN,
+        Customer.queue_bucket < int(queue_rules.Bucket.NOT_IN_QUEUE),
+    ]
+    if not include_waiting:
+        conditions += [
+            or_(Customer.paused_until.is_(None), Customer.paused_until < now.date()),
+            or_(Customer.next_step_due_at.is_(None), Customer.next_step_due_at <= now),
+        ]
+    held_elsewhere = and_(
+        Customer.held_until.is_not(None),
+        Customer.held_until > now,
+        Customer.held_by_agent_id != (actor_id if actor_id is not None else -1),
+    )
+    if actor_id is not None:
+        conditions.append(~held_elsewhere)
+    return conditions
+
+
+_DIGITS = re.compile(r"\D")
+_POSTCODE = re.compile(r"^\s*(\d{4})\s*([A-Za-z]{2})?\s*$")
+
+
+def _search_condition(text: str) -> ColumnElement[bool] | None:
+    text = text.strip()
+    if not text:
+        return None
+    like = f"%{text.lower()}%"
+    options: list[ColumnElement[bool]] = [
+        func.lower(Customer.last_name).like(like),
+        func.lower(Customer.first_name + " " + Customer.last_name).like(like),
+        Customer.customer_number.like(f"{text}%"),
+    ]
+    postcode = _POSTCODE.match(text)
+    if postcode:
+        prefix = postcode.group(1) + (" " + postcode.group(2).upper() if postcode.group(2) else "")
+        options.append(
+            exists().where(
+                ContactPoint.customer_id == Customer.id, ContactPoint.postcode.like(f"{prefix}%")
+            )
+        )
+    digits = _DIGITS.sub("", text)
+    if len(digits) >= 6:
+        tail = digits[1:] if digits.startswith("0") else digits  # 0612… matches +31612…
+        options.append(
+            exists().where(
+                ContactPoint.customer_id == Customer.id, ContactPoint.value.like(f"%{tail}%")
+            )
+        )
+    return or_(*options)
+
+
+def _ordered(statement: Select[Any], scope: QueueScope) -> Select[Any]:
+    desc = scope.descending
+    keys: list[ColumnElement[Any]]
+    if scope.sort is QueueSort.PRIORITY:
+        keys = [
+            Customer.queue_bucket.desc() if desc else Customer.queue_bucket.asc(),
+            Customer.oldest_due_date.desc() if desc else Customer.oldest_due_date.asc(),
+            Customer.arrears_cents.asc() if desc else Customer.arrears_cents.desc(),
+        ]
+    else:
+        column: Any = {
+            QueueSort.NAME: Customer.last_name,
+            QueueSort.ARREARS: Customer.arrears_cents,
+            QueueSort.DAYS_PAST_DUE: Customer.oldest_due_date,
+            QueueSort.NEXT_STEP: Customer.next_step_due_at,
+            QueueSort.CUSTOMER_NUMBER: Customer.customer_number,
+        }[scope.sort]
+        # Days past due grow as the due date gets older: invert the direction.
+        ascending = not desc if scope.sort is not QueueSort.DAYS_PAST_DUE else desc
+        keys = [column.asc() if ascending else column.desc()]
+    return statement.order_by(*keys, Customer.id)
+
+
+def queue_statement(scope: QueueScope, now: datetime, actor_id: int | None) -> Select[Any]:
+    statement = select(Customer.id).where(
+        *eligible_conditions(now, actor_id, scope.include_waiting)
+    )
+    if scope.agent_id is not None:
+        statement = statement.where(Customer.assigned_agent_id == scope.agent_id)
+    condition = _search_condition(scope.search)
+    if condition is not None:
+        statement = statement.where(condition)
+    return _ordered(statement, scope)
+
+
+def queue_ids(
+    session: Session, scope: QueueScope, now: datetime, actor_id: int | None = None
+) -> list[int]:
+    """Every id in the queue, in order; rows are fetched separately, a page at a time."""
+    return list(session.scalars(queue_statement(scope, now, actor_id)))
+
+
+def queue_size(session: Session, agent_id: int, now: datetime) -> int:
+    statement = (
+        select(func.count())
+        .select_from(Customer)
+        .where(Customer.assigned_agent_id == agent_id, *eligible_conditions(now, None))
+    )
+    return int(session.scalar(statement) or 0)
+
+
+_ROW_COLUMNS = (
+    Customer.id,
+    Customer.customer_number,
+    Customer.first_name,
+    Customer.last_name,
+    Customer.status,
+    Customer.arrears_cents,
+    Customer.oldest_due_date,
+    Customer.first_time_arrears,
+    Customer.broken_arrangement,
+    Customer.missed_instalment,
+    Customer.called_in_at,
+    Customer.next_step_kind,
+    Customer.next_step_due_at,
+    Customer.paused_until,
+    Customer.queue_bucket,
+    Customer.best_time,
+    Customer.vulnerable,
+    Customer.assigned_agent_id,
+    Customer.held_by_agent_id,
+    Customer.version,
+)
+
+
+def queue_rows(session: Session, ids: Sequence[int], now: datetime) -> list[QueueRow]:
+    """Rows for the given ids, in the given order (plain columns, no ORM objects)."""
+    if not ids:
+        return []
+    found: dict[int, QueueRow] = {}
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        for record in session.execute(select(*_ROW_COLUMNS).where(Customer.id.in_(chunk))):
+            found[record.id] = _row(record, now)
+    return [found[i] for i in ids if i in found]
+
+
+def _row(r: Any, now: datetime) -> QueueRow:
+    """A queue row from a result row or a Customer (both have the same attribute names)."""
+    facts = queue_rules.QueueFacts(
+        open=r.status == CustomerStatus.OPEN,
+        arrears_cents=r.arrears_cents,
+        oldest_due_date=r.oldest_due_date,
+        first_time_arrears=r.first_time_arrears,
+        broken_arrangement=r.broken_arrangement,
+        missed_instalment=r.missed_instalment,
+        called_in=r.called_in_at is not None,
+        next_step_kind=r.next_step_kind,
+        next_step_due_at=r.next_step_due_at,
+        paused_until=r.paused_until,
+    )
+    local = r.next_step_due_at.astimezone().strftime("%H:%M") if r.next_step_due_at else None
+    return QueueRow(
+        customer_id=r.id,
+        customer_number=r.customer_number,
+        name=f"{r.first_name} {r.last_name}".strip(),
+        arrears_cents=r.arrears_cents,
+        oldest_due_date=r.oldest_due_date,
+        bucket=r.queue_bucket,
+        reasons=tuple(queue_rules.reasons(facts, now, local_time=local)),
+        next_step_kind=r.next_step_kind,
+        next_step_due_at=r.next_step_due_at,
+        best_time=r.best_time,
+        vulnerable=r.vulnerable,
+        paused_until=r.paused_until,
+        assigned_agent_id=r.assigned_agent_id,
+        held_by_agent_id=r.held_by_agent_id,
+        version=r.version,
+    )
+
+
+def agent_queue(
+    session: Session, agent_id: int, now: datetime, limit: int | None = None
+) -> list[QueueRow]:
+    statement = queue_statement(QueueScope(agent_id), now, agent_id)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return queue_rows(session, list(session.scalars(statement)), now)
+
+
+def claim_next(
+    session: Session, actor: Actor, now: datetime, lease: timedelta = DEFAULT_LEASE
+) -> QueueRow | None:
+    """Hold the top customer of the actor's queue for this desk (no one else gets it).
+
+    On PostgreSQL the row is locked with ``FOR UPDATE SKIP LOCKED`` so concurrent desks
+    never take the same customer; SQLite serialises writers anyway.
+    """
+    if actor.agent_id is None:
+        return None
+    release_holds(session, actor)
+    statement = queue_statement(QueueScope(actor.agent_id), now, actor.agent_id)
+    statement = statement.where(
+        or_(
+            Customer.held_until.is_(None),
+            Customer.held_until <= now,
+            Customer.held_by_agent_id == actor.agent_id,
+        )
+    ).limit(1)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True, of=Customer)
+    customer_id: int | None = session.scalar(statement)
+    if customer_id is None:
+        return None
+    _set_hold(session, [customer_id], actor.agent_id, now + lease)
+    audit(session, actor, "claim", "customer", customer_id, customer_id=customer_id, at=now)
+    customer = session.get(Customer, customer_id)
+    assert customer is not None
+    return _row(customer, now)
+
+
+def hold(
+    session: Session,
+    actor: Actor,
+    customer_id: int,
+    now: datetime,
+    lease: timedelta = DEFAULT_LEASE,
+) -> bool:
+    """Hold a customer the agent opened by hand; False when a colleague holds it."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or actor.agent_id is None:
+        return False
+    held_elsewhere = customer.held_by_agent_id not in (None, actor.agent_id)
+    if held_elsewhere and customer.held_until is not None and customer.held_until > now:
+        return False
+    release_holds(session, actor, keep=customer_id)
+    _set_hold(session, [customer_id], actor.agent_id, now + lease)
+    return True
+
+
+def release_holds(session: Session, actor: Actor, keep: int | None = None) -> int:
+    """Release every customer this agent holds (moving on, closing the desk)."""
+    if actor.agent_id is None:
+        return 0
+    statement = select(Customer.id).where(Customer.held_by_agent_id == actor.agent_id)
+    if keep is not None:
+        statement = statement.where(Customer.id != keep)
+    ids = list(session.scalars(statement))
+    _set_hold(session, ids, None, None)
+    return len(ids)
+
+
+def _set_hold(
+    session: Session, ids: list[int], agent_id: int | None, until: datetime | None
+) -> None:
+    """A hold is not an edit of the customer: it does not bump the version."""
+    if not ids:
+        return
+    session.execute(
+        update(Customer)
+        .where(Customer.id.in_(ids))
+        .values(held_by_agent_id=agent_id, held_until=until)
+        .execution_options(synchronize_session="fetch")
+    )
+    log_changes(session, "customer", ids, "update", ids)
