@@ -290,10 +290,28 @@ class _Batch:
             ChangeLog,
             AuditEvent,
         ]
+        copy = session.get_bind().dialect.name == "postgresql"
         for model in order:
             rows = self.rows.get(model)
-            if rows:
+            if rows and copy:
+                _copy_rows(session, model.__tablename__, rows)
+            elif rows:
                 session.execute(insert(model), rows)
+
+
+def _copy_rows(session: Session, table: str, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL's COPY: an order of magnitude faster than executemany for bulk loads."""
+    columns = list(rows[0])
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN"  # names from our own models
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
 
 
 class _Generator:
