@@ -16,7 +16,7 @@ from agent_desk.resources import read_text
 LANGUAGES = ("nl", "en")
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+def N_(message: str) -> str:
     """Mark a message for translation without translating it yet."""
     return message
 

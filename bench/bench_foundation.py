@@ -20,7 +20,14 @@ from agent_desk.models.base import utcnow
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.database import Database
 from agent_desk.services.demo import load_demo
-from agent_desk.services.queue import QueueScope, agent_queue, claim_next, queue_ids, queue_rows, release_holds
+from agent_desk.services.queue import (
+    QueueScope,
+    agent_queue,
+    claim_next,
+    queue_ids,
+    queue_rows,
+    release_holds,
+)
 
 
 def bench(database: Database, label: str, customers: int) -> None:
@@ -32,7 +39,11 @@ def bench(database: Database, label: str, customers: int) -> None:
     now = utcnow()
     with database.transaction() as session:
         agent = actor_for_login(session, "sanne")
-        assigned = session.scalar(select(func.count()).select_from(Customer).where(Customer.assigned_agent_id == agent.agent_id))
+        assigned = session.scalar(
+            select(func.count())
+            .select_from(Customer)
+            .where(Customer.assigned_agent_id == agent.agent_id)
+        )
     print(f"{label} agent_assigned_customers  {assigned}")
     timings = []
     for _ in range(7):
@@ -40,7 +51,9 @@ def bench(database: Database, label: str, customers: int) -> None:
         with database.transaction() as session:
             rows = agent_queue(session, agent.agent_id or 0, now)
         timings.append(time.perf_counter() - t0)
-    print(f"{label} queue_full_agent_s  median={statistics.median(timings):.3f} min={min(timings):.3f} rows={len(rows)}")
+    print(
+        f"{label} queue_full_agent_s  median={statistics.median(timings):.3f} min={min(timings):.3f} rows={len(rows)}"
+    )
     first = []
     for _ in range(7):
         t0 = time.perf_counter()
@@ -65,7 +78,9 @@ def bench(database: Database, label: str, customers: int) -> None:
         claims.append(time.perf_counter() - t0)
     with database.transaction() as session:
         release_holds(session, agent)
-    print(f"{label} next_customer_ms  median={statistics.median(claims) * 1000:.1f} max={max(claims) * 1000:.1f}")
+    print(
+        f"{label} next_customer_ms  median={statistics.median(claims) * 1000:.1f} max={max(claims) * 1000:.1f}"
+    )
 
 
 def main() -> None:

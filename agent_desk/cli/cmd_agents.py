@@ -7,9 +7,9 @@ from typing import Any
 
 from agent_desk.cli._common import EXIT_OK, add_command, print_json
 from agent_desk.cli._db import open_database
-from agent_desk.services.database import Database
 from agent_desk.models.base import utcnow
 from agent_desk.services.agents import list_agents
+from agent_desk.services.database import Database
 
 
 def register(subparsers: Any) -> None:

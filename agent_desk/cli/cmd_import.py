@@ -8,10 +8,10 @@ from typing import Any
 
 from agent_desk.cli._common import EXIT_OK, add_command
 from agent_desk.cli._db import open_database
-from agent_desk.services.database import Database
 from agent_desk.domain import import_rows
 from agent_desk.models.base import utcnow
 from agent_desk.services.actor import SYSTEM, actor_for_login
+from agent_desk.services.database import Database
 from agent_desk.services.importers import ImportResult, import_customers, import_payments
 
 POLICY = (

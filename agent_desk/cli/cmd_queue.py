@@ -7,11 +7,11 @@ from typing import Any
 
 from agent_desk.cli._common import EXIT_OK, add_command, print_json
 from agent_desk.cli._db import open_database
-from agent_desk.services.database import Database
 from agent_desk.domain.money import cents_to_str
 from agent_desk.i18n import Translator
 from agent_desk.models.base import utcnow
 from agent_desk.services.actor import actor_for_login
+from agent_desk.services.database import Database
 from agent_desk.services.queue import agent_queue
 
 

@@ -8,6 +8,7 @@ payments by their reference).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from collections.abc import Callable
@@ -92,10 +93,8 @@ def read_rows(
             path, [RowError(line, "the file is not UTF-8 text; save it as CSV UTF-8.")]
         ) from None
     dialect = csv.excel
-    try:
+    with contextlib.suppress(csv.Error):  # no clear dialect: comma-separated
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")  # type: ignore[assignment]
-    except csv.Error:
-        pass
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
     try:
         rules.check_header(

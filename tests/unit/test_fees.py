@@ -115,11 +115,11 @@ rate = "0.21"
     [
         'minimum = 40.0\nmaximum = "1.00"\nbrackets = [{ rate = "0.1" }]',
         'minimum = "40.00"\nmaximum = "1.00"\nbrackets = [{ rate = 0.1 }]',
-        'minimum = "40.00"\nmaximum = "1.00"\nbrackets = [{ rate = "0.1" }, { width = "1.00", rate = "0.1" }]',  # noqa: E501
+        'minimum = "40.00"\nmaximum = "1.00"\nbrackets = [{ rate = "0.1" }, { width = "1.00", rate = "0.1" }]',
     ],
 )
 def test_bad_fee_table_is_rejected(bad: str) -> None:
-    text = f'[[scale]]\neffective_from = 2012-07-01\n{bad}\n[[vat]]\neffective_from = 2012-10-01\nrate = "0.21"\n'  # noqa: E501
+    text = f'[[scale]]\neffective_from = 2012-07-01\n{bad}\n[[vat]]\neffective_from = 2012-10-01\nrate = "0.21"\n'
     with pytest.raises(ValidationError):
         parse_fee_table(text)
 

@@ -1,0 +1,219 @@
+"""Composition root of the desk: database, worker, settings, language, windows.
+
+Nothing here is a module-level singleton: ``DeskApp`` builds everything and passes
+it in, so the tests build the same objects on a temporary database.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime
+
+from PySide6.QtCore import QLocale, QObject, Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QApplication, QWidget
+
+from agent_desk.errors import AgentDeskError
+from agent_desk.i18n import Translator
+from agent_desk.resources import read_text, resource_path
+from agent_desk.services.actor import Actor, actor_for_login
+from agent_desk.services.agents import AgentSummary, list_agents
+from agent_desk.services.database import Database
+from agent_desk.services.desk_support import DEMO_CUSTOMERS, StartState, prepare_database
+from agent_desk.ui.app_window import DeskWindow
+from agent_desk.ui.dialogs.agent_picker import AgentPicker
+from agent_desk.ui.dialogs.notices import EMPTY_DATABASE_TEXT, MessageDialog
+from agent_desk.ui.errors import ExceptHook, install_qt_logging
+from agent_desk.ui.prompter import Prompter
+from agent_desk.ui.settings import DeskSettings
+from agent_desk.ui.startup import StartupWindow
+from agent_desk.ui.worker import DatabaseWorker
+
+
+def local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def choose_language(option: str | None, settings: DeskSettings) -> str:
+    """``--lang`` first, then the remembered choice, then the system's language."""
+    if option:
+        return option
+    remembered = settings.language()
+    if remembered:
+        return remembered
+    return "nl" if QLocale.system().name().startswith("nl") else "en"
+
+
+def style_application(app: QApplication) -> None:
+    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
+        QFontDatabase.addApplicationFont(str(resource_path("fonts", name)))
+    app.setStyle("Fusion")
+    app.setStyleSheet(read_text("ui", "desk.qss"))
+
+
+class DeskApp(QObject):
+    """Start-up flow: prepare the database → pick the agent → the desk."""
+
+    finished = Signal(int)  # exit status when the desk cannot start
+    window_ready = Signal(object)  # the DeskWindow, once shown
+    _progress = Signal(int, int)
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        demo: bool = False,
+        lang: str | None = None,
+        agent_login: str | None = None,
+        settings: DeskSettings | None = None,
+        prompter: Prompter | None = None,
+        clock: Callable[[], datetime] = local_now,
+        demo_customers: int = DEMO_CUSTOMERS,
+    ) -> None:
+        super().__init__()
+        self.database = database
+        self.demo = demo
+        self.agent_login = agent_login
+        self.settings = settings or DeskSettings()
+        self.prompter = prompter or Prompter()
+        self.clock = clock
+        self.demo_customers = demo_customers
+        self.translator = Translator(choose_language(lang, self.settings))
+        self.worker = DatabaseWorker(database)
+        self.window: DeskWindow | None = None
+        self.startup: StartupWindow | None = None
+        self.picker: AgentPicker | None = None
+        self.message: MessageDialog | None = None
+        self.actor: Actor | None = None
+        self.excepthook = ExceptHook(lambda: self.translator, self._top_window)
+
+    def _top_window(self) -> QWidget | None:
+        return self.window
+
+    def install_error_handling(self) -> None:
+        install_qt_logging()
+        self.excepthook.install()
+
+    # -- start-up ------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.startup = StartupWindow(self.translator, self.database.display, self.demo)
+        self._progress.connect(self.startup.progress)
+        self.startup.show()
+        demo, customers, emit = self.demo, self.demo_customers, self._progress.emit
+
+        def prepare(database: Database) -> StartState:
+            return prepare_database(database, demo=demo, customers=customers, progress=emit)
+
+        self.worker.submit_raw(prepare, self._prepared, self._cannot_start)
+
+    def _prepared(self, state: StartState) -> None:
+        tr = self.translator
+        if state.empty:
+            print(f"agent-desk: {EMPTY_DATABASE_TEXT}", file=sys.stderr)
+            self._show_message(tr("There is no work here yet"), tr(EMPTY_DATABASE_TEXT), status=1)
+            return
+        if self.agent_login:
+            login = self.agent_login
+            self.worker.submit(
+                lambda session: actor_for_login(session, login), self.open_desk, self._cannot_start
+            )
+            return
+        now = self.clock()
+        self.worker.submit(
+            lambda session: list_agents(session, now), self._pick_agent, self._cannot_start
+        )
+
+    def _pick_agent(self, agents: list[AgentSummary]) -> None:
+        picker = AgentPicker(
+            self.translator, agents, self.database.display, self.settings.last_agent()
+        )
+        picker.chosen.connect(self._agent_chosen)
+        picker.rejected.connect(lambda: self.finished.emit(0))
+        self.picker = picker
+        picker.show()
+        self._close_startup()
+
+    def _agent_chosen(self, login: str) -> None:
+        self.settings.set_last_agent(login)
+        self.worker.submit(
+            lambda session: actor_for_login(session, login), self.open_desk, self._cannot_start
+        )
+
+    def _cannot_start(self, error: BaseException) -> None:
+        if not isinstance(error, AgentDeskError):
+            self._close_startup()
+            self.excepthook(type(error), error, error.__traceback__)
+            self.finished.emit(1)
+            return
+        print(f"agent-desk: {error}", file=sys.stderr)
+        tr = self.translator
+        self._show_message(
+            tr("Agent Desk cannot start"),
+            tr(str(error)),
+            status=1,
+            body=tr("Database: {database}", database=self.database.display),
+        )
+
+    def _show_message(self, title: str, intro: str, *, status: int, body: str = "") -> None:
+        if body:
+            dialog = MessageDialog(self.translator, title, intro, body)
+        else:
+            dialog = MessageDialog(self.translator, title, title, intro)
+        dialog.finished.connect(lambda _result: self.finished.emit(status))
+        self.message = dialog
+        dialog.show()
+        self._close_startup()
+
+    def _close_startup(self) -> None:
+        if self.startup is not None:
+            self.startup.close()
+            self.startup.deleteLater()
+            self.startup = None
+
+    # -- the desk ------------------------------------------------------------------
+
+    def open_desk(self, actor: Actor) -> None:
+        self.actor = actor
+        old = self.window
+        window = DeskWindow(
+            worker=self.worker,
+            actor=actor,
+            tr=self.translator,
+            settings=self.settings,
+            prompter=self.prompter,
+            clock=self.clock,
+            database_label=self.database.display,
+            team_server=not self.database.is_sqlite,
+        )
+        window.language_requested.connect(self.set_language)
+        window.closed.connect(lambda: self.finished.emit(0))
+        self.window = window
+        window.show()
+        window.start()
+        self._close_startup()
+        if self.picker is not None:
+            self.picker.deleteLater()
+            self.picker = None
+        if old is not None:
+            file = old.current_file()
+            old.releasing_on_close = False
+            old.close()
+            old.deleteLater()
+            if file is not None:
+                window.open_customer(file.id)
+        self.window_ready.emit(window)
+
+    def set_language(self, lang: str) -> None:
+        """Remember the choice and rebuild the desk in that language (same customer)."""
+        if lang == self.translator.lang:
+            return
+        self.settings.set_language(lang)
+        self.translator = Translator(lang)
+        if self.actor is not None:
+            self.open_desk(self.actor)
+
+    def shutdown(self) -> None:
+        self.worker.shutdown()
+        self.excepthook.uninstall()

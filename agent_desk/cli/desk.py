@@ -1,0 +1,53 @@
+"""``agent-desk`` without a command: open the desk (the Qt client)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from agent_desk.cli._common import EXIT_FAILED, EXIT_USAGE
+from agent_desk.config import resolve_database_url
+from agent_desk.errors import AgentDeskError, UsageError
+from agent_desk.services.database import Database
+
+
+def start_desk(args: argparse.Namespace) -> int:
+    """Run the desk until it is closed; returns the exit status."""
+    choice = resolve_database_url(getattr(args, "database", None), demo=bool(args.demo))
+    try:
+        database = Database(choice.url)
+    except AgentDeskError as error:
+        print(f"agent-desk: {error}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(error, UsageError) else EXIT_FAILED
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    from PySide6.QtWidgets import QApplication
+
+    from agent_desk.app import DeskApp, style_application
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Agent Desk")
+    app.setOrganizationName("agent-desk")
+    app.setQuitOnLastWindowClosed(False)  # between start-up windows none may be visible
+    style_application(app)
+    desk = DeskApp(
+        database, demo=bool(args.demo), lang=args.lang, agent_login=getattr(args, "agent", None)
+    )
+    desk.install_error_handling()
+    status = {"code": 0}
+
+    def stop(code: int) -> None:
+        status["code"] = code
+        app.quit()
+
+    desk.finished.connect(stop)
+    desk.start()
+    try:
+        app.exec()
+    finally:
+        desk.shutdown()
+        database.dispose()
+    return status["code"]

@@ -1,0 +1,104 @@
+"""The desk's actions: one key each, named with their key in menus, bar and tooltips."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
+
+from agent_desk.i18n import Translator
+
+
+@dataclass
+class DeskActions:
+    log_contact: QAction
+    promise: QAction
+    arrangement: QAction
+    pause: QAction
+    letter: QAction
+    next_customer: QAction
+    search: QAction
+    refresh: QAction
+    shortcuts: QAction
+    quit: QAction
+
+    def all(self) -> list[QAction]:
+        return [
+            self.log_contact,
+            self.promise,
+            self.arrangement,
+            self.pause,
+            self.letter,
+            self.next_customer,
+            self.search,
+            self.refresh,
+            self.shortcuts,
+            self.quit,
+        ]
+
+    def on_customer(self) -> list[QAction]:
+        """Actions that need an open customer."""
+        return [self.log_contact, self.promise, self.pause]
+
+
+def _action(parent: QWidget, name: str, text: str, key: str, tip: str, tr: Translator) -> QAction:
+    action = QAction(text, parent)
+    action.setObjectName(name)
+    action.setShortcut(QKeySequence(key))
+    label = QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)
+    action.setIconText(f"{label}  {text}")
+    action.setToolTip(tr("{action} ({key}): {tip}", action=text, key=label, tip=tip))
+    action.setStatusTip(tip)
+    parent.addAction(action)
+    return action
+
+
+def build_actions(parent: QWidget, tr: Translator) -> DeskActions:
+    later = tr("comes with the arrangement calculator")
+    actions = DeskActions(
+        log_contact=_action(
+            parent,
+            "logContact",
+            tr("Log contact"),
+            "F2",
+            tr("record a call or message and the next step"),
+            tr,
+        ),
+        promise=_action(parent, "promise", tr("Promise"), "F3", tr("record a promise to pay"), tr),
+        arrangement=_action(parent, "arrangement", tr("Arrangement"), "F4", later, tr),
+        pause=_action(
+            parent, "pause", tr("Pause"), "F5", tr("pause or resume automatic collection"), tr
+        ),
+        letter=_action(
+            parent, "letter", tr("Letter"), "F6", tr("comes with the letters module"), tr
+        ),
+        next_customer=_action(
+            parent,
+            "nextCustomer",
+            tr("Next customer"),
+            "F8",
+            tr("open the top of your queue and hold it for you"),
+            tr,
+        ),
+        search=_action(
+            parent,
+            "search",
+            tr("Search the queue"),
+            "Ctrl+F",
+            tr("find a customer by name, number, phone or postcode"),
+            tr,
+        ),
+        refresh=_action(parent, "refresh", tr("Refresh"), "F9", tr("load the latest data"), tr),
+        shortcuts=_action(
+            parent, "shortcuts", tr("Keyboard shortcuts"), "F1", tr("list every key"), tr
+        ),
+        quit=_action(
+            parent, "quit", tr("Quit"), "Ctrl+Q", tr("release your customers and close"), tr
+        ),
+    )
+    actions.arrangement.setEnabled(False)
+    actions.letter.setEnabled(False)
+    for action in actions.on_customer():
+        action.setEnabled(False)
+    return actions

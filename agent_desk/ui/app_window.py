@@ -1,0 +1,330 @@
+"""The desk: queue | customer file | script, actions one key away, status always visible."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QActionGroup, QCloseEvent
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QSizePolicy,
+    QSplitter,
+    QToolBar,
+    QWidget,
+)
+
+from agent_desk.domain.codes import Role
+from agent_desk.errors import AgentDeskError, DatabaseUnavailableError
+from agent_desk.i18n import Translator
+from agent_desk.services.actor import Actor
+from agent_desk.services.customer_file import CustomerFile
+from agent_desk.services.desk_support import Opened, next_customer, open_customer, reload_file
+from agent_desk.services.queue import QueueScope, release_holds
+from agent_desk.ui.actions import build_actions
+from agent_desk.ui.customer_panel import CustomerPanel
+from agent_desk.ui.dialogs.form import FormDialog
+from agent_desk.ui.dialogs.notices import ShortcutsDialog
+from agent_desk.ui.labels import Words
+from agent_desk.ui.prompter import Prompter
+from agent_desk.ui.queue_model import QueueModel
+from agent_desk.ui.queue_panel import QueuePanel
+from agent_desk.ui.recording import Recorder
+from agent_desk.ui.script_panel import ScriptPanelHost
+from agent_desk.ui.settings import DeskSettings
+from agent_desk.ui.worker import DatabaseWorker
+
+
+class DeskWindow(QMainWindow):
+    language_requested = Signal(str)
+    file_shown = Signal(int)  # customer id, after the file is on screen
+    closed = Signal()  # the agent closed the desk (not a rebuild for another language)
+
+    def __init__(
+        self,
+        *,
+        worker: DatabaseWorker,
+        actor: Actor,
+        tr: Translator,
+        settings: DeskSettings,
+        prompter: Prompter,
+        clock: Callable[[], datetime],
+        database_label: str,
+        team_server: bool,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("deskWindow")
+        self.worker, self.actor, self.tr_ = worker, actor, tr
+        self.settings, self.prompter, self.clock = settings, prompter, clock
+        self.words = Words(tr)
+        self.releasing_on_close = True
+        self.setWindowTitle(
+            tr("Agent Desk — {name} ({role})", name=actor.display_name, role=self._role())
+        )
+        self.actions_ = build_actions(self, tr)
+        own_queue = actor.role is Role.AGENT
+        scope = QueueScope(agent_id=actor.agent_id if own_queue else None)
+        self.queue_model = QueueModel(worker, self.words, clock, scope, actor.agent_id)
+        title = tr("My queue") if own_queue else tr("Team queue")
+        self.queue_panel = QueuePanel(self.queue_model, tr, title)
+        self.customer_panel = CustomerPanel(self.words, clock)
+        self.script_host = ScriptPanelHost(tr)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("deskSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        for widget, stretch in ((self.queue_panel, 4), (self.customer_panel, 6)):
+            self.splitter.addWidget(widget)
+            self.splitter.setStretchFactor(self.splitter.indexOf(widget), stretch)
+        self.splitter.addWidget(self.script_host)
+        self.splitter.setStretchFactor(2, 2)
+        self.splitter.setSizes([680, 560, 200])
+        self.setCentralWidget(self.splitter)
+        self._build_menus()
+        self._build_action_bar()
+        self._build_status_bar(database_label, team_server)
+        self.recorder = Recorder(
+            self,
+            worker,
+            actor,
+            self.words,
+            clock,
+            self.current_file,
+            self._after_save,
+            self._after_conflict,
+            self.unexpected,
+        )
+        self._connect()
+        self._restore_layout()
+        self.customer_panel.clear()
+
+    def _role(self) -> str:
+        return self.tr_("supervisor") if self.actor.is_supervisor else self.tr_("agent")
+
+    # -- building ----------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        tr, a = self.tr_, self.actions_
+        bar = self.menuBar()
+        desk = bar.addMenu(tr("&Desk"))
+        desk.addActions([a.next_customer, a.refresh])
+        desk.addSeparator()
+        desk.addAction(a.quit)
+        customer = bar.addMenu(tr("&Customer"))
+        customer.addActions([a.log_contact, a.promise, a.arrangement, a.pause, a.letter])
+        queue = bar.addMenu(tr("&Queue"))
+        queue.addActions([a.search, a.refresh])
+        view = bar.addMenu(tr("&View"))
+        language = view.addMenu(tr("Language"))
+        group = QActionGroup(self)
+        for code, name in (("nl", "Nederlands"), ("en", "English")):
+            item = language.addAction(name)
+            item.setObjectName(f"language_{code}")
+            item.setCheckable(True)
+            item.setChecked(code == self.tr_.lang)
+            group.addAction(item)
+            item.triggered.connect(lambda _checked=False, c=code: self.language_requested.emit(c))
+        help_ = bar.addMenu(tr("&Help"))
+        help_.addAction(a.shortcuts)
+
+    def _build_action_bar(self) -> None:
+        a = self.actions_
+        bar = QToolBar(self.tr_("Actions"))
+        bar.setObjectName("actionBar")
+        bar.setMovable(False)
+        bar.setFloatable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bar.addActions([a.log_contact, a.promise, a.arrangement, a.pause, a.letter])
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        bar.addAction(a.next_customer)
+        next_button = bar.widgetForAction(a.next_customer)
+        if next_button is not None:
+            next_button.setObjectName("nextButton")
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, bar)
+        self.action_bar = bar
+
+    def _build_status_bar(self, database_label: str, team_server: bool) -> None:
+        tr, bar = self.tr_, self.statusBar()
+        self.busy_label = QLabel()
+        self.busy_label.setObjectName("busyLabel")
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setObjectName("busyBar")
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setFixedWidth(90)
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.hide()
+        bar.addWidget(self.busy_bar)
+        bar.addWidget(self.busy_label)
+        kind = tr("team server") if team_server else tr("embedded")
+        self.database_label = QLabel(
+            tr("Database: {name} ({kind})", name=database_label, kind=kind)
+        )
+        self.database_label.setObjectName("databaseLabel")
+        self.connection_label = QLabel()
+        self.connection_label.setObjectName("connectionLabel")
+        self.agent_label = QLabel(f"{self.actor.display_name} · {self._role()}")
+        self.agent_label.setObjectName("agentLabel")
+        for label in (self.database_label, self.connection_label, self.agent_label):
+            bar.addPermanentWidget(label)
+        self.set_connected(True)
+
+    def _connect(self) -> None:
+        a = self.actions_
+        a.next_customer.triggered.connect(self.next_customer)
+        a.refresh.triggered.connect(self.refresh)
+        a.search.triggered.connect(self.queue_panel.focus_search)
+        a.log_contact.triggered.connect(self.recorder.log_contact)
+        a.promise.triggered.connect(self.recorder.promise)
+        a.pause.triggered.connect(self.recorder.pause)
+        a.shortcuts.triggered.connect(self.show_shortcuts)
+        a.quit.triggered.connect(self.close)
+        self.queue_panel.customer_chosen.connect(self.open_customer)
+        self.queue_model.loaded.connect(self._queue_loaded)
+        self.worker.busy_changed.connect(self._busy)
+        self.worker.failed.connect(self.handle_error)
+
+    # -- state -------------------------------------------------------------------
+
+    def current_file(self) -> CustomerFile | None:
+        return self.customer_panel.file
+
+    def start(self) -> None:
+        self.queue_model.reload()
+
+    def refresh(self) -> None:
+        self.queue_model.reload()
+        file = self.current_file()
+        if file is not None:
+            self._reload_file(file.id)
+
+    def open_customer(self, customer_id: int) -> None:
+        actor, now = self.actor, self.clock()
+        self.worker.submit(
+            lambda session: open_customer(session, actor, customer_id, now),
+            self._opened,
+            busy=self.tr_("Opening the customer file…"),
+        )
+
+    def _opened(self, opened: Opened) -> None:
+        if opened.file is None:
+            self.prompter.inform(
+                self,
+                self.tr_("Customer is with a colleague"),
+                self.tr_("A colleague has this customer open right now. Please choose another."),
+            )
+            return
+        self._show(opened.file)
+
+    def next_customer(self) -> None:
+        actor, now = self.actor, self.clock()
+        self.worker.submit(
+            lambda session: next_customer(session, actor, now),
+            self._next_loaded,
+            busy=self.tr_("Finding your next customer…"),
+        )
+
+    def _next_loaded(self, file: CustomerFile | None) -> None:
+        if file is None:
+            self.prompter.inform(
+                self,
+                self.tr_("Queue is empty"),
+                self.tr_("There is no one waiting in your queue right now. Well done."),
+            )
+            return
+        self._show(file)
+        self.queue_model.reload()
+
+    def _show(self, file: CustomerFile) -> None:
+        self.customer_panel.show_file(file)
+        for action in self.actions_.on_customer():
+            action.setEnabled(True)
+        self.queue_panel.select_customer(file.id)
+        self.file_shown.emit(file.id)
+
+    def _reload_file(self, customer_id: int) -> None:
+        actor, now = self.actor, self.clock()
+        self.worker.submit(
+            lambda session: reload_file(session, actor, customer_id, now), self._show
+        )
+
+    def _after_save(self, customer_id: int) -> None:
+        self._reload_file(customer_id)
+        self.queue_model.reload()
+
+    def _after_conflict(self, customer_id: int) -> None:
+        self._reload_file(customer_id)
+
+    def _queue_loaded(self) -> None:
+        self.set_connected(True)
+        file = self.current_file()
+        self.queue_panel.select_customer(file.id if file else None)
+
+    def _busy(self, text: str) -> None:
+        self.busy_bar.setVisible(bool(text))
+        self.busy_label.setText(text)
+
+    def set_connected(self, connected: bool) -> None:
+        tr = self.tr_
+        text = tr("● Connected") if connected else tr("○ Offline — your work is kept")
+        self.connection_label.setText(text)
+        self.connection_label.setProperty("offline", "false" if connected else "true")
+        self.connection_label.style().unpolish(self.connection_label)
+        self.connection_label.style().polish(self.connection_label)
+
+    # -- errors and dialogs ------------------------------------------------------
+
+    def handle_error(self, error: BaseException) -> None:
+        if isinstance(error, DatabaseUnavailableError):
+            self.set_connected(False)
+        if isinstance(error, AgentDeskError):
+            self.prompter.warn(self, self.tr_("Agent Desk"), self.tr_(str(error)))
+            return
+        self.unexpected(error)
+
+    def unexpected(self, error: BaseException) -> None:
+        sys.excepthook(type(error), error, error.__traceback__)
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        return [(action.shortcut().toString(), action.text()) for action in self.actions_.all()]
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self.tr_, self.shortcuts(), self)
+        dialog.open()
+        return dialog
+
+    @property
+    def open_dialog(self) -> FormDialog | None:
+        return self.recorder.dialog
+
+    # -- layout and closing ------------------------------------------------------
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.blob("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1440, 900)
+        splitter = self.settings.blob("splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def save_layout(self) -> None:
+        self.settings.set_blob("geometry", self.saveGeometry())
+        self.settings.set_blob("splitter", self.splitter.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        if self.releasing_on_close:
+            actor = self.actor
+            try:
+                self.worker.run_and_wait(lambda session: release_holds(session, actor))
+            except Exception as error:
+                self.statusBar().showMessage(str(error))
+            self.closed.emit()
+        event.accept()

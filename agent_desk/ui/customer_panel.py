@@ -1,0 +1,307 @@
+"""Middle column: the customer file — who, flags, money, contact data, then the story."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from agent_desk.services.customer_file import CustomerFile, TimelineItem
+from agent_desk.ui.labels import (
+    ARRANGEMENT_STATUS,
+    CHANNEL_ICONS,
+    CHANNELS,
+    CONTACT_ICONS,
+    CONTACT_KINDS,
+    DIRECTIONS,
+    NEXT_STEPS,
+    OUTCOMES,
+    PROMISE_STATUS,
+    TIMES_OF_DAY,
+    Words,
+)
+
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+def _label(text: str = "", name: str = "", wrap: bool = False) -> QLabel:
+    label = QLabel(text)
+    if name:
+        label.setObjectName(name)
+    label.setWordWrap(wrap)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _table(headers: list[str], name: str) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    table.verticalHeader().setDefaultSectionSize(28)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setShowGrid(False)
+    table.setWordWrap(False)
+    table.setAlternatingRowColors(True)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.horizontalHeader().setHighlightSections(False)
+    return table
+
+
+class CustomerPanel(QStackedWidget):
+    def __init__(self, words: Words, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.setObjectName("customerPanel")
+        self.words = words
+        self.tr_ = words.tr
+        self.clock = clock
+        self.file: CustomerFile | None = None
+        tr = self.tr_
+
+        self.empty = _label(
+            tr("No customer open. Press F8 for the next customer, or choose one in the queue."),
+            "emptyState",
+            wrap=True,
+        )
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.addWidget(self.empty)
+
+        page = QWidget()
+        page.setObjectName("customerPage")
+        self.name = _label(name="customerName")
+        self.number = _label(name="customerNumber")
+        self.badge_box = QWidget()
+        self.badge_box.setObjectName("badgeBox")
+        self.summary = _label(name="customerSummary", wrap=True)
+        self.next_step = _label(name="customerNextStep", wrap=True)
+        self.contact_box = QWidget()
+        self.contact_box.setObjectName("contactBox")
+        self.claims = _table(
+            [tr("Claim"), tr("Due"), tr("Principal"), tr("Paid"), tr("Outstanding")],
+            "claimsTable",
+        )
+        self._fit_columns(self.claims, {1: 110, 2: 100, 3: 100, 4: 110}, stretch=0)
+        self.timeline = _table([tr("When"), tr("What happened"), tr("Note"), tr("By")], "timeline")
+        self._fit_columns(self.timeline, {0: 110, 1: 270, 3: 130}, stretch=2)
+        self.timeline.setWordWrap(True)
+
+        heading = QHBoxLayout()
+        heading.addWidget(self.name)
+        heading.addWidget(self.number)
+        heading.addStretch(1)
+        heading.addWidget(self.badge_box)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(14, 12, 14, 8)
+        layout.setSpacing(8)
+        layout.addLayout(heading)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.next_step)
+        layout.addWidget(self._rule())
+        layout.addWidget(_label(tr("Contact details"), "sectionTitle"))
+        layout.addWidget(self.contact_box)
+        layout.addWidget(_label(tr("Claims"), "sectionTitle"))
+        layout.addWidget(self.claims)
+        layout.addWidget(_label(tr("Timeline, newest first"), "sectionTitle"))
+        layout.addWidget(self.timeline, 1)
+        self.addWidget(page)
+        self.page = page
+
+    @staticmethod
+    def _fit_columns(table: QTableWidget, widths: dict[int, int], stretch: int) -> None:
+        """Fixed widths for the short columns; the one that holds text takes the rest."""
+        header = table.horizontalHeader()
+        header.setStretchLastSection(False)
+        for column, width in widths.items():
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            table.setColumnWidth(column, width)
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+
+    @staticmethod
+    def _rule() -> QFrame:
+        line = QFrame()
+        line.setObjectName("rule")
+        line.setFrameShape(QFrame.Shape.HLine)
+        return line
+
+    def clear(self) -> None:
+        self.file = None
+        self.setCurrentWidget(self.empty)
+
+    def show_file(self, file: CustomerFile) -> None:
+        self.file = file
+        tr, words = self.tr_, self.words
+        self.name.setText(file.name)
+        self.number.setText(tr("customer {number}", number=file.customer_number))
+        self._fill_badges(file)
+        parts = [tr("Arrears {amount}", amount=words.money(file.arrears_cents))]
+        if file.days_past_due:
+            parts.append(tr("{days} days past due", days=file.days_past_due))
+        open_claims = sum(1 for c in file.claims if c.outstanding_cents > 0)
+        if open_claims == 1:
+            parts.append(tr("1 open claim"))
+        else:
+            parts.append(tr("{count} open claims", count=open_claims))
+        if file.best_time:
+            parts.append(tr("best reached {time}", time=words.code(TIMES_OF_DAY, file.best_time)))
+        self.summary.setText("  ·  ".join(parts))
+        if file.next_step_kind:
+            when = words.moment(file.next_step_due_at) if file.next_step_due_at else ""
+            step = f"{words.code(NEXT_STEPS, file.next_step_kind)} {when}".strip()
+            self.next_step.setText(tr("Next step: {step}", step=step))
+        else:
+            self.next_step.setText(tr("Next step: none yet — choose one when you log the contact."))
+        self._fill_contacts(file)
+        self._fill_claims(file)
+        self._fill_timeline(file.timeline)
+        self.setCurrentWidget(self.page)
+
+    @staticmethod
+    def _replace(old: QWidget, new: QWidget) -> QWidget:
+        """Swap a whole box of widgets (rebuilding in place trips PySide's refcounts)."""
+        parent = old.parentWidget()
+        layout = parent.layout() if parent is not None else None
+        if layout is not None:
+            layout.replaceWidget(old, new)
+        old.hide()
+        old.deleteLater()
+        new.setObjectName(old.objectName())
+        return new
+
+    def _fill_badges(self, file: CustomerFile) -> None:
+        box = QWidget()
+        badges = QHBoxLayout(box)
+        badges.setContentsMargins(0, 0, 0, 0)
+        badges.setSpacing(6)
+        tr, words = self.tr_, self.words
+        found: list[tuple[str, str, str]] = []
+        if file.first_time_arrears:
+            found.append(("⚑", tr("first-time arrears"), "info"))
+        if file.vulnerable:
+            found.append(("♥", tr("vulnerable: take care"), "care"))
+        if file.paused_until and file.paused_until >= self.clock().date():
+            found.append(
+                ("⏸", tr("paused until {date}", date=words.day(file.paused_until)), "info")
+            )
+        if file.debt_help_referred_at:
+            found.append(("➜", tr("referred to debt help"), "info"))
+        if file.broken_arrangement:
+            found.append(("⚠", tr("broken arrangement"), "warn"))
+        elif file.missed_instalment:
+            found.append(("⚠", tr("missed instalment"), "warn"))
+        for icon, text, tone in found:
+            badge = QLabel(f"{icon} {text}")
+            badge.setObjectName("badge")
+            badge.setProperty("tone", tone)
+            if tone == "care" and file.vulnerability_note:
+                badge.setToolTip(file.vulnerability_note)
+            if file.pause_reason and icon == "⏸":
+                badge.setToolTip(file.pause_reason)
+            badges.addWidget(badge)
+        self.badge_box = self._replace(self.badge_box, box)
+
+    def _fill_contacts(self, file: CustomerFile) -> None:
+        box = QWidget()
+        grid = QGridLayout(box)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(4)
+        tr, now = self.tr_, self.clock()
+        for row, point in enumerate(file.contact_points):
+            icon = CONTACT_ICONS.get(point.kind, "•")
+            kind = self.words.code(CONTACT_KINDS, point.kind)
+            if point.preferred:
+                kind = tr("{kind} (preferred)", kind=kind)
+            fresh, stale = self.words.freshness(point.verified_at, now)
+            if point.invalid:
+                fresh, stale = tr("marked invalid"), True
+            state = _label(f"{'⚠' if stale else '✓'} {fresh}", "freshness")
+            state.setProperty("stale", "true" if stale else "false")
+            grid.addWidget(_label(f"{icon}  {kind}", "contactKind"), row, 0)
+            grid.addWidget(_label(point.value, "contactValue"), row, 1)
+            grid.addWidget(state, row, 2)
+        grid.setColumnStretch(1, 1)
+        self.contact_box = self._replace(self.contact_box, box)
+
+    def _fill_claims(self, file: CustomerFile) -> None:
+        words = self.words
+        self.claims.setRowCount(len(file.claims))
+        for row, claim in enumerate(file.claims):
+            title = f"{claim.reference}  {claim.description}".strip()
+            cells = [
+                title,
+                words.day(claim.due_date),
+                words.money(claim.principal_cents),
+                words.money(claim.paid_cents),
+                words.money(claim.outstanding_cents),
+            ]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column >= 2:
+                    item.setTextAlignment(RIGHT)
+                self.claims.setItem(row, column, item)
+        visible = min(max(len(file.claims), 1), 4)
+        self.claims.setFixedHeight(self.claims.horizontalHeader().height() + 28 * visible + 4)
+
+    def _fill_timeline(self, items: tuple[TimelineItem, ...]) -> None:
+        self.timeline.setRowCount(len(items))
+        for row, item in enumerate(items):
+            cells = [self.words.moment(item.at), self.describe(item), item.detail, item.agent or ""]
+            for column, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                if column == 2 and text:
+                    cell.setToolTip(text)
+                self.timeline.setItem(row, column, cell)
+
+    def describe(self, item: TimelineItem) -> str:
+        """One line in words for a timeline entry."""
+        tr, words = self.tr_, self.words
+        values = item.values
+        if item.kind == "contact":
+            channel = values.get("channel", "")
+            return tr(
+                "{icon} {direction} {channel}: {outcome}",
+                icon=CHANNEL_ICONS.get(channel, "•"),
+                direction=words.code(DIRECTIONS, values.get("direction")),
+                channel=words.code(CHANNELS, channel),
+                outcome=words.code(OUTCOMES, item.summary),
+            )
+        if item.kind == "promise":
+            amount = words.money(int(values.get("amount_cents", "0")))
+            due = words.day(date.fromisoformat(values["due_date"])) if "due_date" in values else ""
+            message = PROMISE_STATUS.get(item.summary, PROMISE_STATUS["open"])
+            return "€ " + tr(message, amount=amount, date=due)
+        if item.kind == "arrangement":
+            total = words.money(int(values.get("total_cents", "0")))
+            status = words.code(ARRANGEMENT_STATUS, item.summary)
+            return tr(
+                "{status}: {total} in {count} instalments",
+                status=status,
+                total=total,
+                count=values.get("instalments", "?"),
+            )
+        if item.kind == "letter":
+            return tr("✉ letter sent: {template}", template=item.summary.replace("_", " "))
+        if item.kind == "note":
+            return tr("✎ note")
+        if item.kind == "pause":
+            if item.summary.startswith("until "):
+                until = date.fromisoformat(item.summary.removeprefix("until "))
+                return tr("⏸ collection paused until {date}", date=words.day(until))
+            return tr("▶ pause ended")
+        return item.summary

@@ -1,0 +1,117 @@
+"""F2: log a contact attempt — channel, direction, outcome, note and the next step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from PySide6.QtCore import QDateTime
+from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QLabel, QPlainTextEdit, QWidget
+
+from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome, TimeOfDay
+from agent_desk.domain.scheduling import suggest_retry
+from agent_desk.services.customer_file import CustomerFile
+from agent_desk.ui.dialogs.form import FormDialog
+from agent_desk.ui.labels import CHANNELS, CHOOSABLE_STEPS, DIRECTIONS, NEXT_STEPS, OUTCOMES, Words
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    channel: Channel
+    direction: Direction
+    outcome: Outcome
+    note: str
+    next_step_kind: NextStepKind | None
+    next_step_due: datetime
+
+
+def failed_attempts(file: CustomerFile) -> list[datetime]:
+    found = []
+    for item in file.timeline:
+        if item.kind != "contact" or item.summary not in Outcome.__members__.values():
+            continue
+        if Outcome(item.summary).is_failed_attempt:
+            found.append(item.at.astimezone())
+    return found
+
+
+class LogContactDialog(FormDialog):
+    def __init__(
+        self, words: Words, file: CustomerFile, now: datetime, parent: QWidget | None = None
+    ) -> None:
+        tr = words.tr
+        super().__init__(tr, tr("Log contact with {name}", name=file.name), parent)
+        self.setObjectName("logContactDialog")
+        self.now = now.astimezone()
+        best = file.best_time if file.best_time in TimeOfDay.__members__.values() else None
+        self.suggested = suggest_retry(
+            self.now, failed_attempts(file), TimeOfDay(best) if best else None
+        )
+        self.channel = self._combo(words, CHANNELS, "channel")
+        self.direction = self._combo(words, DIRECTIONS, "direction")
+        self.outcome = self._combo(words, OUTCOMES, "outcome")
+        self.note = QPlainTextEdit()
+        self.note.setObjectName("note")
+        self.note.setPlaceholderText(tr("What was said or agreed, in a few words"))
+        self.note.setTabChangesFocus(True)
+        self.note.setFixedHeight(96)
+        self.step_kind = QComboBox()
+        self.step_kind.setObjectName("stepKind")
+        self.step_kind.addItem(tr("— choose a next step —"), None)
+        for kind in CHOOSABLE_STEPS:
+            self.step_kind.addItem(words.code(NEXT_STEPS, kind), kind.value)
+        self.step_due = QDateTimeEdit()
+        self.step_due.setObjectName("stepDue")
+        self.step_due.setCalendarPopup(True)
+        self.step_due.setDisplayFormat("dd-MM-yyyy HH:mm")
+        self.step_due.setDateTime(QDateTime(self.suggested))
+        self.hint = QLabel(
+            tr(
+                "Suggested retry: {when}, a different part of the day than the last "
+                "failed attempt.",
+                when=words.moment(self.suggested),
+            )
+        )
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        self.add_field(tr("Channel"), self.channel)
+        self.add_field(tr("Direction"), self.direction)
+        self.add_field(tr("Outcome"), self.outcome, "outcome")
+        self.add_field(tr("Note"), self.note, "note")
+        self.add_field(tr("Next step"), self.step_kind, "next_step")
+        self.add_field(tr("When"), self.step_due, "next_step_due")
+        self.form.addRow("", self.hint)
+        self.save.setText(tr("Save contact"))
+        self.outcome.currentIndexChanged.connect(self._outcome_changed)
+
+    @staticmethod
+    def _combo(words: Words, table: dict[str, str], name: str) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName(name)
+        for code in table:
+            combo.addItem(words.code(table, code), code)
+        return combo
+
+    def choose(self, combo: QComboBox, code: str | None) -> None:
+        index = combo.findData(code)
+        if index >= 0:
+            combo.setCurrentIndex(index)
+
+    def _outcome_changed(self) -> None:
+        outcome = Outcome(self.outcome.currentData())
+        if outcome.is_failed_attempt and self.step_kind.currentData() in (None, "retry"):
+            self.choose(self.step_kind, NextStepKind.RETRY.value)
+            self.step_due.setDateTime(QDateTime(self.suggested))
+
+    def payload(self) -> ContactInput | None:
+        kind = self.step_kind.currentData()
+        due = self.step_due.dateTime().toPython()
+        assert isinstance(due, datetime)
+        return ContactInput(
+            channel=Channel(self.channel.currentData()),
+            direction=Direction(self.direction.currentData()),
+            outcome=Outcome(self.outcome.currentData()),
+            note=self.note.toPlainText(),
+            next_step_kind=NextStepKind(kind) if kind else None,
+            next_step_due=due.astimezone(),
+        )

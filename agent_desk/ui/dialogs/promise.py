@@ -1,0 +1,58 @@
+"""F3: a promise to pay — an amount typed the Dutch or English way, and a date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QDateEdit, QLabel, QLineEdit, QWidget
+
+from agent_desk.domain.money import cents_to_decimal, parse_amount
+from agent_desk.errors import ValidationError
+from agent_desk.services.customer_file import CustomerFile
+from agent_desk.ui.dialogs.form import FormDialog
+from agent_desk.ui.labels import Words
+
+
+@dataclass(frozen=True)
+class PromiseInput:
+    amount_cents: int
+    due_date: date
+
+
+class PromiseDialog(FormDialog):
+    def __init__(
+        self, words: Words, file: CustomerFile, now: datetime, parent: QWidget | None = None
+    ) -> None:
+        tr = words.tr
+        super().__init__(tr, tr("Promise to pay from {name}", name=file.name), parent)
+        self.setObjectName("promiseDialog")
+        self.amount = QLineEdit()
+        self.amount.setObjectName("amount")
+        owed = f"{cents_to_decimal(file.arrears_cents)}"
+        self.amount.setText(owed.replace(".", ",") if words.lang == "nl" else owed)
+        self.amount.setPlaceholderText(tr("e.g. 123,45"))
+        self.due = QDateEdit()
+        self.due.setObjectName("dueDate")
+        self.due.setCalendarPopup(True)
+        self.due.setDisplayFormat("dd-MM-yyyy")
+        self.due.setDate(QDate(now.date() + timedelta(days=7)))
+        owes = QLabel(
+            tr("The customer owes {amount} in total.", amount=words.money(file.arrears_cents))
+        )
+        owes.setObjectName("hint")
+        self.add_field(tr("Amount (€)"), self.amount, "amount")
+        self.add_field(tr("Pays on"), self.due, "due_date")
+        self.form.addRow("", owes)
+        self.save.setText(tr("Save promise"))
+
+    def payload(self) -> PromiseInput | None:
+        try:
+            cents = parse_amount(self.amount.text())
+        except ValidationError as error:
+            self.show_error("amount", self.tr_(str(error)))
+            return None
+        due = self.due.date().toPython()
+        assert isinstance(due, date)
+        return PromiseInput(cents, due)

@@ -1,0 +1,170 @@
+"""What happens when the agent records something: dialog → service on worker → answer.
+
+A ``ValidationError`` goes next to its field; a ``ConflictError`` is explained in the
+dialog (which stays open with everything typed) while the latest file is loaded; on
+success the dialog closes and the file and queue refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from PySide6.QtWidgets import QWidget
+from sqlalchemy.orm import Session
+
+from agent_desk.errors import AgentDeskError, ConflictError, ValidationError
+from agent_desk.services.activity import (
+    NextStepInput,
+    log_contact_attempt,
+    record_promise,
+    set_pause,
+)
+from agent_desk.services.actor import Actor
+from agent_desk.services.customer_file import CustomerFile
+from agent_desk.ui.dialogs.form import FormDialog
+from agent_desk.ui.dialogs.log_contact import ContactInput, LogContactDialog
+from agent_desk.ui.dialogs.pause import PauseDialog, PauseInput
+from agent_desk.ui.dialogs.promise import PromiseDialog, PromiseInput
+from agent_desk.ui.labels import Words
+from agent_desk.ui.worker import DatabaseWorker
+
+Task = Callable[[Session], object]
+
+
+class Recorder:
+    def __init__(
+        self,
+        parent: QWidget,
+        worker: DatabaseWorker,
+        actor: Actor,
+        words: Words,
+        clock: Callable[[], datetime],
+        current_file: Callable[[], CustomerFile | None],
+        saved: Callable[[int], None],
+        conflicted: Callable[[int], None],
+        unexpected: Callable[[BaseException], None],
+    ) -> None:
+        self.parent = parent
+        self.worker = worker
+        self.actor = actor
+        self.words = words
+        self.clock = clock
+        self.current_file = current_file
+        self.saved = saved
+        self.conflicted = conflicted
+        self.unexpected = unexpected
+        self.dialog: FormDialog | None = None
+
+    def log_contact(self) -> FormDialog | None:
+        file = self.current_file()
+        if file is None:
+            return None
+        dialog = LogContactDialog(self.words, file, self.clock(), self.parent)
+        dialog.submitted.connect(lambda value: self._save(dialog, file.id, self._contact(value)))
+        return self._open(dialog)
+
+    def promise(self) -> FormDialog | None:
+        file = self.current_file()
+        if file is None:
+            return None
+        dialog = PromiseDialog(self.words, file, self.clock(), self.parent)
+        dialog.submitted.connect(lambda value: self._save(dialog, file.id, self._promise(value)))
+        return self._open(dialog)
+
+    def pause(self) -> FormDialog | None:
+        file = self.current_file()
+        if file is None:
+            return None
+        dialog = PauseDialog(self.words, file, self.clock(), self.parent)
+        dialog.submitted.connect(lambda value: self._save(dialog, file.id, self._pause(value)))
+        return self._open(dialog)
+
+    def _open(self, dialog: FormDialog) -> FormDialog:
+        if self.dialog is not None and self.dialog.isVisible():
+            self.dialog.reject()
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _version(self, customer_id: int) -> int | None:
+        file = self.current_file()
+        return file.version if file is not None and file.id == customer_id else None
+
+    def _contact(self, value: ContactInput) -> Callable[[int], Task]:
+        def task_for(customer_id: int) -> Task:
+            actor, now, version = self.actor, self.clock(), self._version(customer_id)
+            step = (
+                NextStepInput(value.next_step_kind, value.next_step_due)
+                if value.next_step_kind is not None
+                else None
+            )
+            return lambda session: log_contact_attempt(
+                session,
+                actor,
+                customer_id,
+                channel=value.channel,
+                direction=value.direction,
+                outcome=value.outcome,
+                note=value.note,
+                next_step=step,
+                now=now,
+                expected_version=version,
+            )
+
+        return task_for
+
+    def _promise(self, value: PromiseInput) -> Callable[[int], Task]:
+        def task_for(customer_id: int) -> Task:
+            actor, now, version = self.actor, self.clock(), self._version(customer_id)
+            return lambda session: record_promise(
+                session,
+                actor,
+                customer_id,
+                amount_cents=value.amount_cents,
+                due_date=value.due_date,
+                now=now,
+                expected_version=version,
+            )
+
+        return task_for
+
+    def _pause(self, value: PauseInput) -> Callable[[int], Task]:
+        def task_for(customer_id: int) -> Task:
+            actor, now, version = self.actor, self.clock(), self._version(customer_id)
+            return lambda session: set_pause(
+                session,
+                actor,
+                customer_id,
+                until=value.until,
+                reason=value.reason,
+                now=now,
+                expected_version=version,
+            )
+
+        return task_for
+
+    def _save(self, dialog: FormDialog, customer_id: int, task_for: Callable[[int], Task]) -> None:
+        def done(_result: object) -> None:
+            dialog.accept()
+            self.saved(customer_id)
+
+        def failed(error: BaseException) -> None:
+            tr = self.words.tr
+            if isinstance(error, ValidationError):
+                dialog.show_error(error.field, tr(str(error)))
+            elif isinstance(error, ConflictError):
+                dialog.show_notice(
+                    tr(
+                        "A colleague changed this customer while you were working. Nothing was "
+                        "overwritten and your text is kept: check the latest file, then save again."
+                    )
+                )
+                self.conflicted(customer_id)
+            elif isinstance(error, AgentDeskError):
+                dialog.show_notice(tr(str(error)))
+            else:
+                dialog.set_busy(False)
+                self.unexpected(error)
+
+        self.worker.submit(task_for(customer_id), done, failed, busy=self.words.tr("Saving…"))

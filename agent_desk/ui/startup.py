@@ -1,0 +1,46 @@
+"""What the agent sees while the database is opened (and, once, demo data loaded)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from agent_desk.i18n import Translator
+
+
+class StartupWindow(QWidget):
+    def __init__(self, tr: Translator, database: str, demo: bool) -> None:
+        super().__init__()
+        self.setObjectName("startupWindow")
+        self.tr_ = tr
+        self.setWindowTitle(tr("Agent Desk"))
+        title = QLabel(tr("Agent Desk"))
+        title.setObjectName("dialogTitle")
+        self.status = QLabel(tr("Opening the database…"))
+        self.status.setObjectName("startupStatus")
+        self.status.setWordWrap(True)
+        where = QLabel(database)
+        where.setObjectName("hint")
+        where.setWordWrap(True)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)
+        self.bar.setTextVisible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 24, 28, 24)
+        layout.addWidget(title)
+        layout.addWidget(self.status)
+        layout.addWidget(self.bar)
+        layout.addWidget(where)
+        if demo:
+            note = QLabel(tr("Demo mode: a separate database with made-up customers."))
+            note.setObjectName("hint")
+            layout.addWidget(note)
+        self.setFixedWidth(460)
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, False)
+
+    def progress(self, done: int, total: int) -> None:
+        self.status.setText(
+            self.tr_("Preparing demo data: {done} of {total} customers…", done=done, total=total)
+        )
+        self.bar.setRange(0, total)
+        self.bar.setValue(done)
