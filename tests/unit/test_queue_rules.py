@@ -27,7 +27,9 @@ def facts(**kw: object) -> q.QueueFacts:
 
 
 def test_groups_come_in_the_documented_order() -> None:
-    callback = facts(next_step_kind=NextStepKind.CALLBACK, next_step_due_at=NOW, first_time_arrears=True)
+    callback = facts(
+        next_step_kind=NextStepKind.CALLBACK, next_step_due_at=NOW, first_time_arrears=True
+    )
     promise = facts(next_step_kind=NextStepKind.PROMISE_CHECK, next_step_due_at=NOW)
     called_in = facts(called_in=True, broken_arrangement=True)
     broken = facts(broken_arrangement=True, first_time_arrears=True)
@@ -51,7 +53,11 @@ def test_within_a_group_most_days_past_due_then_highest_amount() -> None:
     older = facts(oldest_due_date=date(2026, 8, 1), arrears_cents=100)
     newer_big = facts(oldest_due_date=date(2026, 9, 1), arrears_cents=900_000)
     newer_small = facts(oldest_due_date=date(2026, 9, 1), arrears_cents=1_000)
-    assert sorted([newer_small, newer_big, older], key=q.sort_key) == [older, newer_big, newer_small]
+    assert sorted([newer_small, newer_big, older], key=q.sort_key) == [
+        older,
+        newer_big,
+        newer_small,
+    ]
 
 
 def test_paused_waiting_and_closed_customers_are_left_out() -> None:
@@ -82,8 +88,12 @@ def test_first_time_arrears_is_derived_from_history() -> None:
     open_claim = q.ClaimHistory(date(2026, 10, 1), None)
     paid_on_time = q.ClaimHistory(date(2026, 5, 1), date(2026, 4, 28))
     paid_late = q.ClaimHistory(date(2026, 5, 1), date(2026, 6, 15))
-    assert q.is_first_time_arrears([open_claim, paid_on_time], earlier_promises=0, earlier_arrangements=0)
-    assert not q.is_first_time_arrears([open_claim, paid_late], earlier_promises=0, earlier_arrangements=0)
+    assert q.is_first_time_arrears(
+        [open_claim, paid_on_time], earlier_promises=0, earlier_arrangements=0
+    )
+    assert not q.is_first_time_arrears(
+        [open_claim, paid_late], earlier_promises=0, earlier_arrangements=0
+    )
     assert not q.is_first_time_arrears([open_claim], earlier_promises=1, earlier_arrangements=0)
     assert not q.is_first_time_arrears([open_claim], earlier_promises=0, earlier_arrangements=1)
     assert not q.is_first_time_arrears([paid_on_time], earlier_promises=0, earlier_arrangements=0)
@@ -105,8 +115,13 @@ def test_retry_respects_best_time_and_skips_the_weekend() -> None:
     assert retry.weekday() == 0 and part_of_day(retry) is TimeOfDay.MORNING
 
 
-@given(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)), st.integers(0, 2))
-def test_retry_is_always_later_in_a_calling_window_on_a_weekday(moment: datetime, extra: int) -> None:
+@given(
+    st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)),
+    st.integers(0, 2),
+)
+def test_retry_is_always_later_in_a_calling_window_on_a_weekday(
+    moment: datetime, extra: int
+) -> None:
     now = moment.replace(tzinfo=UTC)
     misses = [now - timedelta(hours=4 * k) for k in range(extra + 1)]
     retry = suggest_retry(now, misses)
@@ -117,7 +132,14 @@ def test_retry_is_always_later_in_a_calling_window_on_a_weekday(moment: datetime
 
 @pytest.mark.parametrize(
     ("typed", "cents"),
-    [("1234.56", 123456), ("1234,56", 123456), ("1.234,56", 123456), ("1,234.56", 123456), ("€ 12", 1200), ("0,5", 50)],
+    [
+        ("1234.56", 123456),
+        ("1234,56", 123456),
+        ("1.234,56", 123456),
+        ("1,234.56", 123456),
+        ("€ 12", 1200),
+        ("0,5", 50),
+    ],
 )
 def test_amounts_as_agents_type_them(typed: str, cents: int) -> None:
     assert parse_amount(typed) == cents
@@ -125,7 +147,15 @@ def test_amounts_as_agents_type_them(typed: str, cents: int) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "fragment"),
-    [("", "Enter"), ("abc", "not an amount"), ("-5", "negative"), ("0", "more than zero"), ("1.005", "unclear"), ("1.2345", "two decimals"), ("1.000", "unclear")],
+    [
+        ("", "Enter"),
+        ("abc", "not an amount"),
+        ("-5", "negative"),
+        ("0", "more than zero"),
+        ("1.005", "unclear"),
+        ("1.2345", "two decimals"),
+        ("1.000", "unclear"),
+    ],
 )
 def test_bad_amounts_are_explained(typed: str, fragment: str) -> None:
     with pytest.raises(ValidationError, match=fragment):
