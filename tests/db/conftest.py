@@ -35,7 +35,7 @@ def pg_server_url() -> Iterator[str]:
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - any failure means "no server"
+    except Exception as error:
         admin.dispose()
         message = (
             f"PostgreSQL not reachable at {admin_url.render_as_string()}: {type(error).__name__}"
