@@ -21,7 +21,7 @@ def start_desk(args: argparse.Namespace) -> int:
         print(f"agent-desk: {error}", file=sys.stderr)
         return EXIT_USAGE if isinstance(error, UsageError) else EXIT_FAILED
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        _configure_logging()
 
     from PySide6.QtWidgets import QApplication
 
@@ -51,3 +51,27 @@ def start_desk(args: argparse.Namespace) -> int:
         desk.shutdown()
         database.dispose()
     return status["code"]
+
+
+def _configure_logging() -> None:
+    """Warnings on the console; the full story (INFO) in a rotating file for crash reports."""
+    from logging.handlers import RotatingFileHandler
+
+    from agent_desk.config import data_dir
+
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(console)
+    try:
+        folder = data_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        log_file = RotatingFileHandler(
+            folder / "agent-desk.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        )
+    except OSError:
+        return  # a read-only profile: console logging only
+    log_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(log_file)
