@@ -15,17 +15,29 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from agent_desk.errors import ConflictError, DatabaseUnavailableError, UsageError
+from agent_desk.errors import (
+    ConflictError,
+    DatabaseUnavailableError,
+    PermissionDeniedError,
+    UsageError,
+)
 from agent_desk.services import secrets
 from agent_desk.services.changelog import install_change_log
 
 log = logging.getLogger(__name__)
 
 SUPPORTED = {"sqlite", "postgresql"}
+_INSUFFICIENT_PRIVILEGE = "42501"  # SQLSTATE: grants or row-level security said no
 
 
 def parse_database_url(text: str) -> URL:
@@ -128,7 +140,12 @@ class Database:
             return f"Cannot open the database file {self.url.database}: {_first_line(error)}."
         where = f"{self.url.host}:{self.url.port or 5432}"
         reason = _first_line(error)
-        if "password" in reason.lower() or "authentication" in reason.lower():
+        lowered = reason.lower()
+        if (
+            "password" in lowered
+            or "authentication" in lowered
+            or 'fatal:  role "' in lowered  # no such role, or it may not log in
+        ):
             return (
                 f"The server at {where} refused user '{self.url.username}': check the "
                 "password ('agent-desk login') or ask your supervisor for access."
@@ -171,6 +188,14 @@ class Database:
         except OperationalError as error:
             session.rollback()
             raise DatabaseUnavailableError(self._explain(error)) from None
+        except ProgrammingError as error:
+            session.rollback()
+            if getattr(error.orig, "sqlstate", None) == _INSUFFICIENT_PRIVILEGE:
+                raise PermissionDeniedError(
+                    "The database refused this for your role; ask a supervisor if you "
+                    f"need it ({_first_line(error)})."
+                ) from None
+            raise
         except BaseException:
             session.rollback()
             raise

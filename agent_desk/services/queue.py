@@ -252,23 +252,28 @@ def agent_queue(
 
 
 def claim_next(
-    session: Session, actor: Actor, now: datetime, lease: timedelta = DEFAULT_LEASE
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    lease: timedelta = DEFAULT_LEASE,
+    *,
+    release_previous: bool = True,
 ) -> QueueRow | None:
     """Hold the top customer of the actor's queue for this desk (no one else gets it).
 
     On PostgreSQL the row is locked with ``FOR UPDATE SKIP LOCKED`` so concurrent desks
-    never take the same customer; SQLite serialises writers anyway.
+    never take the same customer; SQLite serialises writers anyway. A customer with a
+    live hold is never claimed, not even one held by the same agent on another desk.
+    ``release_previous=False`` keeps the agent's other holds (several desks or scripts
+    of one agent; they release with ``release_holds`` or per customer).
     """
     if actor.agent_id is None:
         return None
-    release_holds(session, actor)
+    if release_previous:
+        release_holds(session, actor)
     statement = queue_statement(QueueScope(actor.agent_id), now, actor.agent_id)
     statement = statement.where(
-        or_(
-            Customer.held_until.is_(None),
-            Customer.held_until <= now,
-            Customer.held_by_agent_id == actor.agent_id,
-        )
+        or_(Customer.held_until.is_(None), Customer.held_until <= now)
     ).limit(1)
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True, of=Customer)

@@ -1,0 +1,133 @@
+"""Claim throughput: 20 desks claiming "next customer" at once on 100,000 customers.
+
+Run: ``python bench/bench_claims.py [--customers 100000] [--desks 20] [--agents 4]
+[--seconds 10] [--rounds 3] [--server postgresql+psycopg://postgres@127.0.0.1/postgres]``.
+
+Creates (and drops) its own PostgreSQL database, loads the demo data, then runs
+``--rounds`` rounds in which ``--desks`` threads, each with its own engine (its own
+connection), spread over ``--agents`` agents so that one agent's desks compete for
+the same queue, claim in a loop for ``--seconds`` (``claim_next`` with
+``release_previous=False``: every claim is a new customer). Between rounds all holds
+are released. Prints claims per second (median over the rounds) and the latency of
+one claim (a whole transaction: release-free claim, hold, change log, audit, commit).
+Also checks that no customer was claimed twice in a round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import create_engine, text, update
+from sqlalchemy.engine import make_url
+
+from agent_desk.models import Customer
+from agent_desk.models.base import utcnow
+from agent_desk.services.actor import Actor, actor_for_login
+from agent_desk.services.database import Database
+from agent_desk.services.demo import AGENTS, load_demo
+from agent_desk.services.queue import claim_next
+
+
+def _round(url: str, actors: list[Actor], desks: int, seconds: float) -> tuple[int, list[float]]:
+    latencies: list[list[float]] = [[] for _ in range(desks)]
+    claimed: list[list[int]] = [[] for _ in range(desks)]
+    databases = [Database(url) for _ in range(desks)]
+    for database in databases:
+        database.check_connection()  # connect before the clock starts
+    start = threading.Barrier(desks + 1)
+    stop = threading.Event()
+    now = utcnow()
+
+    def desk(index: int) -> None:
+        actor = actors[index % len(actors)]
+        database = databases[index]
+        start.wait()
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            with database.transaction() as session:
+                row = claim_next(session, actor, now, timedelta(minutes=20), release_previous=False)
+            latencies[index].append(time.perf_counter() - t0)
+            if row is None:
+                return
+            claimed[index].append(row.customer_id)
+
+    threads = [threading.Thread(target=desk, args=(i,)) for i in range(desks)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    for database in databases:
+        database.dispose()
+    ids = [c for per_desk in claimed for c in per_desk]
+    twice = [c for c, n in Counter(ids).items() if n > 1]
+    if twice:
+        raise SystemExit(f"FAILED: {len(twice)} customers claimed twice while held")
+    return round(len(ids) / elapsed), [x for per_desk in latencies for x in per_desk]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--desks", type=int, default=20)
+    parser.add_argument("--agents", type=int, default=4, help="agents the desks work for")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+
+    server = make_url(args.server).set(drivername="postgresql+psycopg")
+    name = f"agent_desk_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        owner = Database(url)
+        owner.upgrade()
+        t0 = time.perf_counter()
+        with owner.transaction() as session:
+            load_demo(session, customers=args.customers, agents=len(AGENTS), seed=1)
+        print(f"demo_load_{args.customers}_customers_s  {time.perf_counter() - t0:.1f}")
+        with owner.engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+        with owner.transaction() as session:
+            actors = [actor_for_login(session, login) for login, _ in AGENTS[: args.agents]]
+        rates: list[int] = []
+        latencies: list[float] = []
+        for number in range(1, args.rounds + 1):
+            with owner.transaction() as session:
+                session.execute(update(Customer).values(held_by_agent_id=None, held_until=None))
+            rate, round_latencies = _round(url, actors, args.desks, args.seconds)
+            rates.append(rate)
+            latencies += round_latencies
+            print(f"round {number}: {rate} claims/s ({len(round_latencies)} claims)")
+        owner.dispose()
+        cuts = statistics.quantiles(latencies, n=100)
+        print(
+            f"claims_per_second median={statistics.median(rates):.0f} "
+            f"min={min(rates)} max={max(rates)} desks={args.desks} agents={args.agents} "
+            f"customers={args.customers}"
+        )
+        print(
+            f"claim_latency_ms p50={cuts[49] * 1000:.1f} p90={cuts[89] * 1000:.1f} "
+            f"p99={cuts[98] * 1000:.1f} max={max(latencies) * 1000:.1f}"
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
