@@ -4,9 +4,10 @@ Run: ``python bench/bench_claims.py [--customers 100000] [--desks 20] [--agents 
 [--seconds 10] [--rounds 3] [--server postgresql+psycopg://postgres@127.0.0.1/postgres]``.
 
 Creates (and drops) its own PostgreSQL database, loads the demo data, then runs
-``--rounds`` rounds in which ``--desks`` threads, each with its own engine (its own
+``--rounds`` rounds in which ``--desks`` desks, each with its own engine (its own
 connection), spread over ``--agents`` agents so that one agent's desks compete for
-the same queue, claim in a loop for ``--seconds`` (``claim_next`` with
+the same queue, claim in a loop for ``--seconds`` (each desk its own process, as on
+a real team; ``--threads`` runs them as threads of one process instead) (``claim_next`` with
 ``release_previous=False``: every claim is a new customer). Between rounds all holds
 are released. Prints claims per second (median over the rounds) and the latency of
 one claim (a whole transaction: release-free claim, hold, change log, audit, commit).
@@ -16,12 +17,15 @@ Also checks that no customer was claimed twice in a round.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import statistics
 import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import make_url
@@ -76,6 +80,53 @@ def _round(url: str, actors: list[Actor], desks: int, seconds: float) -> tuple[i
     return round(len(ids) / elapsed), [x for per_desk in latencies for x in per_desk]
 
 
+def _desk_process(url: str, actor: Actor, ready: Any, stop: Any) -> tuple[list[int], list[float]]:
+    """One desk in its own process, as on a real team: its own interpreter and connection."""
+    database = Database(url)
+    database.check_connection()
+    now = utcnow()
+    claimed: list[int] = []
+    latencies: list[float] = []
+    ready.wait()  # everyone connected: start together
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        with database.transaction() as session:
+            row = claim_next(session, actor, now, timedelta(minutes=20), release_previous=False)
+        latencies.append(time.perf_counter() - t0)
+        if row is None:
+            break
+        claimed.append(row.customer_id)
+    database.dispose()
+    return claimed, latencies
+
+
+def _round_processes(
+    url: str, actors: list[Actor], desks: int, seconds: float
+) -> tuple[int, list[float]]:
+    context = multiprocessing.get_context("spawn")
+    with (
+        context.Manager() as manager,
+        ProcessPoolExecutor(max_workers=desks, mp_context=context) as pool,
+    ):
+        ready = manager.Barrier(desks + 1)
+        stop = manager.Event()
+        futures = [
+            pool.submit(_desk_process, url, actors[i % len(actors)], ready, stop)
+            for i in range(desks)
+        ]
+        ready.wait()
+        began = time.perf_counter()
+        time.sleep(seconds)
+        stop.set()
+        results = [f.result() for f in futures]
+        elapsed = time.perf_counter() - began
+    ids = [c for claimed, _ in results for c in claimed]
+    twice = [c for c, n in Counter(ids).items() if n > 1]
+    if twice:
+        raise SystemExit(f"FAILED: {len(twice)} customers claimed twice while held")
+    return round(len(ids) / elapsed), [x for _, lat in results for x in lat]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=100_000)
@@ -83,6 +134,11 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=4, help="agents the desks work for")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--threads",
+        action="store_true",
+        help="desks as threads in one process (GIL-bound) instead of processes",
+    )
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
 
@@ -108,7 +164,8 @@ def main() -> None:
         for number in range(1, args.rounds + 1):
             with owner.transaction() as session:
                 session.execute(update(Customer).values(held_by_agent_id=None, held_until=None))
-            rate, round_latencies = _round(url, actors, args.desks, args.seconds)
+            run_round = _round if args.threads else _round_processes
+            rate, round_latencies = run_round(url, actors, args.desks, args.seconds)
             rates.append(rate)
             latencies += round_latencies
             print(f"round {number}: {rate} claims/s ({len(round_latencies)} claims)")

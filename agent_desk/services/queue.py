@@ -13,14 +13,13 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from agent_desk.domain import queue as queue_rules
 from agent_desk.domain.codes import CustomerStatus
-from agent_desk.models import ContactPoint, Customer
+from agent_desk.models import AuditEvent, ContactPoint, Customer
 from agent_desk.services.actor import Actor
-from agent_desk.services.audit import audit
 from agent_desk.services.changelog import log_changes
 
 DEFAULT_LEASE = timedelta(minutes=20)
@@ -280,11 +279,27 @@ def claim_next(
     customer_id: int | None = session.scalar(statement)
     if customer_id is None:
         return None
-    _set_hold(session, [customer_id], actor.agent_id, now + lease)
-    audit(session, actor, "claim", "customer", customer_id, customer_id=customer_id, at=now)
-    customer = session.get(Customer, customer_id)
-    assert customer is not None
-    return _row(customer, now)
+    # Hot path (many desks at once): plain Core statements, one round trip each.
+    table = Customer.__table__
+    record = session.execute(
+        update(table)
+        .where(table.c.id == customer_id)
+        .values(held_by_agent_id=actor.agent_id, held_until=now + lease)
+        .returning(*(table.c[column.key] for column in _ROW_COLUMNS))
+    ).one()
+    log_changes(session, "customer", [customer_id], "update", [customer_id])
+    session.execute(
+        insert(AuditEvent).values(
+            at=now,
+            agent_id=actor.agent_id,
+            action="claim",
+            entity="customer",
+            entity_id=customer_id,
+            customer_id=customer_id,
+            detail="",
+        )
+    )
+    return _row(record, now)
 
 
 def hold(
