@@ -2,6 +2,8 @@
 transaction, so desks can read "what changed since id N" and refresh only that.
 
 Bulk paths that bypass the ORM (demo load, imports) call ``log_changes`` themselves.
+On PostgreSQL both paths also ``NOTIFY`` the highest new id (delivered at commit), so
+listening desks wake at once; the payload is only a hint, the log is the truth.
 """
 
 from __future__ import annotations
@@ -9,13 +11,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import Connection, Text, cast, event, func, insert, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent_desk.models import AuditEvent, ChangeLog
 from agent_desk.models.base import utcnow
 
 _UNTRACKED = (ChangeLog, AuditEvent)
+
+#: The PostgreSQL channel desks LISTEN on; the payload is the highest new change id.
+NOTIFY_CHANNEL = "agent_desk_changes"
+
+
+def _insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert change-log rows; on PostgreSQL also wake listening desks (at commit).
+
+    The ``NOTIFY`` rides in the same statement as the insert (a data-modifying CTE),
+    so it costs no extra round trip.
+    """
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(ChangeLog), rows)
+        return
+    inserted = insert(ChangeLog).values(rows).returning(ChangeLog.id).cte("inserted")
+    connection.execute(select(func.pg_notify(NOTIFY_CHANNEL, cast(func.max(inserted.c.id), Text))))
 
 
 def _customer_id_of(obj: Any) -> int | None:
@@ -52,7 +70,7 @@ def _after_flush(session: Session, _context: Any) -> None:
                 }
             )
     if rows:
-        session.connection().execute(insert(ChangeLog), rows)
+        _insert_rows(session.connection(), rows)
 
 
 def install_change_log(factory: sessionmaker[Session]) -> None:
@@ -76,10 +94,8 @@ def log_changes(
         for rid, cid in zip(ids, customers, strict=True)
     ]
     for start in range(0, len(rows), 5000):
-        session.execute(insert(ChangeLog), rows[start : start + 5000])
+        _insert_rows(session.connection(), rows[start : start + 5000])
 
 
 def last_change_id(session: Session) -> int:
-    from sqlalchemy import func
-
     return int(session.scalar(select(func.coalesce(func.max(ChangeLog.id), 0))) or 0)

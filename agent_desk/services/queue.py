@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from agent_desk.domain import queue as queue_rules
@@ -280,7 +280,7 @@ def claim_next(
     if customer_id is None:
         return None
     # Hot path (many desks at once): plain Core statements, one round trip each.
-    table = Customer.__table__
+    table = cast(Table, Customer.__table__)
     record = session.execute(
         update(table)
         .where(table.c.id == customer_id)

@@ -1,0 +1,380 @@
+"""The offline outbox: durable, replayed in order, exactly once, conflicts kept for review."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome
+from agent_desk.errors import UsageError
+from agent_desk.models import AuditEvent, ContactAttempt, Customer, NextStep, Note, PromiseToPay
+from agent_desk.services.activity import NextStepInput, log_contact_attempt
+from agent_desk.services.actor import Actor, actor_for_login
+from agent_desk.services.database import Database
+from agent_desk.services.demo import load_demo
+from agent_desk.services.outbox import OperationStatus, Outbox
+
+TODAY = date(2026, 11, 23)
+NOW = datetime.combine(TODAY, time(15, 0), tzinfo=UTC)
+
+
+def _now() -> datetime:
+    return NOW + timedelta(minutes=30)
+
+
+@pytest.fixture
+def demo(database: Database) -> Database:
+    with database.transaction() as session:
+        load_demo(session, customers=30, agents=2, seed=5, today=TODAY)
+    return database
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Iterator[Outbox]:
+    box = Outbox(tmp_path / "outbox" / "desk-outbox.sqlite3")
+    yield box
+    box.close()
+
+
+def _sanne(database: Database) -> Actor:
+    with database.transaction() as session:
+        return actor_for_login(session, "sanne")
+
+
+def _customers(database: Database, actor: Actor, count: int) -> list[tuple[int, int]]:
+    """(id, version) of the agent's customers with arrears, as the desk last saw them."""
+    with database.transaction() as session:
+        rows = session.execute(
+            select(Customer.id, Customer.version)
+            .where(Customer.assigned_agent_id == actor.agent_id, Customer.arrears_cents > 10000)
+            .order_by(Customer.id)
+            .limit(count)
+        ).all()
+    assert len(rows) == count
+    return [(int(r[0]), int(r[1])) for r in rows]
+
+
+def _offline_work(outbox: Outbox, actor: Actor, customers: list[tuple[int, int]]) -> list[str]:
+    """What an agent does while offline: a call, a note, a promise and a next step."""
+    (first, v1), (second, v2) = customers[0], customers[1]
+    ops = [
+        outbox.enqueue_contact_attempt(
+            customer_id=first,
+            base_version=v1,
+            agent_login=actor.login,
+            now=NOW,
+            channel=Channel.PHONE,
+            direction=Direction.OUTBOUND,
+            outcome=Outcome.REACHED,
+            note="spoke to customer while offline",
+            next_step=NextStepInput(NextStepKind.CALLBACK, NOW + timedelta(days=2)),
+        ),
+        outbox.enqueue_note(
+            customer_id=first, agent_login=actor.login, now=NOW + timedelta(seconds=1), text="n1"
+        ),
+        # Same customer, same version the desk saw: the agent's own chain.
+        outbox.enqueue_promise(
+            customer_id=first,
+            base_version=v1,
+            agent_login=actor.login,
+            now=NOW + timedelta(seconds=2),
+            amount_cents=5000,
+            due_date=TODAY + timedelta(days=7),
+        ),
+        outbox.enqueue_next_step(
+            customer_id=second,
+            base_version=v2,
+            agent_login=actor.login,
+            now=NOW + timedelta(seconds=3),
+            step=NextStepInput(NextStepKind.LETTER, NOW + timedelta(days=3), "send letter"),
+        ),
+    ]
+    return [op.operation_id for op in ops]
+
+
+def _counts(database: Database, actor: Actor, customer_ids: list[int]) -> dict[str, int]:
+    with database.transaction() as session:
+
+        def count(model: type, *where: object) -> int:
+            statement = select(func.count()).select_from(model).where(*where)  # type: ignore[arg-type]
+            return int(session.scalar(statement) or 0)
+
+        return {
+            "attempts": count(ContactAttempt, ContactAttempt.operation_id.is_not(None)),
+            "notes": count(Note, Note.operation_id.is_not(None)),
+            "promises": count(PromiseToPay, PromiseToPay.operation_id.is_not(None)),
+            "steps": count(
+                NextStep,
+                NextStep.created_by_id == actor.agent_id,
+                NextStep.customer_id.in_(customer_ids),
+            ),
+            "audit": count(
+                AuditEvent,
+                AuditEvent.agent_id == actor.agent_id,
+                AuditEvent.customer_id.in_(customer_ids),
+            ),
+        }
+
+
+EXPECTED = {"attempts": 1, "notes": 1, "promises": 1, "steps": 3, "audit": 4}
+
+
+def test_the_outbox_file_is_durable_and_survives_reopening(outbox: Outbox) -> None:
+    mode = outbox._connection.execute("PRAGMA journal_mode").fetchone()
+    sync = outbox._connection.execute("PRAGMA synchronous").fetchone()
+    assert mode == ("wal",) and sync == (2,)  # 2 = FULL
+    op = outbox.enqueue_note(customer_id=7, agent_login="sanne", now=NOW, text="kept")
+    outbox.close()
+    with Outbox(outbox.path) as again:
+        (kept,) = again.pending("sanne")
+        assert kept.operation_id == op.operation_id and kept.payload == {"text": "kept"}
+        assert kept.created_at == NOW and kept.status is OperationStatus.PENDING
+        assert len(kept.operation_id) == 36  # uuid4
+
+
+def test_malformed_operations_are_refused_before_saying_saved(outbox: Outbox) -> None:
+    with pytest.raises(UsageError, match="does not keep"):
+        outbox.enqueue(
+            "phone_call", customer_id=1, payload={}, base_version=1, agent_login="a", now=NOW
+        )
+    with pytest.raises(UsageError, match="malformed"):
+        outbox.enqueue(
+            "promise",
+            customer_id=1,
+            payload={"amount_cents": "12", "due_date": "2026-12-01"},
+            base_version=1,
+            agent_login="a",
+            now=NOW,
+        )
+    with pytest.raises(UsageError, match="malformed"):
+        outbox.enqueue(
+            "contact_attempt",
+            customer_id=1,
+            payload={"channel": "fax"},
+            base_version=1,
+            agent_login="a",
+            now=NOW,
+        )
+    assert outbox.all() == []
+
+
+def test_replay_applies_each_operation_once_in_order(demo: Database, outbox: Outbox) -> None:
+    sanne = _sanne(demo)
+    customers = _customers(demo, sanne, 2)
+    ids = _offline_work(outbox, sanne, customers)
+    before = _counts(demo, sanne, [c for c, _ in customers])
+    progress: list[tuple[int, int, str]] = []
+    result = outbox.replay(
+        demo, sanne, _now, on_progress=lambda i, n, op: progress.append((i, n, op.operation_id))
+    )
+    assert (result.applied, result.conflicts, result.failed, result.offline) == (4, 0, 0, False)
+    assert progress == [(i + 1, 4, op_id) for i, op_id in enumerate(ids)]
+    after = _counts(demo, sanne, [c for c, _ in customers])
+    assert {k: after[k] - before[k] for k in after} == EXPECTED
+    done = outbox.all()
+    assert [op.status for op in done] == [OperationStatus.DONE] * 4
+    assert all(op.result_id and op.applied_at for op in done)
+    with demo.transaction() as session:
+        attempt = session.scalar(
+            select(ContactAttempt).where(ContactAttempt.operation_id == ids[0])
+        )
+        assert attempt is not None and attempt.at == NOW  # when the call happened
+        customer = session.get(Customer, customers[0][0])
+        assert customer is not None and customer.next_step_kind == "promise_check"
+    # Replaying again does nothing; even forgetting that it was done doubles nothing.
+    assert outbox.replay(demo, sanne, _now).applied == 0
+    outbox._connection.execute("UPDATE operation SET status = 'pending'")
+    again = outbox.replay(demo, sanne, _now)
+    assert (again.applied, again.conflicts) == (4, 0)
+    assert _counts(demo, sanne, [c for c, _ in customers]) == after
+    assert [op.result_id for op in outbox.all()] == [op.result_id for op in done]
+
+
+def test_a_crash_between_commit_and_marking_done_doubles_nothing(
+    demo: Database, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sanne = _sanne(demo)
+    customers = _customers(demo, sanne, 2)
+    _offline_work(outbox, sanne, customers)
+    before = _counts(demo, sanne, [c for c, _ in customers])
+    original = Outbox._flush_marks
+    calls = {"n": 0}
+
+    class Crash(Exception):
+        pass
+
+    def crash_on_second(self: Outbox) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            self._marks = []
+            raise Crash  # the database committed; the outbox never heard
+        original(self)
+
+    monkeypatch.setattr(Outbox, "_flush_marks", crash_on_second)
+    with pytest.raises(Crash):
+        outbox.replay(demo, sanne, _now, mark_every=1)
+    monkeypatch.setattr(Outbox, "_flush_marks", original)
+    statuses = [op.status for op in outbox.all()]
+    assert statuses == [OperationStatus.DONE] + [OperationStatus.PENDING] * 3
+    partial = _counts(demo, sanne, [c for c, _ in customers])
+    assert partial["notes"] - before["notes"] == 1  # the second op is in the database
+    result = outbox.replay(demo, sanne, _now)
+    assert (result.applied, result.conflicts, result.failed) == (3, 0, 0)
+    after = _counts(demo, sanne, [c for c, _ in customers])
+    assert {k: after[k] - before[k] for k in after} == EXPECTED
+
+
+def test_a_process_killed_mid_replay_loses_and_doubles_nothing(
+    demo: Database, outbox: Outbox
+) -> None:
+    sanne = _sanne(demo)
+    customers = _customers(demo, sanne, 2)
+    _offline_work(outbox, sanne, customers)
+    before = _counts(demo, sanne, [c for c, _ in customers])
+    script = textwrap.dedent(
+        """
+        import os, sys
+        from datetime import UTC, datetime
+        from agent_desk.services.actor import actor_for_login
+        from agent_desk.services.database import Database
+        from agent_desk.services.outbox import Outbox
+
+        database = Database(sys.argv[1])
+        with database.transaction() as session:
+            actor = actor_for_login(session, "sanne")
+        box = Outbox(sys.argv[2])
+
+        def progress(index, total, op):
+            if index == int(sys.argv[3]):
+                os._exit(9)  # killed: no cleanup, no commit of anything further
+
+        box.replay(database, actor, lambda: datetime.now(UTC), progress)
+        """
+    )
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    url = demo.url.render_as_string(hide_password=False)
+    killed = subprocess.run(
+        [sys.executable, "-c", script, url, str(outbox.path), "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert killed.returncode == 9, killed.stderr
+    # Two operations reached the database; the kill came before any "done" mark.
+    partial = _counts(demo, sanne, [c for c, _ in customers])
+    assert (partial["attempts"] - before["attempts"], partial["notes"] - before["notes"]) == (1, 1)
+    assert partial["promises"] == before["promises"]
+    assert [op.status for op in outbox.all()] == [OperationStatus.PENDING] * 4
+    result = outbox.replay(demo, sanne, _now)
+    assert (result.applied, result.conflicts, result.failed) == (4, 0, 0)
+    after = _counts(demo, sanne, [c for c, _ in customers])
+    assert {k: after[k] - before[k] for k in after} == EXPECTED
+
+
+def test_a_stale_operation_goes_to_the_review_list_and_is_resolved(
+    demo: Database, outbox: Outbox
+) -> None:
+    sanne = _sanne(demo)
+    (first, v1), (second, v2) = _customers(demo, sanne, 2)
+    call = outbox.enqueue_contact_attempt(
+        customer_id=first,
+        base_version=v1,
+        agent_login="sanne",
+        now=NOW,
+        channel=Channel.PHONE,
+        direction=Direction.OUTBOUND,
+        outcome=Outcome.REFUSED,
+        note="typed offline",
+        next_step=NextStepInput(NextStepKind.RETRY, NOW + timedelta(days=1)),
+    )
+    promise = outbox.enqueue_promise(
+        customer_id=second,
+        base_version=v2,
+        agent_login="sanne",
+        now=NOW,
+        amount_cents=2500,
+        due_date=TODAY + timedelta(days=3),
+    )
+    empty_note = outbox.enqueue_note(customer_id=second, agent_login="sanne", now=NOW, text="  ")
+    later = outbox.enqueue_note(customer_id=first, agent_login="sanne", now=NOW, text="after")
+    # Meanwhile a supervisor changes both customers.
+    with demo.transaction() as session:
+        marieke = actor_for_login(session, "marieke")
+        for customer_id in (first, second):
+            log_contact_attempt(
+                session,
+                marieke,
+                customer_id,
+                channel=Channel.PHONE,
+                direction=Direction.INBOUND,
+                outcome=Outcome.CALLBACK_REQUESTED,
+                note="customer called in",
+                next_step=NextStepInput(NextStepKind.CALLBACK, NOW + timedelta(hours=2)),
+                now=NOW,
+            )
+    result = outbox.replay(demo, sanne, _now)
+    assert (result.applied, result.conflicts, result.failed) == (1, 2, 1)
+    assert result.needs_review
+    review = {op.operation_id: op for op in outbox.conflicts("sanne")}
+    assert set(review) == {call.operation_id, promise.operation_id, empty_note.operation_id}
+    assert review[call.operation_id].status is OperationStatus.CONFLICT
+    assert "colleague changed this customer" in (review[call.operation_id].error or "")
+    assert review[empty_note.operation_id].status is OperationStatus.FAILED
+    assert review[call.operation_id].payload["note"] == "typed offline"  # text kept
+    assert outbox.get(later.operation_id).status is OperationStatus.DONE  # type: ignore[union-attr]
+    # The agent decides: the call goes on top of the colleague's change, the rest goes.
+    outbox.resolve(call.operation_id, "retry_on_latest")
+    outbox.resolve(promise.operation_id, "discard")
+    outbox.resolve(empty_note.operation_id, "discard")
+    with pytest.raises(UsageError, match="retry_on_latest or discard"):
+        outbox.resolve(call.operation_id, "merge")
+    with pytest.raises(UsageError, match="Only a conflict"):
+        outbox.resolve(later.operation_id, "discard")
+    again = outbox.replay(demo, sanne, _now)
+    assert (again.applied, again.conflicts, again.failed) == (1, 0, 0)
+    assert outbox.conflicts() == []
+    counts = outbox.counts()
+    assert counts == {OperationStatus.DONE: 2, OperationStatus.DISCARDED: 2}
+    with demo.transaction() as session:
+        refused = session.scalar(
+            select(ContactAttempt).where(ContactAttempt.operation_id == call.operation_id)
+        )
+        assert refused is not None and refused.outcome == "refused"
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(PromiseToPay)
+                .where(PromiseToPay.operation_id == promise.operation_id)
+            )
+            == 0
+        )
+
+
+def test_replay_while_still_offline_keeps_everything_pending(
+    demo: Database, outbox: Outbox
+) -> None:
+    sanne = _sanne(demo)
+    customers = _customers(demo, sanne, 2)
+    _offline_work(outbox, sanne, customers)
+    unreachable = Database("postgresql://postgres@127.0.0.1:1/nothing")
+    try:
+        result = outbox.replay(unreachable, sanne, _now)
+    finally:
+        unreachable.dispose()
+    assert result.offline and result.remaining == 4 and result.applied == 0
+    assert result.error and "Cannot reach the database server" in result.error
+    assert [op.status for op in outbox.all()] == [OperationStatus.PENDING] * 4
+    # Another agent's operations in the same file are not replayed as Sanne.
+    outbox.enqueue_note(customer_id=customers[0][0], agent_login="daan", now=NOW, text="daan's")
+    assert outbox.replay(demo, sanne, _now).applied == 4
+    assert [op.agent_login for op in outbox.pending()] == ["daan"]
