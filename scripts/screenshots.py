@@ -27,6 +27,7 @@ from agent_desk.domain.codes import Outcome
 from agent_desk.services.database import Database
 from agent_desk.services.demo import load_demo
 from agent_desk.ui.app_window import DeskWindow
+from agent_desk.ui.dialogs.arrangement import ArrangementDialog, Mode
 from agent_desk.ui.dialogs.log_contact import LogContactDialog
 from agent_desk.ui.prompter import RecordingPrompter
 
@@ -83,9 +84,202 @@ def shoot(database: Database, lang: str, out: Path) -> None:
     wait_until(lambda: promise.isVisible())
     save(promise, out / f"screenshot-promise-{lang}.png")
     promise.reject()
+    shoot_arrangement(database, window, lang, out)
+    shoot_letter(database, window, lang, out)
+    shoot_script_and_verification(database, window, lang, out)
     window.releasing_on_close = True
     window.close()
     desk.shutdown()
+
+
+def _customers_for_plan(database: Database, count: int = 1, skip: int = 0) -> list[int]:
+    """Customers with a few claims and a realistic amount, without an arrangement."""
+    from sqlalchemy import func, select
+
+    from agent_desk.models import Arrangement, Claim, Customer
+
+    with database.transaction() as session:
+        claims = (
+            select(Claim.customer_id)
+            .group_by(Claim.customer_id)
+            .having(func.count() >= 2)
+            .scalar_subquery()
+        )
+        found = session.scalars(
+            select(Customer.id)
+            .where(
+                Customer.arrears_cents.between(90_000, 160_000),
+                Customer.id.in_(claims),
+                Customer.id.not_in(select(Arrangement.customer_id)),
+            )
+            .order_by(Customer.id)
+            .offset(skip)
+            .limit(count)
+        ).all()
+    assert len(found) == count
+    return [int(i) for i in found]
+
+
+def shoot_arrangement(database: Database, window: DeskWindow, lang: str, out: Path) -> None:
+    window.open_customer(_customers_for_plan(database)[0])
+    wait_until(lambda: window.worker.pending == 0)
+    window.actions_.arrangement.trigger()
+    dialog = window.arrangement_dialog
+    assert isinstance(dialog, ArrangementDialog)
+    dialog.income.setText("1685,00" if lang == "nl" else "1685.00")
+    dialog.expenses.setText("1510,00" if lang == "nl" else "1510.00")
+    dialog.set_mode(Mode.AMOUNT)
+    dialog.per_instalment.setText("150")
+    dialog.waive_interest.setChecked(True)
+    dialog.recalculate()
+    wait_until(lambda: dialog.isVisible())
+    save(dialog, out / f"screenshot-arrangement-{lang}.png")
+    dialog.reject()
+
+
+def shoot_letter(database: Database, window: DeskWindow, lang: str, out: Path) -> None:
+    """F6 with the preview of an arrangement confirmation, in the customer's language."""
+    from sqlalchemy import select
+
+    from agent_desk.models import Arrangement, Customer
+
+    with database.transaction() as session:
+        customer_id = session.scalars(
+            select(Customer.id)
+            .join(Arrangement, Arrangement.customer_id == Customer.id)
+            .where(Customer.language == lang, Customer.paused_until.is_(None))
+            .order_by(Customer.id)
+            .limit(1)
+        ).first()
+    assert customer_id is not None
+    window.open_customer(customer_id)
+    wait_until(
+        lambda: (
+            (file := window.current_file()) is not None
+            and file.id == customer_id
+            and window.worker.pending == 0
+        )
+    )
+    window.actions_.letter.trigger()
+    dialog = window.letters_dialog
+    assert dialog is not None
+    wait_until(lambda: dialog.preview.page_count() > 0 and dialog.save_button.isEnabled())
+    save(dialog, out / f"screenshot-letter-preview-{lang}.png")
+    dialog.reject()
+
+
+def shoot_approvals(database: Database, out: Path) -> None:
+    """Two plans outside policy waiting for Marieke (the demo's supervisor)."""
+    from datetime import date, datetime, timedelta
+
+    from agent_desk.domain.arrangements import Frequency, plan_by_count
+    from agent_desk.models import Customer
+    from agent_desk.services.actor import actor_for_login
+    from agent_desk.services.arrangements import agree_arrangement
+
+    now = datetime.now().astimezone()
+    first = (date(now.year, now.month, 1) + timedelta(days=40)).replace(day=1)
+    reasons = (
+        (72, "Only AOW income after her husband died; a small amount for longer keeps it up."),
+        (66, "Self-employed, income varies by season; the budget coach agreed to this amount."),
+    )
+    customers = _customers_for_plan(database, len(reasons), skip=1)
+    with database.transaction() as session:
+        sanne = actor_for_login(session, "sanne")
+        for customer_id, (count, reason) in zip(customers, reasons, strict=True):
+            customer = session.get(Customer, customer_id)
+            assert customer is not None
+            plan = plan_by_count(customer.arrears_cents, count, first, Frequency.MONTHLY)
+            agree_arrangement(
+                session,
+                sanne,
+                customer_id,
+                plan=plan,
+                costs_cents=0,
+                interest_cents=0,
+                costs_waived=True,
+                interest_waived=True,
+                now=now,
+                approval_reason=reason,
+            )
+            session.flush()
+    desk = DeskApp(database, lang="en", agent_login="marieke", prompter=RecordingPrompter())
+    desk.start()
+    wait_until(lambda: desk.window is not None and not desk.window.queue_model.loading)
+    window = desk.window
+    assert isinstance(window, DeskWindow)
+    dialog = window.open_approvals()
+    assert dialog is not None
+    wait_until(lambda: not dialog.loading and window.worker.pending == 0)
+    dialog.note.setPlainText("Approved: payslip and budget plan checked.")
+    save(dialog, out / "screenshot-approvals-en.png")
+    dialog.reject()
+    window.releasing_on_close = True
+    window.close()
+    desk.shutdown()
+
+
+def shoot_script_and_verification(
+    database: Database, window: DeskWindow, lang: str, out: Path
+) -> None:
+    """The script panel at a step with typed fields, then F7 with a wrong number."""
+    from PySide6.QtWidgets import QLineEdit, QPushButton
+    from sqlalchemy import select
+
+    from agent_desk.models import Customer
+    from agent_desk.ui.dialogs.verification import VerificationDialog
+
+    with database.transaction() as session:
+        customer_id = session.scalars(
+            select(Customer.id)
+            .where(
+                Customer.language == lang,
+                Customer.first_time_arrears.is_(True),
+                Customer.vulnerable.is_(False),
+                Customer.paused_until.is_(None),
+            )
+            .order_by(Customer.id)
+            .limit(1)
+        ).one()
+    window.open_customer(customer_id)
+    wait_until(lambda: window.worker.pending == 0 and window.script_host.run is not None)
+    host = window.script_host
+    host.switch_script("first_time_arrears")
+    host.choose("1")
+    wait_until(lambda: True)
+    save(window, out / f"screenshot-script-identity-{lang}.png")
+    host.choose("1")
+    host.forward()
+    host.choose("1")
+    host.inputs["promise_amount"].setText("150,00" if lang == "nl" else "150.00")
+    host.inputs["promise_date"].setText("28-02-2031")
+    host._commit_inputs(strict=False)
+    wait_until(lambda: True)
+    wait_until(lambda: True)
+    save(window, out / f"screenshot-script-{lang}.png")
+
+    window.actions_.verify.trigger()
+    wait_until(
+        lambda: (
+            window.recorder.verification_dialog is not None
+            and window.recorder.verification_dialog.isVisible()
+        )
+    )
+    dialog = window.recorder.verification_dialog
+    assert isinstance(dialog, VerificationDialog)
+    save(dialog, out / f"screenshot-verification-intro-{lang}.png")
+    dialog.go_next()
+    wait_until(lambda: True)
+    buttons = [b for b in dialog.findChildren(QPushButton, "correctButton") if b.isVisible()]
+    if buttons:
+        buttons[0].click()
+        wait_until(lambda: True)
+        edits = [e for e in dialog.findChildren(QLineEdit, "correct_value") if e.isVisible()]
+        edits[0].setText("06-123")
+        next(b for b in dialog.findChildren(QPushButton, "correctApply") if b.isVisible()).click()
+        wait_until(lambda: True)
+    save(dialog, out / f"screenshot-verification-{lang}.png")
+    dialog.reject()
 
 
 def main() -> int:
@@ -105,6 +299,7 @@ def main() -> int:
         load_demo(session, customers=args.customers, seed=42)
     for lang in ("en", "nl"):
         shoot(database, lang, args.out)
+    shoot_approvals(database, args.out)
     database.dispose()
     return 0
 

@@ -22,6 +22,8 @@ class DeskActions:
     refresh: QAction
     shortcuts: QAction
     quit: QAction
+    approvals: QAction  # supervisors only: hidden for agents
+    verify: QAction  # F7: check the contact details with the customer
 
     def all(self) -> list[QAction]:
         return [
@@ -35,11 +37,20 @@ class DeskActions:
             self.refresh,
             self.shortcuts,
             self.quit,
+            self.approvals,
+            self.verify,
         ]
 
     def on_customer(self) -> list[QAction]:
         """Actions that need an open customer."""
-        return [self.log_contact, self.promise, self.pause]
+        return [
+            self.log_contact,
+            self.promise,
+            self.arrangement,
+            self.pause,
+            self.letter,
+            self.verify,
+        ]
 
 
 def _action(parent: QWidget, name: str, text: str, key: str, tip: str, tr: Translator) -> QAction:
@@ -55,7 +66,6 @@ def _action(parent: QWidget, name: str, text: str, key: str, tip: str, tr: Trans
 
 
 def build_actions(parent: QWidget, tr: Translator) -> DeskActions:
-    later = tr("comes with the arrangement calculator")
     actions = DeskActions(
         log_contact=_action(
             parent,
@@ -66,12 +76,24 @@ def build_actions(parent: QWidget, tr: Translator) -> DeskActions:
             tr,
         ),
         promise=_action(parent, "promise", tr("Promise"), "F3", tr("record a promise to pay"), tr),
-        arrangement=_action(parent, "arrangement", tr("Arrangement"), "F4", later, tr),
+        arrangement=_action(
+            parent,
+            "arrangement",
+            tr("Arrangement"),
+            "F4",
+            tr("plan instalments the customer can keep"),
+            tr,
+        ),
         pause=_action(
             parent, "pause", tr("Pause"), "F5", tr("pause or resume automatic collection"), tr
         ),
         letter=_action(
-            parent, "letter", tr("Letter"), "F6", tr("comes with the letters module"), tr
+            parent,
+            "letter",
+            tr("Letter"),
+            "F6",
+            tr("preview, print or save a letter for this customer"),
+            tr,
         ),
         next_customer=_action(
             parent,
@@ -96,9 +118,23 @@ def build_actions(parent: QWidget, tr: Translator) -> DeskActions:
         quit=_action(
             parent, "quit", tr("Quit"), "Ctrl+Q", tr("release your customers and close"), tr
         ),
+        approvals=_action(
+            parent,
+            "approvals",
+            tr("Approvals"),
+            "Ctrl+Shift+A",
+            tr("approve or decline arrangements outside policy"),
+            tr,
+        ),
+        verify=_action(
+            parent,
+            "verifyContacts",
+            tr("Verify contact details"),
+            "F7",
+            tr("ask the customer to state their phone, e-mail and address"),
+            tr,
+        ),
     )
-    actions.arrangement.setEnabled(False)
-    actions.letter.setEnabled(False)
     for action in actions.on_customer():
         action.setEnabled(False)
     return actions

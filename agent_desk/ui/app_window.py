@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QActionGroup, QCloseEvent
@@ -27,7 +28,10 @@ from agent_desk.services.desk_support import Opened, next_customer, open_custome
 from agent_desk.services.queue import QueueScope, release_holds
 from agent_desk.ui.actions import build_actions
 from agent_desk.ui.customer_panel import CustomerPanel
+from agent_desk.ui.dialogs.approvals import ApprovalsDialog
+from agent_desk.ui.dialogs.arrangement import ArrangementDesk, ArrangementDialog
 from agent_desk.ui.dialogs.form import FormDialog
+from agent_desk.ui.dialogs.letters import LetterOutput, LettersDialog
 from agent_desk.ui.dialogs.notices import ShortcutsDialog
 from agent_desk.ui.labels import Words
 from agent_desk.ui.prompter import Prompter
@@ -81,7 +85,7 @@ class DeskWindow(QMainWindow):
             self.splitter.setStretchFactor(self.splitter.indexOf(widget), stretch)
         self.splitter.addWidget(self.script_host)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([680, 560, 200])
+        self.splitter.setSizes([600, 520, 320])
         self.setCentralWidget(self.splitter)
         self._build_menus()
         self._build_action_bar()
@@ -97,6 +101,23 @@ class DeskWindow(QMainWindow):
             self._after_conflict,
             self.unexpected,
         )
+        self.letter_output = LetterOutput()  # tests swap in a ScriptedLetterOutput
+        self.letters_dialog: LettersDialog | None = None
+        self.arranger = ArrangementDesk(
+            self,
+            worker,
+            actor,
+            self.words,
+            clock,
+            prompter,
+            self.current_file,
+            self._after_save,
+            self._after_conflict,
+            self.unexpected,
+            context=self._calculator_context,
+            status=lambda text: self.statusBar().showMessage(text, 15_000),
+        )
+        self.approvals_dialog: ApprovalsDialog | None = None
         self._connect()
         self._restore_layout()
         self.customer_panel.clear()
@@ -115,6 +136,7 @@ class DeskWindow(QMainWindow):
         desk.addAction(a.quit)
         customer = bar.addMenu(tr("&Customer"))
         customer.addActions([a.log_contact, a.promise, a.arrangement, a.pause, a.letter])
+        customer.addAction(a.verify)
         queue = bar.addMenu(tr("&Queue"))
         queue.addActions([a.search, a.refresh])
         view = bar.addMenu(tr("&View"))
@@ -127,6 +149,11 @@ class DeskWindow(QMainWindow):
             item.setChecked(code == self.tr_.lang)
             group.addAction(item)
             item.triggered.connect(lambda _checked=False, c=code: self.language_requested.emit(c))
+        a.approvals.setVisible(self.actor.is_supervisor)
+        a.approvals.setEnabled(self.actor.is_supervisor)
+        if self.actor.is_supervisor:
+            supervisor = bar.addMenu(tr("&Supervisor"))
+            supervisor.addAction(a.approvals)
         help_ = bar.addMenu(tr("&Help"))
         help_.addAction(a.shortcuts)
 
@@ -137,7 +164,7 @@ class DeskWindow(QMainWindow):
         bar.setMovable(False)
         bar.setFloatable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        bar.addActions([a.log_contact, a.promise, a.arrangement, a.pause, a.letter])
+        bar.addActions([a.log_contact, a.promise, a.arrangement, a.pause, a.letter, a.verify])
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
@@ -181,6 +208,15 @@ class DeskWindow(QMainWindow):
         a.log_contact.triggered.connect(self.recorder.log_contact)
         a.promise.triggered.connect(self.recorder.promise)
         a.pause.triggered.connect(self.recorder.pause)
+        a.arrangement.triggered.connect(self.arranger.open)
+        a.approvals.triggered.connect(self.open_approvals)
+        a.letter.triggered.connect(self.open_letters)
+        a.verify.triggered.connect(self.recorder.verify)
+        self.script_host.attach(self)
+        self.script_host.log_requested.connect(a.log_contact.trigger)
+        self.script_host.calculator_requested.connect(a.arrangement.trigger)
+        self.script_host.verify_requested.connect(a.verify.trigger)
+        self.recorder.script_outcome = self.script_host.current_outcome
         a.shortcuts.triggered.connect(self.show_shortcuts)
         a.quit.triggered.connect(self.close)
         self.queue_panel.customer_chosen.connect(self.open_customer)
@@ -241,6 +277,7 @@ class DeskWindow(QMainWindow):
 
     def _show(self, file: CustomerFile) -> None:
         self.customer_panel.show_file(file)
+        self.script_host.show_file(file, self.actor.display_name, self.clock())
         for action in self.actions_.on_customer():
             action.setEnabled(True)
         self.queue_panel.select_customer(file.id)
@@ -290,12 +327,78 @@ class DeskWindow(QMainWindow):
         sys.excepthook(type(error), error, error.__traceback__)
 
     def shortcuts(self) -> list[tuple[str, str]]:
-        return [(action.shortcut().toString(), action.text()) for action in self.actions_.all()]
+        return [
+            (action.shortcut().toString(), action.text())
+            for action in self.actions_.all()
+            if action.isVisible()
+        ]
 
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(self.tr_, self.shortcuts(), self)
         dialog.open()
         return dialog
+
+    def open_letters(self) -> LettersDialog | None:
+        """F6: preview, print or save a letter for the customer on screen."""
+        file = self.current_file()
+        if file is None:
+            return None
+        if self.letters_dialog is not None and self.letters_dialog.isVisible():
+            self.letters_dialog.reject()
+        dialog = LettersDialog(
+            worker=self.worker,
+            actor=self.actor,
+            words=self.words,
+            clock=self.clock,
+            file=file,
+            output=self.letter_output,
+            saved=self._reload_file,
+            unexpected=self.unexpected,
+            parent=self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda _obj=None: self._letters_closed(dialog))
+        self.letters_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _letters_closed(self, dialog: LettersDialog) -> None:
+        if self.letters_dialog is dialog:
+            self.letters_dialog = None
+
+    def _calculator_context(self) -> Mapping[str, Any] | None:
+        """What the script panel learned (e.g. capacity), if it offers it."""
+        for source in (self.script_host, getattr(self.script_host, "panel", None)):
+            offer = getattr(source, "context_for_calculator", None)
+            if callable(offer):
+                context = offer()
+                if isinstance(context, Mapping):
+                    return context
+        return None
+
+    @property
+    def arrangement_dialog(self) -> ArrangementDialog | None:
+        return self.arranger.dialog
+
+    def open_approvals(self) -> ApprovalsDialog | None:
+        """Ctrl+Shift+A: supervisors decide on arrangements outside policy."""
+        if not self.actor.is_supervisor:
+            return None
+        if self.approvals_dialog is not None and self.approvals_dialog.isVisible():
+            self.approvals_dialog.raise_()
+            return self.approvals_dialog
+        dialog = ApprovalsDialog(self.worker, self.actor, self.words, self.clock, self)
+        dialog.decided.connect(self._approval_decided)
+        self.approvals_dialog = dialog
+        dialog.open()
+        dialog.reload()
+        return dialog
+
+    def _approval_decided(self, customer_id: int) -> None:
+        self.queue_model.reload()
+        file = self.current_file()
+        if file is not None and file.id == customer_id:
+            self._reload_file(customer_id)
 
     @property
     def open_dialog(self) -> FormDialog | None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.services.customer_file import CustomerFile, TimelineItem
+from agent_desk.ui.instalments import InstalmentsWidget
 from agent_desk.ui.labels import (
     ARRANGEMENT_STATUS,
     CHANNEL_ICONS,
@@ -117,6 +118,8 @@ class CustomerPanel(QStackedWidget):
         layout.addWidget(self.contact_box)
         layout.addWidget(_label(tr("Claims"), "sectionTitle"))
         layout.addWidget(self.claims)
+        self.instalments = InstalmentsWidget(words, clock)
+        layout.addWidget(self.instalments)
         layout.addWidget(_label(tr("Timeline, newest first"), "sectionTitle"))
         layout.addWidget(self.timeline, 1)
         self.addWidget(page)
@@ -168,6 +171,7 @@ class CustomerPanel(QStackedWidget):
             self.next_step.setText(tr("Next step: none yet — choose one when you log the contact."))
         self._fill_contacts(file)
         self._fill_claims(file)
+        self.instalments.show_arrangements(file.arrangements)
         self._fill_timeline(file.timeline)
         self.setCurrentWidget(self.page)
 

@@ -4,6 +4,11 @@ The model holds only the ordered customer ids; rows are fetched a page at a time
 the database worker when the view first asks for them. Sorting and filtering change
 the query (``QueueScope``) and reload the ids: there is no proxy over all rows, so a
 100,000-customer view costs one id list plus the page on screen.
+
+Besides the plain ``DisplayRole`` text, every cell offers the parts of a two-line row
+(``PRIMARY_ROLE`` … ``TONE_ROLE``) that ``queue_delegate.QueueDelegate`` paints: the
+customer's name and number on top with the reason in words below, the arrears with
+days past due below, the next step with its time below.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from PySide6.QtCore import (
 )
 from sqlalchemy.orm import Session
 
+from agent_desk.domain.queue import Reason, days_past_due
 from agent_desk.i18n import N_
 from agent_desk.services.queue import QueueRow, QueueScope, QueueSort, queue_ids, queue_rows
 from agent_desk.ui.labels import NEXT_STEPS, TIMES_OF_DAY, Words
@@ -40,6 +46,42 @@ SORT_BY_COLUMN = {
     COL_BEST: QueueSort.PRIORITY,
 }
 PAGE_SIZE = 200
+
+# The parts of a two-line row, for the delegate (plain strings; None when absent).
+PRIMARY_ROLE = Qt.ItemDataRole.UserRole + 1  # top line: name, amount, step
+SECONDARY_ROLE = Qt.ItemDataRole.UserRole + 2  # top line, muted: the customer number
+DETAIL_ROLE = Qt.ItemDataRole.UserRole + 3  # second line, muted: why now, days, when
+MARK_ROLE = Qt.ItemDataRole.UserRole + 4  # an icon before the second line
+TONE_ROLE = Qt.ItemDataRole.UserRole + 5  # the mark's meaning: "accent", "warn", "muted"
+CARE_ROLE = Qt.ItemDataRole.UserRole + 6  # vulnerable customer: a discreet marker
+
+_DAYS_PAST_DUE = "{days} days past due"
+# Why-now messages (see domain.queue.reasons) -> (icon, tone). Never colour alone:
+# the icon always sits beside the words.
+REASON_MARKS: dict[str, tuple[str, str]] = {
+    "callback {time}": ("☎", "accent"),
+    "check promise to pay": ("✓", "accent"),
+    "remind of next instalment": ("◷", "accent"),
+    "called in": ("↩", "accent"),
+    "broken arrangement": ("⚠", "warn"),
+    "missed instalment": ("⚠", "warn"),
+    "first time in arrears": ("⚑", "accent"),
+    _DAYS_PAST_DUE: ("◷", "muted"),
+}
+
+
+_TEXT_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        PRIMARY_ROLE,
+        SECONDARY_ROLE,
+        DETAIL_ROLE,
+        MARK_ROLE,
+        TONE_ROLE,
+        CARE_ROLE,
+    }
+)
 
 
 class QueueModel(QAbstractTableModel):
@@ -156,6 +198,14 @@ class QueueModel(QAbstractTableModel):
             return self._words.tr(COLUMNS[section])
         if role == Qt.ItemDataRole.TextAlignmentRole and section == COL_ARREARS:
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if role == Qt.ItemDataRole.InitialSortOrderRole:
+            # The biggest arrears first; everything else A→Z / soonest first.
+            descending = section == COL_ARREARS
+            return Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._words.tr(
+                "Click to sort; click again to reverse, a third time for priority order."
+            )
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -172,16 +222,84 @@ class QueueModel(QAbstractTableModel):
                 Qt.AlignmentFlag.AlignRight if column == COL_ARREARS else Qt.AlignmentFlag.AlignLeft
             )
             return horizontal | Qt.AlignmentFlag.AlignVCenter
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        if role not in _TEXT_ROLES:
             return None
         row = self._rows.get(self._ids[index.row()])
         if row is None:
             self._request_page(index.row() // self._page_size)
-            return "…" if column == COL_CUSTOMER and role == Qt.ItemDataRole.DisplayRole else None
-        text = self._cell(row, column)
+            placeholder = role in (Qt.ItemDataRole.DisplayRole, PRIMARY_ROLE)
+            return "…" if column == COL_CUSTOMER and placeholder else None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._cell(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return text if column in (COL_CUSTOMER, COL_WHY) else None
-        return text
+            return self.summary(row)
+        return self._part(row, column, role)
+
+    def _part(self, row: QueueRow, column: int, role: int) -> str | None:
+        """One part of the two-line row the delegate paints."""
+        words = self._words
+        if column == COL_CUSTOMER:
+            reasons = self._why(row)
+            if role == PRIMARY_ROLE:
+                return row.name
+            if role == SECONDARY_ROLE:
+                return row.customer_number
+            if role == DETAIL_ROLE:
+                return " · ".join(reason.text(words.tr) for reason in reasons) or None
+            if role == CARE_ROLE:
+                return words.tr("vulnerable: take care") if row.vulnerable else None
+            if reasons and role in (MARK_ROLE, TONE_ROLE):
+                mark, tone = REASON_MARKS.get(reasons[0].message, ("", "muted"))
+                return mark if role == MARK_ROLE else tone
+            return None
+        if column == COL_ARREARS:
+            if role == PRIMARY_ROLE:
+                return words.money(row.arrears_cents)
+            if role == DETAIL_ROLE:
+                days = self.days_overdue(row)
+                if days == 1:
+                    return words.tr("{days} day", days=days)
+                return words.tr("{days} days", days=days) if days else None
+            return None
+        if column == COL_NEXT:
+            if role == PRIMARY_ROLE:
+                return words.code(NEXT_STEPS, row.next_step_kind) or None
+            if role == DETAIL_ROLE and row.next_step_due_at is not None:
+                return words.moment(row.next_step_due_at)
+            return None
+        if column in (COL_WHY, COL_BEST) and role == PRIMARY_ROLE:
+            return self._cell(row, column) or None
+        return None
+
+    @staticmethod
+    def _why(row: QueueRow) -> tuple[Reason, ...]:
+        """The reasons in words; days past due only when there is nothing else to say
+        (the arrears column shows the days anyway)."""
+        other = tuple(reason for reason in row.reasons if reason.message != _DAYS_PAST_DUE)
+        return other or row.reasons
+
+    def days_overdue(self, row: QueueRow) -> int:
+        if row.oldest_due_date is None:
+            return 0
+        return days_past_due(row.oldest_due_date, self._clock().date())
+
+    def summary(self, row: QueueRow) -> str:
+        """Everything about one row in words (the tooltip of every cell)."""
+        words = self._words
+        lines = [f"{row.name} · {row.customer_number}"]
+        if row.reasons:
+            why = ", ".join(reason.text(words.tr) for reason in row.reasons)
+            lines.append(words.tr("Why now: {reasons}", reasons=why))
+        lines.append(words.tr("Arrears: {amount}", amount=words.money(row.arrears_cents)))
+        step = self._cell(row, COL_NEXT)
+        if step:
+            lines.append(words.tr("Next step: {step}", step=step))
+        if row.best_time:
+            best = words.code(TIMES_OF_DAY, row.best_time)
+            lines.append(words.tr("Best time to reach: {time}", time=best))
+        if row.vulnerable:
+            lines.append(words.tr("vulnerable: take care"))
+        return "\n".join(lines)
 
     def _cell(self, row: QueueRow, column: int) -> str:
         words = self._words

@@ -1,20 +1,41 @@
-"""Left column: the agent's work queue with search, sortable headers and a count."""
+"""Left column: the agent's work queue with search, sortable headers and a count.
+
+Each row is painted in two lines by ``QueueDelegate`` (who and how much on top, why
+now below) at one fixed height. The customer column takes whatever width is left, the
+others are sized from their content in the desk's language, so the queue never needs
+a horizontal scroll bar. Clicking a header sorts in the query (``QueueSort``); a third
+click, or "Back to priority order", returns to the queue's own order.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QStackedWidget,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from agent_desk.i18n import Translator
+from agent_desk.services.queue import QueueSort
+from agent_desk.ui.labels import NEXT_STEPS, TIMES_OF_DAY
+from agent_desk.ui.queue_delegate import PAD_X, QueueDelegate, detail_font, row_height
 from agent_desk.ui.queue_model import (
     COL_ARREARS,
     COL_BEST,
@@ -24,7 +45,17 @@ from agent_desk.ui.queue_model import (
     QueueModel,
 )
 
-COLUMN_WIDTHS = {COL_CUSTOMER: 165, COL_WHY: 180, COL_ARREARS: 88, COL_NEXT: 140, COL_BEST: 70}
+# Hidden: the customer column says why now on its second line.
+HIDDEN_COLUMNS = (COL_WHY,)
+# Widest the fixed columns may grow (longer text is elided; the tooltip has it all).
+MAX_WIDTHS = {COL_ARREARS: 120, COL_NEXT: 150, COL_BEST: 110}
+MIN_CUSTOMER_WIDTH = 200
+SORT_ROOM = 26  # the header's sort arrow and padding
+
+
+def thousands(count: int, lang: str) -> str:
+    text = f"{count:,}"
+    return text.replace(",", ".") if lang == "nl" else text
 
 
 class QueuePanel(QWidget):
@@ -38,6 +69,11 @@ class QueuePanel(QWidget):
         self._title = title
         self.title = QLabel()
         self.title.setObjectName("panelTitle")
+        self.priority_link = QLabel(f'<a href="priority">{tr("Back to priority order")}</a>')
+        self.priority_link.setObjectName("priorityLink")
+        self.priority_link.setToolTip(tr("Sort the queue by who needs you first again"))
+        self.priority_link.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.priority_link.linkActivated.connect(lambda _link: self.sort_by_priority())
         self.search = QLineEdit()
         self.search.setObjectName("queueSearch")
         self.search.setClearButtonEnabled(True)
@@ -52,6 +88,8 @@ class QueuePanel(QWidget):
         self.view = QTableView()
         self.view.setObjectName("queueView")
         self.view.setModel(model)
+        self.delegate = QueueDelegate(self.view, name_column=COL_CUSTOMER)
+        self.view.setItemDelegate(self.delegate)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -59,34 +97,106 @@ class QueuePanel(QWidget):
         self.view.setShowGrid(False)
         self.view.setWordWrap(False)
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.view.verticalHeader().setVisible(False)
-        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.view.verticalHeader().setDefaultSectionSize(30)
+        self.view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
+        rows = self.view.verticalHeader()
+        rows.setVisible(False)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # uniform row heights
+        rows.setMinimumSectionSize(1)
         header = self.view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
         header.setHighlightSections(False)
-        for column, width in COLUMN_WIDTHS.items():
-            self.view.setColumnWidth(column, width)
-        header.setSortIndicator(COL_WHY, Qt.SortOrder.AscendingOrder)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setStretchLastSection(False)
+        header.setSortIndicatorClearable(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the queue's own order
+        for column in HIDDEN_COLUMNS:
+            self.view.setColumnHidden(column, True)
+        self.view.ensurePolished()  # the style sheet sets the font: measure with it
+        self._apply_metrics()
+        self.view.installEventFilter(self)
         self.view.setSortingEnabled(True)
         self.view.activated.connect(self._activated)
         self.view.doubleClicked.connect(self._activated)
 
+        self.empty = QLabel()
+        self.empty.setObjectName("emptyState")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.empty.setWordWrap(True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.empty)
+
         top = QHBoxLayout()
         top.addWidget(self.title)
         top.addStretch(1)
+        top.addWidget(self.priority_link)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 6, 8)
         layout.addLayout(top)
         layout.addWidget(self.search)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.stack, 1)
         model.loaded.connect(self._update_title)
         model.modelReset.connect(self._update_title)
         self._update_title()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view and event.type() == QEvent.Type.FontChange:
+            self._apply_metrics()
+        return super().eventFilter(watched, event)
+
+    def _apply_metrics(self) -> None:
+        """One fixed row height for two lines; fixed widths from the content in this
+        language; the customer column takes the rest."""
+        self.view.verticalHeader().setDefaultSectionSize(row_height(self.view.font()))
+        tr, view = self.tr_, self.view
+        plain = QFontMetrics(view.font())
+        small = QFontMetrics(detail_font(view.font()))
+        bold = QFont(view.horizontalHeader().font())
+        bold.setBold(True)
+        heading = QFontMetrics(bold)
+        samples = {
+            COL_ARREARS: [plain.horizontalAdvance("€99,999.99")],
+            COL_NEXT: [plain.horizontalAdvance(tr(label)) for label in NEXT_STEPS.values()]
+            + [small.horizontalAdvance("28 Sep 2025 08:45")],
+            COL_BEST: [plain.horizontalAdvance(tr(label)) for label in TIMES_OF_DAY.values()],
+        }
+        header = view.horizontalHeader()
+        header.setMinimumSectionSize(40)
+        for column, widths in samples.items():
+            title = str(self.model.headerData(column, Qt.Orientation.Horizontal) or "")
+            needed = max(*widths, heading.horizontalAdvance(title) + SORT_ROOM - 2 * PAD_X)
+            width = min(MAX_WIDTHS[column], needed + 2 * PAD_X)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(COL_CUSTOMER, QHeaderView.ResizeMode.Stretch)
+        fixed = sum(header.sectionSize(c) for c in samples)
+        scroll_bar = view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, view)
+        frame = 2 * view.frameWidth()
+        view.setMinimumWidth(fixed + MIN_CUSTOMER_WIDTH + max(scroll_bar, 16) + frame)
+
     def _update_title(self) -> None:
-        self.title.setText(f"{self._title} ({self.model.rowCount()})")
+        count = self.model.rowCount()
+        self.title.setText(f"{self._title} ({thousands(count, self.tr_.lang)})")
+        self.priority_link.setVisible(self.model.scope.sort is not QueueSort.PRIORITY)
+        if self.model.loading or count:
+            self.stack.setCurrentWidget(self.view)
+            return
+        search = self.model.scope.search
+        if search:
+            text = self.tr_("No one in the queue matches “{search}”.", search=search)
+        elif self.model.scope.agent_id is None:
+            text = self.tr_("The team queue is empty.")
+        else:
+            text = self.tr_("Your queue is empty — well done.")
+        self.empty.setText(text)
+        self.stack.setCurrentWidget(self.empty)
+
+    @property
+    def showing_empty_state(self) -> bool:
+        return self.stack.currentWidget() is self.empty
+
+    def sort_by_priority(self) -> None:
+        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
 
     def apply_search(self) -> None:
         self._debounce.stop()

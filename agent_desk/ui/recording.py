@@ -13,6 +13,8 @@ from datetime import datetime
 from PySide6.QtWidgets import QWidget
 from sqlalchemy.orm import Session
 
+from agent_desk.domain.scripts import ScriptOutcome
+from agent_desk.domain.verification import VerificationFlow, VerificationResult
 from agent_desk.errors import AgentDeskError, ConflictError, ValidationError
 from agent_desk.services.activity import (
     NextStepInput,
@@ -22,10 +24,16 @@ from agent_desk.services.activity import (
 )
 from agent_desk.services.actor import Actor
 from agent_desk.services.customer_file import CustomerFile
+from agent_desk.services.verification import (
+    VerificationData,
+    apply_verification,
+    load_verification,
+)
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.log_contact import ContactInput, LogContactDialog
 from agent_desk.ui.dialogs.pause import PauseDialog, PauseInput
 from agent_desk.ui.dialogs.promise import PromiseDialog, PromiseInput
+from agent_desk.ui.dialogs.verification import VerificationDialog
 from agent_desk.ui.labels import Words
 from agent_desk.ui.worker import DatabaseWorker
 
@@ -55,14 +63,72 @@ class Recorder:
         self.conflicted = conflicted
         self.unexpected = unexpected
         self.dialog: FormDialog | None = None
+        self.verification_dialog: VerificationDialog | None = None
+        #: What the call script recorded for a customer id (prefills the F2 dialog).
+        self.script_outcome: Callable[[int], ScriptOutcome | None] | None = None
 
     def log_contact(self) -> FormDialog | None:
         file = self.current_file()
         if file is None:
             return None
         dialog = LogContactDialog(self.words, file, self.clock(), self.parent)
+        outcome = self.script_outcome(file.id) if self.script_outcome is not None else None
+        if outcome is not None:
+            dialog.prefill(outcome)
         dialog.submitted.connect(lambda value: self._save(dialog, file.id, self._contact(value)))
         return self._open(dialog)
+
+    def verify(self) -> None:
+        """F7: load the contact points, then open the verification dialog on them."""
+        file = self.current_file()
+        if file is None:
+            return
+        customer_id = file.id
+        self.worker.submit(
+            lambda session: load_verification(session, self.actor, customer_id),
+            lambda data: self._open_verification(file, data),
+            busy=self.words.tr("Loading the contact details…"),
+        )
+
+    def _open_verification(self, file: CustomerFile, data: VerificationData) -> None:
+        current = self.current_file()
+        if current is None or current.id != data.customer_id:
+            return  # the agent moved on meanwhile
+        flow = VerificationFlow(
+            list(data.points),
+            self.actor.display_name,
+            self.clock(),
+            preferences=data.preferences,
+        )
+        dialog = VerificationDialog(self.words, current, data, flow, self.parent)
+        dialog.submitted.connect(
+            lambda value: self._save(dialog, current.id, self._verification(value))
+        )
+        self.verification_dialog = dialog
+        self._open(dialog)
+
+    def _verification(self, value: VerificationResult) -> Callable[[int], Task]:
+        def task_for(customer_id: int) -> Task:
+            actor, now, version = self.actor, self.clock(), self._version(customer_id)
+            file = self.current_file()
+            points = (
+                {p.id: p.version for p in file.contact_points}
+                if file is not None and file.id == customer_id
+                else None
+            )
+            language = self.words.lang
+            return lambda session: apply_verification(
+                session,
+                actor,
+                customer_id,
+                value,
+                now=now,
+                expected_version=version,
+                point_versions=points,
+                language=language,
+            )
+
+        return task_for
 
     def promise(self) -> FormDialog | None:
         file = self.current_file()

@@ -287,7 +287,7 @@ def test_shortcuts_are_in_menus_tooltips_and_the_help(qtbot: QtBot, window: Desk
     assert actions.log_contact.shortcut().toString() == "F2"
     assert "(F2)" in actions.log_contact.toolTip()
     assert not actions.arrangement.isEnabled()
-    assert "arrangement calculator" in actions.arrangement.toolTip()
+    assert "plan instalments" in actions.arrangement.toolTip()
     keys = dict(window.shortcuts())
     for key in ("F2", "F3", "F4", "F5", "F6", "F8", "F9", "Ctrl+F", "Ctrl+Q"):
         assert key in keys

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QLabel, QPlainTextEdit, QWidget
 
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome, TimeOfDay
 from agent_desk.domain.scheduling import suggest_retry
+from agent_desk.domain.scripts import ScriptOutcome
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import CHANNELS, CHOOSABLE_STEPS, DIRECTIONS, NEXT_STEPS, OUTCOMES, Words
@@ -42,6 +43,7 @@ class LogContactDialog(FormDialog):
         tr = words.tr
         super().__init__(tr, tr("Log contact with {name}", name=file.name), parent)
         self.setObjectName("logContactDialog")
+        self.words = words
         self.now = now.astimezone()
         best = file.best_time if file.best_time in TimeOfDay.__members__.values() else None
         self.suggested = suggest_retry(
@@ -102,6 +104,60 @@ class LogContactDialog(FormDialog):
         if outcome.is_failed_attempt and self.step_kind.currentData() in (None, "retry"):
             self.choose(self.step_kind, NextStepKind.RETRY.value)
             self.step_due.setDateTime(QDateTime(self.suggested))
+
+    def prefill(self, outcome: ScriptOutcome) -> None:
+        """Fill in what the call script recorded, so nothing is typed twice."""
+        tr, words = self.tr_, self.words
+        if outcome.outcome_code in OUTCOMES:
+            self.choose(self.outcome, outcome.outcome_code)
+        elif outcome.identity_confirmed:
+            self.choose(self.outcome, Outcome.REACHED.value)
+        if outcome.script_id == "inbound_call":
+            self.choose(self.direction, Direction.INBOUND.value)
+        lines: list[str] = []
+        if outcome.vulnerability_disclosed and outcome.vulnerability_consent:
+            lines.append(
+                tr(
+                    "Shared a difficult situation and agreed that we record it: {note}",
+                    note=outcome.vulnerability_note or tr("(no details)"),
+                )
+            )
+        if outcome.promise_requested or outcome.promise_amount_cents:
+            amount = (
+                words.money(outcome.promise_amount_cents)
+                if outcome.promise_amount_cents
+                else tr("(amount not noted)")
+            )
+            when = (
+                words.day(outcome.promise_date) if outcome.promise_date else tr("(date not noted)")
+            )
+            lines.append(tr("Promise to pay {amount} on {date}.", amount=amount, date=when))
+        if outcome.debt_help_referral:
+            lines.append(tr("Referred to free debt help."))
+        if outcome.pause_requested:
+            if outcome.pause_requested_until:
+                lines.append(
+                    tr(
+                        "Asked to pause collection until {date}.",
+                        date=words.day(outcome.pause_requested_until),
+                    )
+                )
+            else:
+                lines.append(tr("Asked to pause collection."))
+        if outcome.callback_requested:
+            lines.append(tr("Asked to be called back."))
+        if outcome.note:
+            lines.append(outcome.note)
+        if lines:
+            self.note.setPlainText("\n".join(lines))
+        step_due = None
+        if outcome.promise_date is not None:
+            self.choose(self.step_kind, NextStepKind.WAIT_PAYMENT.value)
+            step_due = datetime.combine(outcome.promise_date + timedelta(days=1), self.now.timetz())
+        elif outcome.callback_requested:
+            self.choose(self.step_kind, NextStepKind.CALLBACK.value)
+        if step_due is not None and step_due > self.now:
+            self.step_due.setDateTime(QDateTime(step_due))
 
     def payload(self) -> ContactInput | None:
         kind = self.step_kind.currentData()

@@ -1,0 +1,1106 @@
+"""F4: the arrangement calculator — a plan the customer can keep, exact to the cent.
+
+Left, what the agent types: the amount (prefilled with the arrears), an optional down
+payment, how to plan (number of instalments, amount per instalment or what the customer
+can pay: income minus essential expenses), the first due date and how often, and
+whether to waive the collection costs and the statutory interest. Right, the schedule,
+recalculated as the agent types (the domain is pure and fast, so it runs on the GUI
+thread after a short pause in typing), with the end date, the total, the capacity fit
+and whether the plan is within policy. Every problem is said in words beside the field
+that causes it.
+
+"Agree" saves through ``services.arrangements.agree_arrangement`` on the worker. A
+plan outside policy needs a reason and then waits for a supervisor; the agent is told
+so. A plan above what the customer can pay is never saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QRadioButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.orm import Session
+
+from agent_desk.domain.arrangements import (
+    MAX_INSTALMENTS_ANY_PLAN,
+    Frequency,
+    Plan,
+    add_months,
+    plan_by_amount,
+    plan_by_capacity,
+    plan_by_count,
+)
+from agent_desk.domain.fees import FeeTable, collection_costs, load_fee_table
+from agent_desk.domain.interest import RateTable, load_rate_table, statutory_interest
+from agent_desk.domain.money import Cents, cents_to_decimal, parse_amount
+from agent_desk.domain.policy import ArrangementPolicy, check_plan, load_default_policy
+from agent_desk.errors import AgentDeskError, ConflictError, ValidationError
+from agent_desk.i18n import N_, Translator
+from agent_desk.services.actor import Actor
+from agent_desk.services.arrangements import agree_arrangement
+from agent_desk.services.customer_file import CustomerFile
+from agent_desk.ui.dialogs.form import FormDialog
+from agent_desk.ui.labels import MONTHS, Words
+from agent_desk.ui.prompter import Prompter
+from agent_desk.ui.worker import DatabaseWorker
+
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+DEBOUNCE_MS = 150
+FIRST_DUE_AT_LEAST_DAYS = 7  # time to pay after the call, before the first instalment
+
+
+class Mode(StrEnum):
+    COUNT = "count"
+    AMOUNT = "amount"
+    CAPACITY = "capacity"
+
+
+# The error label a mode's own input uses; breaches of the term or count go there too,
+# because that input is what the agent changes to fix them.
+MODE_FIELD = {Mode.COUNT: "instalments", Mode.AMOUNT: "per_instalment", Mode.CAPACITY: "capacity"}
+
+FREQUENCIES: dict[Frequency, str] = {
+    Frequency.MONTHLY: N_("monthly"),
+    Frequency.FOUR_WEEKLY: N_("every four weeks"),
+    Frequency.FORTNIGHTLY: N_("every two weeks"),
+    Frequency.WEEKLY: N_("weekly"),
+}
+PER_PERIOD: dict[Frequency, str] = {
+    Frequency.MONTHLY: N_("{amount} a month"),
+    Frequency.FOUR_WEEKLY: N_("{amount} per four weeks"),
+    Frequency.FORTNIGHTLY: N_("{amount} per two weeks"),
+    Frequency.WEEKLY: N_("{amount} a week"),
+}
+_PERIODS_PER_YEAR = {
+    Frequency.MONTHLY: 12,
+    Frequency.FOUR_WEEKLY: 13,
+    Frequency.FORTNIGHTLY: 26,
+    Frequency.WEEKLY: 52,
+}
+
+
+def capacity_per_period(monthly: Cents, frequency: Frequency) -> Cents:
+    """What a monthly capacity allows per period, rounded down (never above it)."""
+    return monthly * 12 // _PERIODS_PER_YEAR[frequency]
+
+
+def default_first_due(today: date) -> date:
+    """The first of a month, at least a week away: most incomes arrive around the 25th."""
+    candidate = add_months(date(today.year, today.month, 1), 1)
+    if (candidate - today).days < FIRST_DUE_AT_LEAST_DAYS:
+        candidate = add_months(candidate, 1)
+    return candidate
+
+
+def amount_text(cents: Cents, lang: str) -> str:
+    """An amount as the agent would type it: ``1000,00`` in Dutch, ``1000.00`` in English."""
+    text = str(cents_to_decimal(cents))
+    return text.replace(".", ",") if lang == "nl" else text
+
+
+def read_amount(tr: Translator, text: str, *, allow_zero: bool = False) -> Cents:
+    """``parse_amount`` with its reasons said in the desk's language."""
+    raw = text.strip()
+    if not raw:
+        raise ValidationError(tr("Enter an amount."))
+    try:
+        return parse_amount(raw, allow_zero=allow_zero)
+    except ValidationError as error:
+        reason = str(error)
+        if "unclear" in reason:
+            message = tr(
+                "'{text}' is unclear: type one thousand as 1000 and one euro as 1.00.", text=raw
+            )
+        elif "two decimals" in reason:
+            message = tr(
+                "'{text}' has more than two decimals; cents are the smallest unit.", text=raw
+            )
+        elif "negative" in reason:
+            message = tr("The amount cannot be negative.")
+        elif "more than zero" in reason:
+            message = tr("The amount must be more than zero.")
+        else:
+            message = tr("'{text}' is not an amount; type it like 1234.56.", text=raw)
+        raise ValidationError(message) from None
+
+
+# ----------------------------------------------------------------------------- charges
+
+
+@dataclass(frozen=True)
+class Charges:
+    """Collection costs and statutory interest on the open claims, as of today."""
+
+    costs: Cents
+    interest: Cents
+    interest_since: date | None
+    open_claims: int
+
+
+def charges_for(file: CustomerFile, today: date, fees: FeeTable, rates: RateTable) -> Charges:
+    """BIK over the open claims summed; interest on each from its own due date."""
+    open_claims = [c for c in file.claims if c.outstanding_cents > 0]
+    if not open_claims:
+        return Charges(0, 0, None, 0)
+    costs = collection_costs([c.outstanding_cents for c in open_claims], fees, today).costs
+    interest = 0
+    since: date | None = None
+    for claim in open_claims:
+        if claim.due_date >= today:
+            continue
+        try:
+            result = statutory_interest(claim.outstanding_cents, claim.due_date, today, rates)
+        except ValidationError:
+            continue  # no rate known that far back: charge nothing rather than guess
+        interest += result.interest
+        since = claim.due_date if since is None else min(since, claim.due_date)
+    return Charges(costs, interest, since, len(open_claims))
+
+
+# ------------------------------------------------------------------------- calculation
+
+
+@dataclass(frozen=True)
+class CalculatorInput:
+    amount: str
+    down_payment: str
+    mode: Mode
+    count: int
+    per_instalment: str
+    income: str
+    expenses: str
+    start: date
+    frequency: Frequency
+    waive_costs: bool
+    waive_interest: bool
+
+
+@dataclass
+class Calculation:
+    """What the inputs make: a plan, or the reasons there is none, beside each field."""
+
+    errors: dict[str, list[str]] = field(default_factory=dict)  # blocking, per field
+    breaches: dict[str, list[str]] = field(default_factory=dict)  # policy, per field
+    plan: Plan | None = None
+    principal: Cents = 0
+    costs: Cents = 0  # charged (0 when waived)
+    interest: Cents = 0  # charged (0 when waived)
+    capacity_month: Cents | None = None
+    capacity_period: Cents | None = None
+    above_capacity: Cents = 0  # how much the largest instalment is above the capacity
+    needs_approval: bool = False
+
+    def add(self, field_name: str, message: str) -> None:
+        self.errors.setdefault(field_name, []).append(message)
+
+
+def calculate(
+    value: CalculatorInput,
+    *,
+    charges: Charges,
+    policy: ArrangementPolicy,
+    arrears: Cents,
+    words: Words,
+) -> Calculation:
+    tr = words.tr
+    out = Calculation()
+    principal = _amount(out, tr, value.amount, "amount")
+    if principal is not None and arrears > 0 and principal > arrears:
+        out.add(
+            "amount",
+            tr(
+                "The customer owes {owed}; a plan cannot be for more.",
+                owed=words.money(arrears),
+            ),
+        )
+    down = 0
+    if value.down_payment.strip():
+        down = _amount(out, tr, value.down_payment, "down_payment", allow_zero=True) or 0
+    if value.income.strip() or value.expenses.strip():
+        income = _amount(out, tr, value.income, "capacity")
+        expenses = (
+            _amount(out, tr, value.expenses, "capacity", allow_zero=True)
+            if value.expenses.strip()
+            else 0
+        )
+        if income is not None and expenses is not None:
+            if income - expenses <= 0:
+                out.add(
+                    "capacity",
+                    tr(
+                        "Nothing is left after essential expenses: do not plan; refer the "
+                        "customer to debt help."
+                    ),
+                )
+            else:
+                out.capacity_month = income - expenses
+                out.capacity_period = capacity_per_period(income - expenses, value.frequency)
+    elif value.mode is Mode.CAPACITY:
+        out.add("capacity", tr("Type the customer's income and essential expenses."))
+    per = 0
+    if value.mode is Mode.AMOUNT:
+        per = _amount(out, tr, value.per_instalment, "per_instalment") or 0
+    if value.mode is Mode.COUNT and value.count < 1:
+        out.add("instalments", tr("Choose at least one instalment."))
+    if principal is None or out.errors:
+        return out
+    out.principal = principal
+    out.costs = 0 if value.waive_costs else charges.costs
+    out.interest = 0 if value.waive_interest else charges.interest
+    total = principal + out.costs + out.interest
+    if down >= total:
+        out.add(
+            "down_payment",
+            tr(
+                "The down payment must be less than the total of {total}; for everything "
+                "at once, record a payment instead of a plan.",
+                total=words.money(total),
+            ),
+        )
+        return out
+    mode_field = MODE_FIELD[value.mode]
+    rest = total - down
+    size = {Mode.AMOUNT: per, Mode.CAPACITY: out.capacity_period or 0}.get(value.mode, 0)
+    if size and -(-rest // size) > MAX_INSTALMENTS_ANY_PLAN:
+        out.add(
+            mode_field,
+            tr(
+                "That makes {count} instalments; choose a larger amount per instalment.",
+                count=-(-rest // size),
+            ),
+        )
+        return out
+    if value.mode is Mode.CAPACITY and out.capacity_period == 0:
+        out.add("capacity", tr("Too little is left per period to plan with."))
+        return out
+    try:
+        if value.mode is Mode.COUNT:
+            plan = plan_by_count(
+                total, value.count, value.start, value.frequency, down_payment=down
+            )
+        elif value.mode is Mode.AMOUNT:
+            plan = plan_by_amount(total, per, value.start, value.frequency, down_payment=down)
+        else:
+            assert out.capacity_period is not None
+            plan = plan_by_capacity(
+                total, out.capacity_period, value.start, value.frequency, down_payment=down
+            )
+    except ValidationError as error:
+        out.add(mode_field, tr(str(error)))
+        return out
+    out.plan = plan
+    check = check_plan(plan, policy, capacity=out.capacity_period, costs_added=out.costs > 0)
+    if out.capacity_period is not None and not check.fits_capacity:
+        out.above_capacity = max(i.amount for i in plan.regular) - out.capacity_period
+    regular = plan.regular
+    for breach in check.breaches:
+        if breach.field == "instalments":
+            text = tr(
+                "{count} instalments: the policy allows at most {max}.",
+                count=len(regular),
+                max=policy.max_instalments,
+            )
+            target = mode_field
+        elif breach.field == "per_instalment":
+            text = tr(
+                "An instalment of {amount} is below the policy minimum of {minimum}.",
+                amount=words.money(regular[0].amount),
+                minimum=words.money(policy.min_instalment),
+            )
+            target = mode_field
+        elif breach.field == "term":
+            text = tr(
+                "Ends {end}, later than the policy's {months} months (until {latest}).",
+                end=words.day(plan.end),
+                months=policy.max_term_months,
+                latest=words.day(add_months(plan.start, policy.max_term_months)),
+            )
+            target = mode_field
+        elif breach.field == "costs":
+            text = tr("The policy does not allow adding collection costs; waive them.")
+            target = "costs"
+        else:
+            continue  # capacity: said by the fit line, and never saved above it
+        out.breaches.setdefault(target, []).append(text)
+        out.needs_approval = True
+    return out
+
+
+def _amount(
+    out: Calculation, tr: Translator, text: str, field_name: str, *, allow_zero: bool = False
+) -> Cents | None:
+    try:
+        return read_amount(tr, text, allow_zero=allow_zero)
+    except ValidationError as error:
+        out.add(field_name, str(error))
+        return None
+
+
+# ------------------------------------------------------------------------------ dialog
+
+
+@dataclass(frozen=True)
+class ArrangementInput:
+    plan: Plan
+    costs_cents: Cents
+    interest_cents: Cents
+    costs_waived: bool
+    interest_waived: bool
+    approval_reason: str | None
+    needs_approval: bool
+
+
+class ArrangementDialog(FormDialog):
+    recalculated = Signal()
+
+    def __init__(
+        self,
+        words: Words,
+        file: CustomerFile,
+        now: datetime,
+        parent: QWidget | None = None,
+        *,
+        context: Mapping[str, Any] | None = None,
+        policy: ArrangementPolicy | None = None,
+        fees: FeeTable | None = None,
+        rates: RateTable | None = None,
+    ) -> None:
+        tr = words.tr
+        super().__init__(tr, tr("Payment arrangement with {name}", name=file.name), parent)
+        self.setObjectName("arrangementDialog")
+        self.setMinimumWidth(1000)
+        self.words = words
+        self.file = file
+        self.today = now.date()
+        self.policy = policy or load_default_policy()
+        self.charges = charges_for(
+            file, self.today, fees or load_fee_table(), rates or load_rate_table()
+        )
+        self.calculation = Calculation()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self.recalculate)
+        self._build_inputs()
+        self._build_schedule()
+        self._arrange()
+        self.save.setText(tr("Agree arrangement"))
+        self._prefill(context or {})
+        self._connect()
+        running = [a for a in file.arrangements if a.status in ("active", "pending_approval")]
+        if running:
+            self.show_notice(
+                tr(
+                    "This customer already has an arrangement running or waiting for "
+                    "approval; it must end or be declined before a new one is agreed."
+                )
+            )
+            self.blocked = True
+        else:
+            self.blocked = False
+        self.recalculate()
+
+    # -- building ------------------------------------------------------------------
+
+    def _error_label(self, *fields: str) -> QLabel:
+        label = QLabel()
+        label.setObjectName("fieldError")
+        label.setWordWrap(True)
+        label.hide()
+        for name in fields:
+            self.errors[name] = label
+        return label
+
+    def _build_inputs(self) -> None:
+        tr, words, file = self.tr_, self.words, self.file
+        self.amount = QLineEdit()
+        self.amount.setObjectName("amount")
+        owed = QLabel(
+            tr("owes {amount}", amount=words.money(file.arrears_cents))
+            if file.arrears_cents
+            else ""
+        )
+        owed.setObjectName("hint")
+        self.add_field(tr("Amount (€)"), self._row(self.amount, owed), "amount")
+
+        self.down_payment = QLineEdit()
+        self.down_payment.setObjectName("downPayment")
+        self.down_payment.setPlaceholderText(tr("optional"))
+        down_hint = QLabel(tr("paid on the first date"))
+        down_hint.setObjectName("hint")
+        self.add_field(
+            tr("Down payment (€)"), self._row(self.down_payment, down_hint), "down_payment"
+        )
+
+        # How to plan: three ways, each with its own input and its own error line.
+        self.modes = QButtonGroup(self)
+        self.by_count = QRadioButton(tr("Number of instalments"))
+        self.by_count.setObjectName("byCount")
+        self.by_amount = QRadioButton(tr("Amount per instalment"))
+        self.by_amount.setObjectName("byAmount")
+        self.by_capacity = QRadioButton(tr("What the customer can pay"))
+        self.by_capacity.setObjectName("byCapacity")
+        for number, button in enumerate((self.by_count, self.by_amount, self.by_capacity)):
+            self.modes.addButton(button, number)
+        self.count = QSpinBox()
+        self.count.setObjectName("instalments")
+        self.count.setRange(0, MAX_INSTALMENTS_ANY_PLAN)
+        self.count.setValue(6)
+        self.count.setAccelerated(True)
+        self.per_instalment = QLineEdit()
+        self.per_instalment.setObjectName("perInstalment")
+        self.per_instalment.setPlaceholderText(tr("e.g. 50.00"))
+        modes = QWidget()
+        grid = QGridLayout(modes)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(2)
+        for row, (button, widget, name) in enumerate(
+            (
+                (self.by_count, self.count, "instalments"),
+                (self.by_amount, self.per_instalment, "per_instalment"),
+                (self.by_capacity, None, ""),
+            )
+        ):
+            grid.addWidget(button, row * 2, 0)
+            if widget is not None:
+                grid.addWidget(widget, row * 2, 1)
+            if name:
+                grid.addWidget(self._error_label(name), row * 2 + 1, 0, 1, 2)
+        grid.setColumnStretch(1, 1)
+        self.count.setFixedWidth(90)
+        self.per_instalment.setFixedWidth(120)
+        self.form.addRow(tr("Plan by"), modes)
+
+        self.income = QLineEdit()
+        self.income.setObjectName("income")
+        self.income.setPlaceholderText(tr("net, per month"))
+        self.expenses = QLineEdit()
+        self.expenses.setObjectName("expenses")
+        self.expenses.setPlaceholderText(tr("rent, energy, food…"))
+        self.capacity_line = QLabel()
+        self.capacity_line.setObjectName("capacityLine")
+        self.capacity_line.setWordWrap(True)
+        budget = QWidget()
+        budget_grid = QGridLayout(budget)
+        budget_grid.setContentsMargins(0, 0, 0, 0)
+        budget_grid.setHorizontalSpacing(8)
+        budget_grid.setVerticalSpacing(2)
+        budget_grid.addWidget(self.income, 0, 0)
+        minus = QLabel("−")
+        budget_grid.addWidget(minus, 0, 1)
+        budget_grid.addWidget(self.expenses, 0, 2)
+        budget_grid.addWidget(self.capacity_line, 1, 0, 1, 3)
+        budget_grid.addWidget(self._error_label("capacity"), 2, 0, 1, 3)
+        self.form.addRow(tr("Income − expenses (€)"), budget)
+
+        self.start = QDateEdit()
+        self.start.setObjectName("firstDue")
+        self.start.setCalendarPopup(True)
+        self.start.setDisplayFormat("dd-MM-yyyy")
+        self.start.setMinimumDate(QDate(self.today))
+        self.start.setDate(QDate(default_first_due(self.today)))
+        self.frequency = QComboBox()
+        self.frequency.setObjectName("frequency")
+        for code, label in FREQUENCIES.items():
+            self.frequency.addItem(tr(label), code.value)
+        when = QWidget()
+        when_row = QHBoxLayout(when)
+        when_row.setContentsMargins(0, 0, 0, 0)
+        when_row.setSpacing(8)
+        when_row.addWidget(self.start)
+        when_row.addWidget(self.frequency, 1)
+        self.add_field(tr("First due, then"), when, "start", "frequency")
+
+        self.waive_costs = QCheckBox()
+        self.waive_costs.setObjectName("waiveCosts")
+        self.waive_interest = QCheckBox()
+        self.waive_interest.setObjectName("waiveInterest")
+        charges = self.charges
+        if charges.costs:
+            self.waive_costs.setText(
+                tr(
+                    "Waive {amount} collection costs (BIK)",
+                    amount=words.money(charges.costs),
+                )
+            )
+        else:
+            self.waive_costs.setText(tr("No collection costs"))
+            self.waive_costs.setEnabled(False)
+        if charges.interest and charges.interest_since is not None:
+            self.waive_interest.setText(
+                tr(
+                    "Waive {amount} statutory interest since {date}",
+                    amount=words.money(charges.interest),
+                    date=words.day(charges.interest_since),
+                )
+            )
+        else:
+            self.waive_interest.setText(tr("No statutory interest"))
+            self.waive_interest.setEnabled(False)
+        charges_box = QWidget()
+        charges_col = QVBoxLayout(charges_box)
+        charges_col.setContentsMargins(0, 0, 0, 0)
+        charges_col.setSpacing(4)
+        charges_col.addWidget(self.waive_costs)
+        charges_col.addWidget(self._error_label("costs"))
+        charges_col.addWidget(self.waive_interest)
+        charges_col.addWidget(self._error_label("interest"))
+        self.form.addRow(tr("Costs and interest"), charges_box)
+
+        self.reason = QPlainTextEdit()
+        self.reason.setObjectName("approvalReason")
+        self.reason.setPlaceholderText(
+            tr("Why does this customer need this plan? A supervisor reads this.")
+        )
+        self.reason.setTabChangesFocus(True)
+        self.reason.setFixedHeight(64)
+        self.add_field(tr("Reason for approval"), self.reason, "approval_reason")
+        self._reason_row = self.form.rowCount() - 1
+
+    @staticmethod
+    def _row(widget: QWidget, hint: QLabel) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(10)
+        widget.setMaximumWidth(160)
+        row.addWidget(widget)
+        row.addWidget(hint, 1)
+        return box
+
+    def _build_schedule(self) -> None:
+        tr = self.tr_
+        self.headline = QLabel()
+        self.headline.setObjectName("planHeadline")
+        self.headline.setWordWrap(True)
+        self.dates_line = QLabel()
+        self.dates_line.setObjectName("planDates")
+        self.dates_line.setWordWrap(True)
+        self.breakdown = QWidget()
+        sums = QGridLayout(self.breakdown)
+        sums.setContentsMargins(0, 6, 0, 2)
+        sums.setHorizontalSpacing(12)
+        sums.setVerticalSpacing(2)
+        self.owed_value, self.costs_value, self.interest_value, self.total_value = (
+            QLabel() for _ in range(4)
+        )
+        rows = (
+            (tr("Owed"), self.owed_value),
+            (tr("Collection costs"), self.costs_value),
+            (tr("Statutory interest"), self.interest_value),
+            (tr("Total to pay"), self.total_value),
+        )
+        for row, (text, value) in enumerate(rows):
+            name = QLabel(text)
+            value.setAlignment(RIGHT)
+            if value is self.total_value:
+                name.setObjectName("planTotal")
+                value.setObjectName("planTotal")
+                line = QFrame()
+                line.setObjectName("rule")
+                line.setFrameShape(QFrame.Shape.HLine)
+                sums.addWidget(line, row, 0, 1, 2)
+                row += 1
+            sums.addWidget(name, row, 0)
+            sums.addWidget(value, row, 1)
+        sums.setColumnStretch(0, 1)
+        self.fit_line = QLabel()
+        self.fit_line.setObjectName("fitLine")
+        self.fit_line.setWordWrap(False)
+        self.policy_line = QLabel()
+        self.policy_line.setObjectName("policyLine")
+        self.policy_line.setWordWrap(False)
+        self.schedule = QTableWidget(0, 3)
+        self.schedule.setObjectName("schedule")
+        self.schedule.setHorizontalHeaderLabels([tr("No."), tr("Due"), tr("Amount")])
+        self.schedule.verticalHeader().setVisible(False)
+        self.schedule.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.schedule.verticalHeader().setDefaultSectionSize(26)
+        self.schedule.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.schedule.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.schedule.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.schedule.setShowGrid(False)
+        self.schedule.setAlternatingRowColors(True)
+        header = self.schedule.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
+        self.schedule.setColumnWidth(0, 110)
+        self.schedule.setColumnWidth(2, 120)
+        for column in range(3):
+            item = self.schedule.horizontalHeaderItem(column)
+            if item is not None:
+                item.setTextAlignment(
+                    RIGHT
+                    if column == 2
+                    else Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+                )
+
+    def _arrange(self) -> None:
+        """Inputs left, the plan right; the form dialog's column becomes the left one."""
+        tr = self.tr_
+        outer = self.layout()
+        assert isinstance(outer, QVBoxLayout)
+        outer.removeItem(self.form)
+        for index in reversed(range(outer.count())):
+            spacer = outer.itemAt(index)
+            if spacer is not None and spacer.spacerItem() is not None:
+                outer.removeItem(spacer)  # the schedule takes the height instead
+        left = QWidget()
+        left.setObjectName("calculatorInputs")
+        left_col = QVBoxLayout(left)
+        left_col.setContentsMargins(0, 0, 0, 0)
+        left_col.addLayout(self.form)
+        left_col.addStretch(1)
+        left.setMinimumWidth(520)
+        right = QFrame()
+        right.setObjectName("planPanel")
+        right_col = QVBoxLayout(right)
+        right_col.setContentsMargins(16, 12, 16, 12)
+        right_col.setSpacing(4)
+        title = QLabel(tr("The plan"))
+        title.setObjectName("sectionTitle")
+        right_col.addWidget(title)
+        right_col.addWidget(self.headline)
+        right_col.addWidget(self.dates_line)
+        right_col.addWidget(self.breakdown)
+        right_col.addSpacing(4)
+        right_col.addWidget(self.fit_line)
+        right_col.addWidget(self.policy_line)
+        right_col.addSpacing(6)
+        right_col.addWidget(self.schedule, 1)
+        right.setMinimumWidth(400)
+        columns = QHBoxLayout()
+        columns.setSpacing(18)
+        columns.addWidget(left, 11)
+        columns.addWidget(right, 9)
+        outer.insertLayout(2, columns, 1)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.setStyleSheet(
+            "QFrame#planPanel { background: #ffffff; border: 1px solid #e3e7e8;"
+            " border-radius: 6px; }"
+            "QLabel#planHeadline { font-size: 13pt; font-weight: bold; color: #14262b; }"
+            "QLabel#planDates { color: #3c4a50; }"
+            "QLabel#planTotal { font-weight: bold; color: #14262b; }"
+            "QLabel#fitLine[tone='ok'], QLabel#policyLine[tone='ok'] { color: #2f6b3a; }"
+            "QLabel#fitLine[tone='warn'], QLabel#policyLine[tone='warn'] {"
+            " color: #7f450c; font-weight: bold; }"
+            "QLabel#fitLine[tone='bad'] { color: #a3341f; font-weight: bold; }"
+            "QLabel#fitLine[tone='unknown'] { color: #5b6770; }"
+        )
+        self.resize(1040, 680)
+
+    def _prefill(self, context: Mapping[str, Any]) -> None:
+        lang = self.words.lang
+        self.amount.setText(
+            amount_text(self.file.arrears_cents, lang) if self.file.arrears_cents else ""
+        )
+        self.by_count.setChecked(True)
+        income, expenses = context.get("income_cents"), context.get("expenses_cents")
+        capacity = context.get("capacity_cents")
+        if isinstance(income, int) and income > 0:
+            self.income.setText(amount_text(income, lang))
+            if isinstance(expenses, int) and expenses >= 0:
+                self.expenses.setText(amount_text(expenses, lang))
+        elif isinstance(capacity, int) and capacity > 0:
+            self.income.setText(amount_text(capacity, lang))
+            self.expenses.setText(amount_text(0, lang))
+        if self.income.text():
+            self.by_capacity.setChecked(True)
+
+    def _connect(self) -> None:
+        for edit in (
+            self.amount,
+            self.down_payment,
+            self.per_instalment,
+            self.income,
+            self.expenses,
+        ):
+            edit.textChanged.connect(self.schedule_recalculation)
+        self.count.valueChanged.connect(self.schedule_recalculation)
+        self.start.dateChanged.connect(self.schedule_recalculation)
+        self.frequency.currentIndexChanged.connect(self.schedule_recalculation)
+        self.waive_costs.toggled.connect(self.schedule_recalculation)
+        self.waive_interest.toggled.connect(self.schedule_recalculation)
+        self.modes.idToggled.connect(self._mode_toggled)
+
+    def _mode_toggled(self, _id: int, checked: bool) -> None:
+        if checked:
+            mode = self.mode()
+            self.count.setEnabled(mode is Mode.COUNT)
+            self.per_instalment.setEnabled(mode is Mode.AMOUNT)
+            if mode is Mode.AMOUNT and not self.per_instalment.text().strip():
+                self.per_instalment.setFocus()
+            elif mode is Mode.CAPACITY and not self.income.text().strip():
+                self.income.setFocus()
+            self.schedule_recalculation()
+
+    # -- state ---------------------------------------------------------------------
+
+    def mode(self) -> Mode:
+        return (Mode.COUNT, Mode.AMOUNT, Mode.CAPACITY)[max(self.modes.checkedId(), 0)]
+
+    def set_mode(self, mode: Mode) -> None:
+        {Mode.COUNT: self.by_count, Mode.AMOUNT: self.by_amount, Mode.CAPACITY: self.by_capacity}[
+            mode
+        ].setChecked(True)
+
+    def input(self) -> CalculatorInput:
+        start = self.start.date().toPython()
+        assert isinstance(start, date)
+        return CalculatorInput(
+            amount=self.amount.text(),
+            down_payment=self.down_payment.text(),
+            mode=self.mode(),
+            count=self.count.value(),
+            per_instalment=self.per_instalment.text(),
+            income=self.income.text(),
+            expenses=self.expenses.text(),
+            start=start,
+            frequency=Frequency(self.frequency.currentData()),
+            waive_costs=self.waive_costs.isChecked(),
+            waive_interest=self.waive_interest.isChecked(),
+        )
+
+    def schedule_recalculation(self) -> None:
+        self._timer.start()
+
+    def recalculate(self) -> None:
+        """Run the plan now (also what the debounce timer calls) and show it."""
+        self._timer.stop()
+        calc = calculate(
+            self.input(),
+            charges=self.charges,
+            policy=self.policy,
+            arrears=self.file.arrears_cents,
+            words=self.words,
+        )
+        self.calculation = calc
+        self._show_messages(calc)
+        self._show_plan(calc)
+        self.recalculated.emit()
+
+    def _show_messages(self, calc: Calculation) -> None:
+        """Each input's problems beside it; a label shared by two fields shows both."""
+        shown: dict[int, tuple[QLabel, list[str]]] = {}
+        for name, label in self.errors.items():
+            if name == "approval_reason":
+                continue
+            _, messages = shown.setdefault(id(label), (label, []))
+            messages.extend(calc.errors.get(name, []) + calc.breaches.get(name, []))
+        for label, messages in shown.values():
+            label.setText("\n".join("⚠ " + m for m in messages))
+            label.setVisible(bool(messages))
+        self.form.setRowVisible(self._reason_row, calc.needs_approval)
+        if not calc.needs_approval:
+            self.errors["approval_reason"].hide()
+
+    def _show_plan(self, calc: Calculation) -> None:
+        tr, words = self.tr_, self.words
+        plan = calc.plan
+        self._show_capacity(calc)
+        if plan is None:
+            self.schedule.setRowCount(0)
+            self.headline.setText(tr("No plan yet"))
+            self.dates_line.setText(tr("Fix what is marked on the left to see the schedule."))
+            self.breakdown.hide()
+            self.fit_line.setText("")
+            self.policy_line.setText("")
+            self.save.setEnabled(False)
+            return
+        regular = plan.regular
+        frequency = tr(FREQUENCIES[plan.frequency])
+        if len(regular) == 1:
+            headline = tr("1 instalment of {amount}", amount=words.money(regular[0].amount))
+        elif regular[-1].amount == regular[0].amount:
+            headline = tr(
+                "{count} instalments of {amount}",
+                count=len(regular),
+                amount=words.money(regular[0].amount),
+            )
+        else:
+            headline = tr(
+                "{count} instalments of {amount}, the last {last}",
+                count=len(regular),
+                amount=words.money(regular[0].amount),
+                last=words.money(regular[-1].amount),
+            )
+        if plan.down_payment:
+            headline = tr(
+                "{down} down, then {rest}", down=words.money(plan.down_payment), rest=headline
+            )
+        self.headline.setText(headline)
+        self.dates_line.setText(
+            tr(
+                "{frequency}, from {first} until {end}",
+                frequency=frequency,
+                first=words.day(plan.instalments[0].due),
+                end=words.day(plan.end),
+            )
+        )
+        waived = tr("waived")
+        self.breakdown.show()
+        self.owed_value.setText(words.money(calc.principal))
+        self.costs_value.setText(
+            waived
+            if self.waive_costs.isChecked() and self.charges.costs
+            else words.money(calc.costs)
+        )
+        self.interest_value.setText(
+            waived
+            if self.waive_interest.isChecked() and self.charges.interest
+            else words.money(calc.interest)
+        )
+        self.total_value.setText(words.money(plan.total))
+        if calc.capacity_period is None:
+            self.fit_line.setText(tr("Capacity not known: ask about income and expenses."))
+            self.fit_line.setProperty("tone", "unknown")
+        elif calc.above_capacity > 0:
+            self.fit_line.setText(
+                tr(
+                    "⚠ {amount} above what the customer can pay",
+                    amount=words.money(calc.above_capacity),
+                )
+            )
+            self.fit_line.setProperty("tone", "bad")
+        else:
+            self.fit_line.setText(tr("✓ Fits the customer's capacity"))
+            self.fit_line.setProperty("tone", "ok")
+        if calc.needs_approval:
+            self.policy_line.setText(tr("⚠ Outside policy: a supervisor must approve"))
+            self.policy_line.setProperty("tone", "warn")
+            self.save.setText(tr("Ask supervisor approval"))
+        else:
+            self.policy_line.setText(tr("✓ Within policy"))
+            self.policy_line.setProperty("tone", "ok")
+            self.save.setText(tr("Agree arrangement"))
+        for label in (self.fit_line, self.policy_line):
+            label.style().unpolish(label)
+            label.style().polish(label)
+        self.save.setEnabled(not self.blocked)
+        self._fill_schedule(plan)
+
+    def _show_capacity(self, calc: Calculation) -> None:
+        tr, words = self.tr_, self.words
+        if calc.capacity_month is None:
+            self.capacity_line.setText("")
+            self.capacity_line.hide()
+            return
+        frequency = Frequency(self.frequency.currentData())
+        text = tr("Can pay {amount} a month", amount=words.money(calc.capacity_month))
+        if frequency is not Frequency.MONTHLY and calc.capacity_period is not None:
+            text += " · " + tr(PER_PERIOD[frequency], amount=words.money(calc.capacity_period))
+        self.capacity_line.setText(text)
+        self.capacity_line.show()
+
+    def _fill_schedule(self, plan: Plan) -> None:
+        tr, words = self.tr_, self.words
+        self.schedule.setRowCount(plan.count)
+        for row, item in enumerate(plan.instalments):
+            cells = [
+                tr("down payment") if item.number == 0 else str(item.number),
+                self._full_date(item.due),
+                words.money(item.amount),
+            ]
+            for column, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                if column == 2:
+                    cell.setTextAlignment(RIGHT)
+                self.schedule.setItem(row, column, cell)
+
+    def _full_date(self, value: date) -> str:
+        """Always with the year: a schedule runs into next year."""
+        return f"{value.day} {self.tr_(MONTHS[value.month - 1])} {value.year}"
+
+    def schedule_rows(self) -> list[tuple[str, str, str]]:
+        """The schedule as shown: (number, due, amount) per row."""
+
+        def text(row: int, column: int) -> str:
+            item = self.schedule.item(row, column)
+            return item.text() if item is not None else ""
+
+        return [(text(r, 0), text(r, 1), text(r, 2)) for r in range(self.schedule.rowCount())]
+
+    # -- saving --------------------------------------------------------------------
+
+    def payload(self) -> ArrangementInput | None:
+        tr = self.tr_
+        self.recalculate()
+        calc = self.calculation
+        if self.blocked or calc.plan is None:
+            return None
+        if calc.above_capacity > 0:
+            self.show_error(
+                "capacity",
+                tr(
+                    "The plan is {amount} above what the customer can pay; choose a smaller "
+                    "instalment or plan by what the customer can pay.",
+                    amount=self.words.money(calc.above_capacity),
+                ),
+            )
+            return None
+        reason = self.reason.toPlainText().strip()
+        if calc.needs_approval and not reason:
+            self.show_error(
+                "approval_reason",
+                tr(
+                    "This plan is outside policy: say why the customer needs it, so a "
+                    "supervisor can decide."
+                ),
+            )
+            self.reason.setFocus()
+            return None
+        return ArrangementInput(
+            plan=calc.plan,
+            costs_cents=self.charges.costs,
+            interest_cents=self.charges.interest,
+            costs_waived=self.waive_costs.isChecked() and self.charges.costs > 0,
+            interest_waived=self.waive_interest.isChecked() and self.charges.interest > 0,
+            approval_reason=reason if calc.needs_approval else None,
+            needs_approval=calc.needs_approval,
+        )
+
+
+# ---------------------------------------------------------------------------- saving
+
+
+class ArrangementDesk:
+    """Opens the calculator on the current file and saves what the agent agrees."""
+
+    def __init__(
+        self,
+        parent: QWidget,
+        worker: DatabaseWorker,
+        actor: Actor,
+        words: Words,
+        clock: Callable[[], datetime],
+        prompter: Prompter,
+        current_file: Callable[[], CustomerFile | None],
+        saved: Callable[[int], None],
+        conflicted: Callable[[int], None],
+        unexpected: Callable[[BaseException], None],
+        context: Callable[[], Mapping[str, Any] | None] = lambda: None,
+        status: Callable[[str], None] = lambda _text: None,
+    ) -> None:
+        self.parent = parent
+        self.worker = worker
+        self.actor = actor
+        self.words = words
+        self.clock = clock
+        self.prompter = prompter
+        self.current_file = current_file
+        self.saved = saved
+        self.conflicted = conflicted
+        self.unexpected = unexpected
+        self.context = context
+        self.status = status
+        self.dialog: ArrangementDialog | None = None
+
+    def open(self) -> ArrangementDialog | None:
+        file = self.current_file()
+        if file is None:
+            return None
+        try:
+            context = self.context()
+        except Exception:  # the script panel's hint is a nicety, never a blocker
+            context = None
+        dialog = ArrangementDialog(self.words, file, self.clock(), self.parent, context=context)
+        dialog.submitted.connect(lambda value: self._save(dialog, file.id, value))
+        if self.dialog is not None and self.dialog.isVisible():
+            self.dialog.reject()
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _save(self, dialog: ArrangementDialog, customer_id: int, value: ArrangementInput) -> None:
+        actor, now, tr = self.actor, self.clock(), self.words.tr
+        file = self.current_file()
+        version = file.version if file is not None and file.id == customer_id else None
+
+        def task(session: Session) -> int:
+            return agree_arrangement(
+                session,
+                actor,
+                customer_id,
+                plan=value.plan,
+                costs_cents=value.costs_cents,
+                interest_cents=value.interest_cents,
+                costs_waived=value.costs_waived,
+                interest_waived=value.interest_waived,
+                now=now,
+                expected_version=version,
+                approval_reason=value.approval_reason,
+                policy=dialog.policy,
+            )
+
+        def done(_arrangement_id: object) -> None:
+            dialog.accept()
+            self.saved(customer_id)
+            words = self.words
+            first = value.plan.instalments[0]
+            if value.needs_approval:
+                self.prompter.inform(
+                    self.parent,
+                    tr("Waiting for a supervisor"),
+                    tr(
+                        "The arrangement is saved but is outside policy, so it is not active "
+                        "yet: a supervisor will approve or decline it. Tell the customer you "
+                        "will confirm the plan; you will see the decision in the file."
+                    ),
+                )
+            else:
+                self.status(
+                    tr(
+                        "Arrangement agreed: {count} instalments, the first {amount} on "
+                        "{date}. A reminder is set before each due date.",
+                        count=value.plan.count,
+                        amount=words.money(first.amount),
+                        date=words.day(first.due),
+                    )
+                )
+
+        def failed(error: BaseException) -> None:
+            if isinstance(error, ValidationError):
+                dialog.show_error(error.field, tr(str(error)))
+            elif isinstance(error, ConflictError):
+                dialog.show_notice(
+                    tr(
+                        "A colleague changed this customer while you were working. Nothing was "
+                        "overwritten and your text is kept: check the latest file, then save again."
+                    )
+                )
+                self.conflicted(customer_id)
+            elif isinstance(error, AgentDeskError):
+                dialog.show_notice(tr(str(error)))
+            else:
+                dialog.set_busy(False)
+                self.unexpected(error)
+
+        self.worker.submit(task, done, failed, busy=tr("Saving…"))

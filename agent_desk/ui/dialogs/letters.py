@@ -1,0 +1,750 @@
+"""F6: letters for the customer on screen — preview, print, save as PDF, recorded once.
+
+The agent picks the kind (arrangement confirmation, 14-day letter, pause
+confirmation, debt-help referral); kinds that do not apply are disabled and say why.
+The letter's data is built on the database worker (``services.letters``), the PDF is
+rendered and rasterized on the PDF thread (``PdfRunner``), and the pages are shown in
+the dialog. Print and Save as PDF use exactly the bytes shown; the first of them
+records the letter (``LetterSent`` with its SHA-256, and an audit event), so the same
+letter printed and also saved is recorded once. A ``ValidationError`` (no address, an
+invalid IBAN…) is shown plainly and nothing is written.
+
+Where to save and which printer are asked through a ``LetterOutput``: the real one
+opens ``QFileDialog`` / ``QPrintDialog`` window-modally; tests pass a
+``ScriptedLetterOutput`` that answers at once (and prints to a PDF file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QImage, QPageSize
+from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.orm import Session
+
+from agent_desk import letters
+from agent_desk.errors import AgentDeskError
+from agent_desk.i18n import N_, Translator
+from agent_desk.letters import AnyLetter, LetterKind, WrittenLetter
+from agent_desk.services import letters as letter_service
+from agent_desk.services.actor import Actor
+from agent_desk.services.customer_file import ArrangementLine, CustomerFile
+from agent_desk.ui.labels import ARRANGEMENT_STATUS, Words
+from agent_desk.ui.pdf_preview import PRINT_DPI_MAX, PdfPreview, PdfRunner, print_images, rasterize
+from agent_desk.ui.worker import DatabaseWorker
+
+KINDS: tuple[tuple[LetterKind, str, str], ...] = (
+    (
+        "arrangement",
+        N_("Arrangement confirmation"),
+        N_("the agreed total and every instalment, and how to pay"),
+    ),
+    (
+        "fourteen_day",
+        N_("14-day letter"),
+        N_("the last reminder before collection costs (art. 6:96 BW)"),
+    ),
+    ("pause", N_("Pause confirmation"), N_("collection is paused until a date, and why")),
+    ("debt_help", N_("Debt-help referral"), N_("where to get free help with money worries")),
+)
+SHORT_STATUS: dict[str, str] = {
+    "pending_approval": N_("awaiting approval"),
+    "active": N_("running"),
+    "completed": N_("paid in full"),
+    "broken": N_("broken off"),
+    "declined": N_("not approved"),
+    "cancelled": N_("withdrawn"),
+}
+#: Arrangements a confirmation is most likely for: the one that is running or waiting.
+CURRENT_ARRANGEMENT = ("active", "pending_approval")
+
+
+# --------------------------------------------------------------------------- the seam
+
+
+class LetterOutput:
+    """Asks where to save and which printer, with real window-modal dialogs."""
+
+    def __init__(self) -> None:
+        self.folder: Path | None = None  # the last folder saved to, for next time
+
+    def default_folder(self) -> Path:
+        if self.folder is not None and self.folder.is_dir():
+            return self.folder
+        documents = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation
+        )
+        return Path(documents) if documents and Path(documents).is_dir() else Path.home()
+
+    def choose_save_path(
+        self,
+        parent: QWidget,
+        tr: Translator,
+        suggested: Path,
+        then: Callable[[Path], None],
+    ) -> None:
+        dialog = QFileDialog(parent, tr("Save the letter as PDF"), str(suggested.parent))
+        dialog.setObjectName("saveLetterDialog")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setNameFilter(tr("PDF documents (*.pdf)"))
+        dialog.setDefaultSuffix("pdf")
+        dialog.selectFile(suggested.name)
+
+        def chosen(name: str) -> None:
+            path = Path(name)
+            self.folder = path.parent
+            then(path)
+
+        dialog.fileSelected.connect(chosen)
+        dialog.open()
+
+    def choose_printer(
+        self,
+        parent: QWidget,
+        tr: Translator,
+        printer: QPrinter,
+        pages: int,
+        then: Callable[[QPrinter], None],
+    ) -> None:
+        dialog = QPrintDialog(printer, parent)
+        dialog.setObjectName("printLetterDialog")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setWindowTitle(tr("Print the letter"))
+        dialog.setOption(QAbstractPrintDialog.PrintDialogOption.PrintPageRange, True)
+        dialog.setMinMax(1, max(1, pages))
+        dialog.accepted.connect(lambda: then(printer))
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.show()
+
+
+class ScriptedLetterOutput(LetterOutput):
+    """For tests and screenshots: answers at once, and prints into a PDF file."""
+
+    def __init__(self, save_path: Path | None = None, printer_file: Path | None = None) -> None:
+        super().__init__()
+        self.save_path = save_path
+        self.printer_file = printer_file
+        self.asked: list[str] = []
+
+    def choose_save_path(
+        self,
+        parent: QWidget,
+        tr: Translator,
+        suggested: Path,
+        then: Callable[[Path], None],
+    ) -> None:
+        self.asked.append(f"save:{suggested.name}")
+        if self.save_path is not None:
+            then(self.save_path)
+
+    def choose_printer(
+        self,
+        parent: QWidget,
+        tr: Translator,
+        printer: QPrinter,
+        pages: int,
+        then: Callable[[QPrinter], None],
+    ) -> None:
+        self.asked.append(f"print:{pages}")
+        if self.printer_file is not None:
+            printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+            printer.setOutputFileName(str(self.printer_file))
+            then(printer)
+
+
+# --------------------------------------------------------------------------- choices
+
+
+@dataclass(frozen=True)
+class KindChoice:
+    kind: LetterKind
+    available: bool
+    reason: str  # why not, when not available (translated)
+
+
+def kind_choices(words: Words, file: CustomerFile, today: date) -> list[KindChoice]:
+    """Which letters apply to this customer, and if not, why not (in words)."""
+    tr = words.tr
+    paused = file.paused_until is not None and file.paused_until >= today
+    choices: list[KindChoice] = []
+    for kind, _label, _hint in KINDS:
+        reason = ""
+        if kind == "arrangement" and not file.arrangements:
+            reason = tr("No arrangement yet")
+        elif kind == "fourteen_day":
+            if file.arrears_cents <= 0:
+                reason = tr("No arrears, so there is nothing to remind about")
+            elif paused and file.paused_until is not None:
+                reason = tr(
+                    "Collection is paused until {date}: no reminders during a pause",
+                    date=words.day(file.paused_until),
+                )
+        elif kind == "pause" and not paused:
+            reason = tr("Collection is not paused")
+        choices.append(KindChoice(kind, not reason, reason))
+    return choices
+
+
+def default_arrangement(arrangements: tuple[ArrangementLine, ...]) -> ArrangementLine | None:
+    """The newest active or pending arrangement, else the newest one."""
+    ordered = sorted(arrangements, key=lambda a: (a.created_at, a.id), reverse=True)
+    current = [a for a in ordered if a.status in CURRENT_ARRANGEMENT]
+    if current:
+        return current[0]
+    return ordered[0] if ordered else None
+
+
+# --------------------------------------------------------------------------- the dialog
+
+
+class LettersDialog(QDialog):
+    preview_ready = Signal(int)  # pages, when a letter's preview is on screen
+    problem = Signal(str)  # a plain explanation of why the letter cannot be made or sent
+    recorded = Signal(object)  # LetterRecord, after a print or save was recorded
+    finished_output = Signal(str)  # "print" or "save", after it went through
+
+    def __init__(
+        self,
+        *,
+        worker: DatabaseWorker,
+        actor: Actor,
+        words: Words,
+        clock: Callable[[], datetime],
+        file: CustomerFile,
+        output: LetterOutput,
+        saved: Callable[[int], None],
+        unexpected: Callable[[BaseException], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        tr = words.tr
+        self.tr_, self.words = tr, words
+        self.worker, self.actor, self.clock = worker, actor, clock
+        self.file, self.output = file, output
+        self.saved, self.unexpected = saved, unexpected
+        self.runner = PdfRunner(self)
+        self._token = 0
+        self._data: AnyLetter | None = None
+        self._pdf: bytes | None = None
+        self._busy = False
+        self._closed = False  # after close, late answers only refresh the customer file
+        self._recorded: dict[str, int] = {}  # sha256 -> LetterSent id, in this dialog
+        self.setObjectName("lettersDialog")
+        # The desk's style makes #saveButton teal even when disabled; say it is not ready.
+        self.setStyleSheet(
+            "QPushButton#saveButton:disabled "
+            "{ background: #eef1f1; color: #a3acb0; border-color: #e3e7e8; }"
+        )
+        self.setWindowTitle(tr("Letters for {name}", name=file.name))
+        self.resize(1120, 820)
+        self.setMinimumSize(860, 600)
+
+        heading = QLabel(tr("Letters for {name}", name=file.name))
+        heading.setObjectName("dialogTitle")
+        heading.setWordWrap(True)
+        language_note = QLabel(
+            tr("Written in English, the customer's language.")
+            if file.language == "en"
+            else tr("Written in Dutch, the customer's language.")
+        )
+        language_note.setObjectName("hint")
+        language_note.setWordWrap(True)
+
+        self.kind_group = QButtonGroup(self)
+        self.kinds: dict[LetterKind, QRadioButton] = {}
+        self.reasons: dict[LetterKind, QLabel] = {}
+        kinds_box = QVBoxLayout()
+        kinds_box.setSpacing(2)
+        today = clock().date()
+        self.choices = {c.kind: c for c in kind_choices(words, file, today)}
+        self.arrangement = QComboBox()
+        self.arrangement.setObjectName("arrangementChoice")
+        self.arrangement.setToolTip(tr("Which arrangement to confirm"))
+        for kind, label, hint in KINDS:
+            choice = self.choices[kind]
+            button = QRadioButton(tr(label))
+            button.setObjectName(f"kind_{kind}")
+            button.setEnabled(choice.available)
+            button.setToolTip(choice.reason or tr(hint))
+            self.kind_group.addButton(button)
+            self.kinds[kind] = button
+            note = QLabel(tr(hint) if choice.available else "⊘ " + choice.reason)
+            note.setObjectName("hint")
+            note.setWordWrap(True)
+            note.setEnabled(choice.available)
+            note.setToolTip(button.toolTip())
+            self.reasons[kind] = note
+            kinds_box.addWidget(button)
+            detail = QVBoxLayout()
+            detail.setContentsMargins(24, 0, 0, 0)
+            detail.setSpacing(4)
+            detail.addWidget(note)
+            if kind == "arrangement":
+                detail.addWidget(self.arrangement)
+            kinds_box.addLayout(detail)
+            kinds_box.addSpacing(10)
+        self._fill_arrangements()
+
+        self.notice = QLabel()
+        self.notice.setObjectName("notice")
+        self.notice.setWordWrap(True)
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice.hide()
+        self.status = QLabel()
+        self.status.setObjectName("letterStatus")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.hide()
+        self.progress = QProgressBar()
+        self.progress.setObjectName("letterProgress")
+        self.progress.setRange(0, 0)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+
+        self.print_button = QPushButton(tr("Print…"))
+        self.print_button.setObjectName("printLetter")
+        self.print_button.setShortcut("Ctrl+P")
+        self.print_button.setToolTip(tr("Print the letter (Ctrl+P); it is recorded as sent"))
+        self.save_button = QPushButton(tr("Save as PDF…"))
+        self.save_button.setObjectName("saveButton")
+        self.save_button.setShortcut("Ctrl+S")
+        self.save_button.setToolTip(
+            tr("Save the letter as a PDF file (Ctrl+S); it is recorded as sent")
+        )
+        self.close_button = QPushButton(tr("Close"))
+        self.close_button.setObjectName("closeButton")
+        for push in (self.print_button, self.save_button, self.close_button):
+            push.setAutoDefault(False)
+        self.print_button.clicked.connect(self.print_letter)
+        self.save_button.clicked.connect(self.save_as_pdf)
+        self.close_button.clicked.connect(self.reject)
+
+        side = QWidget()
+        side.setObjectName("letterChoices")
+        side.setFixedWidth(384)
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.setSpacing(8)
+        side_layout.addWidget(heading)
+        side_layout.addWidget(language_note)
+        kind_title = QLabel(tr("Which letter"))
+        kind_title.setObjectName("sectionTitle")
+        side_layout.addWidget(kind_title)
+        side_layout.addLayout(kinds_box)
+        side_layout.addWidget(self.notice)
+        side_layout.addWidget(self.status)
+        side_layout.addWidget(self.progress)
+        side_layout.addStretch(1)
+        recorded_note = QLabel(
+            tr(
+                "A printed or saved letter is recorded in the customer's file, "
+                "with a fingerprint of the PDF, so it can be shown again exactly."
+            )
+        )
+        recorded_note.setObjectName("hint")
+        recorded_note.setWordWrap(True)
+        side_layout.addWidget(recorded_note)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.print_button)
+        buttons.addWidget(self.save_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        side_layout.addLayout(buttons)
+
+        self.preview = PdfPreview(tr, self.runner)
+        self.preview.pages_shown.connect(self._pages_shown)
+        self.preview.failed.connect(self._preview_failed)
+        rule = QFrame()
+        rule.setObjectName("rule")
+        rule.setFrameShape(QFrame.Shape.VLine)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(20, 16, 20, 14)
+        layout.setSpacing(16)
+        layout.addWidget(side)
+        layout.addWidget(rule)
+        layout.addWidget(self.preview, 1)
+
+        self.kind_group.buttonToggled.connect(self._kind_toggled)
+        self.arrangement.currentIndexChanged.connect(lambda _i: self._arrangement_changed())
+        first = next((c.kind for c in self.choices.values() if c.available), None)
+        if first is not None:
+            self.kinds[first].setChecked(True)  # starts the first preview
+        else:  # pragma: no cover - the debt-help referral always applies
+            self.preview.show_message(tr("No letter applies to this customer."))
+        self._update_buttons()
+
+    # -- choices -----------------------------------------------------------------
+
+    def _fill_arrangements(self) -> None:
+        words = self.words
+        chosen = default_arrangement(self.file.arrangements)
+        for line in sorted(
+            self.file.arrangements, key=lambda a: (a.created_at, a.id), reverse=True
+        ):
+            count = len(line.instalments)
+            text = self.tr_(
+                "{total} in {count} instalments · {status}",
+                status=words.code(SHORT_STATUS, line.status),
+                total=words.money(line.total_cents),
+                count=count,
+            )
+            self.arrangement.addItem(text, line.id)
+            self.arrangement.setItemData(
+                self.arrangement.count() - 1,
+                self.tr_(
+                    "{status}, made on {date}",
+                    status=words.code(ARRANGEMENT_STATUS, line.status),
+                    date=words.day(line.created_at.date()),
+                ),
+                Qt.ItemDataRole.ToolTipRole,
+            )
+            if chosen is not None and line.id == chosen.id:
+                self.arrangement.setCurrentIndex(self.arrangement.count() - 1)
+        self.arrangement.setEnabled(False)
+        self.arrangement.setVisible(bool(self.file.arrangements))
+
+    def kind(self) -> LetterKind | None:
+        for kind, _label, _hint in KINDS:
+            if self.kinds[kind].isChecked():
+                return kind
+        return None
+
+    def arrangement_id(self) -> int | None:
+        value = self.arrangement.currentData()
+        return value if isinstance(value, int) else None
+
+    def choose(self, kind: LetterKind, arrangement_id: int | None = None) -> None:
+        """Select a kind (and arrangement), as the agent would; starts a new preview."""
+        if arrangement_id is not None:
+            index = self.arrangement.findData(arrangement_id)
+            if index >= 0:
+                self.arrangement.blockSignals(True)
+                self.arrangement.setCurrentIndex(index)
+                self.arrangement.blockSignals(False)
+        button = self.kinds[kind]
+        if button.isChecked():
+            self.refresh_preview()
+        else:
+            button.setChecked(True)
+
+    def _kind_toggled(self, button: QRadioButton, checked: bool) -> None:
+        if checked:
+            self.arrangement.setEnabled(button is self.kinds["arrangement"] and not self._busy)
+            self.refresh_preview()
+
+    def _arrangement_changed(self) -> None:
+        if self.kind() == "arrangement":
+            self.refresh_preview()
+
+    # -- preview -----------------------------------------------------------------
+
+    def refresh_preview(self) -> None:
+        """Build the letter's data on the worker, then render it on the PDF thread."""
+        kind = self.kind()
+        if kind is None:
+            return
+        tr = self.tr_
+        self._token += 1
+        token = self._token
+        self._data, self._pdf = None, None
+        self._hide_messages()
+        self.preview.show_busy(tr("Preparing the letter…"))
+        self._update_buttons()
+        task = self._builder(kind, self.arrangement_id())
+        self.worker.submit(
+            task,
+            lambda data: self._built(token, data),
+            lambda error: self._failed(token, error),
+            busy=tr("Preparing the letter…"),
+        )
+
+    def _builder(
+        self, kind: LetterKind, arrangement_id: int | None
+    ) -> Callable[[Session], AnyLetter]:
+        number, now, agent = self.file.customer_number, self.clock(), self.actor.display_name
+
+        def build(session: Session) -> AnyLetter:
+            if kind == "arrangement":
+                if arrangement_id is None:
+                    raise AgentDeskError("Choose the arrangement to confirm.")
+                return letter_service.arrangement_letter_data(session, arrangement_id, now, agent)
+            if kind == "fourteen_day":
+                return letter_service.fourteen_day_letter_data(session, number, now, agent)
+            if kind == "pause":
+                return letter_service.pause_letter_data(session, number, now, agent)
+            return letter_service.debt_help_letter_data(session, number, now, agent)
+
+        return build
+
+    def _built(self, token: int, data: AnyLetter) -> None:
+        if self._closed or token != self._token:
+            return
+        self.runner.submit(
+            lambda: letters.render_pdf(data),
+            lambda pdf: self._rendered(token, data, pdf),
+            lambda error: self._failed(token, error),
+        )
+
+    def _rendered(self, token: int, data: AnyLetter, pdf: bytes) -> None:
+        if self._closed or token != self._token:
+            return
+        self._data, self._pdf = data, pdf
+        self.preview.set_pdf(pdf)
+
+    def _pages_shown(self, pages: int) -> None:
+        self._update_buttons()
+        self.preview_ready.emit(pages)
+
+    def _preview_failed(self, error: BaseException) -> None:
+        self._data, self._pdf = None, None
+        self._update_buttons()
+        self.unexpected(error)
+
+    def _failed(self, token: int, error: BaseException) -> None:
+        if self._closed or token != self._token:
+            if not isinstance(error, AgentDeskError):
+                self.unexpected(error)
+            return
+        tr = self.tr_
+        self._data, self._pdf = None, None
+        self.preview.show_message(tr("No preview: this letter cannot be made yet."))
+        if isinstance(error, AgentDeskError):
+            self.show_problem(tr("This letter cannot be made: {reason}", reason=tr(str(error))))
+        else:
+            self.show_problem(tr("This letter cannot be made because of an unexpected error."))
+            self.unexpected(error)
+        self._update_buttons()
+
+    # -- output ------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        return (
+            not self._busy
+            and self._data is not None
+            and self._pdf is not None
+            and self.preview.page_count() > 0
+        )
+
+    def save_as_pdf(self) -> None:
+        if not self.ready or self._data is None or self._pdf is None:
+            return
+        data, pdf = self._data, self._pdf
+        suggested = self.output.default_folder() / letters.default_filename(data)
+        self.output.choose_save_path(
+            self, self.tr_, suggested, lambda path: self._save_to(path, data, pdf)
+        )
+
+    def _save_to(self, path: Path, data: AnyLetter, pdf: bytes) -> None:
+        tr = self.tr_
+        if not path.suffix:
+            path = path.with_suffix(".pdf")
+        sha = letters.sha256_hex(pdf)
+        self._hide_messages()
+        self._set_busy(True, tr("Saving the letter…"))
+        if sha in self._recorded:  # printed or saved before: the same letter, one record
+            self.runner.submit(
+                lambda: letters.write_pdf(data, path),
+                lambda _written: self._output_done(
+                    "save",
+                    tr(
+                        "Saved as {name}. This letter was already recorded in the "
+                        "customer's file, so it is not recorded twice.",
+                        name=path.name,
+                    ),
+                ),
+                self._output_failed,
+            )
+            return
+        actor, now, customer_id, arrangement_id = self._who_when()
+
+        def save(session: Session) -> letter_service.LetterRecord:
+            return letter_service.generate_letter(
+                session,
+                actor,
+                data,
+                path,
+                now,
+                customer_id=customer_id,
+                arrangement_id=arrangement_id,
+            )
+
+        def done(record: letter_service.LetterRecord) -> None:
+            self._remember(record)
+            self._output_done(
+                "save",
+                tr("Saved as {name} and recorded in the customer's file.", name=path.name),
+            )
+
+        self.worker.submit(save, done, self._output_failed, busy=tr("Saving the letter…"))
+
+    def print_letter(self) -> None:
+        if not self.ready or self._data is None or self._pdf is None:
+            return
+        data, pdf = self._data, self._pdf
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+        printer.setFullPage(True)
+        printer.setDocName(f"{letters.default_filename(data).removesuffix('.pdf')}")
+        pages = self.preview.page_count()
+        self.output.choose_printer(
+            self, self.tr_, printer, pages, lambda chosen: self._print_on(chosen, data, pdf)
+        )
+
+    def _print_on(self, printer: QPrinter, data: AnyLetter, pdf: bytes) -> None:
+        tr = self.tr_
+        self._hide_messages()
+        self._set_busy(True, tr("Sending the letter to the printer…"))
+        dpi = float(min(printer.resolution(), PRINT_DPI_MAX))
+        self.runner.submit(
+            lambda: rasterize(pdf, dpi),
+            lambda images: self._paint(printer, images, data, pdf),
+            self._output_failed,
+        )
+
+    def _paint(self, printer: QPrinter, images: list[QImage], data: AnyLetter, pdf: bytes) -> None:
+        tr = self.tr_
+        try:
+            print_images(printer, images)
+        except OSError as error:
+            self._set_busy(False)
+            self.show_problem(tr("The letter could not be printed: {reason}", reason=str(error)))
+            return
+        sha = letters.sha256_hex(pdf)
+        if sha in self._recorded:
+            self._output_done(
+                "print",
+                tr(
+                    "Sent to the printer. This letter was already recorded in the "
+                    "customer's file, so it is not recorded twice."
+                ),
+            )
+            return
+        where = printer.outputFileName() or printer.printerName() or "printer"
+        written = WrittenLetter(
+            path=Path(where),
+            sha256=sha,
+            kind=data.kind,
+            template_version=letters.template_version(data.kind),
+            reference=data.reference,
+            size=len(pdf),
+        )
+        actor, now, customer_id, arrangement_id = self._who_when()
+
+        def record(session: Session) -> letter_service.LetterRecord:
+            return letter_service.record_letter(
+                session,
+                actor,
+                data,
+                written,
+                now,
+                customer_id=customer_id,
+                arrangement_id=arrangement_id,
+            )
+
+        def done(record: letter_service.LetterRecord) -> None:
+            self._remember(record)
+            self._output_done(
+                "print", tr("Sent to the printer and recorded in the customer's file.")
+            )
+
+        self.worker.submit(record, done, self._output_failed, busy=tr("Recording the letter…"))
+
+    def _who_when(self) -> tuple[Actor, datetime, int, int | None]:
+        arrangement_id = self.arrangement_id() if self.kind() == "arrangement" else None
+        return self.actor, self.clock(), self.file.id, arrangement_id
+
+    def _remember(self, record: letter_service.LetterRecord) -> None:
+        self._recorded[record.sha256] = record.letter_id
+        self.saved(self.file.id)
+        if not self._closed:
+            self.recorded.emit(record)
+
+    def _output_done(self, what: str, message: str) -> None:
+        if self._closed:
+            return
+        self._set_busy(False)
+        self.status.setText("✓ " + message)
+        self.status.show()
+        self.finished_output.emit(what)
+
+    def _output_failed(self, error: BaseException) -> None:
+        tr = self.tr_
+        if self._closed:
+            if not isinstance(error, (AgentDeskError, OSError)):
+                self.unexpected(error)
+            return
+        self._set_busy(False)
+        if isinstance(error, AgentDeskError):
+            self.show_problem(tr("Nothing was saved or recorded: {reason}", reason=tr(str(error))))
+        elif isinstance(error, OSError):
+            self.show_problem(
+                tr(
+                    "Nothing was saved or recorded: {reason}",
+                    reason=error.strerror or str(error),
+                )
+            )
+        else:
+            self.show_problem(tr("Nothing was saved or recorded because of an unexpected error."))
+            self.unexpected(error)
+
+    # -- state -------------------------------------------------------------------
+
+    def show_problem(self, message: str) -> None:
+        self.notice.setText("⚠ " + message)
+        self.notice.show()
+        self.problem.emit(message)
+
+    def _hide_messages(self) -> None:
+        self.notice.hide()
+        self.status.hide()
+
+    def _set_busy(self, busy: bool, text: str = "") -> None:
+        self._busy = busy
+        self.progress.setVisible(busy)
+        if busy and text:
+            self.status.setText(text)
+            self.status.show()
+        for kind, button in self.kinds.items():
+            button.setEnabled(self.choices[kind].available and not busy)
+        self.arrangement.setEnabled(not busy and self.kind() == "arrangement")
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        ready = self.ready
+        self.print_button.setEnabled(ready)
+        self.save_button.setEnabled(ready)
+
+    @property
+    def busy(self) -> bool:
+        return self._busy or self.runner.pending > 0
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._closed = True
+        self.runner.close()
+        super().closeEvent(event)
+
+    def done(self, result: int) -> None:
+        self._closed = True
+        self.runner.close()
+        super().done(result)
