@@ -81,7 +81,7 @@ def _ask_password(login: str) -> str:
 def _describe(account: UserAccount) -> str:
     where = " with a sign-in role on the server" if account.server_role else ""
     state = "" if account.active else " (deactivated)"
-    return f"{account.login} ({account.display_name}) is {account.role.value}{where}{state}."
+    return f"{account.login} ({account.display_name}), role: {account.role.value}{where}{state}."
 
 
 def run_add_user(args: argparse.Namespace) -> int:
@@ -101,7 +101,7 @@ def _add_user(args: argparse.Namespace, database: Database) -> int:
         account = add_user(
             session, _actor(session, args), args.login, args.name, Role(args.role), password
         )
-    print(f"Added {_describe(account)}")
+    print(f"Added {_describe(account)}")  # e.g. "Added sanne (Sanne de Vries), role: agent …"
     return EXIT_OK
 
 

@@ -484,7 +484,7 @@ def test_admin_cli_adds_users_with_a_prompted_password(
         )
         == 0
     )
-    assert "is supervisor" in capsys.readouterr().out
+    assert "role: supervisor" in capsys.readouterr().out
 
     answers = iter(["een", "twee"])
     again = [*argv[:-1], f"{login}2", "--name", "X", "--role", "agent", "--password-prompt"]
