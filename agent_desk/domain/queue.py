@@ -53,6 +53,7 @@ class QueueFacts:
     next_step_kind: str | None = None
     next_step_due_at: datetime | None = None
     paused_until: date | None = None
+    contact_stale: bool = False  # a contact point never or not recently verified
 
 
 def bucket(facts: QueueFacts) -> Bucket:
@@ -115,6 +116,8 @@ def reasons(facts: QueueFacts, now: datetime, *, local_time: str | None = None) 
         found.append(Reason(N_("missed instalment")))
     if facts.first_time_arrears:
         found.append(Reason(N_("first time in arrears")))
+    if facts.contact_stale:
+        found.append(Reason(N_("contact details out of date")))
     if facts.oldest_due_date is not None:
         days = days_past_due(facts.oldest_due_date, now.date())
         if days > 0:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from agent_desk.domain import queue as queue_rules
 from agent_desk.domain.codes import CustomerStatus
+from agent_desk.domain.verification import DEFAULT_INTERVAL_DAYS
 from agent_desk.models import AuditEvent, ContactPoint, Customer
 from agent_desk.services.actor import Actor
 from agent_desk.services.changelog import log_changes
@@ -62,6 +63,7 @@ class QueueRow:
     assigned_agent_id: int | None
     held_by_agent_id: int | None
     version: int
+    contact_stale: bool = False
 
 
 def eligible_conditions(
@@ -200,14 +202,28 @@ def queue_rows(session: Session, ids: Sequence[int], now: datetime) -> list[Queu
     if not ids:
         return []
     found: dict[int, QueueRow] = {}
+    stale_before = now - timedelta(days=DEFAULT_INTERVAL_DAYS)
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
+        stale = set(
+            session.scalars(
+                select(ContactPoint.customer_id)
+                .where(
+                    ContactPoint.customer_id.in_(chunk),
+                    ContactPoint.invalid.is_(False),
+                    or_(
+                        ContactPoint.verified_at.is_(None), ContactPoint.verified_at < stale_before
+                    ),
+                )
+                .distinct()
+            )
+        )
         for record in session.execute(select(*_ROW_COLUMNS).where(Customer.id.in_(chunk))):
-            found[record.id] = _row(record, now)
+            found[record.id] = _row(record, now, contact_stale=record.id in stale)
     return [found[i] for i in ids if i in found]
 
 
-def _row(r: Any, now: datetime) -> QueueRow:
+def _row(r: Any, now: datetime, *, contact_stale: bool = False) -> QueueRow:
     """A queue row from a result row or a Customer (both have the same attribute names)."""
     facts = queue_rules.QueueFacts(
         open=r.status == CustomerStatus.OPEN,
@@ -220,6 +236,7 @@ def _row(r: Any, now: datetime) -> QueueRow:
         next_step_kind=r.next_step_kind,
         next_step_due_at=r.next_step_due_at,
         paused_until=r.paused_until,
+        contact_stale=contact_stale,
     )
     local = r.next_step_due_at.astimezone().strftime("%H:%M") if r.next_step_due_at else None
     return QueueRow(
@@ -238,6 +255,7 @@ def _row(r: Any, now: datetime) -> QueueRow:
         assigned_agent_id=r.assigned_agent_id,
         held_by_agent_id=r.held_by_agent_id,
         version=r.version,
+        contact_stale=contact_stale,
     )
 
 

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome, TimeOfDay
 from agent_desk.domain.money import format_money
+from agent_desk.domain.verification import DEFAULT_INTERVAL_DAYS
 from agent_desk.i18n import N_, Translator
 
 OUTCOMES: dict[str, str] = {
@@ -99,7 +100,8 @@ MONTHS = (
     N_("Nov"),
     N_("Dec"),
 )
-STALE_AFTER_DAYS = 180
+# The verification policy's interval: older contact data is shown as out of date.
+STALE_AFTER_DAYS = DEFAULT_INTERVAL_DAYS
 
 
 class Words:

@@ -280,3 +280,28 @@ def test_demo_data_is_deterministic_and_tells_every_story(database: Database) ->
                 (c.customer_number, c.name, c.arrears_cents, c.queue_bucket) for c in again
             ] == snapshot
         other.dispose()
+
+
+def test_the_queue_shows_stale_contact_data(demo: Database) -> None:
+    from agent_desk.models import ContactPoint
+
+    with demo.transaction() as session:
+        sanne = actor_for_login(session, "sanne")
+        rows = agent_queue(session, sanne.agent_id or 0, NOW)
+        stale = [r for r in rows if r.contact_stale]
+        fresh = [r for r in rows if not r.contact_stale]
+        assert stale and fresh
+        assert "contact details out of date" in [x.message for x in stale[0].reasons]
+        for point in session.scalars(
+            select(ContactPoint).where(ContactPoint.customer_id == stale[0].customer_id)
+        ):
+            point.verified_at = NOW - timedelta(days=90)
+    with demo.transaction() as session:
+        row = queue_rows(session, [stale[0].customer_id], NOW)[0]
+        assert not row.contact_stale, "verified exactly 90 days ago is still fresh"
+        for point in session.scalars(
+            select(ContactPoint).where(ContactPoint.customer_id == stale[0].customer_id)
+        ):
+            point.verified_at = NOW - timedelta(days=91)
+    with demo.transaction() as session:
+        assert queue_rows(session, [stale[0].customer_id], NOW)[0].contact_stale

@@ -181,3 +181,13 @@ def test_database_url_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENV_DATABASE_URL)
     default = resolve_database_url(None)
     assert default.source == "default" and default.url.endswith("agent-desk.sqlite3")
+
+
+def test_stale_contact_data_is_a_reason_before_days_past_due() -> None:
+    reasons = q.reasons(facts(contact_stale=True, first_time_arrears=True), NOW)
+    assert [r.message for r in reasons] == [
+        "first time in arrears",
+        "contact details out of date",
+        "{days} days past due",
+    ]
+    assert "contact details out of date" not in [r.message for r in q.reasons(facts(), NOW)]
