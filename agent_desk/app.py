@@ -24,6 +24,7 @@ from agent_desk.services.desk_support import DEMO_CUSTOMERS, StartState, prepare
 from agent_desk.ui.app_window import DeskWindow
 from agent_desk.ui.dialogs.agent_picker import AgentPicker
 from agent_desk.ui.dialogs.notices import EMPTY_DATABASE_TEXT, MessageDialog
+from agent_desk.ui.dialogs.sign_in import SignIn, SignInDialog, needs_sign_in
 from agent_desk.ui.errors import ExceptHook, install_qt_logging
 from agent_desk.ui.prompter import Prompter
 from agent_desk.ui.settings import DeskSettings
@@ -85,6 +86,9 @@ class DeskApp(QObject):
         self.startup: StartupWindow | None = None
         self.picker: AgentPicker | None = None
         self.message: MessageDialog | None = None
+        self.sign_in: SignInDialog | None = None
+        self._signing_in: SignIn | None = None  # remembered in the keyring once it works
+        self._own_databases: list[Database] = []  # made here after a sign-in
         self.actor: Actor | None = None
         self.excepthook = ExceptHook(lambda: self.translator, self._top_window)
 
@@ -110,6 +114,12 @@ class DeskApp(QObject):
 
     def _prepared(self, state: StartState) -> None:
         tr = self.translator
+        signed_in, self._signing_in = self._signing_in, None
+        if signed_in is not None:
+            try:
+                signed_in.remember_in_keyring()
+            except Exception as error:  # a keyring that fails must not stop the desk
+                print(f"agent-desk: the password was not remembered: {error}", file=sys.stderr)
         if state.empty:
             print(f"agent-desk: {EMPTY_DATABASE_TEXT}", file=sys.stderr)
             self._show_message(tr("There is no work here yet"), tr(EMPTY_DATABASE_TEXT), status=1)
@@ -142,6 +152,9 @@ class DeskApp(QObject):
         )
 
     def _cannot_start(self, error: BaseException) -> None:
+        if not self.database.is_sqlite and needs_sign_in(error):
+            self.ask_sign_in(str(error))
+            return
         if not isinstance(error, AgentDeskError):
             self._close_startup()
             self.excepthook(type(error), error, error.__traceback__)
@@ -155,6 +168,33 @@ class DeskApp(QObject):
             status=1,
             body=tr("Database: {database}", database=self.database.display),
         )
+
+    def ask_sign_in(self, problem: str = "") -> SignInDialog:
+        """The server refused us (wrong or missing password): ask who signs in."""
+        self._signing_in = None
+        dialog = SignInDialog(self.translator, self.database.url, problem=problem)
+        dialog.signed_in.connect(self._signed_in)
+        dialog.rejected.connect(lambda: self.finished.emit(1))
+        self.sign_in = dialog
+        dialog.show()
+        self._close_startup()
+        return dialog
+
+    def _signed_in(self, value: SignIn) -> None:
+        """Connect again as the person who signed in (the password stays in memory)."""
+        try:
+            database = Database(value.url, password=value.password)
+        except AgentDeskError as error:
+            self._cannot_start(error)
+            return
+        self._own_databases.append(database)
+        self.database = database
+        self.worker.database = database
+        self._signing_in = value
+        if self.sign_in is not None:
+            self.sign_in.deleteLater()
+            self.sign_in = None
+        self.start()
 
     def _show_message(self, title: str, intro: str, *, status: int, body: str = "") -> None:
         if body:
@@ -217,3 +257,5 @@ class DeskApp(QObject):
     def shutdown(self) -> None:
         self.worker.shutdown()
         self.excepthook.uninstall()
+        for database in self._own_databases:
+            database.dispose()

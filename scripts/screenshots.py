@@ -219,6 +219,35 @@ def shoot_approvals(database: Database, out: Path) -> None:
     desk.shutdown()
 
 
+def shoot_supervisor(database: Database, out: Path) -> None:
+    """Marieke's team view (figures, table, charts) and a reassign preview."""
+    from agent_desk.ui.dialogs.reassign import ReassignDialog
+
+    desk = DeskApp(database, lang="en", agent_login="marieke", prompter=RecordingPrompter())
+    desk.start()
+    wait_until(lambda: desk.window is not None and not desk.window.queue_model.loading)
+    window = desk.window
+    assert isinstance(window, DeskWindow)
+    team = window.supervisor.open_team_view()
+    assert team is not None
+    wait_until(lambda: not team.loading and window.worker.pending == 0)
+    save(team, out / "screenshot-team-en.png")
+    team.reject()
+    dialog = window.supervisor.open_reassign()
+    assert isinstance(dialog, ReassignDialog)
+    wait_until(lambda: bool(dialog.agents) and window.worker.pending == 0)
+    dialog.choose_from("sanne")
+    dialog.min_days.setValue(30)
+    dialog.choose_targets(["daan", "eva"])
+    dialog.refresh_preview()
+    wait_until(lambda: dialog.preview is not None and window.worker.pending == 0)
+    save(dialog, out / "screenshot-reassign-en.png")
+    dialog.reject()
+    window.releasing_on_close = True
+    window.close()
+    desk.shutdown()
+
+
 def shoot_script_and_verification(
     database: Database, window: DeskWindow, lang: str, out: Path
 ) -> None:
@@ -282,10 +311,47 @@ def shoot_script_and_verification(
     dialog.reject()
 
 
+def shoot_team_mode(database: Database, out: Path) -> None:
+    """The sign-in dialog for the team server and the desk while the connection is down."""
+    from sqlalchemy.engine import make_url
+
+    from agent_desk.i18n import Translator
+    from agent_desk.ui.dialogs.sign_in import SignInDialog
+
+    url = make_url("postgresql+psycopg://sanne@desk.example.nl/collections")
+    problem = (
+        "The server at desk.example.nl:5432 refused user 'sanne': check the password "
+        "('agent-desk login') or ask your supervisor for access."
+    )
+    sign_in = SignInDialog(Translator("en"), url, problem=problem)
+    sign_in.show()
+    wait_until(sign_in.isVisible)
+    save(sign_in, out / "screenshot-sign-in-en.png")
+    sign_in.reject()
+
+    desk = DeskApp(database, lang="en", agent_login="sanne", prompter=RecordingPrompter())
+    desk.start()
+    wait_until(lambda: desk.window is not None and not desk.window.queue_model.loading)
+    window = desk.window
+    assert isinstance(window, DeskWindow)
+    window.resize(1440, 900)
+    window.actions_.next_customer.trigger()
+    wait_until(lambda: window.current_file() is not None and window.worker.pending == 0)
+    wait_until(lambda: window.live_sync.listener is not None)
+    window.live_sync.stop()  # as if the VPN dropped: the listener would report this
+    window.live_sync.set_online(False)
+    window._kept_offline(0)
+    wait_until(lambda: "Offline" in window.connection_label.text())
+    save(window, out / "screenshot-offline-en.png")
+    window.close()
+    desk.shutdown()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs")
     parser.add_argument("--customers", type=int, default=1500)
+    parser.add_argument("--only", choices=["team"], help="only the team-mode screens")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -297,9 +363,15 @@ def main() -> int:
     database.upgrade()
     with database.transaction() as session:
         load_demo(session, customers=args.customers, seed=42)
+    if args.only == "team":
+        shoot_team_mode(database, args.out)
+        database.dispose()
+        return 0
     for lang in ("en", "nl"):
         shoot(database, lang, args.out)
     shoot_approvals(database, args.out)
+    shoot_supervisor(database, args.out)
+    shoot_team_mode(database, args.out)
     database.dispose()
     return 0
 

@@ -24,6 +24,12 @@ class DeskActions:
     quit: QAction
     approvals: QAction  # supervisors only: hidden for agents
     verify: QAction  # F7: check the contact details with the customer
+    team_view: QAction  # supervisors only
+    reassign: QAction  # supervisors only
+    audit_trail: QAction  # supervisors only
+
+    def supervisor_only(self) -> list[QAction]:
+        return [self.approvals, self.team_view, self.reassign, self.audit_trail]
 
     def all(self) -> list[QAction]:
         return [
@@ -39,6 +45,9 @@ class DeskActions:
             self.quit,
             self.approvals,
             self.verify,
+            self.team_view,
+            self.reassign,
+            self.audit_trail,
         ]
 
     def on_customer(self) -> list[QAction]:
@@ -132,6 +141,30 @@ def build_actions(parent: QWidget, tr: Translator) -> DeskActions:
             tr("Verify contact details"),
             "F7",
             tr("ask the customer to state their phone, e-mail and address"),
+            tr,
+        ),
+        team_view=_action(
+            parent,
+            "teamView",
+            tr("Team view"),
+            "Ctrl+Shift+T",
+            tr("queues, today's work and charts for the whole team"),
+            tr,
+        ),
+        reassign=_action(
+            parent,
+            "reassign",
+            tr("Reassign customers"),
+            "Ctrl+Shift+R",
+            tr("move customers to another agent or spread them over several"),
+            tr,
+        ),
+        audit_trail=_action(
+            parent,
+            "auditTrail",
+            tr("Audit trail"),
+            "Ctrl+Shift+U",
+            tr("who opened and who changed which customer, and when"),
             tr,
         ),
     )

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QActionGroup, QCloseEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QLabel,
     QMainWindow,
     QProgressBar,
@@ -25,7 +26,9 @@ from agent_desk.i18n import Translator
 from agent_desk.services.actor import Actor
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.services.desk_support import Opened, next_customer, open_customer, reload_file
+from agent_desk.services.outbox import ReplayResult
 from agent_desk.services.queue import QueueScope, release_holds
+from agent_desk.services.sync import ChangeSummary
 from agent_desk.ui.actions import build_actions
 from agent_desk.ui.customer_panel import CustomerPanel
 from agent_desk.ui.dialogs.approvals import ApprovalsDialog
@@ -33,13 +36,16 @@ from agent_desk.ui.dialogs.arrangement import ArrangementDesk, ArrangementDialog
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.letters import LetterOutput, LettersDialog
 from agent_desk.ui.dialogs.notices import ShortcutsDialog
+from agent_desk.ui.dialogs.outbox_review import OutboxReviewDialog
 from agent_desk.ui.labels import Words
+from agent_desk.ui.live_sync import LiveSync, OfflineWork
 from agent_desk.ui.prompter import Prompter
 from agent_desk.ui.queue_model import QueueModel
 from agent_desk.ui.queue_panel import QueuePanel
 from agent_desk.ui.recording import Recorder
 from agent_desk.ui.script_panel import ScriptPanelHost
 from agent_desk.ui.settings import DeskSettings
+from agent_desk.ui.team_view import SupervisorDesk
 from agent_desk.ui.worker import DatabaseWorker
 
 
@@ -118,6 +124,21 @@ class DeskWindow(QMainWindow):
             status=lambda text: self.statusBar().showMessage(text, 15_000),
         )
         self.approvals_dialog: ApprovalsDialog | None = None
+        self.supervisor = SupervisorDesk(
+            self,
+            worker,
+            actor,
+            self.words,
+            clock,
+            reload_queue=self.queue_model.reload,
+            status=lambda text: self.statusBar().showMessage(text, 15_000),
+        )
+        self.review_dialog: OutboxReviewDialog | None = None
+        self.live_sync = LiveSync(worker, clock, self)
+        self.offline = OfflineWork(worker, actor, clock, parent=self)
+        self.recorder.offline = self.offline
+        self.recorder.kept = self._kept_offline
+        self._stale_file: int | None = None
         self._connect()
         self._restore_layout()
         self.customer_panel.clear()
@@ -149,11 +170,14 @@ class DeskWindow(QMainWindow):
             item.setChecked(code == self.tr_.lang)
             group.addAction(item)
             item.triggered.connect(lambda _checked=False, c=code: self.language_requested.emit(c))
-        a.approvals.setVisible(self.actor.is_supervisor)
-        a.approvals.setEnabled(self.actor.is_supervisor)
+        for action in a.supervisor_only():
+            action.setVisible(self.actor.is_supervisor)
+            action.setEnabled(self.actor.is_supervisor)
         if self.actor.is_supervisor:
             supervisor = bar.addMenu(tr("&Supervisor"))
             supervisor.addAction(a.approvals)
+            supervisor.addSeparator()
+            supervisor.addActions([a.team_view, a.reassign, a.audit_trail])
         help_ = bar.addMenu(tr("&Help"))
         help_.addAction(a.shortcuts)
 
@@ -210,6 +234,9 @@ class DeskWindow(QMainWindow):
         a.pause.triggered.connect(self.recorder.pause)
         a.arrangement.triggered.connect(self.arranger.open)
         a.approvals.triggered.connect(self.open_approvals)
+        a.team_view.triggered.connect(self.supervisor.open_team_view)
+        a.reassign.triggered.connect(lambda: self.supervisor.open_reassign())
+        a.audit_trail.triggered.connect(self.supervisor.open_audit)
         a.letter.triggered.connect(self.open_letters)
         a.verify.triggered.connect(self.recorder.verify)
         self.script_host.attach(self)
@@ -223,6 +250,11 @@ class DeskWindow(QMainWindow):
         self.queue_model.loaded.connect(self._queue_loaded)
         self.worker.busy_changed.connect(self._busy)
         self.worker.failed.connect(self.handle_error)
+        self.live_sync.changed.connect(self._changes_arrived)
+        self.live_sync.connection_changed.connect(self._connection_changed)
+        self.live_sync.synced.connect(lambda _at: self._show_connection())
+        self.live_sync.reconnected.connect(self.offline.replay)
+        self.offline.replayed.connect(self._replayed)
 
     # -- state -------------------------------------------------------------------
 
@@ -231,6 +263,7 @@ class DeskWindow(QMainWindow):
 
     def start(self) -> None:
         self.queue_model.reload()
+        self.live_sync.start()
 
     def refresh(self) -> None:
         self.queue_model.reload()
@@ -297,7 +330,7 @@ class DeskWindow(QMainWindow):
         self._reload_file(customer_id)
 
     def _queue_loaded(self) -> None:
-        self.set_connected(True)
+        self.live_sync.set_online(True)
         file = self.current_file()
         self.queue_panel.select_customer(file.id if file else None)
 
@@ -307,17 +340,97 @@ class DeskWindow(QMainWindow):
 
     def set_connected(self, connected: bool) -> None:
         tr = self.tr_
-        text = tr("● Connected") if connected else tr("○ Offline — your work is kept")
+        self._connected = connected
+        synced = self.live_sync.last_synced if hasattr(self, "live_sync") else None
+        if not connected:
+            text = tr("○ Offline — your work is kept")
+        elif synced is not None:
+            text = tr("● Connected · synced {time}", time=synced.strftime("%H:%M:%S"))
+        else:
+            text = tr("● Connected")
         self.connection_label.setText(text)
         self.connection_label.setProperty("offline", "false" if connected else "true")
         self.connection_label.style().unpolish(self.connection_label)
         self.connection_label.style().polish(self.connection_label)
 
+    def _show_connection(self) -> None:
+        self.set_connected(getattr(self, "_connected", True))
+
+    # -- live sync and offline work ----------------------------------------------
+
+    def _changes_arrived(self, summary: ChangeSummary) -> None:
+        """Refresh only what a colleague's (or our own) change touched."""
+        if summary.touches("customer"):
+            self.queue_model.reload()
+        file = self.current_file()
+        if file is not None and summary.touches_customer(file.id):
+            self._refresh_open_file(file.id)
+
+    def _refresh_open_file(self, customer_id: int) -> None:
+        """Reload the file on screen, but not under a dialog the agent is typing in."""
+        dialog = self._open_form()
+        if dialog is None:
+            self._reload_file(customer_id)
+            return
+        if self._stale_file is None:
+            dialog.finished.connect(lambda _result: self._dialog_closed())
+        self._stale_file = customer_id
+
+    def _open_form(self) -> QDialog | None:
+        for dialog in (
+            self.recorder.dialog,
+            self.recorder.verification_dialog,
+            self.arranger.dialog,
+            self.letters_dialog,
+        ):
+            if dialog is not None and dialog.isVisible():
+                return dialog
+        return None
+
+    def _dialog_closed(self) -> None:
+        stale, self._stale_file = self._stale_file, None
+        file = self.current_file()
+        if stale is not None and file is not None and file.id == stale:
+            self._reload_file(stale)
+
+    def _connection_changed(self, online: bool) -> None:
+        self.set_connected(online)
+        if online:
+            self.offline.replay()
+
+    def _kept_offline(self, customer_id: int) -> None:
+        self.live_sync.set_online(False)
+        self.statusBar().showMessage(
+            self.tr_("Saved on this computer; it will be sent when the connection is back."),
+            30_000,
+        )
+
+    def _replayed(self, result: ReplayResult) -> None:
+        if result.applied:
+            self.statusBar().showMessage(
+                self.tr_("{count} saved while offline sent to the database.", count=result.applied),
+                15_000,
+            )
+            self.refresh()
+        if result.needs_review:
+            self.open_review()
+
+    def open_review(self) -> OutboxReviewDialog:
+        """The review list of offline work that could not be applied as it was."""
+        if self.review_dialog is not None and self.review_dialog.isVisible():
+            self.review_dialog.reload()
+            return self.review_dialog
+        dialog = OutboxReviewDialog(self.tr_, self.offline.outbox, self.actor.login, self)
+        dialog.resolved.connect(lambda _op, _action: self.offline.replay())
+        self.review_dialog = dialog
+        dialog.open()
+        return dialog
+
     # -- errors and dialogs ------------------------------------------------------
 
     def handle_error(self, error: BaseException) -> None:
         if isinstance(error, DatabaseUnavailableError):
-            self.set_connected(False)
+            self.live_sync.set_online(False)
         if isinstance(error, AgentDeskError):
             self.prompter.warn(self, self.tr_("Agent Desk"), self.tr_(str(error)))
             return
@@ -423,6 +536,7 @@ class DeskWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
+        self.live_sync.stop()
         if self.releasing_on_close:
             actor = self.actor
             try:
@@ -430,4 +544,5 @@ class DeskWindow(QMainWindow):
             except Exception as error:
                 self.statusBar().showMessage(str(error))
             self.closed.emit()
+        self.offline.close()
         event.accept()

@@ -66,6 +66,7 @@ REASON_MARKS: dict[str, tuple[str, str]] = {
     "broken arrangement": ("⚠", "warn"),
     "missed instalment": ("⚠", "warn"),
     "first time in arrears": ("⚑", "accent"),
+    "contact details out of date": ("✎", "warn"),
     _DAYS_PAST_DUE: ("◷", "muted"),
 }
 

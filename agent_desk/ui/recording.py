@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QWidget
 from sqlalchemy.orm import Session
 
 from agent_desk.domain.scripts import ScriptOutcome
 from agent_desk.domain.verification import VerificationFlow, VerificationResult
-from agent_desk.errors import AgentDeskError, ConflictError, ValidationError
+from agent_desk.errors import (
+    AgentDeskError,
+    ConflictError,
+    DatabaseUnavailableError,
+    ValidationError,
+)
 from agent_desk.services.activity import (
     NextStepInput,
     log_contact_attempt,
@@ -37,7 +43,13 @@ from agent_desk.ui.dialogs.verification import VerificationDialog
 from agent_desk.ui.labels import Words
 from agent_desk.ui.worker import DatabaseWorker
 
+if TYPE_CHECKING:
+    from agent_desk.ui.live_sync import OfflineWork
+
 Task = Callable[[Session], object]
+#: Keeps a save that could not reach the database: ``keep(customer_id, base_version)``
+#: returns something when it was kept in the offline outbox, None when it cannot be.
+Keep = Callable[[int, int | None], object | None]
 
 
 class Recorder:
@@ -66,6 +78,10 @@ class Recorder:
         self.verification_dialog: VerificationDialog | None = None
         #: What the call script recorded for a customer id (prefills the F2 dialog).
         self.script_outcome: Callable[[int], ScriptOutcome | None] | None = None
+        #: The offline outbox (set by the desk); None: saves need the connection.
+        self.offline: OfflineWork | None = None
+        #: Told the customer id after a save was kept on this computer.
+        self.kept: Callable[[int], None] | None = None
 
     def log_contact(self) -> FormDialog | None:
         file = self.current_file()
@@ -75,7 +91,11 @@ class Recorder:
         outcome = self.script_outcome(file.id) if self.script_outcome is not None else None
         if outcome is not None:
             dialog.prefill(outcome)
-        dialog.submitted.connect(lambda value: self._save(dialog, file.id, self._contact(value)))
+        dialog.submitted.connect(
+            lambda value: self._save(
+                dialog, file.id, self._contact(value), self._keep_contact(value)
+            )
+        )
         return self._open(dialog)
 
     def verify(self) -> None:
@@ -135,7 +155,11 @@ class Recorder:
         if file is None:
             return None
         dialog = PromiseDialog(self.words, file, self.clock(), self.parent)
-        dialog.submitted.connect(lambda value: self._save(dialog, file.id, self._promise(value)))
+        dialog.submitted.connect(
+            lambda value: self._save(
+                dialog, file.id, self._promise(value), self._keep_promise(value)
+            )
+        )
         return self._open(dialog)
 
     def pause(self) -> FormDialog | None:
@@ -210,13 +234,45 @@ class Recorder:
 
         return task_for
 
-    def _save(self, dialog: FormDialog, customer_id: int, task_for: Callable[[int], Task]) -> None:
+    def _keep_contact(self, value: ContactInput) -> Keep:
+        def keep(customer_id: int, version: int | None) -> object | None:
+            offline = self.offline
+            return offline.keep_contact(customer_id, version, value) if offline else None
+
+        return keep
+
+    def _keep_promise(self, value: PromiseInput) -> Keep:
+        def keep(customer_id: int, version: int | None) -> object | None:
+            offline = self.offline
+            return offline.keep_promise(customer_id, version, value) if offline else None
+
+        return keep
+
+    def _save(
+        self,
+        dialog: FormDialog,
+        customer_id: int,
+        task_for: Callable[[int], Task],
+        keep: Keep | None = None,
+    ) -> None:
+        version = self._version(customer_id)
+
         def done(_result: object) -> None:
             dialog.accept()
             self.saved(customer_id)
 
         def failed(error: BaseException) -> None:
             tr = self.words.tr
+            if isinstance(error, DatabaseUnavailableError) and keep is not None:
+                try:
+                    kept = keep(customer_id, version)
+                except AgentDeskError as refused:
+                    error, kept = refused, None
+                if kept is not None:
+                    dialog.accept()
+                    if self.kept is not None:
+                        self.kept(customer_id)
+                    return
             if isinstance(error, ValidationError):
                 dialog.show_error(error.field, tr(str(error)))
             elif isinstance(error, ConflictError):
