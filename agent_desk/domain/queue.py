@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import IntEnum
 
+from babel.dates import format_date
+
 from agent_desk.domain.codes import NextStepKind
 from agent_desk.i18n import N_, Translator
 
@@ -54,6 +56,7 @@ class QueueFacts:
     next_step_due_at: datetime | None = None
     paused_until: date | None = None
     contact_stale: bool = False  # a contact point never or not recently verified
+    reminder: tuple[int, date] | None = None  # (instalment number, due date) to remind of
 
 
 def bucket(facts: QueueFacts) -> Bucket:
@@ -89,10 +92,19 @@ class Reason:
     """Why a customer is where they are: a message id and its values."""
 
     message: str
-    params: tuple[tuple[str, str | int], ...] = ()
+    params: tuple[tuple[str, str | int | date], ...] = ()
 
     def text(self, translate: Translator) -> str:
-        return translate(self.message, **dict(self.params))
+        values = {
+            name: _day(value, translate.lang) if isinstance(value, date) else value
+            for name, value in self.params
+        }
+        return translate(self.message, **values)
+
+
+def _day(value: date, lang: str) -> str:
+    """A due date as people say it: "Friday 27 Nov" / "vrijdag 27 nov"."""
+    return format_date(value, "EEEE d MMM", locale="nl_NL" if lang == "nl" else "en_GB")
 
 
 def reasons(facts: QueueFacts, now: datetime, *, local_time: str | None = None) -> list[Reason]:
@@ -106,6 +118,11 @@ def reasons(facts: QueueFacts, now: datetime, *, local_time: str | None = None) 
         found.append(Reason(N_("callback {time}"), (("time", when),)))
     elif kind == NextStepKind.PROMISE_CHECK:
         found.append(Reason(N_("check promise to pay")))
+    elif kind == NextStepKind.INSTALMENT_REMINDER and facts.reminder is not None:
+        number, due = facts.reminder
+        found.append(
+            Reason(N_("remind: instalment {number} due {day}"), (("number", number), ("day", due)))
+        )
     elif kind == NextStepKind.INSTALMENT_REMINDER:
         found.append(Reason(N_("remind of next instalment")))
     if facts.called_in:

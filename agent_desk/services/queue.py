@@ -17,9 +17,9 @@ from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, insert,
 from sqlalchemy.orm import Session
 
 from agent_desk.domain import queue as queue_rules
-from agent_desk.domain.codes import CustomerStatus
+from agent_desk.domain.codes import CustomerStatus, NextStepKind
 from agent_desk.domain.verification import DEFAULT_INTERVAL_DAYS
-from agent_desk.models import AuditEvent, ContactPoint, Customer
+from agent_desk.models import AuditEvent, ContactPoint, Customer, NextStep
 from agent_desk.services.actor import Actor
 from agent_desk.services.changelog import log_changes
 
@@ -218,12 +218,41 @@ def queue_rows(session: Session, ids: Sequence[int], now: datetime) -> list[Queu
                 .distinct()
             )
         )
+        reminders = _reminders(session, chunk)
         for record in session.execute(select(*_ROW_COLUMNS).where(Customer.id.in_(chunk))):
-            found[record.id] = _row(record, now, contact_stale=record.id in stale)
+            found[record.id] = _row(
+                record, now, contact_stale=record.id in stale, reminder=reminders.get(record.id)
+            )
     return [found[i] for i in ids if i in found]
 
 
-def _row(r: Any, now: datetime, *, contact_stale: bool = False) -> QueueRow:
+_REMINDER_NOTE = re.compile(r"^instalment (\d+) due (\d{4}-\d{2}-\d{2})$")
+
+
+def _reminders(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, date]]:
+    """Which instalment each open reminder is about (from the step the arrangement set)."""
+    found: dict[int, tuple[int, date]] = {}
+    rows = session.execute(
+        select(NextStep.customer_id, NextStep.note).where(
+            NextStep.customer_id.in_(ids),
+            NextStep.done_at.is_(None),
+            NextStep.kind == NextStepKind.INSTALMENT_REMINDER.value,
+        )
+    )
+    for customer_id, note in rows:
+        match = _REMINDER_NOTE.match(note or "")
+        if match:
+            found[customer_id] = (int(match.group(1)), date.fromisoformat(match.group(2)))
+    return found
+
+
+def _row(
+    r: Any,
+    now: datetime,
+    *,
+    contact_stale: bool = False,
+    reminder: tuple[int, date] | None = None,
+) -> QueueRow:
     """A queue row from a result row or a Customer (both have the same attribute names)."""
     facts = queue_rules.QueueFacts(
         open=r.status == CustomerStatus.OPEN,
@@ -237,6 +266,7 @@ def _row(r: Any, now: datetime, *, contact_stale: bool = False) -> QueueRow:
         next_step_due_at=r.next_step_due_at,
         paused_until=r.paused_until,
         contact_stale=contact_stale,
+        reminder=reminder,
     )
     local = r.next_step_due_at.astimezone().strftime("%H:%M") if r.next_step_due_at else None
     return QueueRow(

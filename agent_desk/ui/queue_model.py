@@ -62,6 +62,7 @@ REASON_MARKS: dict[str, tuple[str, str]] = {
     "callback {time}": ("☎", "accent"),
     "check promise to pay": ("✓", "accent"),
     "remind of next instalment": ("◷", "accent"),
+    "remind: instalment {number} due {day}": ("◷", "accent"),
     "called in": ("↩", "accent"),
     "broken arrangement": ("⚠", "warn"),
     "missed instalment": ("⚠", "warn"),

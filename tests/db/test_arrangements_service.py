@@ -326,3 +326,18 @@ def test_nightly_only_touches_what_changed(demo: Database) -> None:
         again = mark_missed_instalments(session, day, batch_size=2)
         assert again.changed_arrangement_ids == []
         assert again.instalments_missed == again.customers_refreshed == 0
+
+
+def test_the_queue_says_which_instalment_to_remind_of(demo: Database) -> None:
+    from agent_desk.i18n import Translator
+    from agent_desk.services.queue import queue_rows
+
+    customer_id, _version, arrears = _free_customer(demo)
+    _agree(demo, customer_id, plan_by_count(arrears, 3, START))
+    reminder_day = NOW + timedelta(days=7 - POLICY.reminder_days_before_due)
+    with demo.transaction() as session:
+        row = queue_rows(session, [customer_id], reminder_day)[0]
+    texts = [(r.text(Translator("en")), r.text(Translator("nl"))) for r in row.reasons]
+    day_en = f"{START:%A} {START.day} {START:%b}"
+    assert texts[0][0] == f"remind: instalment 1 due {day_en}"
+    assert texts[0][1].startswith("herinneren: termijn 1 vervalt ")

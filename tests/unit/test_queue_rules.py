@@ -191,3 +191,10 @@ def test_stale_contact_data_is_a_reason_before_days_past_due() -> None:
         "{days} days past due",
     ]
     assert "contact details out of date" not in [r.message for r in q.reasons(facts(), NOW)]
+
+
+def test_instalment_reminder_names_the_instalment_and_the_day() -> None:
+    f = facts(next_step_kind=NextStepKind.INSTALMENT_REMINDER, reminder=(3, date(2026, 11, 27)))
+    reason = q.reasons(f, NOW)[0]
+    assert reason.text(Translator("en")) == "remind: instalment 3 due Friday 27 Nov"
+    assert reason.text(Translator("nl")) == "herinneren: termijn 3 vervalt vrijdag 27 nov"
