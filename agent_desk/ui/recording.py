@@ -1,8 +1,10 @@
 """What happens when the agent records something: dialog → service on worker → answer.
 
-A ``ValidationError`` goes next to its field; a ``ConflictError`` is explained in the
-dialog (which stays open with everything typed) while the latest file is loaded; on
-success the dialog closes and the file and queue refresh.
+A ``ValidationError`` goes next to its field; a ``ConflictError`` loads the latest file
+and opens a ``ConflictDialog``: the colleague's changes since the agent saw the file
+beside the agent's typed values; "Save mine on the latest" saves them on the fresh
+version, "Keep editing" returns to the form (which stays open with everything typed).
+On success the dialog closes and the file and queue refresh.
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ from agent_desk.services.activity import (
     set_pause,
 )
 from agent_desk.services.actor import Actor
+from agent_desk.services.conflicts import ChangeLine, colleague_changes
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.services.verification import (
     VerificationData,
     apply_verification,
     load_verification,
 )
+from agent_desk.ui.dialogs.conflict import ConflictDialog
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.log_contact import ContactInput, LogContactDialog
 from agent_desk.ui.dialogs.pause import PauseDialog, PauseInput
@@ -82,6 +86,26 @@ class Recorder:
         self.offline: OfflineWork | None = None
         #: Told the customer id after a save was kept on this computer.
         self.kept: Callable[[int], None] | None = None
+        #: The open conflict dialog (tests look at it), if any.
+        self.conflict_dialog: ConflictDialog | None = None
+        #: customer id -> (version, when this desk first showed that version): what
+        #: the agent saw, so a conflict lists only colleagues' changes after it.
+        self.seen: dict[int, tuple[int, datetime]] = {}
+        shown = getattr(parent, "file_shown", None)
+        if shown is not None:
+            shown.connect(lambda _customer_id: self._note_seen(self.current_file()))
+
+    def _note_seen(self, file: CustomerFile | None) -> None:
+        if file is None:
+            return
+        known = self.seen.get(file.id)
+        if known is None or known[0] != file.version:
+            self.seen[file.id] = (file.version, self.clock())
+
+    def _seen_since(self, customer_id: int) -> datetime:
+        """When the desk showed the version of the file the agent was working on."""
+        known = self.seen.get(customer_id)
+        return known[1] if known is not None else self.clock()
 
     def log_contact(self) -> FormDialog | None:
         file = self.current_file()
@@ -93,7 +117,7 @@ class Recorder:
             dialog.prefill(outcome)
         dialog.submitted.connect(
             lambda value: self._save(
-                dialog, file.id, self._contact(value), self._keep_contact(value)
+                dialog, file.id, self._contact(value), self._keep_contact(value), typed=value
             )
         )
         return self._open(dialog)
@@ -122,7 +146,7 @@ class Recorder:
         )
         dialog = VerificationDialog(self.words, current, data, flow, self.parent)
         dialog.submitted.connect(
-            lambda value: self._save(dialog, current.id, self._verification(value))
+            lambda value: self._save(dialog, current.id, self._verification(value), typed=value)
         )
         self.verification_dialog = dialog
         self._open(dialog)
@@ -157,7 +181,7 @@ class Recorder:
         dialog = PromiseDialog(self.words, file, self.clock(), self.parent)
         dialog.submitted.connect(
             lambda value: self._save(
-                dialog, file.id, self._promise(value), self._keep_promise(value)
+                dialog, file.id, self._promise(value), self._keep_promise(value), typed=value
             )
         )
         return self._open(dialog)
@@ -167,10 +191,13 @@ class Recorder:
         if file is None:
             return None
         dialog = PauseDialog(self.words, file, self.clock(), self.parent)
-        dialog.submitted.connect(lambda value: self._save(dialog, file.id, self._pause(value)))
+        dialog.submitted.connect(
+            lambda value: self._save(dialog, file.id, self._pause(value), typed=value)
+        )
         return self._open(dialog)
 
     def _open(self, dialog: FormDialog) -> FormDialog:
+        self._note_seen(self.current_file())
         if self.dialog is not None and self.dialog.isVisible():
             self.dialog.reject()
         self.dialog = dialog
@@ -254,8 +281,11 @@ class Recorder:
         customer_id: int,
         task_for: Callable[[int], Task],
         keep: Keep | None = None,
+        *,
+        typed: object = None,
     ) -> None:
         version = self._version(customer_id)
+        since = self._seen_since(customer_id)
 
         def done(_result: object) -> None:
             dialog.accept()
@@ -276,13 +306,8 @@ class Recorder:
             if isinstance(error, ValidationError):
                 dialog.show_error(error.field, tr(str(error)))
             elif isinstance(error, ConflictError):
-                dialog.show_notice(
-                    tr(
-                        "A colleague changed this customer while you were working. Nothing was "
-                        "overwritten and your text is kept: check the latest file, then save again."
-                    )
-                )
-                self.conflicted(customer_id)
+                self.conflicted(customer_id)  # loads the latest file first (one worker)
+                self._explain_conflict(dialog, customer_id, since, typed)
             elif isinstance(error, AgentDeskError):
                 dialog.show_notice(tr(str(error)))
             else:
@@ -290,3 +315,42 @@ class Recorder:
                 self.unexpected(error)
 
         self.worker.submit(task_for(customer_id), done, failed, busy=self.words.tr("Saving…"))
+
+    def _explain_conflict(
+        self, dialog: FormDialog, customer_id: int, since: datetime, typed: object
+    ) -> None:
+        """Colleague's changes beside the agent's typed values; the form stays as typed."""
+        tr = self.words.tr
+        notice = tr(
+            "A colleague changed this customer while you were working. Nothing was "
+            "overwritten and your text is kept: check the latest file, then save again."
+        )
+        exclude = self.actor.agent_id
+
+        def show(changes: list[ChangeLine]) -> None:
+            dialog.show_notice(notice)
+            if not dialog.isVisible():
+                return
+            file = self.current_file()
+            name = file.name if file is not None and file.id == customer_id else ""
+            conflict = ConflictDialog(self.words, name, changes, typed, dialog)
+            self.conflict_dialog = conflict
+
+            def decided(result: int) -> None:
+                self.conflict_dialog = None
+                if result == ConflictDialog.DialogCode.Accepted and dialog.isVisible():
+                    dialog.save.click()  # the same values, on the version now loaded
+
+            conflict.finished.connect(decided)
+            dialog.finished.connect(conflict.reject)  # the form closed: nothing to decide
+            conflict.open()
+
+        def lookup_failed(_error: BaseException) -> None:
+            dialog.show_notice(notice)
+
+        self.worker.submit(
+            lambda session: colleague_changes(session, customer_id, since, exclude),
+            show,
+            lookup_failed,
+            busy=tr("Loading what your colleague changed…"),
+        )

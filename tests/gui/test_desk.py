@@ -271,6 +271,12 @@ def test_a_colleagues_change_is_explained_and_the_note_is_kept(
         qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
     idle(qtbot, window)
     assert dialog.isVisible()
+    # The conflict dialog explains it; the agent goes back to the form.
+    conflict = window.recorder.conflict_dialog
+    assert conflict is not None and conflict.isVisible()
+    assert conflict.mine_text("Note") == "Afgesproken: betaalt vrijdag."
+    qtbot.mouseClick(conflict.keep_editing, Qt.MouseButton.LeftButton)
+    assert not conflict.isVisible() and window.recorder.conflict_dialog is None
     assert "A colleague changed this customer" in dialog.notice.text()
     assert dialog.note.toPlainText() == "Afgesproken: betaalt vrijdag."
     file = window.current_file()
