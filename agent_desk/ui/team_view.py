@@ -16,13 +16,11 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QDialogButtonBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -33,6 +31,7 @@ from sqlalchemy.orm import Session
 from agent_desk.errors import AgentDeskError
 from agent_desk.services.actor import Actor
 from agent_desk.services.team import ReassignResult, TeamSummary, outcomes_per_day, team_summary
+from agent_desk.ui.buttons import button_row, plain_button
 from agent_desk.ui.charts import OutcomesChart, QueueChart
 from agent_desk.ui.dialogs.audit import AuditDialog, CsvDestination
 from agent_desk.ui.dialogs.reassign import ReassignDialog
@@ -159,19 +158,10 @@ class TeamViewDialog(QDialog):
         charts.addWidget(self.queue_chart, 2)
         charts.addWidget(self.outcomes_chart, 3)
 
-        self.refresh_button = QPushButton(tr("Refresh"))
-        self.refresh_button.setObjectName("refreshButton")
-        self.refresh_button.setAutoDefault(False)
-        self.reassign_button = QPushButton(tr("Reassign…"))
-        self.reassign_button.setObjectName("reassignButton")
-        self.reassign_button.setAutoDefault(False)
-        close = QPushButton(tr("Close"))
-        close.setObjectName("cancelButton")
-        close.setAutoDefault(False)
-        buttons = QDialogButtonBox()
-        buttons.addButton(self.refresh_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(self.reassign_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(close, QDialogButtonBox.ButtonRole.RejectRole)
+        self.refresh_button = plain_button(tr("Refresh"), "refreshButton")
+        self.reassign_button = plain_button(tr("Reassign…"), "reassignButton")
+        close = plain_button(tr("Close"), "cancelButton")
+        buttons = button_row([self.refresh_button, self.reassign_button], close)
         self.refresh_button.clicked.connect(self.reload)
         self.reassign_button.clicked.connect(self.reassign_requested.emit)
         close.clicked.connect(self.reject)

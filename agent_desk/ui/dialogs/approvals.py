@@ -15,12 +15,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -36,6 +34,7 @@ from agent_desk.services.arrangements import (
     decline_arrangement,
     pending_approvals,
 )
+from agent_desk.ui.buttons import button_row, plain_button
 from agent_desk.ui.dialogs.arrangement import FREQUENCIES
 from agent_desk.ui.labels import Words
 from agent_desk.ui.worker import DatabaseWorker
@@ -151,19 +150,10 @@ class ApprovalsDialog(QDialog):
         ):
             details.addWidget(widget)
 
-        self.approve = QPushButton(tr("Approve"))
-        self.approve.setObjectName("saveButton")
-        self.approve.setAutoDefault(False)
-        self.decline = QPushButton(tr("Decline"))
-        self.decline.setObjectName("declineButton")
-        self.decline.setAutoDefault(False)
-        close = QPushButton(tr("Close"))
-        close.setObjectName("cancelButton")
-        close.setAutoDefault(False)
-        buttons = QDialogButtonBox()
-        buttons.addButton(self.approve, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(self.decline, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(close, QDialogButtonBox.ButtonRole.RejectRole)
+        self.approve = plain_button(tr("Approve"), "saveButton")
+        self.decline = plain_button(tr("Decline"), "declineButton")
+        close = plain_button(tr("Close"), "cancelButton")
+        buttons = button_row([self.approve, self.decline], close)
         self.approve.clicked.connect(lambda: self.decide(approve=True))
         self.decline.clicked.connect(lambda: self.decide(approve=False))
         close.clicked.connect(self.reject)
