@@ -63,6 +63,56 @@ def _check_note(note: str) -> str:
     return note
 
 
+# Pure checks, shared by the services and the offline outbox (which runs them before
+# it says "saved", so an agent hears about a mistake while the form is still open).
+
+
+def check_contact_attempt(
+    note: str, next_step: NextStepInput | None, now: datetime
+) -> tuple[str, NextStepInput]:
+    return _check_note(note), _check_next_step(next_step, now)
+
+
+def check_next_step(step: NextStepInput | None, now: datetime) -> NextStepInput:
+    return _check_next_step(step, now)
+
+
+def check_promise(amount_cents: int, due_date: date, now: datetime) -> None:
+    if amount_cents <= 0:
+        raise ValidationError("The promised amount must be more than zero.", "amount")
+    if due_date < now.date():
+        raise ValidationError("The promise date cannot be in the past.", "due_date")
+    if (due_date - now.date()).days > 92:
+        raise ValidationError(
+            "A promise more than three months ahead is an arrangement; use the arrangement calculator.",
+            "due_date",
+        )
+
+
+def check_pause(until: date | None, reason: str, now: datetime, max_days: int = 183) -> str:
+    """The reason to store (stripped); ending a pause (``until=None``) needs none."""
+    reason = reason.strip()
+    if until is None:
+        return reason
+    if not reason:
+        raise ValidationError("Say why collection is paused; colleagues need to know.", "reason")
+    if until <= now.date():
+        raise ValidationError("A pause must end after today.", "until")
+    if (until - now.date()).days > max_days:
+        raise ValidationError(
+            f"A pause can last at most {max_days} days; set a review date and extend it then.",
+            "until",
+        )
+    return reason
+
+
+def check_note_text(text: str) -> str:
+    text = _check_note(text)
+    if not text:
+        raise ValidationError("The note is empty.", "note")
+    return text
+
+
 def set_next_step(
     session: Session, actor: Actor, customer: Customer, step: NextStepInput, now: datetime
 ) -> NextStep:
@@ -84,6 +134,24 @@ def set_next_step(
     )
     session.add(new)
     return new
+
+
+def plan_next_step(
+    session: Session,
+    actor: Actor,
+    customer_id: int,
+    step: NextStepInput | None,
+    now: datetime,
+    expected_version: int | None = None,
+) -> int:
+    """Set the customer's next step on its own (no contact made); returns its id."""
+    step = _check_next_step(step, now)
+    customer = load_customer(session, customer_id, expected_version)
+    new = set_next_step(session, actor, customer, step, now)
+    session.flush()
+    audit(session, actor, "create", "next_step", new.id, customer_id=customer.id, at=now)
+    refresh_customer(session, customer)
+    return new.id
 
 
 def log_contact_attempt(
@@ -111,8 +179,7 @@ def log_contact_attempt(
         )
         if existing is not None:
             return int(existing)
-    note = _check_note(note)
-    step = _check_next_step(next_step, now)
+    note, step = check_contact_attempt(note, next_step, now)
     customer = load_customer(session, customer_id, expected_version)
     attempt = ContactAttempt(
         customer_id=customer.id,
@@ -165,15 +232,7 @@ def record_promise(
         )
         if existing is not None:
             return int(existing)
-    if amount_cents <= 0:
-        raise ValidationError("The promised amount must be more than zero.", "amount")
-    if due_date < now.date():
-        raise ValidationError("The promise date cannot be in the past.", "due_date")
-    if (due_date - now.date()).days > 92:
-        raise ValidationError(
-            "A promise more than three months ahead is an arrangement; use the arrangement calculator.",
-            "due_date",
-        )
+    check_promise(amount_cents, due_date, now)
     customer = load_customer(session, customer_id, expected_version)
     if amount_cents > customer.arrears_cents > 0:
         raise ValidationError("The promised amount is more than the customer owes.", "amount")
@@ -212,24 +271,13 @@ def set_pause(
 
     ``until=None`` ends a pause. The queue leaves the customer out while paused.
     """
+    reason = check_pause(until, reason, now, max_days)
     customer = load_customer(session, customer_id, expected_version)
     if until is None:
         customer.paused_until = None
         customer.pause_reason = None
         detail = "ended"
     else:
-        reason = reason.strip()
-        if not reason:
-            raise ValidationError(
-                "Say why collection is paused; colleagues need to know.", "reason"
-            )
-        if until <= now.date():
-            raise ValidationError("A pause must end after today.", "until")
-        if (until - now.date()).days > max_days:
-            raise ValidationError(
-                f"A pause can last at most {max_days} days; set a review date and extend it then.",
-                "until",
-            )
         customer.paused_until = until
         customer.pause_reason = reason
         review = datetime.combine(until, now.timetz())
@@ -263,9 +311,7 @@ def add_note(
         existing = session.scalar(select(Note.id).where(Note.operation_id == operation_id))
         if existing is not None:
             return int(existing)
-    text = _check_note(text)
-    if not text:
-        raise ValidationError("The note is empty.", "note")
+    text = check_note_text(text)
     customer = load_customer(session, customer_id, None)
     note = Note(
         customer_id=customer.id,

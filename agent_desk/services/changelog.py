@@ -4,6 +4,8 @@ transaction, so desks can read "what changed since id N" and refresh only that.
 Bulk paths that bypass the ORM (demo load, imports) call ``log_changes`` themselves.
 On PostgreSQL both paths also ``NOTIFY`` the highest new id (delivered at commit), so
 listening desks wake at once; the payload is only a hint, the log is the truth.
+Many small units of work in one transaction may gather their rows and write them
+once, before the commit (``collect_changes``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Text, cast, event, func, insert, inspect, select
+from sqlalchemy import (
+    Connection,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent_desk.models import AuditEvent, ChangeLog
@@ -21,6 +35,29 @@ _UNTRACKED = (ChangeLog, AuditEvent)
 
 #: The PostgreSQL channel desks LISTEN on; the payload is the highest new change id.
 NOTIFY_CHANNEL = "agent_desk_changes"
+
+_COLLECTED = "agent_desk.change_log_rows"  # key in Session.info, see collect_changes
+
+
+_COLUMNS = ("at", "table_name", "row_id", "kind", "customer_id")
+
+
+def _pg_insert_and_notify() -> Select[Any]:
+    """One PostgreSQL statement for any number of rows, compiled once and cached.
+
+    The rows arrive as one array per column (``unnest`` turns them back into rows);
+    a multi-row ``VALUES`` would be a new statement, compiled again, for every flush.
+    """
+    table = ChangeLog.__table__
+    arrays = [cast(bindparam(name), ARRAY(table.c[name].type)) for name in _COLUMNS]
+    rows = select(func.unnest(*arrays).table_valued(*_COLUMNS).render_derived(name="change"))
+    inserted = (
+        insert(ChangeLog).from_select(list(_COLUMNS), rows).returning(ChangeLog.id).cte("inserted")
+    )
+    return select(func.pg_notify(NOTIFY_CHANNEL, cast(func.max(inserted.c.id), Text)))
+
+
+_PG_INSERT_AND_NOTIFY = _pg_insert_and_notify()
 
 
 def _insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
@@ -32,8 +69,9 @@ def _insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     if connection.dialect.name != "postgresql":
         connection.execute(insert(ChangeLog), rows)
         return
-    inserted = insert(ChangeLog).values(rows).returning(ChangeLog.id).cte("inserted")
-    connection.execute(select(func.pg_notify(NOTIFY_CHANNEL, cast(func.max(inserted.c.id), Text))))
+    connection.execute(
+        _PG_INSERT_AND_NOTIFY, {name: [row[name] for row in rows] for name in _COLUMNS}
+    )
 
 
 def _customer_id_of(obj: Any) -> int | None:
@@ -70,7 +108,30 @@ def _after_flush(session: Session, _context: Any) -> None:
                 }
             )
     if rows:
-        _insert_rows(session.connection(), rows)
+        collected = session.info.get(_COLLECTED)
+        if collected is not None:
+            collected.extend(rows)
+        else:
+            _insert_rows(session.connection(), rows)
+
+
+def collect_changes(session: Session) -> list[dict[str, Any]]:
+    """Keep this session's change-log rows in the returned list instead of writing
+    them at every flush; the caller must ``write_changes`` them in the same transaction.
+
+    For many small units of work in one transaction (the outbox replay): one insert
+    (and one ``NOTIFY``) for all of them, and a unit rolled back to its savepoint
+    simply never hands its rows over.
+    """
+    rows: list[dict[str, Any]] = []
+    session.info[_COLLECTED] = rows
+    return rows
+
+
+def write_changes(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Write rows gathered by ``collect_changes``."""
+    if rows:
+        _insert_rows(connection, rows)
 
 
 def install_change_log(factory: sessionmaker[Session]) -> None:

@@ -7,13 +7,15 @@ their own engine. Every failure to open or reach the database becomes a
 
 from __future__ import annotations
 
+import getpass
 import logging
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -147,8 +149,8 @@ class Database:
             or 'fatal:  role "' in lowered  # no such role, or it may not log in
         ):
             return (
-                f"The server at {where} refused user '{self.url.username}': check the "
-                "password ('agent-desk login') or ask your supervisor for access."
+                f"The server at {where} refused user '{self.url.username or _default_user()}': "
+                "check the password ('agent-desk login') or ask your supervisor for access."
             )
         if "does not exist" in reason:
             return f"The server at {where} has no database '{self.url.database}'."
@@ -170,12 +172,36 @@ class Database:
         return is_at_head(self.engine)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def batch(self) -> Iterator[Connection]:
+        """One transaction for several units of work, committed at the end.
+
+        Each unit is a ``transaction(within=connection)``: a savepoint, so a unit that
+        fails rolls back alone and the others are committed together (or, with
+        ``savepoint=False``, a unit that fails rolls back the batch).
+        """
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except OperationalError as error:
+            raise DatabaseUnavailableError(self._explain(error)) from None
+
+    @contextmanager
+    def transaction(
+        self, within: Connection | None = None, *, savepoint: bool = True
+    ) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any error.
 
         A stale versioned write becomes a ``ConflictError``; nothing is written then.
+        ``within`` a ``batch``, the unit is a savepoint of the batch's transaction:
+        "commit" releases it, an error rolls back only this unit. With
+        ``savepoint=False`` (two round trips fewer) "commit" only flushes and an error
+        rolls back the whole batch.
         """
-        session = self.sessions()
+        if within is None:
+            session = self.sessions()
+        else:
+            mode = "create_savepoint" if savepoint else "rollback_only"
+            session = self.sessions(bind=within, join_transaction_mode=mode)
         try:
             yield session
             session.commit()
@@ -219,6 +245,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _default_user() -> str:
+    """Who libpq signs in as when the URL names nobody: $PGUSER, else the OS user."""
+    with suppress(Exception):  # getpass finds no user in some containers
+        return os.environ.get("PGUSER") or getpass.getuser()
+    return "?"
 
 
 def _first_line(error: BaseException) -> str:

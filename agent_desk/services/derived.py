@@ -7,8 +7,9 @@ transaction, so the queue query can stay a single indexed SELECT.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, ColumnElement, ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from agent_desk.domain import queue as queue_rules
@@ -38,49 +39,71 @@ def refresh_customers(session: Session, customer_ids: Iterable[int]) -> None:
             refresh_customer(session, customer)
 
 
-def refresh_customer(session: Session, customer: Customer) -> None:
-    session.flush()
-    claims = session.scalars(select(Claim).where(Claim.customer_id == customer.id)).all()
-    open_claims = [c for c in claims if c.settled_on is None and c.outstanding_cents > 0]
-    arrears = sum(c.outstanding_cents for c in open_claims)
-    oldest = min((c.due_date for c in open_claims), default=None)
-    promises = session.scalar(
-        select(func.count())
-        .select_from(PromiseToPay)
-        .where(PromiseToPay.customer_id == customer.id)
+def _count(model: type[Any], *where: ColumnElement[bool]) -> ScalarSelect[int]:
+    return select(func.count()).select_from(model).where(*where).scalar_subquery()
+
+
+def _facts_statement() -> Select[Any]:
+    """The customer's claims, each with the other facts refresh needs: one round trip.
+
+    One row with no claim (``None``) when there are none. Compiled once, cached.
+    """
+    customer_id: BindParameter[int] = bindparam("customer_id")
+    of_customer = Arrangement.customer_id == customer_id
+    open_step = (
+        select(NextStep.kind)
+        .where(NextStep.customer_id == customer_id, NextStep.done_at.is_(None))
+        .order_by(NextStep.due_at, NextStep.id)
+        .limit(1)
     )
-    arrangement_statuses = list(
-        session.scalars(select(Arrangement.status).where(Arrangement.customer_id == customer.id))
-    )
-    missed = session.scalar(
+    facts = select(
+        _count(PromiseToPay, PromiseToPay.customer_id == customer_id).label("promises"),
+        _count(Arrangement, of_customer).label("arrangements"),
+        _count(Arrangement, of_customer, Arrangement.status == ArrangementStatus.BROKEN).label(
+            "broken"
+        ),
+        _count(Arrangement, of_customer, Arrangement.status == ArrangementStatus.ACTIVE).label(
+            "active"
+        ),
         select(func.count())
         .select_from(Instalment)
         .join(Arrangement)
         .where(
-            Arrangement.customer_id == customer.id,
+            of_customer,
             Arrangement.status == ArrangementStatus.ACTIVE,
             Instalment.status == InstalmentStatus.MISSED,
         )
-    )
+        .scalar_subquery()
+        .label("missed"),
+        open_step.scalar_subquery().label("step_kind"),
+        open_step.with_only_columns(NextStep.due_at).scalar_subquery().label("step_due_at"),
+    ).subquery("facts")
+    return select(facts, Claim).outerjoin(Claim, Claim.customer_id == customer_id)
+
+
+_FACTS = _facts_statement()
+
+
+def refresh_customer(session: Session, customer: Customer) -> None:
+    session.flush()
+    rows = session.execute(_FACTS, {"customer_id": customer.id}).all()
+    facts = rows[0]
+    claims = [row.Claim for row in rows if row.Claim is not None]
+    open_claims = [c for c in claims if c.settled_on is None and c.outstanding_cents > 0]
+    arrears = sum(c.outstanding_cents for c in open_claims)
+    oldest = min((c.due_date for c in open_claims), default=None)
     history = [queue_rules.ClaimHistory(c.due_date, c.settled_on) for c in claims]
     first_time = queue_rules.is_first_time_arrears(
-        history, earlier_promises=int(promises or 0), earlier_arrangements=len(arrangement_statuses)
+        history, earlier_promises=facts.promises, earlier_arrangements=facts.arrangements
     )
-    step = session.scalars(
-        select(NextStep)
-        .where(NextStep.customer_id == customer.id, NextStep.done_at.is_(None))
-        .order_by(NextStep.due_at)
-        .limit(1)
-    ).first()
     values = {
         "arrears_cents": arrears,
         "oldest_due_date": oldest,
         "first_time_arrears": first_time,
-        "broken_arrangement": ArrangementStatus.BROKEN in arrangement_statuses
-        and ArrangementStatus.ACTIVE not in arrangement_statuses,
-        "missed_instalment": bool(missed),
-        "next_step_kind": step.kind if step else None,
-        "next_step_due_at": step.due_at if step else None,
+        "broken_arrangement": bool(facts.broken) and not facts.active,
+        "missed_instalment": bool(facts.missed),
+        "next_step_kind": facts.step_kind,
+        "next_step_due_at": facts.step_due_at,
     }
     for name, value in values.items():
         if getattr(customer, name) != value:

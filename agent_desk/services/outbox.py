@@ -1,7 +1,7 @@
 """The offline outbox: work done while the database is out of reach, kept durably.
 
-While the connection is down the desk records contact attempts, notes, promises
-and next steps here (a SQLite file of its own, in WAL mode with
+While the connection is down the desk records contact attempts, notes, promises,
+next steps and pauses here (a SQLite file of its own, in WAL mode with
 ``synchronous=FULL``, so ``enqueue`` returning means the operation survives a crash
 or power cut) and only then says "saved". When the connection returns,
 :meth:`Outbox.replay` applies the pending operations in the order they were made,
@@ -11,7 +11,8 @@ Nothing is applied twice: every operation carries a uuid4 ``operation_id``. Cont
 attempts, promises and notes store it in their row (unique), and the services return
 the existing row when they see it again. A next step has no such column, so it is
 recognised by its natural key: the same customer, author, creation time (the
-operation's own timestamp, to the microsecond), kind and due time. A crash between
+operation's own timestamp, to the microsecond), kind and due time; a pause by its
+audit event (same customer, author and time). A crash between
 the database commit and marking the operation done therefore only causes a harmless
 second look.
 
@@ -39,7 +40,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, event, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -51,12 +52,10 @@ from agent_desk.errors import (
     UsageError,
     ValidationError,
 )
-from agent_desk.models import Customer, NextStep
-from agent_desk.services import activity
+from agent_desk.models import AuditEvent, Customer, NextStep
+from agent_desk.services import activity, changelog
 from agent_desk.services.actor import Actor
-from agent_desk.services.audit import audit
 from agent_desk.services.database import Database
-from agent_desk.services.derived import refresh_customer
 
 
 class OperationKind(StrEnum):
@@ -64,6 +63,7 @@ class OperationKind(StrEnum):
     NOTE = "note"
     PROMISE = "promise"
     NEXT_STEP = "next_step"
+    PAUSE = "pause"
 
 
 class OperationStatus(StrEnum):
@@ -116,11 +116,17 @@ _VERSIONED = (
     OperationKind.CONTACT_ATTEMPT.value,
     OperationKind.PROMISE.value,
     OperationKind.NEXT_STEP.value,
+    OperationKind.PAUSE.value,
 )
+_VERSIONED_MARKS = ", ".join("?" * len(_VERSIONED))
 
 
 class _Offline(Exception):
     """The connection dropped during a replay: stop and keep the rest pending."""
+
+
+class _Refused(Exception):
+    """An operation failed in a batch applied without savepoints: apply it with them."""
 
 
 ProgressCallback = Callable[[int, int, OutboxOperation], None]
@@ -159,8 +165,8 @@ class Outbox:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._replaying = threading.Lock()
-        self._marks: list[tuple[int, int | None, str, int]] = []
         self._chain: dict[tuple[int, int], int] = {}
+        self._savepoints = False  # during a replay: a batch was refused, use savepoints
         self._connection = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=30
         )
@@ -205,8 +211,10 @@ class Outbox:
     ) -> OutboxOperation:
         """Keep one operation; it is on disk (fsynced) when this returns.
 
-        The payload is checked now, so a malformed operation fails while the agent is
-        still looking at it rather than at replay time.
+        The payload is checked now, with the same rules the services apply that need
+        no database (a next step in the past, an empty note, a pause without a
+        reason...), so a mistake is reported while the agent is still looking at the
+        form rather than at replay time.
         """
         try:
             kind = OperationKind(kind)
@@ -214,7 +222,7 @@ class Outbox:
             raise UsageError(f"The outbox does not keep '{kind}' operations.") from None
         if now.tzinfo is None:
             raise ValueError("naive datetime given to the outbox; use an aware UTC datetime")
-        _decode(kind, payload)
+        _check(kind, _decode(kind, payload), now)
         operation_id = operation_id or str(uuid.uuid4())
         created = now.astimezone(UTC).isoformat()
         with self._write() as connection:
@@ -312,6 +320,26 @@ class Outbox:
             payload=_step_payload(step),
         )
 
+    def enqueue_pause(
+        self,
+        *,
+        customer_id: int,
+        base_version: int | None,
+        agent_login: str,
+        now: datetime,
+        until: date | None,
+        reason: str,
+    ) -> OutboxOperation:
+        """Pause collection until a date (``until=None`` ends a pause)."""
+        return self.enqueue(
+            OperationKind.PAUSE,
+            customer_id=customer_id,
+            base_version=base_version,
+            agent_login=agent_login,
+            now=now,
+            payload={"until": until.isoformat() if until else None, "reason": reason},
+        )
+
     # ------------------------------------------------------------------ reading
 
     def _select(self, where: str, params: tuple[Any, ...] = ()) -> list[OutboxOperation]:
@@ -394,35 +422,40 @@ class Outbox:
         now_fn: Callable[[], datetime],
         on_progress: ProgressCallback | None = None,
         *,
-        mark_every: int = 100,
+        batch_size: int = 50,
     ) -> ReplayResult:
-        """Apply the actor's pending operations in order, each in its own transaction.
+        """Apply the actor's pending operations in order, ``batch_size`` per transaction.
+
+        Each operation gets a savepoint of its own in its batch's transaction, so a
+        conflict or a refusal rolls back that operation only (it goes to the review
+        list) and the others go on. The outcomes are written to the file (one fsync)
+        after the batch has committed: the file never says "done" for work the
+        database does not have, and a crash between the commit and the marks only
+        makes the next replay recognise those operations in the database and mark
+        them then.
 
         The services get the operation's own time as ``now`` (the call happened then);
         ``now_fn`` stamps when it was applied. Operations enqueued while a replay runs
         are applied by it too. Stops at the first connection failure and leaves the
-        rest pending: call again when the connection is back. Exceptions from
-        ``on_progress`` stop the replay (what was applied stays applied).
-
-        "Done" marks are written to the file every ``mark_every`` operations (one
-        fsync instead of one per operation): a mark lost in a crash only makes the
-        next replay recognise the operation in the database and mark it then.
+        rest pending, the uncommitted batch included: call again when the connection
+        is back. ``on_progress`` hears of each operation once its batch is committed
+        and marked; exceptions from it stop the replay (what was applied stays applied).
         """
         applied = conflicts = failed = 0
         with self._replaying:
-            self._chain = {}
+            self._chain, self._savepoints = {}, False
             try:
-                done: set[int] = set()
+                seen: set[int] = set()
                 while True:
-                    todo = [op for op in self.pending(actor.login) if op.seq not in done]
+                    todo = [op for op in self.pending(actor.login) if op.seq not in seen]
                     if not todo:
                         return ReplayResult(applied, conflicts, failed, 0, offline=False)
-                    for index, op in enumerate(todo, start=1):
-                        done.add(op.seq)
+                    seen.update(op.seq for op in todo)
+                    for start in range(0, len(todo), batch_size):
+                        batch = todo[start : start + batch_size]
                         try:
-                            result_id, version = self._apply_with_retry(database, actor, op)
+                            outcomes = self._apply_batch(database, actor, batch, now_fn)
                         except (DatabaseUnavailableError, _Offline) as error:
-                            self._flush_marks()
                             return ReplayResult(
                                 applied,
                                 conflicts,
@@ -431,34 +464,90 @@ class Outbox:
                                 offline=True,
                                 error=str(error),
                             )
-                        except ConflictError as error:
-                            current = self._mark(op, OperationStatus.CONFLICT, str(error), now_fn())
-                            conflicts += 1
-                        except AgentDeskError as error:
-                            current = self._mark(op, OperationStatus.FAILED, str(error), now_fn())
-                            failed += 1
-                        else:
-                            current = self._mark_done(op, result_id, version, now_fn())
-                            applied += 1
-                            if len(self._marks) >= mark_every:
-                                self._flush_marks()
-                        if on_progress is not None:
-                            on_progress(index, len(todo), current)
+                        self._flush_marks(outcomes)
+                        for index, current in enumerate(outcomes, start=start + 1):
+                            applied += current.status is OperationStatus.DONE
+                            conflicts += current.status is OperationStatus.CONFLICT
+                            failed += current.status is OperationStatus.FAILED
+                            if on_progress is not None:
+                                on_progress(index, len(todo), current)
             finally:
-                self._flush_marks()
-                self._chain = {}
+                self._chain, self._savepoints = {}, False
+
+    def _apply_batch(
+        self,
+        database: Database,
+        actor: Actor,
+        batch: list[OutboxOperation],
+        now_fn: Callable[[], datetime],
+    ) -> list[OutboxOperation]:
+        """Apply ``batch`` in one transaction; the outcomes, once it has committed.
+
+        Usually nothing is refused, so the batch is first applied without a savepoint
+        per operation (two round trips fewer each). If an operation is refused, that
+        attempt is rolled back whole and the batch is applied again with savepoints,
+        so that only the refused operation is left out; the rest of the replay then
+        uses savepoints straight away (refusals tend to come together).
+        """
+        if not self._savepoints:
+            chain = dict(self._chain)
+            try:
+                return self._apply_in_transaction(database, actor, batch, now_fn, savepoints=False)
+            except _Refused:
+                self._chain = chain  # forget the versions of the attempt rolled back
+                self._savepoints = True
+        return self._apply_in_transaction(database, actor, batch, now_fn, savepoints=True)
+
+    def _apply_in_transaction(
+        self,
+        database: Database,
+        actor: Actor,
+        batch: list[OutboxOperation],
+        now_fn: Callable[[], datetime],
+        *,
+        savepoints: bool,
+    ) -> list[OutboxOperation]:
+        outcomes = []
+        changes: list[dict[str, Any]] = []  # change-log rows of the applied operations
+        with database.batch() as connection:
+            for op in batch:
+                try:
+                    result_id, version = self._apply_with_retry(
+                        database, connection, actor, op, changes, savepoints
+                    )
+                except DatabaseUnavailableError:
+                    raise
+                except AgentDeskError as error:
+                    if not savepoints:
+                        raise _Refused from None  # the whole attempt is rolled back
+                    status = (
+                        OperationStatus.CONFLICT
+                        if isinstance(error, ConflictError)
+                        else OperationStatus.FAILED
+                    )
+                    outcomes.append(self._mark(op, status, str(error), now_fn()))
+                else:
+                    outcomes.append(self._mark_done(op, result_id, version, now_fn()))
+            changelog.write_changes(connection, changes)
+        return outcomes
 
     def _apply_with_retry(
-        self, database: Database, actor: Actor, op: OutboxOperation
+        self,
+        database: Database,
+        connection: Connection,
+        actor: Actor,
+        op: OutboxOperation,
+        changes: list[dict[str, Any]],
+        savepoint: bool,
     ) -> tuple[int, int | None]:
         expected = self._expected_version(op)
         for attempt in (1, 2):
             try:
-                return self._apply(database, actor, op, expected)
+                return self._apply(database, connection, actor, op, expected, changes, savepoint)
             except IntegrityError:
                 # Another replay of the same operation committed first: the second
-                # look finds its row and returns it.
-                if attempt == 2:
+                # look (in a savepoint of its own) finds its row and returns it.
+                if attempt == 2 or not savepoint:
                     raise AgentDeskError(
                         "The database refused this operation twice; it is kept for review."
                     ) from None
@@ -483,7 +572,7 @@ class Outbox:
             row = self._connection.execute(
                 "SELECT result_version FROM operation WHERE customer_id = ? AND seq < ? "
                 "AND base_version = ? AND status = 'done' AND result_version IS NOT NULL "
-                "AND ignore_version = 0 AND kind IN (?, ?, ?) ORDER BY seq DESC LIMIT 1",
+                f"AND ignore_version = 0 AND kind IN ({_VERSIONED_MARKS}) ORDER BY seq DESC LIMIT 1",
                 (op.customer_id, op.seq, op.base_version, *_VERSIONED),
             ).fetchone()
         return int(row[0]) if row else op.base_version
@@ -491,13 +580,26 @@ class Outbox:
     def _apply(
         self,
         database: Database,
+        connection: Connection,
         actor: Actor,
         op: OutboxOperation,
         expected_version: int | None,
+        changes: list[dict[str, Any]],
+        savepoint: bool,
     ) -> tuple[int, int | None]:
+        """Apply one operation in the batch's transaction (``connection``).
+
+        Its change-log rows join ``changes`` (written by the batch) once it succeeded;
+        rolled back, the operation leaves no trace there either.
+        """
         now = op.created_at  # stable across replays: part of the next step's identity
         values = _decode(op.kind, op.payload)
-        with database.transaction() as session:
+        with database.transaction(within=connection, savepoint=savepoint) as session:
+            rows = changelog.collect_changes(session)
+            # The session holds what it loads only weakly and the services return ids:
+            # keep the customer alive, so reading its new version below needs no SELECT.
+            loaded: list[object] = []
+            event.listen(session, "loaded_as_persistent", lambda _s, obj: loaded.append(obj))
             if op.kind is OperationKind.CONTACT_ATTEMPT:
                 result = activity.log_contact_attempt(
                     session,
@@ -527,21 +629,22 @@ class Outbox:
                 result = activity.add_note(
                     session, actor, op.customer_id, values["text"], now, op.operation_id
                 )
+            elif op.kind is OperationKind.PAUSE:
+                result = _apply_pause(session, actor, op.customer_id, values, now, expected_version)
             else:
                 result = _apply_next_step(
                     session, actor, op.customer_id, values["step"], now, expected_version
                 )
             session.flush()
-            customer = session.get(Customer, op.customer_id)  # usually already loaded
+            customer = session.get(Customer, op.customer_id)  # loaded unless recognised
             version = customer.version if customer is not None else None
+        changes.extend(rows)
         return result, version
 
     def _mark_done(
         self, op: OutboxOperation, result_id: int, result_version: int | None, at: datetime
     ) -> OutboxOperation:
-        """Remember the op as done; written to the file by ``_flush_marks``."""
-        applied_at = at.astimezone(UTC)
-        self._marks.append((result_id, result_version, applied_at.isoformat(), op.seq))
+        """The op as done (written to the file by ``_flush_marks``); later ops chain on it."""
         if (
             op.kind.value in _VERSIONED
             and op.base_version is not None
@@ -555,30 +658,33 @@ class Outbox:
             error=None,
             result_id=result_id,
             result_version=result_version,
-            applied_at=applied_at,
+            applied_at=at.astimezone(UTC),
         )
-
-    def _flush_marks(self) -> None:
-        if not self._marks:
-            return
-        marks, self._marks = self._marks, []
-        with self._write() as connection:
-            connection.executemany(
-                "UPDATE operation SET status = 'done', error = NULL, result_id = ?, "
-                "result_version = ?, applied_at = ? WHERE seq = ?",
-                marks,
-            )
 
     def _mark(
         self, op: OutboxOperation, status: OperationStatus, error: str, at: datetime
     ) -> OutboxOperation:
-        applied_at = at.astimezone(UTC)
+        """The op as a conflict or failure (written to the file by ``_flush_marks``)."""
+        return replace(op, status=status, error=error, applied_at=at.astimezone(UTC))
+
+    def _flush_marks(self, ops: list[OutboxOperation]) -> None:
+        """Write the outcomes of a committed batch to the file, in one transaction."""
         with self._write() as connection:
-            connection.execute(
-                "UPDATE operation SET status = ?, error = ?, applied_at = ? WHERE seq = ?",
-                (status.value, error, applied_at.isoformat(), op.seq),
+            connection.executemany(
+                "UPDATE operation SET status = ?, error = ?, result_id = ?, "
+                "result_version = ?, applied_at = ? WHERE seq = ?",
+                [
+                    (
+                        op.status.value,
+                        op.error,
+                        op.result_id,
+                        op.result_version,
+                        op.applied_at.isoformat() if op.applied_at else None,
+                        op.seq,
+                    )
+                    for op in ops
+                ],
             )
-        return replace(op, status=status, error=error, applied_at=applied_at)
 
 
 def _apply_next_step(
@@ -601,12 +707,37 @@ def _apply_next_step(
     )
     if existing is not None:
         return int(existing)
-    customer = activity.load_customer(session, customer_id, expected_version)
-    new = activity.set_next_step(session, actor, customer, step, now)
-    session.flush()
-    audit(session, actor, "create", "next_step", new.id, customer_id=customer.id, at=now)
-    refresh_customer(session, customer)
-    return new.id
+    return activity.plan_next_step(session, actor, customer_id, step, now, expected_version)
+
+
+def _apply_pause(
+    session: Session,
+    actor: Actor,
+    customer_id: int,
+    values: dict[str, Any],
+    now: datetime,
+    expected_version: int | None,
+) -> int:
+    """Pause (or end a pause) once: a replay finds the audit event of the first time."""
+    existing = session.scalar(
+        select(AuditEvent.id).where(
+            AuditEvent.customer_id == customer_id,
+            AuditEvent.agent_id == actor.agent_id,
+            AuditEvent.action == "pause",
+            AuditEvent.at == now,
+        )
+    )
+    if existing is None:
+        activity.set_pause(
+            session,
+            actor,
+            customer_id,
+            until=values["until"],
+            reason=values["reason"],
+            now=now,
+            expected_version=expected_version,
+        )
+    return customer_id
 
 
 # --------------------------------------------------------------------------- payloads
@@ -638,7 +769,8 @@ def _decode(kind: OperationKind, payload: dict[str, Any]) -> dict[str, Any]:
                 "direction": Direction(payload["direction"]),
                 "outcome": Outcome(payload["outcome"]),
                 "note": str(payload.get("note", "")),
-                "next_step": _step(payload["next_step"]),
+                # None is decoded so that the check says "choose a next step".
+                "next_step": None if payload["next_step"] is None else _step(payload["next_step"]),
             }
         if kind is OperationKind.PROMISE:
             amount = payload["amount_cents"]
@@ -647,11 +779,31 @@ def _decode(kind: OperationKind, payload: dict[str, Any]) -> dict[str, Any]:
             return {"amount_cents": amount, "due_date": date.fromisoformat(payload["due_date"])}
         if kind is OperationKind.NOTE:
             return {"text": str(payload["text"])}
+        if kind is OperationKind.PAUSE:
+            until = payload["until"]
+            return {
+                "until": None if until is None else date.fromisoformat(until),
+                "reason": str(payload["reason"]),
+            }
         return {"step": _step(payload)}
     except (KeyError, TypeError, ValueError) as error:
         raise UsageError(
             f"The {kind.value} operation is incomplete or malformed ({error})."
         ) from None
+
+
+def _check(kind: OperationKind, values: dict[str, Any], now: datetime) -> None:
+    """The services' own checks that need no database; a ``ValidationError`` names the field."""
+    if kind is OperationKind.CONTACT_ATTEMPT:
+        activity.check_contact_attempt(values["note"], values["next_step"], now)
+    elif kind is OperationKind.PROMISE:
+        activity.check_promise(values["amount_cents"], values["due_date"], now)
+    elif kind is OperationKind.NOTE:
+        activity.check_note_text(values["text"])
+    elif kind is OperationKind.PAUSE:
+        activity.check_pause(values["until"], values["reason"], now)
+    else:
+        activity.check_next_step(values["step"], now)
 
 
 def _first_line(error: BaseException) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -11,16 +12,27 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome
 from agent_desk.errors import UsageError
-from agent_desk.models import AuditEvent, ContactAttempt, Customer, NextStep, Note, PromiseToPay
+from agent_desk.models import (
+    AuditEvent,
+    ChangeLog,
+    ContactAttempt,
+    Customer,
+    NextStep,
+    Note,
+    PromiseToPay,
+)
+from agent_desk.services import activity
 from agent_desk.services.activity import NextStepInput, log_contact_attempt
 from agent_desk.services.actor import Actor, actor_for_login
 from agent_desk.services.database import Database
 from agent_desk.services.demo import load_demo
-from agent_desk.services.outbox import OperationStatus, Outbox
+from agent_desk.services.outbox import OperationStatus, Outbox, OutboxOperation
 
 TODAY = date(2026, 11, 23)
 NOW = datetime.combine(TODAY, time(15, 0), tzinfo=UTC)
@@ -198,8 +210,13 @@ def test_replay_applies_each_operation_once_in_order(demo: Database, outbox: Out
     assert [op.result_id for op in outbox.all()] == [op.result_id for op in done]
 
 
+@pytest.mark.parametrize(("batch_size", "in_database_unmarked"), [(1, "notes"), (2, "promises")])
 def test_a_crash_between_commit_and_marking_done_doubles_nothing(
-    demo: Database, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+    demo: Database,
+    outbox: Outbox,
+    monkeypatch: pytest.MonkeyPatch,
+    batch_size: int,
+    in_database_unmarked: str,
 ) -> None:
     sanne = _sanne(demo)
     customers = _customers(demo, sanne, 2)
@@ -211,29 +228,31 @@ def test_a_crash_between_commit_and_marking_done_doubles_nothing(
     class Crash(Exception):
         pass
 
-    def crash_on_second(self: Outbox) -> None:
+    def crash_on_second(self: Outbox, ops: list[OutboxOperation]) -> None:
         calls["n"] += 1
         if calls["n"] == 2:
-            self._marks = []
-            raise Crash  # the database committed; the outbox never heard
-        original(self)
+            raise Crash  # the second batch committed; the outbox never heard
+        original(self, ops)
 
     monkeypatch.setattr(Outbox, "_flush_marks", crash_on_second)
     with pytest.raises(Crash):
-        outbox.replay(demo, sanne, _now, mark_every=1)
+        outbox.replay(demo, sanne, _now, batch_size=batch_size)
     monkeypatch.setattr(Outbox, "_flush_marks", original)
     statuses = [op.status for op in outbox.all()]
-    assert statuses == [OperationStatus.DONE] + [OperationStatus.PENDING] * 3
+    marked = batch_size  # the first batch
+    assert statuses == [OperationStatus.DONE] * marked + [OperationStatus.PENDING] * (4 - marked)
     partial = _counts(demo, sanne, [c for c, _ in customers])
-    assert partial["notes"] - before["notes"] == 1  # the second op is in the database
+    # The second batch (op 2, or ops 3 and 4) is in the database, though not marked.
+    assert partial[in_database_unmarked] - before[in_database_unmarked] == 1
     result = outbox.replay(demo, sanne, _now)
-    assert (result.applied, result.conflicts, result.failed) == (3, 0, 0)
+    assert (result.applied, result.conflicts, result.failed) == (4 - marked, 0, 0)
     after = _counts(demo, sanne, [c for c, _ in customers])
     assert {k: after[k] - before[k] for k in after} == EXPECTED
 
 
+@pytest.mark.parametrize(("batch_size", "committed"), [(2, 2), (50, 0)])
 def test_a_process_killed_mid_replay_loses_and_doubles_nothing(
-    demo: Database, outbox: Outbox
+    demo: Database, outbox: Outbox, batch_size: int, committed: int
 ) -> None:
     sanne = _sanne(demo)
     customers = _customers(demo, sanne, 2)
@@ -243,6 +262,7 @@ def test_a_process_killed_mid_replay_loses_and_doubles_nothing(
         """
         import os, sys
         from datetime import UTC, datetime
+        from agent_desk.services import activity
         from agent_desk.services.actor import actor_for_login
         from agent_desk.services.database import Database
         from agent_desk.services.outbox import Outbox
@@ -252,17 +272,17 @@ def test_a_process_killed_mid_replay_loses_and_doubles_nothing(
             actor = actor_for_login(session, "sanne")
         box = Outbox(sys.argv[2])
 
-        def progress(index, total, op):
-            if index == int(sys.argv[3]):
-                os._exit(9)  # killed: no cleanup, no commit of anything further
+        def killed(*args, **kwargs):
+            os._exit(9)  # killed in the third operation: no cleanup, no commit
 
-        box.replay(database, actor, lambda: datetime.now(UTC), progress)
+        activity.record_promise = killed
+        box.replay(database, actor, lambda: datetime.now(UTC), batch_size=int(sys.argv[3]))
         """
     )
     env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
     url = demo.url.render_as_string(hide_password=False)
     killed = subprocess.run(
-        [sys.executable, "-c", script, url, str(outbox.path), "2"],
+        [sys.executable, "-c", script, url, str(outbox.path), str(batch_size)],
         env=env,
         capture_output=True,
         text=True,
@@ -270,13 +290,19 @@ def test_a_process_killed_mid_replay_loses_and_doubles_nothing(
         timeout=120,
     )
     assert killed.returncode == 9, killed.stderr
-    # Two operations reached the database; the kill came before any "done" mark.
+    # Only whole committed batches reached the database, and they are marked done; the
+    # batch being applied was lost with the process (all of it, also what came before
+    # the kill) and is still pending.
     partial = _counts(demo, sanne, [c for c, _ in customers])
-    assert (partial["attempts"] - before["attempts"], partial["notes"] - before["notes"]) == (1, 1)
+    assert partial["attempts"] - before["attempts"] == (1 if committed else 0)
+    assert partial["notes"] - before["notes"] == (1 if committed else 0)
     assert partial["promises"] == before["promises"]
-    assert [op.status for op in outbox.all()] == [OperationStatus.PENDING] * 4
+    statuses = [op.status for op in outbox.all()]
+    assert statuses == [OperationStatus.DONE] * committed + [OperationStatus.PENDING] * (
+        4 - committed
+    )
     result = outbox.replay(demo, sanne, _now)
-    assert (result.applied, result.conflicts, result.failed) == (4, 0, 0)
+    assert (result.applied, result.conflicts, result.failed) == (4 - committed, 0, 0)
     after = _counts(demo, sanne, [c for c, _ in customers])
     assert {k: after[k] - before[k] for k in after} == EXPECTED
 
@@ -305,7 +331,8 @@ def test_a_stale_operation_goes_to_the_review_list_and_is_resolved(
         amount_cents=2500,
         due_date=TODAY + timedelta(days=3),
     )
-    empty_note = outbox.enqueue_note(customer_id=second, agent_login="sanne", now=NOW, text="  ")
+    # A note on a customer that no longer exists (merged away meanwhile): refused on replay.
+    empty_note = outbox.enqueue_note(customer_id=999_999, agent_login="sanne", now=NOW, text="hi")
     later = outbox.enqueue_note(customer_id=first, agent_login="sanne", now=NOW, text="after")
     # Meanwhile a supervisor changes both customers.
     with demo.transaction() as session:
@@ -378,3 +405,232 @@ def test_replay_while_still_offline_keeps_everything_pending(
     outbox.enqueue_note(customer_id=customers[0][0], agent_login="daan", now=NOW, text="daan's")
     assert outbox.replay(demo, sanne, _now).applied == 4
     assert [op.agent_login for op in outbox.pending()] == ["daan"]
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def _colleague_changes(database: Database, customer_id: int) -> None:
+    """A supervisor logs a call on the customer: its version moves on."""
+    with database.transaction() as session:
+        marieke = actor_for_login(session, "marieke")
+        log_contact_attempt(
+            session,
+            marieke,
+            customer_id,
+            channel=Channel.PHONE,
+            direction=Direction.INBOUND,
+            outcome=Outcome.CALLBACK_REQUESTED,
+            note="customer called in",
+            next_step=NextStepInput(NextStepKind.CALLBACK, NOW + timedelta(hours=2)),
+            now=NOW,
+        )
+
+
+def _drop_connection(session: Session) -> None:
+    """The connection dies under the running statement (VPN gone, server restarted)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+    raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("disk I/O error"))
+
+
+def _replayed_notes(database: Database, customer_id: int) -> list[str]:
+    with database.transaction() as session:
+        return list(
+            session.scalars(
+                select(Note.text)
+                .where(Note.customer_id == customer_id, Note.operation_id.is_not(None))
+                .order_by(Note.at)
+            )
+        )
+
+
+def test_a_refused_operation_in_the_middle_of_a_batch_leaves_only_itself_out(
+    demo: Database, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One batch, one transaction: a stale promise and a note the database refuses sit
+    between operations that must all be applied, exactly once."""
+    sanne = _sanne(demo)
+    (first, v1), (second, v2) = _customers(demo, sanne, 2)
+    call = outbox.enqueue_contact_attempt(
+        customer_id=first,
+        base_version=v1,
+        agent_login="sanne",
+        now=NOW,
+        channel=Channel.PHONE,
+        direction=Direction.OUTBOUND,
+        outcome=Outcome.REACHED,
+        note="before",
+        next_step=NextStepInput(NextStepKind.CALLBACK, NOW + timedelta(days=2)),
+    )
+    stale = outbox.enqueue_promise(
+        customer_id=second,
+        base_version=v2,
+        agent_login="sanne",
+        now=NOW + timedelta(seconds=1),
+        amount_cents=2500,
+        due_date=TODAY + timedelta(days=3),
+    )
+    outbox.enqueue_note(
+        customer_id=first,
+        agent_login="sanne",
+        now=NOW + timedelta(seconds=2),
+        text="refused by the database",
+    )
+    outbox.enqueue_note(
+        customer_id=first, agent_login="sanne", now=NOW + timedelta(seconds=3), text="after"
+    )
+    step = outbox.enqueue_next_step(  # on the version the call produced (the agent's chain)
+        customer_id=first,
+        base_version=v1,
+        agent_login="sanne",
+        now=NOW + timedelta(seconds=4),
+        step=NextStepInput(NextStepKind.LETTER, NOW + timedelta(days=3), "send letter"),
+    )
+    _colleague_changes(demo, second)
+    real_add_note = activity.add_note
+
+    def add_note(
+        session: Session,
+        actor: Actor,
+        customer_id: int,
+        text: str,
+        now: datetime,
+        operation_id: str | None = None,
+    ) -> int:
+        if text == "refused by the database":
+            session.add(Note(customer_id=-1, agent_id=actor.agent_id, at=now, text=text))
+            session.flush()  # no customer -1: the database refuses the statement
+        return real_add_note(session, actor, customer_id, text, now, operation_id)
+
+    monkeypatch.setattr(activity, "add_note", add_note)
+    result = outbox.replay(demo, sanne, _now)  # all five in one batch
+    assert (result.applied, result.conflicts, result.failed) == (3, 1, 1)
+    assert [op.status for op in outbox.all()] == [
+        OperationStatus.DONE,
+        OperationStatus.CONFLICT,
+        OperationStatus.FAILED,
+        OperationStatus.DONE,
+        OperationStatus.DONE,
+    ]
+
+    def applied() -> tuple[int, int, list[str], int, int]:
+        with demo.transaction() as session:
+            attempt_ids = list(
+                session.scalars(
+                    select(ContactAttempt.id).where(
+                        ContactAttempt.operation_id == call.operation_id
+                    )
+                )
+            )
+            promises = session.scalar(
+                select(func.count())
+                .select_from(PromiseToPay)
+                .where(PromiseToPay.operation_id == stale.operation_id)
+            )
+            steps = session.scalar(
+                select(func.count())
+                .select_from(NextStep)
+                .where(NextStep.customer_id == first, NextStep.created_at == step.created_at)
+            )
+            logged = session.scalar(
+                select(func.count())
+                .select_from(ChangeLog)
+                .where(ChangeLog.table_name == "contact_attempt", ChangeLog.row_id.in_(attempt_ids))
+            )
+        notes = _replayed_notes(demo, first)
+        return len(attempt_ids), int(promises or 0), notes, int(steps or 0), int(logged or 0)
+
+    # The call, the later note and the step once each (and the call in the change
+    # log once); nothing of the promise or of the refused note.
+    assert applied() == (1, 0, ["after"], 1, 1)
+    # Forgetting the "done" marks doubles nothing; the review list stays as it was.
+    outbox._connection.execute("UPDATE operation SET status = 'pending' WHERE status = 'done'")
+    again = outbox.replay(demo, sanne, _now)
+    assert (again.applied, again.conflicts, again.failed) == (3, 0, 0)
+    assert applied() == (1, 0, ["after"], 1, 1)
+    assert len(outbox.conflicts()) == 2
+
+
+@pytest.mark.parametrize("conflict_first", [False, True])
+def test_a_connection_drop_in_the_middle_of_a_batch_leaves_that_batch_pending(
+    demo: Database, outbox: Outbox, monkeypatch: pytest.MonkeyPatch, conflict_first: bool
+) -> None:
+    """Batches of three. The connection drops in the second batch after one of its
+    operations went through (in the open transaction only): the whole batch stays
+    pending, and the next replay applies it exactly once. With a stale operation first
+    in that batch, the drop meets the batch being applied again with savepoints."""
+    sanne = _sanne(demo)
+    (first, v1), (second, v2) = _customers(demo, sanne, 2)
+    at = iter(NOW + timedelta(seconds=n) for n in range(10))
+
+    def note(text: str) -> None:
+        outbox.enqueue_note(customer_id=first, agent_login="sanne", now=next(at), text=text)
+
+    note("one")
+    call = outbox.enqueue_contact_attempt(
+        customer_id=first,
+        base_version=v1,
+        agent_login="sanne",
+        now=next(at),
+        channel=Channel.PHONE,
+        direction=Direction.OUTBOUND,
+        outcome=Outcome.NO_ANSWER,
+        note="",
+        next_step=NextStepInput(NextStepKind.RETRY, NOW + timedelta(days=1)),
+    )
+    note("two")
+    promise = outbox.enqueue_promise(  # second batch
+        customer_id=second,
+        base_version=v2,
+        agent_login="sanne",
+        now=next(at),
+        amount_cents=2500,
+        due_date=TODAY + timedelta(days=3),
+    )
+    note("three")
+    note("drop")
+    note("four")  # third batch
+    if conflict_first:
+        _colleague_changes(demo, second)
+    real_add_note = activity.add_note
+
+    def add_note(
+        session: Session,
+        actor: Actor,
+        customer_id: int,
+        text: str,
+        now: datetime,
+        operation_id: str | None = None,
+    ) -> int:
+        if text == "drop":
+            _drop_connection(session)
+        return real_add_note(session, actor, customer_id, text, now, operation_id)
+
+    monkeypatch.setattr(activity, "add_note", add_note)
+    result = outbox.replay(demo, sanne, _now, batch_size=3)
+    assert result.offline and result.error
+    # The stale promise is not judged yet either: it was in the lost batch.
+    assert (result.applied, result.conflicts, result.failed, result.remaining) == (3, 0, 0, 4)
+    statuses = [op.status for op in outbox.all()]
+    assert statuses == [OperationStatus.DONE] * 3 + [OperationStatus.PENDING] * 4
+    assert _replayed_notes(demo, first) == ["one", "two"]  # "three" went with the batch
+
+    monkeypatch.setattr(activity, "add_note", real_add_note)  # the connection is back
+    again = outbox.replay(demo, sanne, _now, batch_size=3)
+    assert (again.applied, again.conflicts, again.failed, again.offline) == (
+        (3, 1, 0, False) if conflict_first else (4, 0, 0, False)
+    )
+    assert _replayed_notes(demo, first) == ["one", "two", "three", "drop", "four"]
+    with demo.transaction() as session:
+        calls = session.scalar(
+            select(func.count())
+            .select_from(ContactAttempt)
+            .where(ContactAttempt.operation_id == call.operation_id)
+        )
+        promises = session.scalar(
+            select(func.count())
+            .select_from(PromiseToPay)
+            .where(PromiseToPay.operation_id == promise.operation_id)
+        )
+    assert (calls, promises) == (1, 0 if conflict_first else 1)
