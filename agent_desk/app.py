@@ -14,7 +14,7 @@ from PySide6.QtCore import QLocale, QObject, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication, QWidget
 
-from agent_desk.errors import AgentDeskError
+from agent_desk.errors import AgentDeskError, DatabaseUnavailableError
 from agent_desk.i18n import Translator
 from agent_desk.resources import read_text, resource_path
 from agent_desk.services.actor import Actor, actor_for_login
@@ -152,7 +152,13 @@ class DeskApp(QObject):
         )
 
     def _cannot_start(self, error: BaseException) -> None:
-        if not self.database.is_sqlite and needs_sign_in(error):
+        typed_in_dialog = self._signing_in is not None or self.sign_in is not None
+        if not self.database.is_sqlite and (
+            needs_sign_in(error)
+            # A mistyped server, port or database in the sign-in dialog: back to the
+            # dialog with what was typed and the reason, not "cannot start".
+            or (typed_in_dialog and isinstance(error, DatabaseUnavailableError))
+        ):
             self.ask_sign_in(str(error))
             return
         if not isinstance(error, AgentDeskError):
@@ -171,8 +177,14 @@ class DeskApp(QObject):
 
     def ask_sign_in(self, problem: str = "") -> SignInDialog:
         """The server refused us (wrong or missing password): ask who signs in."""
+        remember = self._signing_in is not None and self._signing_in.remember
         self._signing_in = None
-        dialog = SignInDialog(self.translator, self.database.url, problem=problem)
+        if self.sign_in is not None:  # the one the agent just submitted
+            self.sign_in.hide()
+            self.sign_in.deleteLater()
+        dialog = SignInDialog(
+            self.translator, self.database.url, problem=problem, remember=remember
+        )
         dialog.signed_in.connect(self._signed_in)
         dialog.rejected.connect(lambda: self.finished.emit(1))
         self.sign_in = dialog

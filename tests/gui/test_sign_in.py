@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import keyring
 import pytest
 from keyring.backends import fail
+from PySide6.QtWidgets import QFormLayout
 from pytestqt.qtbot import QtBot
 
 from agent_desk.app import DeskApp
@@ -98,6 +99,30 @@ def test_the_dialog_speaks_dutch(qtbot: QtBot, no_keyring: None) -> None:
     assert "sleutelhanger" in dialog.keyring_note.text()
 
 
+def test_the_problem_is_shown_under_the_password_field(qtbot: QtBot) -> None:
+    dialog = make(qtbot, "The server refused user 'sanne'.")
+    password = dialog.form.getWidgetPosition(dialog.password)
+    problem = dialog.form.getWidgetPosition(dialog.problem)
+    assert isinstance(password, tuple) and isinstance(problem, tuple)
+    assert problem == (password[0] + 1, QFormLayout.ItemRole.FieldRole)
+    assert dialog.problem.isVisible()
+    dialog.show_problem("")
+    assert not dialog.problem.isVisible()
+    assert not make(qtbot).problem.isVisible()
+
+
+def test_asked_again_the_remember_choice_is_kept(qtbot: QtBot) -> None:
+    dialog = SignInDialog(Translator("en"), parse_database_url(URL), remember=True)
+    qtbot.addWidget(dialog)
+    assert dialog.remember.isChecked()
+
+
+def test_without_a_keyring_there_is_nothing_to_remember_in(qtbot: QtBot, no_keyring: None) -> None:
+    dialog = SignInDialog(Translator("en"), parse_database_url(URL), remember=True)
+    qtbot.addWidget(dialog)
+    assert not dialog.remember.isChecked()
+
+
 def test_nothing_is_submitted_without_a_password(qtbot: QtBot) -> None:
     dialog = make(qtbot)
     assert dialog.value() is None
@@ -121,6 +146,31 @@ def test_an_authentication_failure_asks_to_sign_in(qtbot: QtBot, styled: None) -
         assert desk.sign_in.user.text() == "sanne"
         assert "refused user" in desk.sign_in.problem.text()
         qtbot.addWidget(desk.sign_in)
+    finally:
+        desk.shutdown()
+        database.dispose()
+
+
+def test_a_server_that_cannot_be_reached_goes_back_to_the_dialog(
+    qtbot: QtBot, styled: None
+) -> None:
+    """A mistyped server or port: the dialog comes back with the reason, not 'cannot start'."""
+    database = Database("postgresql://sanne@127.0.0.1:1/collections")
+    desk = DeskApp(database, lang="en", prompter=RecordingPrompter(), settings=DeskSettings())
+    try:
+        first = desk.ask_sign_in("The server refused user 'sanne': check the password.")
+        qtbot.addWidget(first)
+        first.password.setText("secret")
+        first.submit()
+        qtbot.waitUntil(
+            lambda: desk.sign_in is not None and desk.sign_in is not first, timeout=20_000
+        )
+        again = desk.sign_in
+        assert again is not None and again.isVisible()
+        qtbot.addWidget(again)
+        assert again.server.text() == "127.0.0.1:1" and again.user.text() == "sanne"
+        assert "127.0.0.1:1" in again.problem.text()
+        assert desk.message is None  # no "Agent Desk cannot start"
     finally:
         desk.shutdown()
         database.dispose()

@@ -72,6 +72,7 @@ class SignInDialog(QDialog):
         parent: QWidget | None = None,
         *,
         problem: str = "",
+        remember: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("signInDialog")
@@ -82,7 +83,6 @@ class SignInDialog(QDialog):
         self.problem = QLabel(tr(problem) if problem else "")
         self.problem.setObjectName("fieldError")
         self.problem.setWordWrap(True)
-        self.problem.setVisible(bool(problem))
         self.server = QLineEdit(_server_text(url))
         self.server.setObjectName("serverEdit")
         self.database = QLineEdit(url.database or "")
@@ -98,6 +98,7 @@ class SignInDialog(QDialog):
         self.keyring_note.setObjectName("hint")
         self.keyring_note.setWordWrap(True)
         if secrets.keyring_available():
+            self.remember.setChecked(remember)  # kept when asked again after a refusal
             self.keyring_note.setText(tr("The password is kept in this computer's keyring."))
         else:
             self.remember.setEnabled(False)
@@ -105,12 +106,14 @@ class SignInDialog(QDialog):
             self.keyring_note.setText(
                 tr("No keyring on this computer: you will be asked each session")
             )
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         form.addRow(tr("Server"), self.server)
         form.addRow(tr("Database"), self.database)
         form.addRow(tr("User"), self.user)
         form.addRow(tr("Password"), self.password)
+        form.addRow("", self.problem)  # beside the password: almost always the reason
         form.addRow("", self.remember)
+        form.setRowVisible(self.problem, bool(problem))
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -124,7 +127,6 @@ class SignInDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.addWidget(title)
-        layout.addWidget(self.problem)
         layout.addLayout(form)
         layout.addWidget(self.keyring_note)
         layout.addWidget(self.buttons)
@@ -144,7 +146,7 @@ class SignInDialog(QDialog):
 
     def show_problem(self, text: str) -> None:
         self.problem.setText(text)
-        self.problem.setVisible(bool(text))
+        self.form.setRowVisible(self.problem, bool(text))
 
     def value(self) -> SignIn | None:
         server = self.server.text().strip()
