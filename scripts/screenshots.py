@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -316,6 +317,9 @@ def shoot_team_mode(database: Database, out: Path) -> None:
     from sqlalchemy.engine import make_url
 
     from agent_desk.i18n import Translator
+    from agent_desk.ui.dialogs.next_step import NextStepDialog
+    from agent_desk.ui.dialogs.note import NoteDialog
+    from agent_desk.ui.dialogs.pause import PauseInput
     from agent_desk.ui.dialogs.sign_in import SignInDialog
 
     url = make_url("postgresql+psycopg://sanne@desk.example.nl/collections")
@@ -340,9 +344,33 @@ def shoot_team_mode(database: Database, out: Path) -> None:
     wait_until(lambda: window.live_sync.listener is not None)
     window.live_sync.stop()  # as if the VPN dropped: the listener would report this
     window.live_sync.set_online(False)
-    window._kept_offline(0)
+    file = window.current_file()
+    assert file is not None
+    window.offline.keep_note(file.id, "Starts a new job on 1 December.")
+    window.offline.keep_pause(
+        file.id,
+        file.version,
+        PauseInput(window.clock().date() + timedelta(days=30), "waiting for income support"),
+    )
+    window._kept_offline(file.id)
+    window.set_connected(False)  # what the stopped listener would have reported
     wait_until(lambda: "Offline" in window.connection_label.text())
     save(window, out / "screenshot-offline-en.png")
+
+    note = window.recorder.note()
+    assert isinstance(note, NoteDialog)
+    note.text.setPlainText("Prefers to be called after 18:00; works day shifts.")
+    wait_until(note.isVisible)
+    save(note, out / "screenshot-note-en.png")
+    note.reject()
+    step = window.recorder.next_step()
+    assert isinstance(step, NextStepDialog)
+    step.kind.setCurrentIndex(step.kind.findData("letter"))
+    step.note.setText("send the 14-day letter first")
+    wait_until(step.isVisible)
+    save(step, out / "screenshot-next-step-en.png")
+    step.reject()
+    window.offline.outbox._connection.execute("DELETE FROM operation")  # not for real
     window.close()
     desk.shutdown()
 

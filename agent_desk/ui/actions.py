@@ -27,6 +27,8 @@ class DeskActions:
     team_view: QAction  # supervisors only
     reassign: QAction  # supervisors only
     audit_trail: QAction  # supervisors only
+    note: QAction  # Ctrl+N: a note on the file
+    next_step: QAction  # F12: plan the next step without a contact
 
     def supervisor_only(self) -> list[QAction]:
         return [self.approvals, self.team_view, self.reassign, self.audit_trail]
@@ -48,6 +50,8 @@ class DeskActions:
             self.team_view,
             self.reassign,
             self.audit_trail,
+            self.note,
+            self.next_step,
         ]
 
     def on_customer(self) -> list[QAction]:
@@ -59,6 +63,8 @@ class DeskActions:
             self.pause,
             self.letter,
             self.verify,
+            self.note,
+            self.next_step,
         ]
 
 
@@ -165,6 +171,22 @@ def build_actions(parent: QWidget, tr: Translator) -> DeskActions:
             tr("Audit trail"),
             "Ctrl+Shift+U",
             tr("who opened and who changed which customer, and when"),
+            tr,
+        ),
+        note=_action(
+            parent,
+            "note",
+            tr("Note"),
+            "Ctrl+N",
+            tr("write a note on the file for colleagues"),
+            tr,
+        ),
+        next_step=_action(
+            parent,
+            "nextStep",
+            tr("Next step"),
+            "F12",
+            tr("plan the next step without logging a contact"),
             tr,
         ),
     )

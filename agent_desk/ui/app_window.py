@@ -26,7 +26,7 @@ from agent_desk.i18n import Translator
 from agent_desk.services.actor import Actor
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.services.desk_support import Opened, next_customer, open_customer, reload_file
-from agent_desk.services.outbox import ReplayResult
+from agent_desk.services.outbox import OperationKind, ReplayResult
 from agent_desk.services.queue import QueueScope, release_holds
 from agent_desk.services.sync import ChangeSummary
 from agent_desk.ui.actions import build_actions
@@ -157,7 +157,7 @@ class DeskWindow(QMainWindow):
         desk.addAction(a.quit)
         customer = bar.addMenu(tr("&Customer"))
         customer.addActions([a.log_contact, a.promise, a.arrangement, a.pause, a.letter])
-        customer.addAction(a.verify)
+        customer.addActions([a.verify, a.note, a.next_step])
         queue = bar.addMenu(tr("&Queue"))
         queue.addActions([a.search, a.refresh])
         view = bar.addMenu(tr("&View"))
@@ -188,7 +188,9 @@ class DeskWindow(QMainWindow):
         bar.setMovable(False)
         bar.setFloatable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        bar.addActions([a.log_contact, a.promise, a.arrangement, a.pause, a.letter, a.verify])
+        bar.addActions(
+            [a.log_contact, a.promise, a.arrangement, a.pause, a.letter, a.verify, a.note]
+        )
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
@@ -232,6 +234,8 @@ class DeskWindow(QMainWindow):
         a.log_contact.triggered.connect(self.recorder.log_contact)
         a.promise.triggered.connect(self.recorder.promise)
         a.pause.triggered.connect(self.recorder.pause)
+        a.note.triggered.connect(self.recorder.note)
+        a.next_step.triggered.connect(self.recorder.next_step)
         a.arrangement.triggered.connect(self.arranger.open)
         a.approvals.triggered.connect(self.open_approvals)
         a.team_view.triggered.connect(self.supervisor.open_team_view)
@@ -294,7 +298,24 @@ class DeskWindow(QMainWindow):
         self.worker.submit(
             lambda session: next_customer(session, actor, now),
             self._next_loaded,
+            self._next_failed,
             busy=self.tr_("Finding your next customer…"),
+        )
+
+    def _next_failed(self, error: BaseException) -> None:
+        if not isinstance(error, DatabaseUnavailableError):
+            self.handle_error(error)
+            return
+        self.live_sync.set_online(False)
+        self.prompter.inform(
+            self,
+            self.tr_("Next customer needs the connection"),
+            self.tr_(
+                "Taking a new customer needs the connection to the team database, so "
+                "that no colleague gets the same customer. The customer on screen stays "
+                "readable and what you save is kept on this computer. Try again when the "
+                "status bar says Connected."
+            ),
         )
 
     def _next_loaded(self, file: CustomerFile | None) -> None:
@@ -310,6 +331,7 @@ class DeskWindow(QMainWindow):
 
     def _show(self, file: CustomerFile) -> None:
         self.customer_panel.show_file(file)
+        self._show_waiting()
         self.script_host.show_file(file, self.actor.display_name, self.clock())
         for action in self.actions_.on_customer():
             action.setEnabled(True)
@@ -362,6 +384,8 @@ class DeskWindow(QMainWindow):
         """Refresh only what a colleague's (or our own) change touched."""
         if summary.touches("customer"):
             self.queue_model.reload()
+        if self.actor.is_supervisor:
+            self.supervisor.team_changed()
         file = self.current_file()
         if file is not None and summary.touches_customer(file.id):
             self._refresh_open_file(file.id)
@@ -398,14 +422,41 @@ class DeskWindow(QMainWindow):
         if online:
             self.offline.replay()
 
-    def _kept_offline(self, customer_id: int) -> None:
+    def _kept_offline(self, customer_id: int, behind_earlier: bool = False) -> None:
+        self._show_waiting()
+        if behind_earlier and self.live_sync.online:
+            # Online again, but earlier offline work for this customer was still
+            # waiting: this save queued behind it so the order holds. Send it all now.
+            self.statusBar().showMessage(self.tr_("Saved; sending your offline work…"), 15_000)
+            self.offline.replay()
+            return
         self.live_sync.set_online(False)
         self.statusBar().showMessage(
             self.tr_("Saved on this computer; it will be sent when the connection is back."),
             30_000,
         )
 
+    def _show_waiting(self) -> None:
+        """The open customer's offline work that is not yet sent, in the file."""
+        file = self.current_file()
+        if file is None:
+            return
+        tr = self.tr_
+        names = {
+            OperationKind.CONTACT_ATTEMPT: tr("contact attempt"),
+            OperationKind.NOTE: tr("note"),
+            OperationKind.PROMISE: tr("promise"),
+            OperationKind.NEXT_STEP: tr("next step"),
+            OperationKind.PAUSE: tr("pause"),
+        }
+        items = [
+            f"{names[op.kind]} ({op.created_at.astimezone().strftime('%H:%M')})"
+            for op in self.offline.waiting_for(file.id)
+        ]
+        self.customer_panel.show_waiting(items)
+
     def _replayed(self, result: ReplayResult) -> None:
+        self._show_waiting()
         if result.applied:
             self.statusBar().showMessage(
                 self.tr_("{count} saved while offline sent to the database.", count=result.applied),

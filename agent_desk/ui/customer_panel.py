@@ -91,6 +91,8 @@ class CustomerPanel(QStackedWidget):
         self.badge_box.setObjectName("badgeBox")
         self.summary = _label(name="customerSummary", wrap=True)
         self.next_step = _label(name="customerNextStep", wrap=True)
+        self.waiting = _label(name="waitingOffline", wrap=True)
+        self.waiting.hide()
         self.contact_box = QWidget()
         self.contact_box.setObjectName("contactBox")
         self.claims = _table(
@@ -113,6 +115,7 @@ class CustomerPanel(QStackedWidget):
         layout.addLayout(heading)
         layout.addWidget(self.summary)
         layout.addWidget(self.next_step)
+        layout.addWidget(self.waiting)
         layout.addWidget(self._rule())
         layout.addWidget(_label(tr("Contact details"), "sectionTitle"))
         layout.addWidget(self.contact_box)
@@ -174,6 +177,20 @@ class CustomerPanel(QStackedWidget):
         self.instalments.show_arrangements(file.arrangements)
         self._fill_timeline(file.timeline)
         self.setCurrentWidget(self.page)
+
+    def show_waiting(self, items: list[str]) -> None:
+        """What the agent saved for this customer while offline and is not yet sent."""
+        if not items:
+            self.waiting.hide()
+            return
+        self.waiting.setText(
+            self.tr_(
+                "↑ Saved on this computer, not yet sent: {items}. It is sent when the "
+                "connection is back.",
+                items=", ".join(items),
+            )
+        )
+        self.waiting.show()
 
     @staticmethod
     def _replace(old: QWidget, new: QWidget) -> QWidget:

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from sqlalchemy.orm import Session
 
 from agent_desk import config
+from agent_desk.errors import ValidationError
 from agent_desk.services.activity import NextStepInput
 from agent_desk.services.actor import Actor
 from agent_desk.services.database import Database
@@ -34,6 +35,7 @@ from agent_desk.services.sync import (
     listener_for,
 )
 from agent_desk.ui.dialogs.log_contact import ContactInput
+from agent_desk.ui.dialogs.pause import PauseInput
 from agent_desk.ui.dialogs.promise import PromiseInput
 from agent_desk.ui.worker import DatabaseWorker
 
@@ -194,12 +196,17 @@ class OfflineWork(QObject):
 
     # -- keeping -------------------------------------------------------------------
 
+    # Each keep_* checks what it keeps with the services' own rules (a
+    # ``ValidationError`` naming the field) and returns once it is on disk.
+
     def keep_contact(
         self, customer_id: int, base_version: int | None, value: ContactInput
-    ) -> OutboxOperation | None:
-        """Keep a contact attempt; None when it cannot be kept (no next step)."""
+    ) -> OutboxOperation:
         if value.next_step_kind is None:
-            return None
+            raise ValidationError(
+                "Choose a next step before you move on: every open customer needs one.",
+                "next_step",
+            )
         return self.outbox.enqueue_contact_attempt(
             customer_id=customer_id,
             base_version=base_version,
@@ -228,6 +235,33 @@ class OfflineWork(QObject):
         return self.outbox.enqueue_note(
             customer_id=customer_id, agent_login=self.actor.login, now=self.clock(), text=text
         )
+
+    def keep_pause(
+        self, customer_id: int, base_version: int | None, value: PauseInput
+    ) -> OutboxOperation:
+        return self.outbox.enqueue_pause(
+            customer_id=customer_id,
+            base_version=base_version,
+            agent_login=self.actor.login,
+            now=self.clock(),
+            until=value.until,
+            reason=value.reason,
+        )
+
+    def keep_next_step(
+        self, customer_id: int, base_version: int | None, step: NextStepInput
+    ) -> OutboxOperation:
+        return self.outbox.enqueue_next_step(
+            customer_id=customer_id,
+            base_version=base_version,
+            agent_login=self.actor.login,
+            now=self.clock(),
+            step=step,
+        )
+
+    def waiting_for(self, customer_id: int) -> list[OutboxOperation]:
+        """What this agent saved offline for one customer and is not yet sent."""
+        return [op for op in self.pending() if op.customer_id == customer_id]
 
     # -- replaying -----------------------------------------------------------------
 

@@ -26,7 +26,9 @@ from agent_desk.errors import (
 )
 from agent_desk.services.activity import (
     NextStepInput,
+    add_note,
     log_contact_attempt,
+    plan_next_step,
     record_promise,
     set_pause,
 )
@@ -41,6 +43,8 @@ from agent_desk.services.verification import (
 from agent_desk.ui.dialogs.conflict import ConflictDialog
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.log_contact import ContactInput, LogContactDialog
+from agent_desk.ui.dialogs.next_step import NextStepDialog, StepInput
+from agent_desk.ui.dialogs.note import NoteDialog, NoteInput
 from agent_desk.ui.dialogs.pause import PauseDialog, PauseInput
 from agent_desk.ui.dialogs.promise import PromiseDialog, PromiseInput
 from agent_desk.ui.dialogs.verification import VerificationDialog
@@ -84,8 +88,9 @@ class Recorder:
         self.script_outcome: Callable[[int], ScriptOutcome | None] | None = None
         #: The offline outbox (set by the desk); None: saves need the connection.
         self.offline: OfflineWork | None = None
-        #: Told the customer id after a save was kept on this computer.
-        self.kept: Callable[[int], None] | None = None
+        #: Told the customer id after a save was kept on this computer, and whether
+        #: it was queued behind earlier offline work while the connection was up.
+        self.kept: Callable[[int, bool], None] | None = None
         #: The open conflict dialog (tests look at it), if any.
         self.conflict_dialog: ConflictDialog | None = None
         #: customer id -> (version, when this desk first showed that version): what
@@ -192,7 +197,35 @@ class Recorder:
             return None
         dialog = PauseDialog(self.words, file, self.clock(), self.parent)
         dialog.submitted.connect(
-            lambda value: self._save(dialog, file.id, self._pause(value), typed=value)
+            lambda value: self._save(
+                dialog, file.id, self._pause(value), self._keep_pause(value), typed=value
+            )
+        )
+        return self._open(dialog)
+
+    def note(self) -> FormDialog | None:
+        """Ctrl+N: a note on the file; kept on this computer when offline."""
+        file = self.current_file()
+        if file is None:
+            return None
+        dialog = NoteDialog(self.words, file, self.parent)
+        dialog.submitted.connect(
+            lambda value: self._save(
+                dialog, file.id, self._note(value), self._keep_note(value), typed=value
+            )
+        )
+        return self._open(dialog)
+
+    def next_step(self) -> FormDialog | None:
+        """F12: plan the next step without logging a contact; kept when offline."""
+        file = self.current_file()
+        if file is None:
+            return None
+        dialog = NextStepDialog(self.words, file, self.clock(), self.parent)
+        dialog.submitted.connect(
+            lambda value: self._save(
+                dialog, file.id, self._next_step(value), self._keep_next_step(value), typed=value
+            )
         )
         return self._open(dialog)
 
@@ -261,6 +294,45 @@ class Recorder:
 
         return task_for
 
+    def _note(self, value: NoteInput) -> Callable[[int], Task]:
+        def task_for(customer_id: int) -> Task:
+            actor, now = self.actor, self.clock()
+            return lambda session: add_note(session, actor, customer_id, value.text, now)
+
+        return task_for
+
+    def _next_step(self, value: StepInput) -> Callable[[int], Task]:
+        def task_for(customer_id: int) -> Task:
+            actor, now, version = self.actor, self.clock(), self._version(customer_id)
+            step = NextStepInput(value.kind, value.due_at, value.note)
+            return lambda session: plan_next_step(
+                session, actor, customer_id, step, now, expected_version=version
+            )
+
+        return task_for
+
+    def _keep_pause(self, value: PauseInput) -> Keep:
+        def keep(customer_id: int, version: int | None) -> object | None:
+            offline = self.offline
+            return offline.keep_pause(customer_id, version, value) if offline else None
+
+        return keep
+
+    def _keep_note(self, value: NoteInput) -> Keep:
+        def keep(customer_id: int, _version: int | None) -> object | None:
+            offline = self.offline
+            return offline.keep_note(customer_id, value.text) if offline else None
+
+        return keep
+
+    def _keep_next_step(self, value: StepInput) -> Keep:
+        def keep(customer_id: int, version: int | None) -> object | None:
+            offline = self.offline
+            step = NextStepInput(value.kind, value.due_at, value.note)
+            return offline.keep_next_step(customer_id, version, step) if offline else None
+
+        return keep
+
     def _keep_contact(self, value: ContactInput) -> Keep:
         def keep(customer_id: int, version: int | None) -> object | None:
             offline = self.offline
@@ -286,6 +358,23 @@ class Recorder:
     ) -> None:
         version = self._version(customer_id)
         since = self._seen_since(customer_id)
+        offline = self.offline
+        if keep is not None and offline is not None and offline.waiting_for(customer_id):
+            # Earlier offline work for this customer is not sent yet: this save goes
+            # behind it in the outbox, so the database sees them in the agent's order.
+            try:
+                kept = keep(customer_id, version)
+            except AgentDeskError as refused:
+                if isinstance(refused, ValidationError):
+                    dialog.show_error(refused.field, self.words.tr(str(refused)))
+                else:
+                    dialog.show_notice(self.words.tr(str(refused)))
+                return
+            if kept is not None:
+                dialog.accept()
+                if self.kept is not None:
+                    self.kept(customer_id, True)
+                return
 
         def done(_result: object) -> None:
             dialog.accept()
@@ -301,7 +390,7 @@ class Recorder:
                 if kept is not None:
                     dialog.accept()
                     if self.kept is not None:
-                        self.kept(customer_id)
+                        self.kept(customer_id, False)
                     return
             if isinstance(error, ValidationError):
                 dialog.show_error(error.field, tr(str(error)))

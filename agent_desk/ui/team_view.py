@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -262,6 +262,10 @@ class TeamViewDialog(QDialog):
         ]
 
 
+#: An open team view reloads at most this often while colleagues work.
+LIVE_REFRESH_MS = 3_000
+
+
 class SupervisorDesk(QObject):
     """Opens the supervisor's team view, reassign and audit dialogs for a desk window.
 
@@ -289,6 +293,24 @@ class SupervisorDesk(QObject):
         self.reassign_dialog: ReassignDialog | None = None
         self.audit_dialog: AuditDialog | None = None
         self.csv_destination: CsvDestination | None = None  # tests swap in a scripted one
+        # Live: colleagues' work reloads an open team view, at most once per interval
+        # (a busy team changes something every second; the view need not flicker).
+        self.live_refresh = QTimer(self)
+        self.live_refresh.setObjectName("teamViewLiveRefresh")
+        self.live_refresh.setSingleShot(True)
+        self.live_refresh.setInterval(LIVE_REFRESH_MS)
+        self.live_refresh.timeout.connect(self._refresh_live)
+
+    def team_changed(self) -> None:
+        """Something changed in the database: refresh an open team view soon."""
+        view = self.team_view
+        if view is not None and view.isVisible() and not self.live_refresh.isActive():
+            self.live_refresh.start()
+
+    def _refresh_live(self) -> None:
+        view = self.team_view
+        if view is not None and view.isVisible() and not view.loading:
+            view.reload()
 
     def open_team_view(self) -> TeamViewDialog | None:
         """Ctrl+Shift+T."""

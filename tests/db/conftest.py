@@ -8,49 +8,26 @@ they fail.
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
+from sqlalchemy.engine import URL
 
 from agent_desk.models import Base
 from agent_desk.services.database import Database
 
-PG_URL = os.environ.get(
-    "AGENT_DESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-REQUIRE_PG = os.environ.get("AGENT_DESK_REQUIRE_PG") == "1"
-
 
 @pytest.fixture(scope="session")
-def pg_server_url() -> Iterator[str]:
+def pg_server_url(fresh_pg: Callable[[str], AbstractContextManager[URL]]) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test run."""
-    admin_url = make_url(PG_URL).set(drivername="postgresql+psycopg")
-    name = f"agent_desk_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        admin.dispose()
-        message = (
-            f"PostgreSQL not reachable at {admin_url.render_as_string()}: {type(error).__name__}"
-        )
-        if REQUIRE_PG:
-            pytest.fail(message + " (AGENT_DESK_REQUIRE_PG=1)")
-        pytest.skip(message)
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    database = Database(url)
-    database.upgrade()
-    database.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_pg("agent_desk_test") as url:
+        database = Database(url)
+        database.upgrade()
+        database.dispose()
+        yield url.render_as_string(hide_password=False)
 
 
 def _truncate_all(database: Database) -> None:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 
 import pytest
 from pytestqt.qtbot import QtBot
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
+from sqlalchemy.engine import URL
 
 from agent_desk.app import DeskApp
 from agent_desk.errors import DatabaseUnavailableError
@@ -241,37 +240,18 @@ def test_conflicts_on_replay_go_to_the_review_list(
     dialog.close()
 
 
-PG_URL = os.environ.get(
-    "AGENT_DESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
 @pytest.fixture
-def pg_database() -> Iterator[Database]:
+def pg_database(fresh_pg: Callable[[str], AbstractContextManager[URL]]) -> Iterator[Database]:
     """A fresh PostgreSQL database with a small demo, dropped afterwards."""
-    admin_url = make_url(PG_URL).set(drivername="postgresql+psycopg")
-    name = f"agent_desk_gui_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        admin.dispose()
-        message = f"PostgreSQL not reachable: {type(error).__name__}"
-        if os.environ.get("AGENT_DESK_REQUIRE_PG") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    database = Database(admin_url.set(database=name))
-    try:
-        database.upgrade()
-        with database.transaction() as session:
-            load_demo(session, customers=120, seed=3)
-        yield database
-    finally:
-        database.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg("agent_desk_gui") as url:
+        database = Database(url)
+        try:
+            database.upgrade()
+            with database.transaction() as session:
+                load_demo(session, customers=120, seed=3)
+            yield database
+        finally:
+            database.dispose()
 
 
 @pytest.mark.pg

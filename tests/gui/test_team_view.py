@@ -286,3 +286,46 @@ def test_the_supervisor_menu_lists_the_tools(boss: DeskWindow) -> None:
     assert keys["Team view"] == "Ctrl+Shift+T"
     assert keys["Reassign customers"] == "Ctrl+Shift+R"
     assert keys["Audit trail"] == "Ctrl+Shift+U"
+
+
+def test_an_open_team_view_follows_colleagues_work_live(
+    qtbot: QtBot, boss: DeskWindow, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome
+    from agent_desk.services.activity import NextStepInput, log_contact_attempt
+    from agent_desk.services.actor import actor_for_login
+
+    boss.supervisor.live_refresh.setInterval(200)  # the real interval is 3 s
+    dialog = open_team_view(qtbot, boss)
+    qtbot.waitUntil(lambda: boss.live_sync.online is True, timeout=WAIT)
+    before = {row[0]: row for row in dialog.rows()}
+    # Nobody presses refresh: the change log wakes the desk and the view reloads once.
+    loads: list[object] = []
+    monkeypatch.setattr(
+        dialog, "_loaded", lambda data, real=dialog._loaded: (loads.append(data), real(data))
+    )
+    with database.transaction() as session:
+        sanne = actor_for_login(session, "sanne")
+        customer_id = session.scalar(
+            select(Customer.id).where(Customer.assigned_agent_id == sanne.agent_id).limit(1)
+        )
+        assert customer_id is not None
+        now = boss.clock()
+        for minutes in (1, 2):
+            log_contact_attempt(
+                session,
+                sanne,
+                customer_id,
+                channel=Channel.PHONE,
+                direction=Direction.OUTBOUND,
+                outcome=Outcome.NO_ANSWER,
+                note="",
+                next_step=NextStepInput(NextStepKind.RETRY, now + timedelta(hours=minutes)),
+                now=now,
+            )
+    qtbot.waitUntil(lambda: dialog.rows() != list(before.values()), timeout=WAIT)
+    idle(qtbot, boss)
+    assert len(loads) == 1
+    after = {row[0]: row for row in dialog.rows()}
+    changed = [name for name in after if after[name] != before.get(name)]
+    assert changed and all(name.startswith("Sanne") for name in changed)

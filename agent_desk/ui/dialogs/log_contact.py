@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QDateTime
-from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QLabel, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QWidget
 
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome, TimeOfDay
 from agent_desk.domain.scheduling import suggest_retry
 from agent_desk.domain.scripts import ScriptOutcome
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
-from agent_desk.ui.labels import CHANNELS, CHOOSABLE_STEPS, DIRECTIONS, NEXT_STEPS, OUTCOMES, Words
+from agent_desk.ui.dialogs.steps import step_due_edit, step_kind_combo
+from agent_desk.ui.labels import CHANNELS, DIRECTIONS, OUTCOMES, Words
 
 
 @dataclass(frozen=True)
@@ -57,16 +58,8 @@ class LogContactDialog(FormDialog):
         self.note.setPlaceholderText(tr("What was said or agreed, in a few words"))
         self.note.setTabChangesFocus(True)
         self.note.setFixedHeight(96)
-        self.step_kind = QComboBox()
-        self.step_kind.setObjectName("stepKind")
-        self.step_kind.addItem(tr("— choose a next step —"), None)
-        for kind in CHOOSABLE_STEPS:
-            self.step_kind.addItem(words.code(NEXT_STEPS, kind), kind.value)
-        self.step_due = QDateTimeEdit()
-        self.step_due.setObjectName("stepDue")
-        self.step_due.setCalendarPopup(True)
-        self.step_due.setDisplayFormat("dd-MM-yyyy HH:mm")
-        self.step_due.setDateTime(QDateTime(self.suggested))
+        self.step_kind = step_kind_combo(words)
+        self.step_due = step_due_edit(self.suggested)
         self.hint = QLabel(
             tr(
                 "Suggested retry: {when}, a different part of the day than the last "

@@ -1,0 +1,29 @@
+"""The two inputs of a next step (what, when), shared by F2 and F12."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import QDateTime
+from PySide6.QtWidgets import QComboBox, QDateTimeEdit
+
+from agent_desk.ui.labels import CHOOSABLE_STEPS, NEXT_STEPS, Words
+
+
+def step_kind_combo(words: Words) -> QComboBox:
+    """The kinds an agent may choose, after an empty "choose" entry (data None)."""
+    combo = QComboBox()
+    combo.setObjectName("stepKind")
+    combo.addItem(words.tr("— choose a next step —"), None)
+    for kind in CHOOSABLE_STEPS:
+        combo.addItem(words.code(NEXT_STEPS, kind), kind.value)
+    return combo
+
+
+def step_due_edit(start: datetime) -> QDateTimeEdit:
+    edit = QDateTimeEdit()
+    edit.setObjectName("stepDue")
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("dd-MM-yyyy HH:mm")
+    edit.setDateTime(QDateTime(start))
+    return edit
