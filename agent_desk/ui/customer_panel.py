@@ -99,10 +99,13 @@ class CustomerPanel(QStackedWidget):
             [tr("Claim"), tr("Due"), tr("Principal"), tr("Paid"), tr("Outstanding")],
             "claimsTable",
         )
-        self._fit_columns(self.claims, {1: 110, 2: 100, 3: 100, 4: 110}, stretch=0)
+        self._fit_columns(self.claims, {1: 110, 2: 100, 3: 100, 4: 110}, stretch=(0,))
         self.timeline = _table([tr("When"), tr("What happened"), tr("Note"), tr("By")], "timeline")
-        self._fit_columns(self.timeline, {0: 110, 1: 270, 3: 130}, stretch=2)
+        # What happened and the note share what is left, so neither vanishes on a narrow panel.
+        self._fit_columns(self.timeline, {0: 110, 3: 130}, stretch=(1, 2))
         self.timeline.setWordWrap(True)
+        # Rows grow to show wrapped text in full instead of eliding it.
+        self.timeline.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
 
         heading = QHBoxLayout()
         heading.addWidget(self.name)
@@ -129,14 +132,15 @@ class CustomerPanel(QStackedWidget):
         self.page = page
 
     @staticmethod
-    def _fit_columns(table: QTableWidget, widths: dict[int, int], stretch: int) -> None:
-        """Fixed widths for the short columns; the one that holds text takes the rest."""
+    def _fit_columns(table: QTableWidget, widths: dict[int, int], stretch: tuple[int, ...]) -> None:
+        """Fixed widths for the short columns; the ones that hold text share the rest."""
         header = table.horizontalHeader()
         header.setStretchLastSection(False)
         for column, width in widths.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             table.setColumnWidth(column, width)
-        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+        for column in stretch:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
 
     @staticmethod
     def _rule() -> QFrame:
@@ -285,7 +289,7 @@ class CustomerPanel(QStackedWidget):
             cells = [self.words.moment(item.at), self.describe(item), item.detail, item.agent or ""]
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
-                if column == 2 and text:
+                if column in (1, 2) and text:
                     cell.setToolTip(text)
                 self.timeline.setItem(row, column, cell)
 
