@@ -170,7 +170,7 @@ class DeskApp(QObject):
         tr = self.translator
         self._show_message(
             tr("Agent Desk cannot start"),
-            tr(str(error)),
+            tr.error(error),
             status=1,
             body=tr("Database: {database}", database=self.database.display),
         )

@@ -11,6 +11,7 @@ import tomllib
 from functools import cache
 from typing import Any
 
+from agent_desk.errors import Phrase
 from agent_desk.resources import read_text
 
 LANGUAGES = ("nl", "en")
@@ -41,3 +42,33 @@ class Translator:
     def __call__(self, message: str, /, **params: Any) -> str:
         text = self._catalogue.get(message, message)
         return text.format(**params) if params else text
+
+    def error(self, error: BaseException) -> str:
+        """The sentence of an ``AgentDeskError`` in the desk's language (see ``error_text``)."""
+        return error_text(error, self)
+
+
+def error_text(error: BaseException, tr: Translator) -> str:
+    """An error's sentence in ``tr``'s language, English when there is no translation.
+
+    A catalogue entry for the whole English sentence wins (it may say it better than
+    the template); else the error's template is translated and its values filled in;
+    a template without translation, or one whose translation does not fit the values,
+    falls back to the English sentence. Never raises and never shows braces.
+    """
+    english = str(error)
+    catalogue = tr._catalogue
+    if english in catalogue:
+        return catalogue[english]
+    template = getattr(error, "template", None)
+    values = getattr(error, "values", None)
+    if not isinstance(template, str) or not values or template not in catalogue:
+        return english
+    filled = {
+        name: catalogue.get(value, value) if isinstance(value, Phrase) else value
+        for name, value in values.items()
+    }
+    try:
+        return catalogue[template].format(**filled)
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+        return english

@@ -109,7 +109,9 @@ def plan_by_count(
     _guard_count(count)
     if count > rest:
         raise ValidationError(
-            f"{count} instalments is more than the amount in cents; choose fewer.", "instalments"
+            "{count} instalments is more than the amount in cents; choose fewer.",
+            "instalments",
+            count=count,
         )
     equal = rest // count
     amounts = [equal] * (count - 1) + [rest - equal * (count - 1)]
@@ -177,9 +179,11 @@ def _rest_after_down_payment(total: Cents, down_payment: Cents) -> Cents:
 def _guard_count(count: int) -> None:
     if count > MAX_INSTALMENTS_ANY_PLAN:
         raise ValidationError(
-            f"That makes {count} instalments, more than any plan may have "
-            f"({MAX_INSTALMENTS_ANY_PLAN}); choose a larger instalment.",
+            "That makes {count} instalments, more than any plan may have ({most}); choose a "
+            "larger instalment.",
             "instalments",
+            count=count,
+            most=MAX_INSTALMENTS_ANY_PLAN,
         )
 
 

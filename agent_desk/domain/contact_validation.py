@@ -45,8 +45,9 @@ def normalise_mobile(text: str, *, region: str = DEFAULT_REGION, field: str = "m
     )
     if kind not in mobile_kinds:
         raise ValidationError(
-            f"'{text.strip()}' is not a mobile number; a Dutch mobile number starts with 06.",
+            "'{value}' is not a mobile number; a Dutch mobile number starts with 06.",
             field,
+            value=text.strip(),
         )
     return _e164(number)
 
@@ -59,12 +60,13 @@ def _parse_phone(text: str, *, region: str, field: str) -> phonenumbers.PhoneNum
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         raise ValidationError(
-            f"'{raw}' is not a phone number; type it like 020 123 4567 or +31 20 123 4567.",
+            "'{value}' is not a phone number; type it like 020 123 4567 or +31 20 123 4567.",
             field,
+            value=raw,
         ) from None
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(
-            f"'{raw}' is not a valid phone number; check the number of digits.", field
+            "'{value}' is not a valid phone number; check the number of digits.", field, value=raw
         )
     return number
 
@@ -82,7 +84,9 @@ def normalise_email(text: str, *, field: str = "email") -> str:
     try:
         result = validate_email(raw, check_deliverability=False)
     except EmailNotValidError as error:
-        raise ValidationError(f"'{raw}' is not a valid e-mail address. {error}", field) from None
+        raise ValidationError(
+            "'{value}' is not a valid e-mail address. {detail}", field, value=raw, detail=error
+        ) from None
     normalized: str = result.normalized
     return normalized
 
@@ -95,13 +99,17 @@ def normalise_postcode(text: str, *, field: str = "postcode") -> str:
     match = _POSTCODE.match(raw)
     if match is None:
         raise ValidationError(
-            f"'{raw}' is not a Dutch postcode; it has four digits and two letters, like 1234 AB.",
+            "'{value}' is not a Dutch postcode; it has four digits and two letters, like 1234 AB.",
             field,
+            value=raw,
         )
     digits, letters = match.group(1), match.group(2).upper()
     if letters in _UNUSED_POSTCODE_LETTERS:
         raise ValidationError(
-            f"'{raw}' is not a Dutch postcode; the letters {letters} are never used.", field
+            "'{value}' is not a Dutch postcode; the letters {letters} are never used.",
+            field,
+            value=raw,
+            letters=letters,
         )
     return f"{digits} {letters}"
 
@@ -129,12 +137,15 @@ def parse_house_number(text: str, *, field: str = "house_number") -> HouseNumber
     match = _HOUSE_NUMBER.match(raw)
     if match is None:
         raise ValidationError(
-            f"'{raw}' is not a house number; type a number with an optional addition, like 12A.",
+            "'{value}' is not a house number; type a number with an optional addition, like 12A.",
             field,
+            value=raw,
         )
     number = int(match.group(1))
     if not 1 <= number <= _MAX_HOUSE_NUMBER:
-        raise ValidationError(f"'{raw}' is not a house number; it must be 1 or more.", field)
+        raise ValidationError(
+            "'{value}' is not a house number; it must be 1 or more.", field, value=raw
+        )
     suffix = match.group(2) or match.group(3) or ""
     suffix = suffix.upper() if len(suffix) == 1 else suffix.lower()
     return HouseNumber(number, suffix)
@@ -171,5 +182,7 @@ def _required_text(text: str, field: str, empty_message: str) -> str:
     if not value:
         raise ValidationError(empty_message, field)
     if len(value) > _MAX_TEXT:
-        raise ValidationError(f"This is too long; use at most {_MAX_TEXT} characters.", field)
+        raise ValidationError(
+            "This is too long; use at most {count} characters.", field, count=_MAX_TEXT
+        )
     return value

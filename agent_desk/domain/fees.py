@@ -130,7 +130,7 @@ def parse_fee_table(text: str) -> FeeTable:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ValidationError(f"The fee table is not valid TOML: {error}.") from None
+        raise ValidationError("The fee table is not valid TOML: {error}.", error=error) from None
     scales = [_scale(s) for s in data.get("scale", [])]
     vats = [VatRate(_date(v, "vat"), _rate(v.get("rate"), "vat.rate")) for v in data.get("vat", [])]
     if not scales or not vats:
@@ -171,7 +171,7 @@ def _scale(raw: Mapping[str, Any]) -> BikScale:
 
 def _cents(value: object, key: str) -> Cents:
     if not isinstance(value, str):
-        raise ValidationError(f"'{key}' must be an amount in quotes, like \"40.00\".", key)
+        raise ValidationError("'{key}' must be an amount in quotes, like \"40.00\".", key, key=key)
     return parse_amount(value, field=key)
 
 
@@ -181,19 +181,21 @@ def _rate(value: object, key: str) -> Decimal:
     except InvalidOperation:
         rate = None
     if rate is None or not 0 <= rate < 1:
-        raise ValidationError(f"'{key}' must be a fraction in quotes, like \"0.15\".", key)
+        raise ValidationError("'{key}' must be a fraction in quotes, like \"0.15\".", key, key=key)
     return rate
 
 
 def _date(raw: Mapping[str, Any], table: str) -> date:
     value = raw.get("effective_from")
     if not isinstance(value, date):
-        raise ValidationError(f"Each [[{table}]] needs an effective_from date.", "effective_from")
+        raise ValidationError(
+            "Each [[{table}]] needs an effective_from date.", "effective_from", table=table
+        )
     return value
 
 
 def _in_force(starts: list[date], items: tuple[_T, ...], on: date, what: str) -> _T:
     index = bisect.bisect_right(starts, on) - 1
     if index < 0:
-        raise ValidationError(f"No {what} is known for {on.isoformat()}.", "on")
+        raise ValidationError("No {what} is known for {on}.", "on", what=what, on=on.isoformat())
     return items[index]

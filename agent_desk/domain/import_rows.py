@@ -105,21 +105,27 @@ def check_header(
     names = [h.strip().lower() for h in header]
     missing = [c for c in required if c not in names]
     if missing:
-        raise ValidationError(f"The header lacks the column(s): {', '.join(missing)}.", "header")
+        raise ValidationError(
+            "The header lacks the column(s): {missing}.", "header", missing=", ".join(missing)
+        )
     unknown = [h for h in names if h and h not in expected]
     if unknown:
         raise ValidationError(
-            f"Unknown column(s) in the header: {', '.join(unknown)}; expected {', '.join(expected)}.",
+            "Unknown column(s) in the header: {unknown}; expected {expected}.",
             "header",
+            unknown=", ".join(unknown),
+            expected=", ".join(expected),
         )
 
 
 def _text(row: dict[str, str], name: str, *, required: bool, limit: int = 150) -> str:
     value = " ".join((row.get(name) or "").split())
     if required and not value:
-        raise ValidationError(f"The column {name} is empty.", name)
+        raise ValidationError("The column {name} is empty.", name, name=name)
     if len(value) > limit:
-        raise ValidationError(f"The column {name} is longer than {limit} characters.", name)
+        raise ValidationError(
+            "The column {name} is longer than {limit} characters.", name, name=name, limit=limit
+        )
     return value
 
 
@@ -128,14 +134,19 @@ def _date(row: dict[str, str], name: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationError(f"'{text}' in {name} is not a date like 2026-03-31.", name) from None
+        raise ValidationError(
+            "'{text}' in {name} is not a date like 2026-03-31.", name, text=text, name=name
+        ) from None
 
 
 def _identifier(row: dict[str, str], name: str, *, required: bool = True) -> str:
     value = _text(row, name, required=required)
     if value and not _NUMBER.match(value):
         raise ValidationError(
-            f"'{value}' in {name} is not a valid reference (letters, digits, . _ / -).", name
+            "'{value}' in {name} is not a valid reference (letters, digits, . _ / -).",
+            name,
+            value=value,
+            name=name,
         )
     return value
 
@@ -144,11 +155,16 @@ def parse_customer_row(row: dict[str, str], known_agents: set[str], today: date)
     number = _identifier(row, "customer_number")
     language = _text(row, "language", required=False).lower() or Language.NL.value
     if language not in {lang.value for lang in Language}:
-        raise ValidationError(f"Language '{language}' is not nl or en.", "language")
+        raise ValidationError(
+            "Language '{language}' is not nl or en.", "language", language=language
+        )
     segment = _text(row, "segment", required=False).lower() or Segment.CONSUMER.value
     if segment not in {s.value for s in Segment}:
         raise ValidationError(
-            f"Segment '{segment}' is not one of {', '.join(s.value for s in Segment)}.", "segment"
+            "Segment '{segment}' is not one of {segments}.",
+            "segment",
+            segment=segment,
+            segments=", ".join(s.value for s in Segment),
         )
     mobile_text = _text(row, "mobile", required=False)
     phone_text = _text(row, "phone", required=False)
@@ -163,13 +179,14 @@ def parse_customer_row(row: dict[str, str], known_agents: set[str], today: date)
     )
     agent = _text(row, "agent", required=False).lower() or None
     if agent is not None and agent not in known_agents:
-        raise ValidationError(f"There is no agent with login '{agent}'.", "agent")
+        raise ValidationError("There is no agent with login '{agent}'.", "agent", agent=agent)
     principal = parse_amount(_text(row, "principal", required=True), field="principal")
     due = _date(row, "due_date")
     if due > today:
         raise ValidationError(
-            f"The due date {due.isoformat()} lies in the future; only claims in arrears.",
+            "The due date {due} lies in the future; only claims in arrears.",
             "due_date",
+            due=due.isoformat(),
         )
     return CustomerRecord(
         customer_number=number,
@@ -193,7 +210,7 @@ def parse_payment_row(row: dict[str, str], today: date) -> PaymentRecord:
     paid_on = _date(row, "paid_on")
     if paid_on > today:
         raise ValidationError(
-            f"The payment date {paid_on.isoformat()} lies in the future.", "paid_on"
+            "The payment date {paid_on} lies in the future.", "paid_on", paid_on=paid_on.isoformat()
         )
     return PaymentRecord(
         reference=_identifier(row, "payment_reference"),

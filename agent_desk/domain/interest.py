@@ -45,7 +45,7 @@ class RateTable:
         index = bisect.bisect_right([r.effective_from for r in self.rates], on) - 1
         if index < 0:
             raise ValidationError(
-                f"No statutory interest rate is known for {on.isoformat()}.", "from"
+                "No statutory interest rate is known for {on}.", "from", on=on.isoformat()
             )
         return self.rates[index]
 
@@ -119,7 +119,9 @@ def parse_rate_table(text: str) -> RateTable:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ValidationError(f"The interest table is not valid TOML: {error}.") from None
+        raise ValidationError(
+            "The interest table is not valid TOML: {error}.", error=error
+        ) from None
     rates = []
     for raw in data.get("rate", []):
         when = raw.get("effective_from")

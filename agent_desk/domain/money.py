@@ -29,31 +29,36 @@ def parse_amount(text: str, *, field: str = "amount", allow_zero: bool = False) 
     """
     raw = text.strip().replace("€", "").replace("EUR", "").replace(" ", "").replace("\u00a0", "")
     if not raw:
-        raise ValidationError(
-            f"Enter an {field}." if field[0] in "aeiou" else f"Enter a {field}.", field
-        )
+        if field[0] in "aeiou":
+            raise ValidationError("Enter an {what}.", field, what=field)
+        raise ValidationError("Enter a {what}.", field, what=field)
     if _AMBIGUOUS.match(raw):
         raise ValidationError(
-            f"'{text.strip()}' is unclear: type one thousand as 1000 and one euro as 1.00.",
+            "'{value}' is unclear: type one thousand as 1000 and one euro as 1.00.",
             field,
+            value=text.strip(),
         )
     normalised = _normalise_separators(raw)
     if normalised is None or not _AMOUNT_CHARS.match(normalised):
-        raise ValidationError(f"'{text.strip()}' is not an amount; type it like 1234.56.", field)
+        raise ValidationError(
+            "'{value}' is not an amount; type it like 1234.56.", field, value=text.strip()
+        )
     try:
         value = Decimal(normalised)
     except InvalidOperation:
         raise ValidationError(
-            f"'{text.strip()}' is not an amount; type it like 1234.56.", field
+            "'{value}' is not an amount; type it like 1234.56.", field, value=text.strip()
         ) from None
     if value != value.quantize(Decimal("0.01")):
         raise ValidationError(
-            f"'{text.strip()}' has more than two decimals; cents are the smallest unit.", field
+            "'{value}' has more than two decimals; cents are the smallest unit.",
+            field,
+            value=text.strip(),
         )
     if value < 0:
-        raise ValidationError(f"The {field} cannot be negative.", field)
+        raise ValidationError("The {what} cannot be negative.", field, what=field)
     if value == 0 and not allow_zero:
-        raise ValidationError(f"The {field} must be more than zero.", field)
+        raise ValidationError("The {what} must be more than zero.", field, what=field)
     return decimal_to_cents(value)
 
 

@@ -88,18 +88,24 @@ def policy_from_mapping(data: Mapping[str, Any]) -> ArrangementPolicy:
     expected = {*_INT_FIELDS, "min_instalment", "costs_may_be_added"}
     missing = sorted(expected - data.keys())
     if missing:
-        raise ValidationError(f"The policy is missing '{missing[0]}'.", missing[0])
+        raise ValidationError("The policy is missing '{missing}'.", missing[0], missing=missing[0])
     unknown = sorted(data.keys() - expected)
     if unknown:
-        raise ValidationError(f"The policy has an unknown setting '{unknown[0]}'.", unknown[0])
+        raise ValidationError(
+            "The policy has an unknown setting '{unknown}'.", unknown[0], unknown=unknown[0]
+        )
     ints: dict[str, int] = {}
     for name in _INT_FIELDS:
         value = data[name]
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError(f"The policy setting '{name}' must be a whole number.", name)
+            raise ValidationError(
+                "The policy setting '{name}' must be a whole number.", name, name=name
+            )
         low = 1 if name in _AT_LEAST_ONE else 0
         if value < low:
-            raise ValidationError(f"The policy setting '{name}' must be at least {low}.", name)
+            raise ValidationError(
+                "The policy setting '{name}' must be at least {low}.", name, name=name, low=low
+            )
         ints[name] = value
     if not isinstance(data["costs_may_be_added"], bool):
         raise ValidationError(
@@ -122,7 +128,7 @@ def parse_policy(text: str) -> ArrangementPolicy:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ValidationError(f"The policy file is not valid TOML: {error}.") from None
+        raise ValidationError("The policy file is not valid TOML: {error}.", error=error) from None
     return policy_from_mapping(data)
 
 

@@ -173,7 +173,7 @@ class Step:
         for choice in self.choices:
             if choice.key == key:
                 return choice
-        raise ValidationError(f"There is no choice '{key}' at this step.", "choice")
+        raise ValidationError("There is no choice '{key}' at this step.", "choice", key=key)
 
 
 @dataclass(frozen=True)
@@ -243,7 +243,11 @@ class ScriptLibrary:
         try:
             return self._scripts[language][script_id]
         except KeyError:
-            raise NotFoundError(f"There is no '{language}' call script '{script_id}'.") from None
+            raise NotFoundError(
+                "There is no '{language}' call script '{script_id}'.",
+                language=language,
+                script_id=script_id,
+            ) from None
 
     def __iter__(self) -> Iterator[Script]:
         for language in sorted(self._scripts):
@@ -349,7 +353,9 @@ def render_text(template: str, context: ScriptContext) -> str:
         if name is None:
             return token  # a stray brace; the checker reports these at load time
         if name not in values:
-            raise ValidationError(f"Unknown placeholder {{{name}}} in a call script.", name)
+            raise ValidationError(
+                "Unknown placeholder {{{name}}} in a call script.", name, name=name
+            )
         space = match.group("space") or ""
         value = values[name]
         if value is None:
@@ -597,7 +603,9 @@ class ScriptRun:
     ) -> None:
         start = start_at or script.start
         if start not in script.steps:
-            raise NotFoundError(f"The script '{script.id}' has no step '{start}'.")
+            raise NotFoundError(
+                "The script '{script}' has no step '{start}'.", script=script.id, start=start
+            )
         self.script = script
         self.context = context
         self._carried: dict[str, RecordValue] = dict(carried or {})
@@ -672,7 +680,9 @@ class ScriptRun:
     def enter(self, field_name: str, text: str) -> RecordValue:
         """Record what the agent typed for one of this step's ``ask`` fields."""
         if field_name not in self.step.ask:
-            raise ValidationError(f"This step does not ask for '{field_name}'.", field_name)
+            raise ValidationError(
+                "This step does not ask for '{field_name}'.", field_name, field_name=field_name
+            )
         value = parse_field_value(field_name, text)
         visit = self._path[self._position]
         if value == "":
@@ -767,7 +777,9 @@ def parse_field_value(field_name: str, text: str) -> RecordValue:
     """Turn what the agent typed into the field's value; ``""`` clears the field."""
     kind = RECORD_FIELDS.get(field_name)
     if kind is None:
-        raise ValidationError(f"'{field_name}' is not a field a script can record.", field_name)
+        raise ValidationError(
+            "'{field_name}' is not a field a script can record.", field_name, field_name=field_name
+        )
     raw = text.strip()
     if not raw:
         return ""
@@ -777,7 +789,9 @@ def parse_field_value(field_name: str, text: str) -> RecordValue:
         return parse_day(raw, field=field_name)
     if kind is FieldKind.TEXT:
         return raw
-    raise ValidationError(f"'{field_name}' is set by the script, not typed.", field_name)
+    raise ValidationError(
+        "'{field_name}' is set by the script, not typed.", field_name, field_name=field_name
+    )
 
 
 def parse_day(text: str, *, field: str = "date") -> date:
@@ -790,7 +804,7 @@ def parse_day(text: str, *, field: str = "date") -> date:
         return date.fromisoformat(raw)
     except ValueError:
         raise ValidationError(
-            f"'{raw}' is not a date; type it like 31-01-2026 or 2026-01-31.", field
+            "'{value}' is not a date; type it like 31-01-2026 or 2026-01-31.", field, value=raw
         ) from None
 
 

@@ -458,7 +458,7 @@ class VerificationFlow:
                 address = validate_address(value)
                 return address.one_line(), address
             if isinstance(value, PostalAddress):
-                raise ValidationError(f"Enter a {_KIND_WORDS[kind]}.", _field(kind))
+                raise ValidationError("Enter a {what}.", _field(kind), what=_KIND_WORDS[kind])
             if kind is ContactKind.EMAIL:
                 return normalise_email(value), None
             if kind is ContactKind.MOBILE:

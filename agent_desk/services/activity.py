@@ -58,7 +58,10 @@ def _check_note(note: str) -> str:
     note = note.strip()
     if len(note) > MAX_NOTE:
         raise ValidationError(
-            f"The note is too long ({len(note)} characters; at most {MAX_NOTE}).", "note"
+            "The note is too long ({length} characters; at most {most}).",
+            "note",
+            length=len(note),
+            most=MAX_NOTE,
         )
     return note
 
@@ -84,7 +87,8 @@ def check_promise(amount_cents: int, due_date: date, now: datetime) -> None:
         raise ValidationError("The promise date cannot be in the past.", "due_date")
     if (due_date - now.date()).days > 92:
         raise ValidationError(
-            "A promise more than three months ahead is an arrangement; use the arrangement calculator.",
+            "A promise more than three months ahead is an arrangement; use the arrangement "
+            "calculator.",
             "due_date",
         )
 
@@ -100,8 +104,9 @@ def check_pause(until: date | None, reason: str, now: datetime, max_days: int = 
         raise ValidationError("A pause must end after today.", "until")
     if (until - now.date()).days > max_days:
         raise ValidationError(
-            f"A pause can last at most {max_days} days; set a review date and extend it then.",
+            "A pause can last at most {max_days} days; set a review date and extend it then.",
             "until",
+            max_days=max_days,
         )
     return reason
 

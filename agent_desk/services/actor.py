@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent_desk.domain.codes import Role
-from agent_desk.errors import NotFoundError, PermissionDeniedError
+from agent_desk.errors import NotFoundError, PermissionDeniedError, Phrase
 from agent_desk.models import Agent
 
 
@@ -25,7 +25,7 @@ class Actor:
 
     def require_supervisor(self, what: str) -> None:
         if not self.is_supervisor:
-            raise PermissionDeniedError(f"Only a supervisor can {what}.")
+            raise PermissionDeniedError("Only a supervisor can {what}.", what=Phrase(what))
 
 
 SYSTEM = Actor(agent_id=None, login="system", display_name="Agent Desk", role=Role.SUPERVISOR)
@@ -34,7 +34,9 @@ SYSTEM = Actor(agent_id=None, login="system", display_name="Agent Desk", role=Ro
 def actor_for_login(session: Session, login: str) -> Actor:
     agent = session.scalar(select(Agent).where(Agent.login == login))
     if agent is None:
-        raise NotFoundError(f"There is no agent with login '{login}'; see 'agent-desk agents'.")
+        raise NotFoundError(
+            "There is no agent with login '{login}'; see 'agent-desk agents'.", login=login
+        )
     if not agent.active:
-        raise NotFoundError(f"Agent '{login}' is no longer active.")
+        raise NotFoundError("Agent '{login}' is no longer active.", login=login)
     return Actor(agent.id, agent.login, agent.display_name, Role(agent.role))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from agent_desk.domain.codes import Role
 from agent_desk.errors import ValidationError
+from agent_desk.i18n import N_
 from agent_desk.models import Agent, Customer
 from agent_desk.services.actor import Actor
 from agent_desk.services.audit import audit
@@ -58,7 +59,7 @@ def list_agents(session: Session, now: datetime) -> list[AgentSummary]:
 
 
 def add_agent(session: Session, actor: Actor, login: str, display_name: str, role: Role) -> int:
-    actor.require_supervisor("add agents")
+    actor.require_supervisor(N_("add agents"))
     login = login.strip().lower()
     if not login or not login.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise ValidationError(
@@ -67,7 +68,9 @@ def add_agent(session: Session, actor: Actor, login: str, display_name: str, rol
     if not display_name.strip():
         raise ValidationError("Give the agent's name as colleagues know it.", "display_name")
     if session.scalar(select(Agent.id).where(Agent.login == login)) is not None:
-        raise ValidationError(f"There is already an agent with login '{login}'.", "login")
+        raise ValidationError(
+            "There is already an agent with login '{login}'.", "login", login=login
+        )
     agent = Agent(login=login, display_name=display_name.strip(), role=role.value, active=True)
     session.add(agent)
     session.flush()

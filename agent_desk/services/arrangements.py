@@ -32,6 +32,7 @@ from agent_desk.domain.codes import ArrangementStatus, InstalmentStatus, NextSte
 from agent_desk.domain.money import cents_to_str
 from agent_desk.domain.policy import ArrangementPolicy, check_plan, load_default_policy
 from agent_desk.errors import ConflictError, NotFoundError, ValidationError
+from agent_desk.i18n import N_
 from agent_desk.models import Agent, Arrangement, Customer, Instalment, NextStep
 from agent_desk.services.activity import (
     NextStepInput,
@@ -112,8 +113,10 @@ def agree_arrangement(
             )
         if len(reason) > MAX_REASON:
             raise ValidationError(
-                f"The reason is too long ({len(reason)} characters; at most {MAX_REASON}).",
+                "The reason is too long ({length} characters; at most {most}).",
                 "approval_reason",
+                length=len(reason),
+                most=MAX_REASON,
             )
         status = ArrangementStatus.PENDING_APPROVAL
         needed = " ".join(b.message for b in check.breaches) + f"\nReason given: {reason}"
@@ -135,9 +138,11 @@ def agree_arrangement(
         )
     if customer.arrears_cents > 0 and principal > customer.arrears_cents:
         raise ValidationError(
-            f"The plan is for {cents_to_str(principal)} without costs and interest, more "
-            f"than the customer owes ({cents_to_str(customer.arrears_cents)}).",
+            "The plan is for {principal} without costs and interest, more than the customer owes "
+            "({arrears_cents}).",
             "amount",
+            principal=cents_to_str(principal),
+            arrears_cents=cents_to_str(customer.arrears_cents),
         )
 
     arrangement = Arrangement(
@@ -284,7 +289,7 @@ def approve_arrangement(
     expected_version: int | None = None,
 ) -> None:
     """A supervisor approves a plan outside policy; it becomes active."""
-    actor.require_supervisor("approve an arrangement outside policy")
+    actor.require_supervisor(N_("approve an arrangement outside policy"))
     arrangement = _decide(session, actor, arrangement_id, note, now, expected_version)
     arrangement.status = ArrangementStatus.ACTIVE.value
     session.flush()
@@ -312,7 +317,7 @@ def decline_arrangement(
     expected_version: int | None = None,
 ) -> None:
     """A supervisor declines; the agent gets a review of the customer now."""
-    actor.require_supervisor("decline an arrangement")
+    actor.require_supervisor(N_("decline an arrangement"))
     arrangement = _decide(session, actor, arrangement_id, note, now, expected_version)
     arrangement.status = ArrangementStatus.DECLINED.value
     customer = load_customer(session, arrangement.customer_id, None)
@@ -352,7 +357,10 @@ def _decide(
         raise ValidationError("Give a reason for your decision; the agent will see it.", "note")
     if len(note) > MAX_REASON:
         raise ValidationError(
-            f"The note is too long ({len(note)} characters; at most {MAX_REASON}).", "note"
+            "The note is too long ({length} characters; at most {most}).",
+            "note",
+            length=len(note),
+            most=MAX_REASON,
         )
     arrangement = session.get(Arrangement, arrangement_id, populate_existing=True)
     if arrangement is None:

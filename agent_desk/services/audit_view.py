@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from agent_desk.errors import ValidationError
+from agent_desk.i18n import N_
 from agent_desk.models import Agent, AuditEvent, Customer
 from agent_desk.services.actor import Actor
 from agent_desk.services.audit import audit
@@ -120,10 +121,12 @@ def audit_events(
     offset: int = 0,
 ) -> list[AuditRow]:
     """The newest audit events first, filtered; ``until`` is exclusive."""
-    actor.require_supervisor("read the audit trail")
+    actor.require_supervisor(N_("read the audit trail"))
     _check(since, until)
     if limit is not None and not 1 <= limit <= MAX_LIMIT:
-        raise ValidationError(f"Show between 1 and {MAX_LIMIT} events at a time.", "limit")
+        raise ValidationError(
+            "Show between 1 and {most} events at a time.", "limit", most=MAX_LIMIT
+        )
     if offset < 0:
         raise ValidationError("The offset cannot be negative.", "offset")
     statement = _statement(
@@ -150,11 +153,11 @@ def export_audit_csv(
 
     The export itself is audited: who took a copy of the trail, with which filter.
     """
-    actor.require_supervisor("export the audit trail")
+    actor.require_supervisor(N_("export the audit trail"))
     _check(since, until)
     target = Path(path)
     if not target.parent.is_dir():
-        raise ValidationError(f"The folder {target.parent} does not exist.", "path")
+        raise ValidationError("The folder {folder} does not exist.", "path", folder=target.parent)
     statement = _statement(
         customer_number=customer_number, agent_login=agent_login, since=since, until=until
     )

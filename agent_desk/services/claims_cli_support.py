@@ -47,14 +47,16 @@ def release_customer(session: Session, actor: Actor, customer_number: str, now: 
         select(Customer).where(Customer.customer_number == customer_number.strip())
     )
     if customer is None:
-        raise NotFoundError(f"There is no customer {customer_number} you can see.")
+        raise NotFoundError(
+            "There is no customer {customer_number} you can see.", customer_number=customer_number
+        )
     if customer.held_by_agent_id is None:
         return False
     if customer.held_by_agent_id != actor.agent_id:
         if customer.held_until is not None and customer.held_until > now:
             raise ConflictError(
-                f"Customer {customer.customer_number} is on a colleague's desk; "
-                "only they can release it."
+                "Customer {customer_number} is on a colleague's desk; only they can release it.",
+                customer_number=customer.customer_number,
             )
         return False
     session.execute(

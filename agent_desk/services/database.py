@@ -48,14 +48,16 @@ def parse_database_url(text: str) -> URL:
         url = make_url(text.strip())
     except ArgumentError:
         raise UsageError(
-            f"'{text}' is not a database URL; use e.g. sqlite:///path/to/desk.sqlite3 "
-            "or postgresql://user@server/database."
+            "'{text}' is not a database URL; use e.g. sqlite:///path/to/desk.sqlite3 or "
+            "postgresql://user@server/database.",
+            text=text,
         ) from None
     backend = url.get_backend_name()
     if backend not in SUPPORTED:
         raise UsageError(
-            f"Agent Desk works with SQLite or PostgreSQL, not '{backend}'; "
-            "use a sqlite:/// or postgresql:// URL."
+            "Agent Desk works with SQLite or PostgreSQL, not '{backend}'; use a sqlite:/// or "
+            "postgresql:// URL.",
+            backend=backend,
         )
     if url.password:
         raise UsageError(
@@ -111,7 +113,9 @@ class Database:
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise DatabaseUnavailableError(
-                    f"Cannot create the folder for the database file {database}: {error.strerror}."
+                    "Cannot create the folder for the database file {database}: {reason}.",
+                    database=database,
+                    reason=error.strerror,
                 ) from None
 
     def _create_engine(self, url: URL, echo: bool) -> Engine:
@@ -124,7 +128,7 @@ class Database:
         try:
             engine = create_engine(url, **kwargs)
         except NoSuchModuleError:
-            raise UsageError(f"No database driver for '{url.drivername}'.") from None
+            raise UsageError("No database driver for '{driver}'.", driver=url.drivername) from None
         if self.is_sqlite:
             event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -135,11 +139,15 @@ class Database:
             with self.engine.connect() as connection:
                 connection.exec_driver_sql("SELECT 1")
         except (OperationalError, DBAPIError) as error:
-            raise DatabaseUnavailableError(self._explain(error)) from None
+            raise self._explain(error) from None
 
-    def _explain(self, error: DBAPIError) -> str:
+    def _explain(self, error: DBAPIError) -> DatabaseUnavailableError:
         if self.is_sqlite:
-            return f"Cannot open the database file {self.url.database}: {_first_line(error)}."
+            return DatabaseUnavailableError(
+                "Cannot open the database file {database}: {reason}.",
+                database=self.url.database,
+                reason=_first_line(error),
+            )
         where = f"{self.url.host}:{self.url.port or 5432}"
         reason = _first_line(error)
         lowered = reason.lower()
@@ -148,13 +156,23 @@ class Database:
             or "authentication" in lowered
             or 'fatal:  role "' in lowered  # no such role, or it may not log in
         ):
-            return (
-                f"The server at {where} refused user '{self.url.username or _default_user()}': "
-                "check the password ('agent-desk login') or ask your supervisor for access."
+            return DatabaseUnavailableError(
+                "The server at {where} refused user '{user}': "
+                "check the password ('agent-desk login') or ask your supervisor for access.",
+                where=where,
+                user=self.url.username or _default_user(),
             )
         if "does not exist" in reason:
-            return f"The server at {where} has no database '{self.url.database}'."
-        return f"Cannot reach the database server at {where}; check your VPN or network ({reason})."
+            return DatabaseUnavailableError(
+                "The server at {where} has no database '{database}'.",
+                where=where,
+                database=self.url.database,
+            )
+        return DatabaseUnavailableError(
+            "Cannot reach the database server at {where}; check your VPN or network ({reason}).",
+            where=where,
+            reason=reason,
+        )
 
     def is_empty(self) -> bool:
         return "alembic_version" not in inspect(self.engine).get_table_names()
@@ -183,7 +201,7 @@ class Database:
             with self.engine.begin() as connection:
                 yield connection
         except OperationalError as error:
-            raise DatabaseUnavailableError(self._explain(error)) from None
+            raise self._explain(error) from None
 
     @contextmanager
     def transaction(
@@ -213,13 +231,14 @@ class Database:
             ) from None
         except OperationalError as error:
             session.rollback()
-            raise DatabaseUnavailableError(self._explain(error)) from None
+            raise self._explain(error) from None
         except ProgrammingError as error:
             session.rollback()
             if getattr(error.orig, "sqlstate", None) == _INSUFFICIENT_PRIVILEGE:
                 raise PermissionDeniedError(
-                    "The database refused this for your role; ask a supervisor if you "
-                    f"need it ({_first_line(error)})."
+                    "The database refused this for your role; ask a supervisor if you need it "
+                    "({error}).",
+                    error=_first_line(error),
                 ) from None
             raise
         except BaseException:

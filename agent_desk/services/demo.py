@@ -210,7 +210,7 @@ def load_demo(
     if customers < 1 or customers > 1_000_000:
         raise UsageError("Choose between 1 and 1,000,000 demo customers.")
     if agents < 1 or agents > len(AGENTS):
-        raise UsageError(f"Choose between 1 and {len(AGENTS)} demo agents.")
+        raise UsageError("Choose between 1 and {most} demo agents.", most=len(AGENTS))
     if session.scalar(select(func.count()).select_from(Customer)):
         raise AgentDeskError(
             "This database already holds customers; demo data only goes into an empty "

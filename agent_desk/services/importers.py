@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from agent_desk.domain import import_rows as rules
 from agent_desk.domain.codes import ContactKind, CustomerStatus, NextStepKind
 from agent_desk.errors import AgentDeskError, ValidationError
+from agent_desk.i18n import N_
 from agent_desk.models import (
     Agent,
     Arrangement,
@@ -77,14 +78,16 @@ def read_rows(
     """Parse every row of a CSV file, raising ``ImportRejected`` with all bad rows."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise AgentDeskError(f"{path.name} is larger than 200 MB; split it into smaller files.")
+            raise AgentDeskError(
+                "{name} is larger than 200 MB; split it into smaller files.", name=path.name
+            )
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise AgentDeskError(f"There is no file {path}.") from None
+        raise AgentDeskError("There is no file {path}.", path=path) from None
     except IsADirectoryError:
-        raise AgentDeskError(f"{path} is a folder, not a CSV file.") from None
+        raise AgentDeskError("{path} is a folder, not a CSV file.", path=path) from None
     except PermissionError:
-        raise AgentDeskError(f"Agent Desk may not read {path}.") from None
+        raise AgentDeskError("Agent Desk may not read {path}.", path=path) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -124,7 +127,7 @@ def read_rows(
 
 
 def import_customers(session: Session, actor: Actor, path: Path, now: datetime) -> ImportResult:
-    actor.require_supervisor("import customers")
+    actor.require_supervisor(N_("import customers"))
     logins = {login: agent_id for login, agent_id in session.execute(select(Agent.login, Agent.id))}
     records = read_rows(
         path,
@@ -282,8 +285,9 @@ def _sync_claim(session: Session, customer: Customer, record: rules.CustomerReco
         return True
     if claim.customer_id != customer.id:
         raise ValidationError(
-            f"Claim {record.claim_reference} already belongs to another customer; nothing was imported.",
+            "Claim {claim_reference} already belongs to another customer; nothing was imported.",
             "claim_reference",
+            claim_reference=record.claim_reference,
         )
     changed = False
     for name, value in (
@@ -300,7 +304,7 @@ def _sync_claim(session: Session, customer: Customer, record: rules.CustomerReco
 def import_payments(session: Session, actor: Actor, path: Path, now: datetime) -> ImportResult:
     """Apply payments: to the named claim, else to the customer's oldest claims first
     (6:43 BW), and to an active arrangement's instalments in due order."""
-    actor.require_supervisor("import payments")
+    actor.require_supervisor(N_("import payments"))
     records = read_rows(
         path,
         rules.PAYMENT_COLUMNS,

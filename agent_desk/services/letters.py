@@ -71,7 +71,7 @@ def _customer_by_number(session: Session, customer_number: str) -> Customer:
     number = customer_number.strip()
     customer = session.scalar(select(Customer).where(Customer.customer_number == number))
     if customer is None:
-        raise NotFoundError(f"There is no customer with number '{number}'.")
+        raise NotFoundError("There is no customer with number '{number}'.", number=number)
     return customer
 
 
@@ -89,9 +89,10 @@ def _address(session: Session, customer: Customer) -> ContactPoint:
     ).all()
     if not points:
         raise ValidationError(
-            f"Customer {customer.customer_number} has no valid postal address; "
-            "add one before sending a letter.",
+            "Customer {customer_number} has no valid postal address; add one before sending a "
+            "letter.",
             "address",
+            customer_number=customer.customer_number,
         )
 
     def rank(point: ContactPoint) -> tuple[int, float, int]:
@@ -115,9 +116,11 @@ def _recipient(session: Session, customer: Customer) -> Recipient:
     ]
     if missing:
         raise ValidationError(
-            f"The address of customer {customer.customer_number} has no "
-            f"{' or '.join(missing)}; complete it before sending a letter.",
+            "The address of customer {customer_number} has no {missing}; complete it before "
+            "sending a letter.",
             "address",
+            customer_number=customer.customer_number,
+            missing=" or ".join(missing),
         )
     return Recipient(
         name=customer.name,
@@ -165,14 +168,20 @@ def arrangement_letter_data(
     """The confirmation of an arrangement, with its full schedule of instalments."""
     arrangement = session.get(Arrangement, arrangement_id)
     if arrangement is None:
-        raise NotFoundError(f"There is no arrangement with id {arrangement_id}.")
+        raise NotFoundError(
+            "There is no arrangement with id {arrangement_id}.", arrangement_id=arrangement_id
+        )
     customer = session.get(Customer, arrangement.customer_id)
     if customer is None:  # pragma: no cover - foreign key
-        raise NotFoundError(f"The customer of arrangement {arrangement_id} no longer exists.")
+        raise NotFoundError(
+            "The customer of arrangement {arrangement_id} no longer exists.",
+            arrangement_id=arrangement_id,
+        )
     if not arrangement.instalments:
         raise ValidationError(
-            f"Arrangement {arrangement_id} has no instalments, so there is nothing to confirm.",
+            "Arrangement {arrangement_id} has no instalments, so there is nothing to confirm.",
             "schedule",
+            arrangement_id=arrangement_id,
         )
     recipient = _recipient(session, customer)
     schedule = tuple(
@@ -213,14 +222,16 @@ def fourteen_day_letter_data(
     customer = _customer_by_number(session, customer_number)
     if customer.arrears_cents <= 0:
         raise ValidationError(
-            f"Customer {customer.customer_number} has no arrears; no 14-day letter is needed.",
+            "Customer {customer_number} has no arrears; no 14-day letter is needed.",
             "outstanding_cents",
+            customer_number=customer.customer_number,
         )
     amounts = _open_claim_amounts(session, customer)
     if not amounts:
         raise ValidationError(
-            f"Customer {customer.customer_number} has no open claims to charge costs on.",
+            "Customer {customer_number} has no open claims to charge costs on.",
             "claims",
+            customer_number=customer.customer_number,
         )
     recipient = _recipient(session, customer)
     vat = _add_vat(session) if add_vat is None else add_vat
@@ -254,9 +265,10 @@ def pause_letter_data(
     why = (reason if reason is not None else customer.pause_reason) or ""
     if until is None:
         raise ValidationError(
-            f"Collection for customer {customer.customer_number} is not paused; "
-            "pause it first or give the end date.",
+            "Collection for customer {customer_number} is not paused; pause it first or give the "
+            "end date.",
             "paused_until",
+            customer_number=customer.customer_number,
         )
     if not why.strip():
         raise ValidationError("Give the reason for the pause.", "reason")
@@ -364,7 +376,9 @@ def _recipient_to_json(value: Recipient) -> dict[str, Any]:
 def _recipient_from_json(raw: Mapping[str, Any]) -> Recipient:
     language = raw.get("language", "nl")
     if language not in LANGUAGES:
-        raise ValidationError(f"The stored letter has an unknown language '{language}'.")
+        raise ValidationError(
+            "The stored letter has an unknown language '{language}'.", language=language
+        )
     return Recipient(
         name=raw["name"],
         street=raw["street"],
@@ -467,7 +481,7 @@ def letter_from_parameters(raw: Mapping[str, Any]) -> AnyLetter:
             help=None if help_raw is None else _debt_help_from_json(help_raw),
             outstanding_cents=raw.get("outstanding_cents"),
         )
-    raise ValidationError(f"The stored letter is of an unknown kind '{kind}'.")
+    raise ValidationError("The stored letter is of an unknown kind '{kind}'.", kind=kind)
 
 
 # --------------------------------------------------------------------------- record and write
@@ -534,14 +548,18 @@ def generate_letter(
     target = Path(out_path)
     if not target.parent.is_dir():
         raise ValidationError(
-            f"The folder '{target.parent}' does not exist; choose another place to save.", "out"
+            "The folder '{folder}' does not exist; choose another place to save.",
+            "out",
+            folder=target.parent,
         )
     if session.get(Customer, customer_id) is None:
         raise NotFoundError("This customer no longer exists.")
     try:
         written = letters.write_pdf(data, target)
     except OSError as error:
-        raise AgentDeskError(f"Could not write '{target}': {error.strerror or error}.") from None
+        raise AgentDeskError(
+            "Could not write '{target}': {reason}.", target=target, reason=error.strerror or error
+        ) from None
     return record_letter(
         session,
         actor,
@@ -556,18 +574,20 @@ def generate_letter(
 def letter_data_from_record(session: Session, letter_id: int) -> tuple[LetterSent, AnyLetter]:
     row = session.get(LetterSent, letter_id)
     if row is None:
-        raise NotFoundError(f"There is no recorded letter with id {letter_id}.")
+        raise NotFoundError("There is no recorded letter with id {letter_id}.", letter_id=letter_id)
     try:
         raw = json.loads(row.parameters)
     except ValueError:
         raise ValidationError(
-            f"The record of letter {letter_id} cannot be read; it cannot be regenerated."
+            "The record of letter {letter_id} cannot be read; it cannot be regenerated.",
+            letter_id=letter_id,
         ) from None
     try:
         data = letter_from_parameters(raw)
     except (KeyError, TypeError, ValueError):
         raise ValidationError(
-            f"The record of letter {letter_id} is incomplete; it cannot be regenerated."
+            "The record of letter {letter_id} is incomplete; it cannot be regenerated.",
+            letter_id=letter_id,
         ) from None
     return row, data
 
@@ -582,14 +602,18 @@ def regenerate(session: Session, letter_id: int) -> bytes:
     current = letters.template_version(data.kind)
     if current != row.template_version:
         raise AgentDeskError(
-            f"Letter {letter_id} was written with template version {row.template_version}, "
-            f"but this version of Agent Desk has {current}; it cannot be regenerated identically."
+            "Letter {letter_id} was written with template version {template_version}, but this "
+            "version of Agent Desk has {current}; it cannot be regenerated identically.",
+            letter_id=letter_id,
+            template_version=row.template_version,
+            current=current,
         )
     pdf = letters.render_pdf(data)
     if letters.sha256_hex(pdf) != row.sha256:
         raise AgentDeskError(
-            f"Letter {letter_id} could not be regenerated identically "
-            "(the SHA-256 differs from the record)."
+            "Letter {letter_id} could not be regenerated identically (the SHA-256 differs from "
+            "the record).",
+            letter_id=letter_id,
         )
     return pdf
 

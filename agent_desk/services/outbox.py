@@ -219,7 +219,7 @@ class Outbox:
         try:
             kind = OperationKind(kind)
         except ValueError:
-            raise UsageError(f"The outbox does not keep '{kind}' operations.") from None
+            raise UsageError("The outbox does not keep '{kind}' operations.", kind=kind) from None
         if now.tzinfo is None:
             raise ValueError("naive datetime given to the outbox; use an aware UTC datetime")
         _check(kind, _decode(kind, payload), now)
@@ -388,14 +388,17 @@ class Outbox:
             action = Resolution(action)
         except ValueError:
             raise UsageError(
-                f"'{action}' is not a way to resolve a conflict; use retry_on_latest or discard."
+                "'{action}' is not a way to resolve a conflict; use retry_on_latest or discard.",
+                action=action,
             ) from None
         with self._write() as connection:
             row = connection.execute(
                 "SELECT status FROM operation WHERE operation_id = ?", (operation_id,)
             ).fetchone()
             if row is None:
-                raise UsageError(f"There is no operation {operation_id} in the outbox.")
+                raise UsageError(
+                    "There is no operation {operation_id} in the outbox.", operation_id=operation_id
+                )
             if row[0] not in (OperationStatus.CONFLICT, OperationStatus.FAILED):
                 raise UsageError("Only a conflict or a failed operation can be resolved.")
             if action is Resolution.RETRY_ON_LATEST:
@@ -557,7 +560,7 @@ class Outbox:
                 ):
                     raise _Offline(_first_line(error)) from None
                 raise AgentDeskError(
-                    f"The database refused this operation: {_first_line(error)}."
+                    "The database refused this operation: {error}.", error=_first_line(error)
                 ) from None
         raise AssertionError("unreachable")
 
@@ -788,7 +791,9 @@ def _decode(kind: OperationKind, payload: dict[str, Any]) -> dict[str, Any]:
         return {"step": _step(payload)}
     except (KeyError, TypeError, ValueError) as error:
         raise UsageError(
-            f"The {kind.value} operation is incomplete or malformed ({error})."
+            "The {kind} operation is incomplete or malformed ({error}).",
+            kind=kind.value,
+            error=error,
         ) from None
 
 

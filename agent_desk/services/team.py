@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from agent_desk.domain.codes import ArrangementStatus, CustomerStatus, Outcome
 from agent_desk.errors import NotFoundError, ValidationError
+from agent_desk.i18n import N_
 from agent_desk.models import (
     Agent,
     Arrangement,
@@ -320,7 +321,13 @@ def _and_list(names: Sequence[str]) -> str:
 def _agent(session: Session, login: str, what: str) -> Agent:
     agent = session.scalar(select(Agent).where(Agent.login == login.strip().lower()))
     if agent is None:
-        raise NotFoundError(f"There is no agent with login '{login}' to move customers {what}.")
+        if what == "to":
+            raise NotFoundError(
+                "There is no agent with login '{login}' to move customers to.", login=login
+            )
+        raise NotFoundError(
+            "There is no agent with login '{login}' to move customers from.", login=login
+        )
     return agent
 
 
@@ -334,12 +341,16 @@ def _check_filter(selection: ReassignFilter) -> None:
     for name in ("postcode_from", "postcode_to"):
         value = getattr(selection, name)
         if value is not None and not 1000 <= value <= 9999:
-            raise ValidationError(f"A postcode range uses four digits, not {value}.", name)
+            raise ValidationError(
+                "A postcode range uses four digits, not {value}.", name, value=value
+            )
     low, high = selection.postcode_from, selection.postcode_to
     if low is not None and high is not None and low > high:
         raise ValidationError(
-            f"The postcode range {low}-{high} is empty; put the lower number first.",
+            "The postcode range {low}-{high} is empty; put the lower number first.",
             "postcode_from",
+            low=low,
+            high=high,
         )
     if selection.min_days_past_due is not None and selection.min_days_past_due < 0:
         raise ValidationError("Days past due cannot be negative.", "min_days_past_due")
@@ -381,7 +392,7 @@ def _conditions(
         unknown = [n for n in numbers if n not in known]
         if unknown:
             listed = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-            raise NotFoundError(f"No customer has the number {listed}.")
+            raise NotFoundError("No customer has the number {listed}.", listed=listed)
         conditions.append(Customer.customer_number.in_(numbers))
     return conditions
 
@@ -403,13 +414,13 @@ def _plan(
     targets = [_agent(session, login, "to") for login in logins]
     for target in targets:
         if not target.active:
-            raise ValidationError(f"Agent '{target.login}' is no longer active.", "to")
+            raise ValidationError("Agent '{login}' is no longer active.", "to", login=target.login)
     source = _agent(session, selection.from_agent, "from") if selection.from_agent else None
     if source is not None and source.id in {t.id for t in targets}:
         raise ValidationError(
-            f"Customers of {source.display_name} cannot move to {source.display_name}; "
-            "choose another agent.",
+            "Customers of {name} cannot move to {name}; choose another agent.",
             "to",
+            name=source.display_name,
         )
     statement = (
         select(
@@ -458,7 +469,7 @@ def preview_reassign(
     samples: int = 5,
 ) -> ReassignPreview:
     """How many customers would move, and to whom; changes nothing."""
-    actor.require_supervisor("move customers to another agent")
+    actor.require_supervisor(N_("move customers to another agent"))
     plan = _plan(session, selection, to_logins, now, lock=False)
     return ReassignPreview(
         count=len(plan.moves),
@@ -482,7 +493,7 @@ def reassign(
     The selection is made again here, so the result may differ slightly from an
     earlier preview when colleagues worked in between; the result says what moved.
     """
-    actor.require_supervisor("move customers to another agent")
+    actor.require_supervisor(N_("move customers to another agent"))
     plan = _plan(session, selection, to_logins, now, lock=True)
     if not plan.moves:
         return ReassignResult(0, plan.per_target(), plan.skipped_held, ())

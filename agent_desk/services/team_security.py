@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from agent_desk.domain.codes import Role
 from agent_desk.errors import NotFoundError, PermissionDeniedError, ValidationError
+from agent_desk.i18n import N_
 from agent_desk.models import Agent, Customer
 from agent_desk.services.actor import Actor
 from agent_desk.services.audit import audit
@@ -53,12 +54,13 @@ def validate_login(login: str) -> str:
     login = login.strip()
     if not LOGIN_PATTERN.fullmatch(login):
         raise ValidationError(
-            f"'{login}' is not a valid login; use 2 to 63 lower-case letters, digits, "
-            "'.' or '_', starting with a letter (e.g. sanne.devries).",
+            "'{login}' is not a valid login; use 2 to 63 lower-case letters, digits, '.' or '_', "
+            "starting with a letter (e.g. sanne.devries).",
             "login",
+            login=login,
         )
     if login in _RESERVED or login.startswith(_RESERVED_PREFIXES):
-        raise ValidationError(f"'{login}' is reserved; choose another login.", "login")
+        raise ValidationError("'{login}' is reserved; choose another login.", "login", login=login)
     return login
 
 
@@ -109,14 +111,17 @@ def _ensure_server_role(session: Session, login: str, role: Role, password: str 
     current = session.execute(text("SELECT current_user")).scalar_one()
     if login == current:
         raise ValidationError(
-            f"'{login}' is the role you are connected as; choose another login.", "login"
+            "'{login}' is the role you are connected as; choose another login.",
+            "login",
+            login=login,
         )
     existing = _server_role(session, login)
     if existing is not None and existing[0]:
         raise ValidationError(
-            f"The server role '{login}' is a superuser or bypasses row-level security; "
-            "it cannot be used as a desk login.",
+            "The server role '{login}' is a superuser or bypasses row-level security; it cannot "
+            "be used as a desk login.",
             "login",
+            login=login,
         )
     name = sql.Identifier(login)
     if existing is None:
@@ -143,7 +148,9 @@ def _account(session: Session, agent: Agent) -> UserAccount:
 def _agent(session: Session, login: str) -> Agent:
     agent = session.scalar(select(Agent).where(Agent.login == login.strip()))
     if agent is None:
-        raise NotFoundError(f"There is no user with login '{login}'; see 'agent-desk agents'.")
+        raise NotFoundError(
+            "There is no user with login '{login}'; see 'agent-desk agents'.", login=login
+        )
     return agent
 
 
@@ -160,7 +167,7 @@ def add_user(
     Without a password the role can only sign in where the server trusts the
     connection (peer or certificate authentication, or tests).
     """
-    actor.require_supervisor("add users")
+    actor.require_supervisor(N_("add users"))
     login = validate_login(login)
     display_name = display_name.strip()
     if not display_name:
@@ -170,7 +177,7 @@ def add_user(
     if password is not None and not password:
         raise ValidationError("The password is empty.", "password")
     if session.scalar(select(Agent.id).where(Agent.login == login)) is not None:
-        raise ValidationError(f"There is already a user with login '{login}'.", "login")
+        raise ValidationError("There is already a user with login '{login}'.", "login", login=login)
     agent = Agent(login=login, display_name=display_name, role=role.value, active=True)
     session.add(agent)
     session.flush()
@@ -188,7 +195,7 @@ def add_user(
 
 def set_role(session: Session, actor: Actor, login: str, role: Role) -> UserAccount:
     """Make someone an agent or a supervisor, in the agent row and on the server."""
-    actor.require_supervisor("change someone's role")
+    actor.require_supervisor(N_("change someone's role"))
     agent = _agent(session, login)
     if agent.id == actor.agent_id and role is not Role.SUPERVISOR:
         raise ValidationError("You cannot take away your own supervisor role.", "role")
@@ -204,7 +211,7 @@ def set_role(session: Session, actor: Actor, login: str, role: Role) -> UserAcco
 
 def deactivate_user(session: Session, actor: Actor, login: str) -> UserAccount:
     """Someone leaves: no more sign-in, holds released; their history stays."""
-    actor.require_supervisor("deactivate users")
+    actor.require_supervisor(N_("deactivate users"))
     agent = _agent(session, login)
     if agent.id == actor.agent_id:
         raise ValidationError("You cannot deactivate yourself.", "login")

@@ -483,7 +483,7 @@ class DeskWindow(QMainWindow):
         if isinstance(error, DatabaseUnavailableError):
             self.live_sync.set_online(False)
         if isinstance(error, AgentDeskError):
-            self.prompter.warn(self, self.tr_("Agent Desk"), self.tr_(str(error)))
+            self.prompter.warn(self, self.tr_("Agent Desk"), self.tr_.error(error))
             return
         self.unexpected(error)
 

@@ -366,9 +366,9 @@ class Recorder:
                 kept = keep(customer_id, version)
             except AgentDeskError as refused:
                 if isinstance(refused, ValidationError):
-                    dialog.show_error(refused.field, self.words.tr(str(refused)))
+                    dialog.show_error(refused.field, self.words.tr.error(refused))
                 else:
-                    dialog.show_notice(self.words.tr(str(refused)))
+                    dialog.show_notice(self.words.tr.error(refused))
                 return
             if kept is not None:
                 dialog.accept()
@@ -393,12 +393,12 @@ class Recorder:
                         self.kept(customer_id, False)
                     return
             if isinstance(error, ValidationError):
-                dialog.show_error(error.field, tr(str(error)))
+                dialog.show_error(error.field, tr.error(error))
             elif isinstance(error, ConflictError):
                 self.conflicted(customer_id)  # loads the latest file first (one worker)
                 self._explain_conflict(dialog, customer_id, since, typed)
             elif isinstance(error, AgentDeskError):
-                dialog.show_notice(tr(str(error)))
+                dialog.show_notice(tr.error(error))
             else:
                 dialog.set_busy(False)
                 self.unexpected(error)

@@ -237,7 +237,7 @@ class TeamViewDialog(QDialog):
     def _failed(self, error: BaseException) -> None:
         self.loading = False
         self.refresh_button.setEnabled(True)
-        text = self.tr_(str(error)) if isinstance(error, AgentDeskError) else repr(error)
+        text = self.tr_.error(error) if isinstance(error, AgentDeskError) else repr(error)
         self.notice.setText("⚠ " + text)
         self.notice.show()
         self.loaded.emit()

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+import pytest
 from PySide6.QtCore import QDateTime, Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from agent_desk.app import DeskApp
 from agent_desk.models import Customer, NextStep, Note
 from agent_desk.services.database import Database
 from agent_desk.ui.app_window import DeskWindow
 from agent_desk.ui.dialogs.next_step import NextStepDialog
 from agent_desk.ui.dialogs.note import NoteDialog
+from agent_desk.ui.prompter import RecordingPrompter
+from agent_desk.ui.settings import DeskSettings
 
 WAIT = 20_000
 
@@ -33,6 +38,24 @@ def next_customer(qtbot: QtBot, window: DeskWindow) -> int:
 def timeline_notes(window: DeskWindow) -> list[str]:
     table = window.customer_panel.timeline
     return [table.item(row, 2).text() for row in range(table.rowCount())]
+
+
+@pytest.fixture
+def dutch_window(
+    qtbot: QtBot, database: Database, prompter: RecordingPrompter, styled: None
+) -> Iterator[DeskWindow]:
+    desk = DeskApp(
+        database, lang="nl", agent_login="sanne", prompter=prompter, settings=DeskSettings()
+    )
+    desk.start()
+    qtbot.waitUntil(lambda: desk.window is not None, timeout=WAIT)
+    assert desk.window is not None
+    window = desk.window
+    qtbot.waitUntil(lambda: not window.queue_model.loading, timeout=WAIT)
+    idle(qtbot, window)
+    yield window
+    window.close()
+    desk.shutdown()
 
 
 def test_keys_for_note_and_next_step_need_an_open_customer(
@@ -143,3 +166,21 @@ def test_a_save_queues_behind_earlier_offline_work_for_the_same_customer(
     assert texts == ["written offline first", "written online second"]
     assert window.offline.outbox.get(earlier.operation_id).status == "done"  # type: ignore[union-attr]
     qtbot.waitUntil(lambda: window.customer_panel.waiting.isHidden(), timeout=WAIT)
+
+
+def test_a_refusal_with_values_shows_in_dutch_next_to_its_field(
+    qtbot: QtBot, dutch_window: DeskWindow
+) -> None:
+    window = dutch_window
+    next_customer(qtbot, window)
+    window.actions_.note.trigger()
+    dialog = window.open_dialog
+    assert isinstance(dialog, NoteDialog)
+    dialog.text.setPlainText("x" * 4001)
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(dialog.error_text("note")), timeout=WAIT)
+    # The service's English template, translated, with its values filled in.
+    assert "De notitie is te lang (4001 tekens; hoogstens 4000)." in dialog.error_text("note")
+    assert "too long" not in dialog.error_text("note") and "{" not in dialog.error_text("note")
+    assert len(dialog.text.toPlainText()) == 4001 and dialog.isVisible()
+    dialog.reject()

@@ -4,6 +4,11 @@ Scans ``agent_desk/`` with ``ast`` for calls to a translating function (``_``,
 ``N_``, ``tr``, ``tr_``, ``translate``, also as ``self.tr_(...)``) whose first argument
 is a literal string, and fails listing every message id missing from
 ``resources/i18n/nl.toml``.
+
+It also collects the literal message (template) of every call to an
+``AgentDeskError`` class (``ValidationError("The note is too long ({length} …", …)``):
+the desk shows those through ``Translator.error``, so each needs a Dutch entry with
+the same placeholders.
 """
 
 from __future__ import annotations
@@ -27,20 +32,62 @@ def _name(node: ast.expr) -> str | None:
     return None
 
 
-def message_ids() -> dict[str, str]:
-    """msgid -> first place it is used."""
-    found: dict[str, str] = {}
-    for path in sorted(SOURCE.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+def _trees() -> list[tuple[Path, ast.Module]]:
+    return [
+        (path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+        for path in sorted(SOURCE.rglob("*.py"))
+    ]
+
+
+def error_classes() -> set[str]:
+    """``AgentDeskError`` and every class in agent_desk derived from it, by name."""
+    bases: dict[str, set[str]] = {}
+    for _, tree in _trees():
         for node in ast.walk(tree):
-            if not isinstance(node, ast.Call) or _name(node.func) not in TRANSLATING:
+            if isinstance(node, ast.ClassDef):
+                names = {name for base in node.bases if (name := _name(base))}
+                bases.setdefault(node.name, set()).update(names)
+    found = {"AgentDeskError"}
+    while True:
+        more = {name for name, parents in bases.items() if parents & found} - found
+        if not more:
+            return found
+        found |= more
+
+
+def _literals(node: ast.expr) -> list[str]:
+    """The literal string(s) an argument can be: a constant, or either arm of ``a if c else b``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _literals(node.body) + _literals(node.orelse)
+    return []
+
+
+def _collect(callables: set[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path, tree in _trees():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or _name(node.func) not in callables:
                 continue
             if not node.args:
                 continue
-            first = node.args[0]
-            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            for text in filter(None, _literals(node.args[0])):
                 where = f"{path.relative_to(SOURCE.parent)}:{node.lineno}"
-                found.setdefault(first.value, where)
+                found.setdefault(text, where)
+    return found
+
+
+def error_messages() -> dict[str, str]:
+    """Literal messages (templates) given to an ``AgentDeskError`` class -> first place."""
+    return _collect(error_classes())
+
+
+def message_ids() -> dict[str, str]:
+    """msgid -> first place it is used: translated strings and error messages."""
+    found = _collect(TRANSLATING)
+    for msgid, where in error_messages().items():
+        found.setdefault(msgid, where)
     return found
 
 
@@ -59,12 +106,33 @@ def test_the_scan_finds_the_desk_strings() -> None:
     assert len(ids) > 100
 
 
+def test_the_scan_finds_the_error_messages() -> None:
+    assert {"ValidationError", "NotFoundError", "ImportRejected", "ScriptFormatError"} <= (
+        error_classes()
+    )
+    messages = error_messages()
+    assert "The note is too long ({length} characters; at most {most})." in messages
+    assert "Only a supervisor can {what}." in messages
+    assert "Enter an {what}." in messages  # either arm of a conditional message
+    assert len(messages) > 150
+
+
 def test_every_message_has_a_dutch_translation() -> None:
     catalogue = dutch()
     missing = [
         f"{where}: {msgid!r}" for msgid, where in message_ids().items() if msgid not in catalogue
     ]
     assert not missing, "No Dutch translation in resources/i18n/nl.toml for:\n" + "\n".join(missing)
+
+
+def test_error_messages_keep_their_placeholders_in_dutch() -> None:
+    catalogue = dutch()
+    wrong = [
+        f"{where}: {msgid!r} -> {catalogue[msgid]!r}"
+        for msgid, where in error_messages().items()
+        if msgid in catalogue and _fields(msgid) != _fields(catalogue[msgid])
+    ]
+    assert not wrong, "Placeholders differ:\n" + "\n".join(wrong)
 
 
 def test_translations_keep_the_placeholders() -> None:

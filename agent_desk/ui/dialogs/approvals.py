@@ -226,7 +226,7 @@ class ApprovalsDialog(QDialog):
 
     def _failed(self, error: BaseException) -> None:
         self.loading = False
-        self._notice(self.tr_(str(error)) if isinstance(error, AgentDeskError) else repr(error))
+        self._notice(self.tr_.error(error) if isinstance(error, AgentDeskError) else repr(error))
         self.loaded.emit()
 
     # -- choosing and deciding -------------------------------------------------------
@@ -290,12 +290,12 @@ class ApprovalsDialog(QDialog):
         def failed(error: BaseException) -> None:
             self._set_busy(False)
             if isinstance(error, ValidationError) and error.field == "note":
-                self._note_error(tr(str(error)))
+                self._note_error(tr.error(error))
             elif isinstance(error, ConflictError):
-                self._notice(tr(str(error)))
+                self._notice(tr.error(error))
                 self.reload()
             elif isinstance(error, AgentDeskError):
-                self._notice(tr(str(error)))
+                self._notice(tr.error(error))
             else:
                 raise error
 

@@ -311,7 +311,7 @@ def calculate(
                 total, out.capacity_period, value.start, value.frequency, down_payment=down
             )
     except ValidationError as error:
-        out.add(mode_field, tr(str(error)))
+        out.add(mode_field, tr.error(error))
         return out
     out.plan = plan
     check = check_plan(plan, policy, capacity=out.capacity_period, costs_added=out.costs > 0)
@@ -1088,7 +1088,7 @@ class ArrangementDesk:
 
         def failed(error: BaseException) -> None:
             if isinstance(error, ValidationError):
-                dialog.show_error(error.field, tr(str(error)))
+                dialog.show_error(error.field, tr.error(error))
             elif isinstance(error, ConflictError):
                 dialog.show_notice(
                     tr(
@@ -1098,7 +1098,7 @@ class ArrangementDesk:
                 )
                 self.conflicted(customer_id)
             elif isinstance(error, AgentDeskError):
-                dialog.show_notice(tr(str(error)))
+                dialog.show_notice(tr.error(error))
             else:
                 dialog.set_busy(False)
                 self.unexpected(error)

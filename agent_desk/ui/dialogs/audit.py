@@ -284,12 +284,12 @@ class AuditDialog(QDialog):
 
     def _notice(self, error: BaseException) -> None:
         if isinstance(error, ValidationError) and error.field == "since":
-            self.period_error.setText("⚠ " + self.tr_(str(error)))
+            self.period_error.setText("⚠ " + self.tr_.error(error))
             self.period_error.show()
             return
         if not isinstance(error, AgentDeskError):
             raise error
-        self.notice.setText("⚠ " + self.tr_(str(error)))
+        self.notice.setText("⚠ " + self.tr_.error(error))
         self.notice.show()
 
     # -- export --------------------------------------------------------------------

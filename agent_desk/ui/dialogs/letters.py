@@ -529,7 +529,7 @@ class LettersDialog(QDialog):
         self._data, self._pdf = None, None
         self.preview.show_message(tr("No preview: this letter cannot be made yet."))
         if isinstance(error, AgentDeskError):
-            self.show_problem(tr("This letter cannot be made: {reason}", reason=tr(str(error))))
+            self.show_problem(tr("This letter cannot be made: {reason}", reason=tr.error(error)))
         else:
             self.show_problem(tr("This letter cannot be made because of an unexpected error."))
             self.unexpected(error)
@@ -696,7 +696,7 @@ class LettersDialog(QDialog):
             return
         self._set_busy(False)
         if isinstance(error, AgentDeskError):
-            self.show_problem(tr("Nothing was saved or recorded: {reason}", reason=tr(str(error))))
+            self.show_problem(tr("Nothing was saved or recorded: {reason}", reason=tr.error(error)))
         elif isinstance(error, OSError):
             self.show_problem(
                 tr(

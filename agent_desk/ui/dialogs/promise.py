@@ -51,7 +51,7 @@ class PromiseDialog(FormDialog):
         try:
             cents = parse_amount(self.amount.text())
         except ValidationError as error:
-            self.show_error("amount", self.tr_(str(error)))
+            self.show_error("amount", self.tr_.error(error))
             return None
         due = self.due.date().toPython()
         assert isinstance(due, date)

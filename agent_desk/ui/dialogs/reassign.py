@@ -474,9 +474,9 @@ class ReassignDialog(QDialog):
 
     def _error(self, error: BaseException) -> None:
         if isinstance(error, ValidationError):
-            self.show_error(error.field, self.tr_(str(error)))
+            self.show_error(error.field, self.tr_.error(error))
         elif isinstance(error, AgentDeskError):
-            self.show_error(None, self.tr_(str(error)))
+            self.show_error(None, self.tr_.error(error))
         else:
             raise error
 
