@@ -1,4 +1,4 @@
-"""``agent-desk nightly``: mark missed instalments, broken and completed arrangements."""
+"""``agent-desk nightly``: the books catch up with the calendar (see services.nightly)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from typing import Any
 
 from agent_desk.cli._common import EXIT_OK, add_command, iso_date, print_json
 from agent_desk.cli._db import open_database
-from agent_desk.services.arrangements import mark_missed_instalments
+from agent_desk.services.nightly import run_nightly
 
 
 def register(subparsers: Any) -> None:
     parser = add_command(
         subparsers,
         "nightly",
-        "the nightly run: mark missed instalments and broken or completed arrangements",
+        "the nightly run: book costs and interest, mark missed instalments and broken or "
+        "completed arrangements, resolve promises to pay",
     )
     parser.add_argument(
         "--today",
@@ -30,20 +31,9 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     today = args.today or date.today()
     with open_database(args) as database, database.transaction() as session:
-        result = mark_missed_instalments(session, today)
+        result = run_nightly(session, today)
     if args.json:
-        print_json(
-            {
-                "today": result.today.isoformat(),
-                "arrangements_checked": result.arrangements_checked,
-                "instalments_paid": result.instalments_paid,
-                "instalments_missed": result.instalments_missed,
-                "arrangements_broken": result.arrangements_broken,
-                "arrangements_completed": result.arrangements_completed,
-                "customers_refreshed": result.customers_refreshed,
-                "reminders_scheduled": result.reminders_scheduled,
-            }
-        )
+        print_json(result.as_json())
     else:
         print(result.summary())
     return EXIT_OK

@@ -83,6 +83,7 @@ class NextStepKind(StrEnum):
     LETTER = "letter"
     WAIT_PAYMENT = "wait_payment"
     PROMISE_CHECK = "promise_check"
+    PROMISE_BROKEN = "promise_broken"  # set by the books: call again about it
     INSTALMENT_REMINDER = "instalment_reminder"
     REVIEW = "review"
 

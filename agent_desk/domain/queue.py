@@ -3,7 +3,7 @@
 Order (documented in the README):
 1. a callback or promise check that is due now;
 2. customers who called in and wait for an answer;
-3. a broken arrangement or a missed instalment;
+3. a broken arrangement, a missed instalment or a broken promise to pay;
 4. first-time arrears (reach them early, before it grows);
 5. everyone else;
 and within each group: most days past due first, then the highest arrears.
@@ -67,7 +67,11 @@ def bucket(facts: QueueFacts) -> Bucket:
         return Bucket.DUE_CALLBACK
     if facts.called_in:
         return Bucket.CALLED_IN
-    if facts.broken_arrangement or facts.missed_instalment:
+    if (
+        facts.broken_arrangement
+        or facts.missed_instalment
+        or facts.next_step_kind == NextStepKind.PROMISE_BROKEN
+    ):
         return Bucket.BROKEN
     if facts.first_time_arrears:
         return Bucket.FIRST_TIME
@@ -118,6 +122,8 @@ def reasons(facts: QueueFacts, now: datetime, *, local_time: str | None = None) 
         found.append(Reason(N_("callback {time}"), (("time", when),)))
     elif kind == NextStepKind.PROMISE_CHECK:
         found.append(Reason(N_("check promise to pay")))
+    elif kind == NextStepKind.PROMISE_BROKEN:
+        found.append(Reason(N_("promise to pay broken")))
     elif kind == NextStepKind.INSTALMENT_REMINDER and facts.reminder is not None:
         number, due = facts.reminder
         found.append(

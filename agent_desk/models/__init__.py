@@ -11,6 +11,7 @@ from agent_desk.models.activity import (
     PromiseToPay,
 )
 from agent_desk.models.base import Base
+from agent_desk.models.ledger import DemandNotice, DemandNoticeClaim, LedgerEntry
 from agent_desk.models.log import AuditEvent, ChangeLog
 from agent_desk.models.people import Agent, Claim, ContactPoint, Customer
 from agent_desk.models.setting import Setting
@@ -25,7 +26,10 @@ __all__ = [
     "ContactAttempt",
     "ContactPoint",
     "Customer",
+    "DemandNotice",
+    "DemandNoticeClaim",
     "Instalment",
+    "LedgerEntry",
     "LetterSent",
     "NextStep",
     "Note",

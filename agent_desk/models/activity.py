@@ -41,6 +41,9 @@ class PromiseToPay(Base):
     amount_cents: Mapped[int] = mapped_column(Integer)
     due_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open")
+    # What arrived towards it since it was made, and the day it was kept or broken.
+    paid_cents: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_on: Mapped[date | None] = mapped_column(Date)
     operation_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -110,6 +113,8 @@ class Payment(Base):
     amount_cents: Mapped[int] = mapped_column(Integer)
     paid_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(String(16), default="import")  # import | desk
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"))
 
 
 class Note(Base):
@@ -143,6 +148,8 @@ class LetterSent(Base):
     template: Mapped[str] = mapped_column(String(64))
     template_version: Mapped[str] = mapped_column(String(32))
     sha256: Mapped[str] = mapped_column(String(64))
+    # How it left: printed (for the post), emailed, saved (a PDF kept, not sent).
+    delivery: Mapped[str] = mapped_column(String(16), default="printed")
     parameters: Mapped[str] = mapped_column(Text, default="{}")  # JSON of the letter's input
 
 

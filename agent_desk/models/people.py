@@ -39,6 +39,8 @@ class Customer(Base):
     first_name: Mapped[str] = mapped_column(String(100), default="")
     last_name: Mapped[str] = mapped_column(String(150))
     salutation: Mapped[str | None] = mapped_column(String(8))  # "mr" | "ms" | None
+    # For the identity check: the customer states it, the desk compares.
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
     language: Mapped[str] = mapped_column(String(2), default="nl")
     segment: Mapped[str] = mapped_column(String(32), default="consumer")
     trigger: Mapped[str | None] = mapped_column(String(32))
@@ -56,8 +58,10 @@ class Customer(Base):
     pause_reason: Mapped[str | None] = mapped_column(Text)
     called_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    # Derived state (see class docstring).
+    # Derived state (see class docstring). ``arrears_cents`` is everything still owed
+    # on the books (principal, costs, interest); ``credit_cents`` a surplus kept.
     arrears_cents: Mapped[int] = mapped_column(Integer, default=0)
+    credit_cents: Mapped[int] = mapped_column(Integer, default=0)
     oldest_due_date: Mapped[date | None] = mapped_column(Date)
     first_time_arrears: Mapped[bool] = mapped_column(Boolean, default=False)
     broken_arrangement: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -127,7 +131,13 @@ class ContactPoint(Base):
 
 
 class Claim(Base):
-    """An invoice or contract line in arrears."""
+    """An invoice or contract line in arrears.
+
+    ``principal_cents`` is what the billing system invoiced; what is owed is the sum
+    of the claim's ledger entries. ``paid_cents`` caches what payments allocated to
+    the claim (all parts) and ``settled_on`` the day nothing was left: both are
+    written only by ``services.ledger``.
+    """
 
     __tablename__ = "claim"
 

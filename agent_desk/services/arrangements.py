@@ -396,6 +396,7 @@ class NightlyResult:
     customers_refreshed: int = 0
     reminders_scheduled: int = 0
     changed_arrangement_ids: list[int] = field(default_factory=list)
+    broken_arrangement_ids: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
@@ -499,6 +500,7 @@ def mark_missed_instalments(
                 arrangement_changes.append({"row_id": arrangement_id, "new_status": outcome.status})
                 if outcome.status == ArrangementStatus.BROKEN.value:
                     result.arrangements_broken += 1
+                    result.broken_arrangement_ids.append(arrangement_id)
                 else:
                     result.arrangements_completed += 1
             outcomes.append(outcome)

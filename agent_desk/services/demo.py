@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from agent_desk.domain import ledger as books_rules
 from agent_desk.domain import queue as queue_rules
 from agent_desk.domain.codes import (
     ArrangementStatus,
@@ -32,6 +33,7 @@ from agent_desk.domain.codes import (
     TimeOfDay,
     Trigger,
 )
+from agent_desk.domain.fees import load_fee_table
 from agent_desk.errors import AgentDeskError, UsageError
 from agent_desk.models import (
     Agent,
@@ -42,7 +44,10 @@ from agent_desk.models import (
     ContactAttempt,
     ContactPoint,
     Customer,
+    DemandNotice,
+    DemandNoticeClaim,
     Instalment,
+    LedgerEntry,
     NextStep,
     PromiseToPay,
 )
@@ -233,6 +238,7 @@ def load_demo(
             PromiseToPay,
             Arrangement,
             Instalment,
+            DemandNotice,
         )
     }
     generator.ids = ids
@@ -282,6 +288,9 @@ class _Batch:
             Customer,
             ContactPoint,
             Claim,
+            DemandNotice,
+            DemandNoticeClaim,
+            LedgerEntry,
             PromiseToPay,
             Arrangement,
             Instalment,
@@ -329,6 +338,7 @@ class _Generator:
         self.agent_ids = agent_ids or [supervisor_id]
         self.supervisor_id = supervisor_id
         self.ids: dict[Any, int] = {}
+        self.fees = load_fee_table()
         self.stories, self.weights = zip(*STORIES, strict=True)
 
     def _id(self, model: Any) -> int:
@@ -419,11 +429,17 @@ class _Generator:
                 self._claim(batch, cid, due, settled)
                 claims.append(queue_rules.ClaimHistory(due, settled))
         open_total = 0
+        open_claims: list[tuple[int, int, date]] = []
         for k in range(n_open):
             due = self.today - timedelta(days=max(1, oldest_days - k * 30))
-            open_total += self._claim(batch, cid, due, None)
+            claim_id, outstanding = self._claim(batch, cid, due, None)
+            open_total += outstanding
+            open_claims.append((claim_id, outstanding, due))
             claims.append(queue_rules.ClaimHistory(due, None))
         oldest_due = min(c.due_date for c in claims if c.settled_on is None)
+        letter = story not in ("first_time", "discount_ending") and oldest_days >= 50
+        if letter and rng.random() < 0.6:
+            open_total += self._fourteen_day_letter(batch, cid, agent_id, open_claims)
 
         promises = arrangements = 0
         broken = missed = False
@@ -434,7 +450,9 @@ class _Generator:
             promises = 1
             attempts += 1
         elif story == "broken_arrangement":
-            self._arrangement(batch, cid, agent_id, open_total, ArrangementStatus.BROKEN)
+            paid = self._arrangement(batch, cid, agent_id, open_total, ArrangementStatus.BROKEN)
+            self._pay(batch, cid, open_claims, paid, self.today - timedelta(days=31 * 4))
+            open_total -= paid
             arrangements = 1
             broken = True
         elif story == "discount_ending":
@@ -595,7 +613,93 @@ class _Generator:
                 },
             )
 
-    def _claim(self, batch: _Batch, cid: int, due: date, settled: date | None) -> int:
+    def _entry(
+        self, batch: _Batch, cid: int, claim_id: int, kind: str, part: str, amount: int, on: date
+    ) -> None:
+        batch.add(
+            LedgerEntry,
+            {
+                "customer_id": cid,
+                "claim_id": claim_id,
+                "kind": kind,
+                "part": part,
+                "amount_cents": amount,
+                "booked_on": on,
+                "interest_through": None,
+                "payment_id": None,
+                "arrangement_id": None,
+                "notice_id": None,
+                "agent_id": None,
+                "created_at": self.now,
+                "note": "demo",
+            },
+        )
+
+    def _pay(
+        self,
+        batch: _Batch,
+        cid: int,
+        open_claims: list[tuple[int, int, date]],
+        amount: int,
+        on: date,
+    ) -> None:
+        """A payment on the oldest open claims' principal (no costs or interest yet then)."""
+        for index, (claim_id, outstanding, due) in enumerate(open_claims):
+            take = min(amount, outstanding)
+            if take <= 0:
+                continue
+            self._entry(batch, cid, claim_id, "payment", "principal", -take, on)
+            open_claims[index] = (claim_id, outstanding - take, due)
+            amount -= take
+
+    def _fourteen_day_letter(
+        self, batch: _Batch, cid: int, agent_id: int, open_claims: list[tuple[int, int, date]]
+    ) -> int:
+        """A 14-day letter sent five weeks ago whose term ran out unpaid: costs booked."""
+        policy = books_rules.load_books_policy()
+        sent_on = self.today - timedelta(days=35)
+        named = [
+            (c, o) for c, o, due in open_claims if books_rules.in_default(due, sent_on) and o > 0
+        ]
+        if not named:
+            return 0
+        channel = books_rules.Channel.POST
+        owed = books_rules.costs_owed(
+            [books_rules.NamedClaim(c, o, o) for c, o in named], self.fees, sent_on, add_vat=False
+        )
+        notice_id = self._id(DemandNotice)
+        chargeable = books_rules.costs_chargeable_from(sent_on, channel, policy)
+        batch.add(
+            DemandNotice,
+            {
+                "id": notice_id,
+                "customer_id": cid,
+                "letter_id": None,
+                "agent_id": agent_id,
+                "sent_on": sent_on,
+                "channel": channel.value,
+                "received_on": books_rules.received_on(sent_on, channel, policy),
+                "term_ends": books_rules.term_ends(sent_on, channel, policy),
+                "principal_named_cents": sum(o for _, o in named),
+                "costs_named_cents": owed.costs,
+                "vat_named_cents": 0,
+                "status": "costs_booked",
+                "settled_on": chargeable,
+                "costs_booked_cents": owed.costs,
+                "created_at": datetime.combine(sent_on, time(9), tzinfo=UTC),
+            },
+        )
+        for claim_id, cents in named:
+            batch.add(
+                DemandNoticeClaim,
+                {"notice_id": notice_id, "claim_id": claim_id, "principal_named_cents": cents},
+            )
+        for claim_id, share in owed.per_claim:
+            self._entry(batch, cid, claim_id, "costs", "costs", share, chargeable)
+            batch.rows[LedgerEntry][-1]["notice_id"] = notice_id
+        return owed.costs
+
+    def _claim(self, batch: _Batch, cid: int, due: date, settled: date | None) -> tuple[int, int]:
         rng = self.rng
         principal = rng.choice(
             [
@@ -624,7 +728,11 @@ class _Generator:
                 "version": 1,
             },
         )
-        return principal - paid
+        self._entry(batch, cid, claim_id, "principal", "principal", principal, due)
+        if paid:
+            paid_on = settled or min(self.today, due + timedelta(days=rng.randrange(5, 30)))
+            self._entry(batch, cid, claim_id, "payment", "principal", -paid, paid_on)
+        return claim_id, principal - paid
 
     def _promise(
         self, batch: _Batch, cid: int, agent_id: int, amount: int, status: PromiseStatus
@@ -647,7 +755,8 @@ class _Generator:
 
     def _arrangement(
         self, batch: _Batch, cid: int, agent_id: int, total: int, status: ArrangementStatus
-    ) -> None:
+    ) -> int:
+        """Returns what was paid on it (the first instalment)."""
         arrangement_id = self._id(Arrangement)
         count = 6
         start = self.today - timedelta(days=31 * 4)
@@ -696,6 +805,7 @@ class _Generator:
                     "version": 1,
                 },
             )
+        return each
 
     def _attempt(self, batch: _Batch, cid: int, agent_id: int, days_ago: int) -> None:
         rng = self.rng
@@ -739,6 +849,7 @@ def _reset_sequences(session: Session) -> None:
         PromiseToPay,
         Arrangement,
         Instalment,
+        DemandNotice,
     ):
         table = model.__tablename__
         session.execute(

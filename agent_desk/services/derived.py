@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 
 from agent_desk.domain import queue as queue_rules
 from agent_desk.domain.codes import ArrangementStatus, CustomerStatus, InstalmentStatus
-from agent_desk.models import Arrangement, Claim, Customer, Instalment, NextStep, PromiseToPay
+from agent_desk.models import (
+    Arrangement,
+    Claim,
+    Customer,
+    Instalment,
+    LedgerEntry,
+    NextStep,
+    PromiseToPay,
+)
 
 
 def facts_of(customer: Customer) -> queue_rules.QueueFacts:
@@ -78,7 +86,14 @@ def _facts_statement() -> Select[Any]:
         open_step.scalar_subquery().label("step_kind"),
         open_step.with_only_columns(NextStep.due_at).scalar_subquery().label("step_due_at"),
     ).subquery("facts")
-    return select(facts, Claim).outerjoin(Claim, Claim.customer_id == customer_id)
+    owed = (
+        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
+        .where(LedgerEntry.claim_id == Claim.id)
+        .correlate(Claim)
+        .scalar_subquery()
+        .label("owed")
+    )
+    return select(facts, Claim, owed).outerjoin(Claim, Claim.customer_id == customer_id)
 
 
 _FACTS = _facts_statement()
@@ -89,8 +104,9 @@ def refresh_customer(session: Session, customer: Customer) -> None:
     rows = session.execute(_FACTS, {"customer_id": customer.id}).all()
     facts = rows[0]
     claims = [row.Claim for row in rows if row.Claim is not None]
-    open_claims = [c for c in claims if c.settled_on is None and c.outstanding_cents > 0]
-    arrears = sum(c.outstanding_cents for c in open_claims)
+    owed = {row.Claim.id: int(row.owed or 0) for row in rows if row.Claim is not None}
+    open_claims = [c for c in claims if owed[c.id] > 0]
+    arrears = sum(owed[c.id] for c in open_claims)  # the books: principal, costs, interest
     oldest = min((c.due_date for c in open_claims), default=None)
     history = [queue_rules.ClaimHistory(c.due_date, c.settled_on) for c in claims]
     first_time = queue_rules.is_first_time_arrears(

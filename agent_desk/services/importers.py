@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,18 +22,19 @@ from sqlalchemy.orm import Session
 
 from agent_desk.domain import import_rows as rules
 from agent_desk.domain.codes import ContactKind, CustomerStatus, NextStepKind
+from agent_desk.domain.money import cents_to_str
 from agent_desk.errors import AgentDeskError, ValidationError
 from agent_desk.i18n import N_
 from agent_desk.models import (
     Agent,
-    Arrangement,
     Claim,
     ContactPoint,
     Customer,
-    Instalment,
     NextStep,
     Payment,
 )
+from agent_desk.services import ledger
+from agent_desk.services.activity import NextStepInput, set_next_step
 from agent_desk.services.actor import Actor
 from agent_desk.services.audit import audit
 from agent_desk.services.derived import refresh_customers
@@ -138,6 +139,7 @@ def import_customers(session: Session, actor: Actor, path: Path, now: datetime) 
     _check_consistent(path, records)
     result = ImportResult(rows=len(records))
     touched: set[int] = set()
+    invoiced: dict[int, Claim] = {}
     for _line, record in records:
         customer = session.scalar(
             select(Customer).where(Customer.customer_number == record.customer_number)
@@ -182,10 +184,14 @@ def import_customers(session: Session, actor: Actor, path: Path, now: datetime) 
                     setattr(customer, name, value)
                     changed = True
         changed |= _sync_contact_points(session, customer, record)
-        changed |= _sync_claim(session, customer, record)
+        claim = _sync_claim(session, customer, record)
+        if claim is not None:
+            invoiced[id(claim)] = claim
+            changed = True
         if changed:
             touched.add(customer.id)
     session.flush()
+    _book_invoices(session, actor, list(invoiced.values()), now)
     for customer_id in touched:
         audit(
             session,
@@ -270,19 +276,46 @@ def _sync_contact_points(
     return changed
 
 
-def _sync_claim(session: Session, customer: Customer, record: rules.CustomerRecord) -> bool:
+def _book_invoices(session: Session, actor: Actor, claims: list[Claim], now: datetime) -> None:
+    """The books follow the billing system: each new or changed claim's principal is
+    booked; a closed customer who owes again is reopened with a review."""
+    if not claims:
+        return
+    books = ledger.load_books(session, {c.customer_id for c in claims})
+    for claim in claims:
+        ledger.book_invoice(books[claim.customer_id], claim, now)
+    ledger.write(session, books.values())
+    ledger.sync_claim_caches(session, books.values(), now.date())
+    for book in books.values():
+        customer = session.get(Customer, book.customer_id)
+        if (
+            customer is not None
+            and customer.status == CustomerStatus.CLOSED
+            and book.outstanding > 0
+        ):
+            customer.status = CustomerStatus.OPEN.value
+            set_next_step(
+                session,
+                actor,
+                customer,
+                NextStepInput(NextStepKind.REVIEW, now, "new claim imported"),
+                now,
+            )
+
+
+def _sync_claim(session: Session, customer: Customer, record: rules.CustomerRecord) -> Claim | None:
+    """The claim of this row, created or updated; ``None`` when nothing changed."""
     claim = session.scalar(select(Claim).where(Claim.reference == record.claim_reference))
     if claim is None:
-        session.add(
-            Claim(
-                customer_id=customer.id,
-                reference=record.claim_reference,
-                description=record.claim_description,
-                principal_cents=record.principal_cents,
-                due_date=record.due_date,
-            )
+        claim = Claim(
+            customer_id=customer.id,
+            reference=record.claim_reference,
+            description=record.claim_description,
+            principal_cents=record.principal_cents,
+            due_date=record.due_date,
         )
-        return True
+        session.add(claim)
+        return claim
     if claim.customer_id != customer.id:
         raise ValidationError(
             "Claim {claim_reference} already belongs to another customer; nothing was imported.",
@@ -298,7 +331,7 @@ def _sync_claim(session: Session, customer: Customer, record: rules.CustomerReco
         if getattr(claim, name) != value:
             setattr(claim, name, value)
             changed = True
-    return changed
+    return claim if changed else None
 
 
 def import_payments(session: Session, actor: Actor, path: Path, now: datetime) -> ImportResult:
@@ -332,7 +365,16 @@ def import_payments(session: Session, actor: Actor, path: Path, now: datetime) -
         raise ImportRejected(path, errors)
     known = set(session.scalars(select(Payment.reference).where(Payment.reference.in_(references))))
     result = ImportResult(rows=len(records))
-    touched: set[int] = set()
+    claim_ids = {
+        (customer_id, reference): claim_id
+        for claim_id, customer_id, reference in session.execute(
+            select(Claim.id, Claim.customer_id, Claim.reference).where(
+                Claim.customer_id.in_([c.id for c in customers.values()])
+            )
+        )
+    }
+    incoming: list[ledger.PaymentInput] = []
+    lines: list[int] = []
     for line, record in records:
         if record.reference in known:
             result.unchanged += 1
@@ -340,12 +382,8 @@ def import_payments(session: Session, actor: Actor, path: Path, now: datetime) -
         customer = customers[record.customer_number]
         claim_id = None
         if record.claim_reference:
-            claim = session.scalar(
-                select(Claim).where(
-                    Claim.reference == record.claim_reference, Claim.customer_id == customer.id
-                )
-            )
-            if claim is None:
+            claim_id = claim_ids.get((customer.id, record.claim_reference))
+            if claim_id is None:
                 raise ImportRejected(
                     path,
                     [
@@ -355,25 +393,20 @@ def import_payments(session: Session, actor: Actor, path: Path, now: datetime) -
                         )
                     ],
                 )
-            claim_id = claim.id
-        session.add(
-            Payment(
-                reference=record.reference,
-                customer_id=customer.id,
-                claim_id=claim_id,
-                amount_cents=record.amount_cents,
-                paid_on=record.paid_on,
-                created_at=now,
+        incoming.append(
+            ledger.PaymentInput(
+                customer.id, record.amount_cents, record.paid_on, record.reference, claim_id
             )
         )
-        left = _apply_to_claims(session, customer, record.amount_cents, record.paid_on, claim_id)
-        if left:
-            result.notes.append(f"line {line}: {left / 100:.2f} more than owed; kept as credit.")
-        _apply_to_instalments(session, customer, record.amount_cents)
-        touched.add(customer.id)
-        result.created += 1
-    session.flush()
-    for customer_id in touched:
+        lines.append(line)
+    booked = ledger.receive_payments(session, actor, incoming, now)
+    for line, outcome in zip(lines, booked.outcomes, strict=True):
+        if outcome.credit:
+            result.notes.append(
+                f"line {line}: {cents_to_str(outcome.credit)} more than owed; kept as credit."
+            )
+    result.created = booked.payments
+    for customer_id in sorted({p.customer_id for p in incoming}):
         audit(
             session,
             actor,
@@ -384,64 +417,4 @@ def import_payments(session: Session, actor: Actor, path: Path, now: datetime) -
             detail=path.name,
             at=now,
         )
-    refresh_customers(session, touched)
-    _close_settled(session, touched, now)
     return result
-
-
-def _apply_to_claims(
-    session: Session, customer: Customer, amount: int, paid_on: date, claim_id: int | None
-) -> int:
-    query = select(Claim).where(Claim.customer_id == customer.id, Claim.settled_on.is_(None))
-    claims = list(session.scalars(query.order_by(Claim.due_date, Claim.id)))
-    if claim_id is not None:
-        claims.sort(key=lambda c: c.id != claim_id)
-    for claim in claims:
-        if amount <= 0:
-            break
-        take = min(amount, claim.outstanding_cents)
-        claim.paid_cents += take
-        amount -= take
-        if claim.outstanding_cents == 0:
-            claim.settled_on = paid_on
-    return amount
-
-
-def _apply_to_instalments(session: Session, customer: Customer, amount: int) -> None:
-    instalments = session.scalars(
-        select(Instalment)
-        .join(Arrangement)
-        .where(
-            Arrangement.customer_id == customer.id,
-            Arrangement.status == "active",
-            Instalment.paid_cents < Instalment.amount_cents,
-        )
-        .order_by(Instalment.due_date, Instalment.number)
-    )
-    for instalment in instalments:
-        if amount <= 0:
-            break
-        take = min(amount, instalment.amount_cents - instalment.paid_cents)
-        instalment.paid_cents += take
-        amount -= take
-        if instalment.paid_cents == instalment.amount_cents:
-            instalment.status = "paid"
-
-
-def _close_settled(session: Session, customer_ids: set[int], now: datetime) -> None:
-    """A customer with nothing left to pay leaves the queue: closed, next steps done."""
-    for customer_id in customer_ids:
-        customer = session.get(Customer, customer_id)
-        if (
-            customer is not None
-            and customer.arrears_cents == 0
-            and customer.status == CustomerStatus.OPEN
-        ):
-            customer.status = CustomerStatus.CLOSED.value
-            for step in session.scalars(
-                select(NextStep).where(
-                    NextStep.customer_id == customer_id, NextStep.done_at.is_(None)
-                )
-            ):
-                step.done_at = now
-            customer.queue_bucket = 9

@@ -53,6 +53,7 @@ NEXT_STEPS: dict[str, str] = {
     NextStepKind.PROMISE_CHECK: N_("check promise"),
     NextStepKind.INSTALMENT_REMINDER: N_("instalment reminder"),
     NextStepKind.REVIEW: N_("review"),
+    NextStepKind.PROMISE_BROKEN: N_("call about the broken promise"),
 }
 # What an agent may choose as the next step after a contact.
 CHOOSABLE_STEPS = (

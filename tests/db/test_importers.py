@@ -124,7 +124,7 @@ def test_non_utf8_file_is_rejected(with_agents: Database, tmp_path: Path) -> Non
         import_customers(session, SYSTEM, path, NOW)
 
 
-def test_payments_settle_oldest_claims_first_and_import_once(
+def test_payments_pay_interest_then_principal_oldest_claim_first_and_import_once(
     with_agents: Database, tmp_path: Path
 ) -> None:
     with with_agents.transaction() as session:
@@ -139,12 +139,17 @@ def test_payments_settle_oldest_claims_first_and_import_once(
     assert result.created == 2
     with with_agents.transaction() as session:
         claims = {c.reference: c for c in session.scalars(select(Claim))}
-        assert (claims["INV-1"].paid_cents, claims["INV-1"].settled_on is not None) == (31240, True)
-        assert claims["INV-2"].paid_cents == 3760
+        # INV-1: 312.40 due 1 Oct, in default from 2 Oct; 49 days at 6% = 2.52 interest,
+        # paid first (6:44), then the principal; the rest goes to INV-2 (6:43, oldest).
+        assert (claims["INV-1"].paid_cents, claims["INV-1"].settled_on is not None) == (31492, True)
+        # INV-2: 100.00 due 1 Nov; 18 days of interest (0.30), then 34.78 of principal.
+        assert claims["INV-2"].paid_cents == 35000 - 31492
         celik = session.scalar(select(Customer).where(Customer.customer_number == "900001"))
         zoe = session.scalar(select(Customer).where(Customer.customer_number == "900002"))
-        assert celik is not None and celik.arrears_cents == 6240 and celik.status == "open"
-        assert zoe is not None and zoe.arrears_cents == 0 and zoe.status == "closed"
+        assert celik is not None and celik.arrears_cents == 10000 - 3478 and celik.status == "open"
+        # 1,088.10 due 12 Sep paid on 21 Nov: 69 days of interest (12.34) come first, so
+        # 12.34 of principal is still owed and the customer stays open.
+        assert zoe is not None and zoe.arrears_cents == 1234 and zoe.status == "open"
     with with_agents.transaction() as session:
         again = import_payments(session, SYSTEM, payments, NOW)
         assert (again.created, again.unchanged) == (0, 2)

@@ -1,0 +1,185 @@
+"""The nightly run: the books catch up with the calendar.
+
+In one transaction, in this order (each step sees what the one before booked):
+
+1. 14-day letters whose term ended unpaid: their costs are booked (over what they
+   named and is still unpaid);
+2. statutory interest is booked up to the first of the month for every claim in
+   default whose last booking is older (so the books hold a monthly figure; the desk
+   adds the days since, from the same entries);
+3. arrangements: missed instalments, broken and completed arrangements, reminders;
+   a broken arrangement's claims accrue interest again from tonight;
+4. promises to pay whose last day passed: kept or broken.
+
+Every step is idempotent: running the same night twice books nothing new, and a
+skipped night is caught up by the next one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from agent_desk.domain.interest import load_rate_table
+from agent_desk.domain.ledger import EntryKind, Part
+from agent_desk.models import Arrangement, Claim, Customer, LedgerEntry, Setting
+from agent_desk.services import ledger
+from agent_desk.services.arrangements import NightlyResult, mark_missed_instalments
+from agent_desk.services.derived import refresh_customers
+from agent_desk.services.promises import resolve_due_promises
+
+VAT_SETTING = "letters.add_vat"
+
+
+def add_vat_on_costs(session: Session) -> bool:
+    """Whether costs carry VAT (the creditor cannot deduct it): a team setting."""
+    setting = session.get(Setting, VAT_SETTING)
+    if setting is None:
+        return False
+    try:
+        return json.loads(setting.value) is True
+    except ValueError:
+        return False
+
+
+@dataclass
+class BooksNightly:
+    today: date
+    arrangements: NightlyResult
+    notices_checked: int = 0
+    costs_booked: int = 0  # letters whose costs were booked tonight
+    costs_cents: int = 0
+    paid_in_term: int = 0
+    interest_claims: int = 0
+    interest_cents: int = 0
+    accrual_restarted: int = 0
+    promises_kept: int = 0
+    promises_broken: int = 0
+    customers: set[int] = field(default_factory=set)
+
+    def summary(self) -> str:
+        return (
+            f"{self.arrangements.summary()} Books: costs booked for {self.costs_booked} "
+            f"14-day letters ({self.costs_cents / 100:.2f}), {self.paid_in_term} paid in time; "
+            f"interest booked on {self.interest_claims} claims ({self.interest_cents / 100:.2f}); "
+            f"promises: {self.promises_kept} kept, {self.promises_broken} broken."
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        a = self.arrangements
+        return {
+            "today": self.today.isoformat(),
+            "arrangements_checked": a.arrangements_checked,
+            "instalments_paid": a.instalments_paid,
+            "instalments_missed": a.instalments_missed,
+            "arrangements_broken": a.arrangements_broken,
+            "arrangements_completed": a.arrangements_completed,
+            "customers_refreshed": a.customers_refreshed,
+            "reminders_scheduled": a.reminders_scheduled,
+            "fourteen_day_letters_checked": self.notices_checked,
+            "costs_booked": self.costs_booked,
+            "costs_booked_amount": f"{self.costs_cents / 100:.2f}",
+            "paid_in_term": self.paid_in_term,
+            "interest_claims": self.interest_claims,
+            "interest_booked_amount": f"{self.interest_cents / 100:.2f}",
+            "promises_kept": self.promises_kept,
+            "promises_broken": self.promises_broken,
+        }
+
+
+def run_nightly(session: Session, today: date, *, batch_size: int = 1000) -> BooksNightly:
+    now = datetime.combine(today, time(0), tzinfo=UTC)
+    costs = ledger.book_due_costs(session, today, now, add_vat=add_vat_on_costs(session))
+    interest_claims, interest_cents, interest_customers = book_monthly_interest(
+        session, today, now, batch_size=batch_size
+    )
+    arrangements = mark_missed_instalments(session, today, batch_size=batch_size)
+    result = BooksNightly(today, arrangements)
+    result.notices_checked = costs.notices
+    result.costs_booked = costs.booked
+    result.costs_cents = costs.cents
+    result.paid_in_term = costs.paid_in_term
+    result.interest_claims = interest_claims
+    result.interest_cents = interest_cents
+    result.accrual_restarted = restart_accrual(session, arrangements.broken_arrangement_ids, now)
+    promises = resolve_due_promises(session, today, now)
+    result.promises_kept, result.promises_broken = promises.kept, promises.broken
+    refresh_customers(session, costs.customers | interest_customers)
+    return result
+
+
+def book_monthly_interest(
+    session: Session, today: date, now: datetime, *, batch_size: int = 1000
+) -> tuple[int, int, set[int]]:
+    """Book interest through the first of this month where the books are behind."""
+    month_start = today.replace(day=1)
+    e = LedgerEntry
+    last_booked = (
+        select(e.claim_id, func.max(e.interest_through).label("through"))
+        .where(e.kind == EntryKind.INTEREST.value)
+        .group_by(e.claim_id)
+        .subquery()
+    )
+    owed = (
+        select(e.claim_id, func.sum(e.amount_cents).label("owed"))
+        .where(e.claim_id.is_not(None), e.part == Part.PRINCIPAL.value)
+        .group_by(e.claim_id)
+        .subquery()
+    )
+    # A claim due on D is in default from D + 1: interest to book if D + 1 < month start.
+    behind = (
+        select(Claim.customer_id)
+        .join(owed, owed.c.claim_id == Claim.id)
+        .join(Customer, Customer.id == Claim.customer_id)
+        .outerjoin(last_booked, last_booked.c.claim_id == Claim.id)
+        .where(
+            owed.c.owed > 0,
+            Claim.due_date < month_start - timedelta(days=1),  # in default before the 1st
+            Customer.status == "open",
+            or_(last_booked.c.through.is_(None), last_booked.c.through < month_start),
+            ~Claim.customer_id.in_(
+                select(Arrangement.customer_id).where(
+                    and_(Arrangement.status.in_(("active", "pending_approval")))
+                )
+            ),
+        )
+        .distinct()
+    )
+    customer_ids = sorted(int(c) for c in session.scalars(behind))
+    rates = load_rate_table()
+    claims = cents = 0
+    for start in range(0, len(customer_ids), batch_size):
+        chunk = customer_ids[start : start + batch_size]
+        books = ledger.load_books(session, chunk)
+        for book in books.values():
+            before = len(book.pending)
+            cents += ledger.book_interest(book, month_start, now, rates, note="monthly")
+            claims += len({row["claim_id"] for row in book.pending[before:]})
+        ledger.write(session, books.values())
+    return claims, cents, set(customer_ids)
+
+
+def restart_accrual(session: Session, arrangement_ids: list[int], now: datetime) -> int:
+    """Broken arrangements: their claims accrue interest again from tonight."""
+    if not arrangement_ids:
+        return 0
+    agreed = {
+        int(customer_id): created_at.date()
+        for customer_id, created_at in session.execute(
+            select(Arrangement.customer_id, Arrangement.created_at).where(
+                Arrangement.id.in_(arrangement_ids)
+            )
+        )
+    }
+    books = ledger.load_books(session, agreed)
+    booked = sum(
+        ledger.mark_accrual_restart(book, agreed[cid], now.date(), now, "arrangement broken")
+        for cid, book in books.items()
+    )
+    ledger.write(session, books.values())
+    return booked
