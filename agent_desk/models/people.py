@@ -156,7 +156,3 @@ class Claim(Base):
     customer: Mapped[Customer] = relationship(back_populates="claims")
 
     __mapper_args__ = {"version_id_col": version}
-
-    @property
-    def outstanding_cents(self) -> int:
-        return self.principal_cents - self.paid_cents

@@ -14,7 +14,6 @@ from agent_desk.models import (
     Agent,
     Arrangement,
     AuditEvent,
-    Claim,
     ContactAttempt,
     ContactPoint,
     Customer,
@@ -23,21 +22,24 @@ from agent_desk.models import (
     Note,
     PromiseToPay,
 )
+from agent_desk.services import ledger
 from agent_desk.services.actor import Actor
 from agent_desk.services.audit import audit
 
 
 @dataclass(frozen=True)
 class ClaimLine:
+    """One claim as the books have it today (interest up to today included)."""
+
     reference: str
     description: str
     due_date: date
-    principal_cents: int
+    principal_cents: int  # invoiced
     paid_cents: int
-
-    @property
-    def outstanding_cents(self) -> int:
-        return self.principal_cents - self.paid_cents
+    costs_cents: int = 0  # owed since a 14-day letter's term ran out
+    interest_cents: int = 0  # statutory interest, booked and accrued
+    outstanding_cents: int = 0
+    in_default: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,8 @@ class CustomerFile:
     contact_points: tuple[ContactLine, ...]
     arrangements: tuple[ArrangementLine, ...]
     timeline: tuple[TimelineItem, ...]
+    owed_cents: int = 0  # everything open today, per the books
+    credit_cents: int = 0  # a surplus kept for the customer
 
 
 def customer_file(
@@ -126,9 +130,7 @@ def customer_file(
     if customer is None:
         raise NotFoundError("This customer no longer exists.")
     names = {a.id: a.display_name for a in session.scalars(select(Agent))}
-    claims = session.scalars(
-        select(Claim).where(Claim.customer_id == customer_id).order_by(Claim.due_date)
-    ).all()
+    balance = ledger.figures(ledger.load_customer_books(session, customer_id), now.date())
     points = session.scalars(
         select(ContactPoint)
         .where(ContactPoint.customer_id == customer_id)
@@ -239,9 +241,21 @@ def customer_file(
         next_step_note=step.note if step else "",
         version=customer.version,
         claims=tuple(
-            ClaimLine(c.reference, c.description, c.due_date, c.principal_cents, c.paid_cents)
-            for c in claims
+            ClaimLine(
+                c.reference,
+                c.description,
+                c.due_date,
+                c.principal,
+                c.paid,
+                c.costs,
+                c.interest,
+                c.outstanding,
+                c.in_default_since is not None,
+            )
+            for c in balance.claims
         ),
+        owed_cents=balance.outstanding,
+        credit_cents=balance.credit,
         contact_points=tuple(
             ContactLine(
                 p.id,

@@ -96,10 +96,17 @@ class CustomerPanel(QStackedWidget):
         self.contact_box = QWidget()
         self.contact_box.setObjectName("contactBox")
         self.claims = _table(
-            [tr("Claim"), tr("Due"), tr("Principal"), tr("Paid"), tr("Outstanding")],
+            [
+                tr("Claim"),
+                tr("Due"),
+                tr("Principal"),
+                tr("Costs + interest"),
+                tr("Paid"),
+                tr("Outstanding"),
+            ],
             "claimsTable",
         )
-        self._fit_columns(self.claims, {1: 110, 2: 100, 3: 100, 4: 110}, stretch=(0,))
+        self._fit_columns(self.claims, {1: 100, 2: 90, 3: 110, 4: 90, 5: 100}, stretch=(0,))
         self.timeline = _table([tr("When"), tr("What happened"), tr("Note"), tr("By")], "timeline")
         # What happened and the note share what is left, so neither vanishes on a narrow panel.
         self._fit_columns(self.timeline, {0: 110, 3: 130}, stretch=(1, 2))
@@ -159,7 +166,9 @@ class CustomerPanel(QStackedWidget):
         self.name.setText(file.name)
         self.number.setText(tr("customer {number}", number=file.customer_number))
         self._fill_badges(file)
-        parts = [tr("Arrears {amount}", amount=words.money(file.arrears_cents))]
+        parts = [tr("Owes {amount} today", amount=words.money(file.owed_cents))]
+        if file.credit_cents:
+            parts.append(tr("credit {amount}", amount=words.money(file.credit_cents)))
         if file.days_past_due:
             parts.append(tr("{days} days past due", days=file.days_past_due))
         open_claims = sum(1 for c in file.claims if c.outstanding_cents > 0)
@@ -268,15 +277,27 @@ class CustomerPanel(QStackedWidget):
         self.claims.setRowCount(len(file.claims))
         for row, claim in enumerate(file.claims):
             title = f"{claim.reference}  {claim.description}".strip()
+            charges = claim.costs_cents + claim.interest_cents
             cells = [
                 title,
                 words.day(claim.due_date),
                 words.money(claim.principal_cents),
+                words.money(charges) if charges else "—",
                 words.money(claim.paid_cents),
                 words.money(claim.outstanding_cents),
             ]
+            # What the charges are, in words the agent can say on the phone.
+            tip = self.tr_(
+                "Costs {costs} (owed only after a 14-day letter ran out unpaid); statutory "
+                "interest {interest} (from the day after the due date).",
+                costs=words.money(claim.costs_cents),
+                interest=words.money(claim.interest_cents),
+            )
+            if not claim.in_default:
+                tip = self.tr_("Not yet in arrears: due {day}.", day=words.day(claim.due_date))
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                item.setToolTip(tip)
                 if column >= 2:
                     item.setTextAlignment(RIGHT)
                 self.claims.setItem(row, column, item)

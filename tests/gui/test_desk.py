@@ -12,6 +12,7 @@ from sqlalchemy import select
 from agent_desk.app import DeskApp
 from agent_desk.domain.codes import NextStepKind, Outcome
 from agent_desk.models import Customer
+from agent_desk.services import ledger
 from agent_desk.services.database import Database
 from agent_desk.ui.app_window import DeskWindow
 from agent_desk.ui.dialogs.log_contact import LogContactDialog
@@ -86,8 +87,12 @@ def test_next_customer_opens_the_file_and_holds_it(
     panel = window.customer_panel
     assert panel.file is not None and panel.file.id == customer_id
     assert panel.name.text() == panel.file.name
-    assert "Arrears" in panel.summary.text()
-    assert panel.claims.rowCount() >= 1
+    # What is owed today comes from the books, interest up to today included.
+    with database.transaction() as session:
+        owed = ledger.customer_balance(session, customer_id, window.clock().date()).outstanding
+    assert panel.file.owed_cents == owed > 0
+    assert window.words.money(owed) in panel.summary.text()
+    assert panel.claims.rowCount() == len(panel.file.claims) >= 1
     assert window.actions_.log_contact.isEnabled()
     with database.transaction() as session:
         customer = session.get(Customer, customer_id)
