@@ -96,17 +96,11 @@ class CustomerPanel(QStackedWidget):
         self.contact_box = QWidget()
         self.contact_box.setObjectName("contactBox")
         self.claims = _table(
-            [
-                tr("Claim"),
-                tr("Due"),
-                tr("Principal"),
-                tr("Costs + interest"),
-                tr("Paid"),
-                tr("Outstanding"),
-            ],
+            [tr("Claim"), tr("Principal"), tr("Charges"), tr("Paid"), tr("Outstanding")],
             "claimsTable",
         )
-        self._fit_columns(self.claims, {1: 100, 2: 90, 3: 110, 4: 90, 5: 100}, stretch=(0,))
+        self.claims.setWordWrap(True)
+        self._fit_columns(self.claims, {1: 88, 2: 78, 3: 78, 4: 106}, stretch=(0,))
         self.timeline = _table([tr("When"), tr("What happened"), tr("Note"), tr("By")], "timeline")
         # What happened and the note share what is left, so neither vanishes on a narrow panel.
         self._fit_columns(self.timeline, {0: 110, 3: 130}, stretch=(1, 2))
@@ -166,7 +160,15 @@ class CustomerPanel(QStackedWidget):
         self.name.setText(file.name)
         self.number.setText(tr("customer {number}", number=file.customer_number))
         self._fill_badges(file)
-        parts = [tr("Owes {amount} today", amount=words.money(file.owed_cents))]
+        # The booked figure, as the queue shows it; interest since the last booking apart.
+        parts = [tr("Arrears {amount}", amount=words.money(file.arrears_cents))]
+        if file.owed_cents > file.arrears_cents:
+            parts.append(
+                tr(
+                    "+ {amount} interest to date",
+                    amount=words.money(file.owed_cents - file.arrears_cents),
+                )
+            )
         if file.credit_cents:
             parts.append(tr("credit {amount}", amount=words.money(file.credit_cents)))
         if file.days_past_due:
@@ -276,11 +278,10 @@ class CustomerPanel(QStackedWidget):
         words = self.words
         self.claims.setRowCount(len(file.claims))
         for row, claim in enumerate(file.claims):
-            title = f"{claim.reference}  {claim.description}".strip()
+            title = claim.reference + "\n" + self.tr_("due {day}", day=words.day(claim.due_date))
             charges = claim.costs_cents + claim.interest_cents
             cells = [
                 title,
-                words.day(claim.due_date),
                 words.money(claim.principal_cents),
                 words.money(charges) if charges else "—",
                 words.money(claim.paid_cents),
@@ -295,14 +296,18 @@ class CustomerPanel(QStackedWidget):
             )
             if not claim.in_default:
                 tip = self.tr_("Not yet in arrears: due {day}.", day=words.day(claim.due_date))
+            if claim.description:
+                tip = f"{claim.description}. {tip}"
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip)
-                if column >= 2:
+                if column >= 1:
                     item.setTextAlignment(RIGHT)
                 self.claims.setItem(row, column, item)
+        self.claims.resizeRowsToContents()
         visible = min(max(len(file.claims), 1), 4)
-        self.claims.setFixedHeight(self.claims.horizontalHeader().height() + 28 * visible + 4)
+        rows = sum(self.claims.rowHeight(r) for r in range(min(visible, len(file.claims))))
+        self.claims.setFixedHeight(self.claims.horizontalHeader().height() + max(rows, 28) + 4)
 
     def _fill_timeline(self, items: tuple[TimelineItem, ...]) -> None:
         self.timeline.setRowCount(len(items))
