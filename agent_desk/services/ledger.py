@@ -540,8 +540,9 @@ def receive_payments(
     result.payments = len(payments)
     write(session, books.values())
     sync_claim_caches(session, books.values(), max(p.paid_on for p in payments))
-    for customer_id, received in paid_per_customer.items():
-        fill_instalments(session, customer_id, sum(a for _, a in received))
+    fill_instalments(
+        session, {cid: sum(a for _, a in received) for cid, received in paid_per_customer.items()}
+    )
     result.promises_kept = promise_service.on_payments(session, paid_per_customer, now)
     result.closed_customers = settle_customers(
         session, books.values(), now, may_close=actor.is_supervisor
@@ -585,28 +586,31 @@ def _store_payments(
     return ids
 
 
-def fill_instalments(session: Session, customer_id: int, amount: int) -> None:
-    """Payments fill the running arrangement's instalments in due order."""
-    if amount <= 0:
-        return
-    instalments = session.scalars(
-        select(Instalment)
-        .join(Arrangement)
-        .where(
-            Arrangement.customer_id == customer_id,
-            Arrangement.status == ArrangementStatus.ACTIVE.value,
-            Instalment.paid_cents < Instalment.amount_cents,
-        )
-        .order_by(Instalment.due_date, Instalment.number)
-    )
-    for instalment in instalments:
-        if amount <= 0:
-            break
-        take = min(amount, instalment.amount_cents - instalment.paid_cents)
-        instalment.paid_cents += take
-        amount -= take
-        if instalment.paid_cents == instalment.amount_cents:
-            instalment.status = InstalmentStatus.PAID.value
+def fill_instalments(session: Session, amounts: dict[int, int]) -> None:
+    """Payments (cents per customer) fill each running arrangement's instalments in due
+    order, whatever the customer wrote on the transfer."""
+    ids = [cid for cid, amount in amounts.items() if amount > 0]
+    left = dict(amounts)
+    for chunk in _chunks(sorted(ids)):
+        rows = session.execute(
+            select(Instalment, Arrangement.customer_id)
+            .join(Arrangement)
+            .where(
+                Arrangement.customer_id.in_(chunk),
+                Arrangement.status == ArrangementStatus.ACTIVE.value,
+                Instalment.paid_cents < Instalment.amount_cents,
+            )
+            .order_by(Arrangement.customer_id, Instalment.due_date, Instalment.number)
+        ).all()
+        for instalment, customer_id in rows:
+            amount = left[customer_id]
+            if amount <= 0:
+                continue
+            take = min(amount, instalment.amount_cents - instalment.paid_cents)
+            instalment.paid_cents += take
+            left[customer_id] = amount - take
+            if instalment.paid_cents == instalment.amount_cents:
+                instalment.status = InstalmentStatus.PAID.value
 
 
 def sync_claim_caches(session: Session, books: Iterable[CustomerBooks], today: date) -> None:
@@ -618,35 +622,43 @@ def sync_claim_caches(session: Session, books: Iterable[CustomerBooks], today: d
         credits[book.customer_id] = book.credit
     if not claims:
         return
-    current = {
-        row.id: row
-        for chunk in _chunks(list(claims))
-        for row in session.execute(
-            select(Claim.id, Claim.paid_cents, Claim.settled_on).where(Claim.id.in_(chunk))
-        )
-    }
+    claim_rows = prefetch(session, Claim, claims)
+    customer_rows = prefetch(session, Customer, credits)
     for claim_id, claim_book in claims.items():
-        row = current.get(claim_id)
-        if row is None:
+        claim = claim_rows.get(claim_id)
+        if claim is None:
             continue
-        settled = row.settled_on
+        settled = claim.settled_on
         if claim_book.outstanding <= 0 and settled is None:
             settled = today
         elif claim_book.outstanding > 0:
             settled = None
-        if row.paid_cents != claim_book.paid or row.settled_on != settled:
-            claim = session.get(Claim, claim_id)
-            if claim is not None:
-                claim.paid_cents = claim_book.paid
-                claim.settled_on = settled
+        if claim.paid_cents != claim_book.paid:
+            claim.paid_cents = claim_book.paid
+        if claim.settled_on != settled:
+            claim.settled_on = settled
     for customer_id, credit in credits.items():
-        customer = session.get(Customer, customer_id)
+        customer = customer_rows.get(customer_id)
         if customer is not None and customer.credit_cents != credit:
             customer.credit_cents = credit
 
 
 def _chunks(items: list[int], size: int = 1000) -> list[list[int]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def prefetch(session: Session, model: Any, ids: Iterable[int]) -> dict[int, Any]:
+    """These rows by id, loaded in a few queries instead of one ``session.get`` each.
+
+    Keep the returned dict while you use the rows: the session's identity map holds
+    them only weakly.
+    """
+    found: dict[int, Any] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        found.update(
+            (row.id, row) for row in session.scalars(select(model).where(model.id.in_(chunk)))
+        )
+    return found
 
 
 def settle_customers(
@@ -658,47 +670,58 @@ def settle_customers(
     system's connection does it (``may_close``); after an agent's payment the
     nightly run closes.
     """
-    from agent_desk.services.derived import refresh_customer
+    from agent_desk.services.derived import refresh_customers
 
-    closed = 0
-    for book in books:
-        customer = session.get(Customer, book.customer_id)
-        if customer is None:
-            continue
-        refresh_customer(session, customer)
-        if not may_close or customer.status != CustomerStatus.OPEN.value or book.outstanding > 0:
-            continue
-        if _arrangement_open(session, book.customer_id):
-            continue
-        customer.status = CustomerStatus.CLOSED.value
+    books = list(books)
+    customers = refresh_customers(session, [b.customer_id for b in books])
+    if not may_close:
+        return 0
+    candidates = [
+        b.customer_id
+        for b in books
+        if b.outstanding <= 0
+        and b.customer_id in customers
+        and customers[b.customer_id].status == CustomerStatus.OPEN.value
+    ]
+    still_paying = _arrangements_open(session, candidates)
+    closing = [cid for cid in candidates if cid not in still_paying]
+    for chunk in _chunks(closing):
+        for cid in chunk:
+            customers[cid].status = CustomerStatus.CLOSED.value
         session.execute(
             update(NextStep)
-            .where(NextStep.customer_id == book.customer_id, NextStep.done_at.is_(None))
+            .where(NextStep.customer_id.in_(chunk), NextStep.done_at.is_(None))
             .values(done_at=now, version=NextStep.version + 1)
             .execution_options(synchronize_session=False)
         )
-        _complete_paid_arrangement(session, book.customer_id)
-        refresh_customer(session, customer)
-        closed += 1
-    return closed
+        _complete_paid_arrangements(session, chunk)
+    refresh_customers(session, closing)
+    return len(closing)
 
 
-def _arrangement_open(session: Session, customer_id: int) -> bool:
-    """An arrangement still expecting money keeps the customer open."""
-    rows = session.execute(
-        select(Arrangement.total_cents, func.coalesce(func.sum(Instalment.paid_cents), 0))
-        .join(Instalment, Instalment.arrangement_id == Arrangement.id)
-        .where(Arrangement.customer_id == customer_id, Arrangement.status.in_(_RUNNING))
-        .group_by(Arrangement.id, Arrangement.total_cents)
-    ).all()
-    return any(int(paid) < int(total) for total, paid in rows)
+def _arrangements_open(session: Session, customer_ids: list[int]) -> set[int]:
+    """Customers whose running arrangement still expects money: they stay open."""
+    found: set[int] = set()
+    for chunk in _chunks(sorted(customer_ids)):
+        rows = session.execute(
+            select(
+                Arrangement.customer_id,
+                Arrangement.total_cents,
+                func.coalesce(func.sum(Instalment.paid_cents), 0),
+            )
+            .join(Instalment, Instalment.arrangement_id == Arrangement.id)
+            .where(Arrangement.customer_id.in_(chunk), Arrangement.status.in_(_RUNNING))
+            .group_by(Arrangement.id, Arrangement.customer_id, Arrangement.total_cents)
+        ).all()
+        found.update(int(cid) for cid, total, paid in rows if int(paid) < int(total))
+    return found
 
 
-def _complete_paid_arrangement(session: Session, customer_id: int) -> None:
+def _complete_paid_arrangements(session: Session, customer_ids: list[int]) -> None:
     session.execute(
         update(Arrangement)
         .where(
-            Arrangement.customer_id == customer_id,
+            Arrangement.customer_id.in_(customer_ids),
             Arrangement.status == ArrangementStatus.ACTIVE.value,
         )
         .values(status=ArrangementStatus.COMPLETED.value, version=Arrangement.version + 1)
