@@ -55,9 +55,8 @@ def start_desk(args: argparse.Namespace) -> int:
 
 def _configure_logging() -> None:
     """Warnings on the console; the full story (INFO) in a rotating file for crash reports."""
-    from logging.handlers import RotatingFileHandler
-
     from agent_desk.config import data_dir
+    from agent_desk.private_files import private_log
 
     root = logging.getLogger()
     root.setLevel(logging.INFO)
@@ -66,11 +65,7 @@ def _configure_logging() -> None:
     console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root.addHandler(console)
     try:
-        folder = data_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        log_file = RotatingFileHandler(
-            folder / "agent-desk.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
-        )
+        log_file = private_log(data_dir())
     except OSError:
         return  # a read-only profile: console logging only
     log_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -42,15 +42,27 @@ class AuditRow:
     detail: str
 
     def csv_cells(self) -> tuple[str, ...]:
-        return (
-            self.when.astimezone(UTC).isoformat(timespec="seconds"),
-            self.who,
-            self.login,
-            self.action,
-            self.entity,
-            self.customer_number,
-            self.detail,
+        return tuple(
+            spreadsheet_safe(cell)
+            for cell in (
+                self.when.astimezone(UTC).isoformat(timespec="seconds"),
+                self.who,
+                self.login,
+                self.action,
+                self.entity,
+                self.customer_number,
+                self.detail,
+            )
         )
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula (OWASP CSV injection):
+    a value starting with ``= + - @``, a tab or a carriage return gets a leading ``'``."""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
 def _statement(

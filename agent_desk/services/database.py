@@ -27,12 +27,14 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from agent_desk.config import data_dir
 from agent_desk.errors import (
     ConflictError,
     DatabaseUnavailableError,
     PermissionDeniedError,
     UsageError,
 )
+from agent_desk.private_files import private_dir, private_sqlite
 from agent_desk.services import secrets
 from agent_desk.services.changelog import install_change_log
 
@@ -110,7 +112,13 @@ class Database:
         database = self.url.database
         if database and database != ":memory:":
             try:
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                path = Path(database).expanduser()
+                if path.parent.resolve() == data_dir().resolve():
+                    # The desk's own folder and embedded database: the user's alone.
+                    private_dir(path.parent)
+                    private_sqlite(path)
+                else:
+                    path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise DatabaseUnavailableError(
                     "Cannot create the folder for the database file {database}: {reason}.",

@@ -53,6 +53,7 @@ from agent_desk.errors import (
     ValidationError,
 )
 from agent_desk.models import AuditEvent, Customer, NextStep
+from agent_desk.private_files import private_dir, private_sqlite
 from agent_desk.services import activity, changelog
 from agent_desk.services.actor import Actor
 from agent_desk.services.database import Database
@@ -162,7 +163,8 @@ class Outbox:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
+        private_sqlite(self.path)  # notes and promises waiting to be sent: the user's alone
         self._lock = threading.RLock()
         self._replaying = threading.Lock()
         self._chain: dict[tuple[int, int], int] = {}

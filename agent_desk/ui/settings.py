@@ -11,12 +11,13 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from agent_desk.config import config_dir
 from agent_desk.i18n import LANGUAGES
+from agent_desk.private_files import private_dir, private_file
 
 
 class DeskSettings:
     def __init__(self) -> None:
-        path = config_dir() / "desk.ini"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = private_dir(config_dir()) / "desk.ini"
+        private_file(path)  # QSettings keeps the mode of the file it rewrites
         self._store = QSettings(str(path), QSettings.Format.IniFormat)
 
     @property

