@@ -22,6 +22,7 @@ from agent_desk.domain.queue import Bucket
 from agent_desk.models import AuditEvent, Customer, NextStep, PromiseToPay
 from agent_desk.services.activity import NextStepInput, log_contact_attempt, record_promise
 from agent_desk.services.actor import SYSTEM, Actor, actor_for_login
+from agent_desk.services.customer_file import customer_file
 from agent_desk.services.database import Database
 from agent_desk.services.demo import load_demo
 from agent_desk.services.importers import import_customers, import_payments
@@ -379,6 +380,32 @@ def test_a_closed_customer_gets_no_next_step_from_a_broken_promise(books: Databa
     assert nightly(books, LAST_DAY + timedelta(days=1)) == (0, 1)
     assert the_promise(books, pid).status == "broken"
     assert open_steps(books) == []
+
+
+def test_the_timeline_says_when_a_promise_was_kept_or_broken(books: Database) -> None:
+    kept_id = promise(books, 10000, date(2026, 12, 10))
+    pay(books, 10000, date(2026, 12, 9), at(date(2026, 12, 9), 11))
+    broken_id = promise(books, 5000, date(2026, 12, 20), now=at(date(2026, 12, 11)))
+    nightly(books, date(2026, 12, 23))
+    with books.transaction() as session:
+        file = customer_file(session, SYSTEM, customer_id(session), at(date(2026, 12, 23)))
+    promises = [item for item in file.timeline if item.kind == "promise"]
+    assert [(i.summary, i.values["due_date"]) for i in promises] == [
+        ("broken", "2026-12-20"),
+        ("open", "2026-12-20"),
+        ("kept", "2026-12-10"),
+        ("open", "2026-12-10"),
+    ]
+    broken, made_second, kept, made_first = promises
+    assert broken.values["resolved_on"] == "2026-12-22"
+    assert broken.values["paid_cents"] == "0"
+    assert broken.at.astimezone().date() == date(2026, 12, 22)
+    assert kept.values["resolved_on"] == "2026-12-09"
+    assert kept.values["paid_cents"] == "10000"
+    assert kept.at.astimezone().date() == date(2026, 12, 9)
+    assert made_first.at == MADE and made_second.at == at(date(2026, 12, 11))
+    assert made_first.agent == "Sanne de Vries" and kept.agent is None
+    assert {kept_id, broken_id} == {int(i.values["promise_id"]) for i in promises}
 
 
 # ------------------------------------------------------------------ the pure rule
