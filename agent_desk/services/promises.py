@@ -190,16 +190,19 @@ def _review_batch(
             ),
         )
     candidates = session.execute(
-        select(PromiseToPay.id, PromiseToPay.customer_id, PromiseToPay.created_at).where(
-            PromiseToPay.customer_id.in_(ids), wanted
-        )
+        select(
+            PromiseToPay.id,
+            PromiseToPay.customer_id,
+            PromiseToPay.created_at,
+            PromiseToPay.due_date,
+        ).where(PromiseToPay.customer_id.in_(ids), wanted)
     ).all()
     if not candidates:
         return
     candidate_ids = {row.id for row in candidates}
     customers = sorted({row.customer_id for row in candidates})
     # Every promise whose window overlaps a candidate's shares the same payments.
-    horizon = min(row.created_at for row in candidates).date()
+    horizon = min(min(row.created_at.date(), row.due_date) for row in candidates)
     promises: dict[int, list[PromiseToPay]] = {}
     for promise in session.scalars(
         select(PromiseToPay)
