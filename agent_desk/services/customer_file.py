@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -85,6 +85,32 @@ class TimelineItem:
     values: dict[str, str] = field(default_factory=dict)
 
 
+def _promise_resolutions(session: Session, ids: list[int]) -> dict[int, datetime]:
+    """When the books marked each promise kept or broken (the last time), by id."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(AuditEvent.entity_id, AuditEvent.at)
+        .where(
+            AuditEvent.entity == "promise_to_pay",
+            AuditEvent.entity_id.in_(ids),
+            AuditEvent.action.in_(("kept", "broken")),
+        )
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    return {int(entity_id): moment for entity_id, moment in rows if entity_id is not None}
+
+
+def _resolution_moment(promise: PromiseToPay, recorded: datetime | None) -> datetime:
+    """On the day it was kept or broken: when that was recorded if it was that day, else
+    the end of that day (a promise breaks when its last day ends; a payment recorded
+    the next morning kept it on the day it was paid)."""
+    assert promise.resolved_on is not None
+    end = datetime.combine(promise.resolved_on, time.max).astimezone()
+    moment = end if recorded is None else min(end, recorded)
+    return max(moment, promise.created_at)
+
+
 @dataclass(frozen=True)
 class CustomerFile:
     id: int
@@ -161,22 +187,37 @@ def customer_file(
                 {"channel": attempt.channel, "direction": attempt.direction},
             )
         )
-    for promise in session.scalars(
+    promises = session.scalars(
         select(PromiseToPay).where(PromiseToPay.customer_id == customer_id)
-    ):
+    ).all()
+    resolved_at = _promise_resolutions(session, [p.id for p in promises if p.resolved_on])
+    for promise in promises:
+        values = {
+            "promise_id": str(promise.id),
+            "amount_cents": str(promise.amount_cents),
+            "due_date": promise.due_date.isoformat(),
+        }
+        # The promise as made, and (once the books resolved it) kept or broken on its day.
         timeline.append(
             TimelineItem(
-                promise.created_at,
-                "promise",
-                promise.status,
-                "",
-                names.get(promise.agent_id or 0),
-                {
-                    "amount_cents": str(promise.amount_cents),
-                    "due_date": promise.due_date.isoformat(),
-                },
+                promise.created_at, "promise", "open", "", names.get(promise.agent_id or 0), values
             )
         )
+        if promise.status != "open" and promise.resolved_on is not None:
+            timeline.append(
+                TimelineItem(
+                    _resolution_moment(promise, resolved_at.get(promise.id)),
+                    "promise",
+                    promise.status,
+                    "",
+                    None,
+                    values
+                    | {
+                        "resolved_on": promise.resolved_on.isoformat(),
+                        "paid_cents": str(promise.paid_cents),
+                    },
+                )
+            )
     for arrangement in arrangements:
         timeline.append(
             TimelineItem(

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from agent_desk.domain.codes import ArrangementStatus, CustomerStatus, Outcome
+from agent_desk.domain.codes import ArrangementStatus, CustomerStatus, Outcome, PromiseStatus
 from agent_desk.errors import NotFoundError, ValidationError
 from agent_desk.i18n import N_
 from agent_desk.models import (
@@ -43,6 +43,9 @@ from agent_desk.services.queue import eligible_conditions
 
 _T = TypeVar("_T")
 
+#: The kept rate looks at the promises taken in this many days (today included).
+PROMISE_DAYS = 30
+
 # --------------------------------------------------------------------------- overview
 
 
@@ -58,6 +61,20 @@ class AgentStats:
     customers_reached_today: int
     promises_today: int
     arrangements_today: int
+    # Promises the agent took in the last ``promise_days`` days, and how they ended.
+    promises_made: int = 0
+    promises_kept: int = 0
+    promises_broken: int = 0
+
+    @property
+    def promises_resolved(self) -> int:
+        return self.promises_kept + self.promises_broken
+
+    @property
+    def promise_kept_rate(self) -> float | None:
+        """Kept of those resolved (kept or broken); None while none is resolved."""
+        resolved = self.promises_resolved
+        return self.promises_kept / resolved if resolved else None
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,7 @@ class TeamSummary:
     stale_contact_customers: int
     customers_without_next_step: int
     unassigned: int
+    promise_days: int = PROMISE_DAYS
 
 
 def day_bounds(now: datetime, tz: tzinfo | None = None) -> tuple[datetime, datetime]:
@@ -86,9 +104,39 @@ def _per_agent(session: Session, statement: Any) -> dict[int, int]:
     return {int(a): int(n) for a, n in session.execute(statement).all() if a is not None}
 
 
-def team_overview(session: Session, now: datetime, *, tz: tzinfo | None = None) -> list[AgentStats]:
-    """Every active agent's queue and the work done today, agents before supervisors."""
+def promise_outcomes(
+    session: Session, since: datetime, until: datetime
+) -> dict[int, dict[str, int]]:
+    """Per agent, the promises they took in [since, until) counted by status."""
+    found: dict[int, dict[str, int]] = {}
+    for agent_id, status, count in session.execute(
+        select(PromiseToPay.agent_id, PromiseToPay.status, func.count())
+        .where(PromiseToPay.created_at >= since, PromiseToPay.created_at < until)
+        .group_by(PromiseToPay.agent_id, PromiseToPay.status)
+    ):
+        if agent_id is not None:
+            found.setdefault(int(agent_id), {})[str(status)] = int(count)
+    return found
+
+
+def team_overview(
+    session: Session,
+    now: datetime,
+    *,
+    tz: tzinfo | None = None,
+    promise_days: int = PROMISE_DAYS,
+) -> list[AgentStats]:
+    """Every active agent's queue and the work done today, agents before supervisors.
+
+    The promise figures cover the promises each agent took in the last
+    ``promise_days`` days (today included): how many, and how many of them were kept
+    or broken so far (the rest are still running).
+    """
+    if promise_days < 1:
+        raise ValidationError("The kept rate needs a period of at least one day.", "days")
     start, end = day_bounds(now, tz)
+    period_start, _ = day_bounds(now - timedelta(days=promise_days - 1), tz)
+    outcomes = promise_outcomes(session, period_start, end)
     queue = _per_agent(
         session,
         select(Customer.assigned_agent_id, func.count())
@@ -141,6 +189,9 @@ def team_overview(session: Session, now: datetime, *, tz: tzinfo | None = None) 
             customers_reached_today=reached.get(a.id, 0),
             promises_today=promises.get(a.id, 0),
             arrangements_today=arrangements.get(a.id, 0),
+            promises_made=sum(outcomes.get(a.id, {}).values()),
+            promises_kept=outcomes.get(a.id, {}).get(PromiseStatus.KEPT.value, 0),
+            promises_broken=outcomes.get(a.id, {}).get(PromiseStatus.BROKEN.value, 0),
         )
         for a in agents
     ]
@@ -192,14 +243,20 @@ def unassigned_count(session: Session) -> int:
 
 
 def team_summary(
-    session: Session, now: datetime, *, tz: tzinfo | None = None, stale_days: int = 90
+    session: Session,
+    now: datetime,
+    *,
+    tz: tzinfo | None = None,
+    stale_days: int = 90,
+    promise_days: int = PROMISE_DAYS,
 ) -> TeamSummary:
     return TeamSummary(
-        agents=team_overview(session, now, tz=tz),
+        agents=team_overview(session, now, tz=tz, promise_days=promise_days),
         pending_approval=pending_approval_count(session),
         stale_contact_customers=stale_contact_customers(session, now, stale_days),
         customers_without_next_step=customers_without_next_step(session),
         unassigned=unassigned_count(session),
+        promise_days=promise_days,
     )
 
 

@@ -1,6 +1,7 @@
 """Ctrl+Shift+T (supervisors): the team at a glance.
 
-One row per agent (queue, assigned, work done today), four figures that need a
+One row per agent (queue, assigned, work done today, the share of their promises of
+the last 30 days that were kept), four figures that need a
 supervisor's eye (approvals waiting, stale contact data, no next step, unassigned)
 and two charts: queue size per agent and outcomes per day over the last 14 days.
 Everything is read on the worker in one task; Refresh reads it again.
@@ -30,7 +31,14 @@ from sqlalchemy.orm import Session
 
 from agent_desk.errors import AgentDeskError
 from agent_desk.services.actor import Actor
-from agent_desk.services.team import ReassignResult, TeamSummary, outcomes_per_day, team_summary
+from agent_desk.services.team import (
+    PROMISE_DAYS,
+    AgentStats,
+    ReassignResult,
+    TeamSummary,
+    outcomes_per_day,
+    team_summary,
+)
 from agent_desk.ui.buttons import button_row, plain_button
 from agent_desk.ui.charts import OutcomesChart, QueueChart
 from agent_desk.ui.dialogs.audit import AuditDialog, CsvDestination
@@ -131,7 +139,9 @@ class TeamViewDialog(QDialog):
             tr("Reached today"),
             tr("Promises today"),
             tr("Arrangements today"),
+            tr("Promises kept\n(last {days} days)", days=PROMISE_DAYS),
         ]
+        self.kept_column = len(self.headers) - 1
         self.table = QTableWidget(0, len(self.headers))
         self.table.setObjectName("teamTable")
         self.table.setHorizontalHeaderLabels(self.headers)
@@ -150,6 +160,7 @@ class TeamViewDialog(QDialog):
             item = self.table.horizontalHeaderItem(column)
             if item is not None:
                 item.setTextAlignment(RIGHT)
+        self._explain_kept_column(PROMISE_DAYS)
 
         self.queue_chart = QueueChart(words)
         self.outcomes_chart = OutcomesChart(words)
@@ -221,6 +232,8 @@ class TeamViewDialog(QDialog):
                 if column == 0:
                     cell.setData(Qt.ItemDataRole.UserRole, agent.login)
                 self.table.setItem(row, column, cell)
+            self.table.setItem(row, self.kept_column, self._kept_cell(agent, summary.promise_days))
+        self._explain_kept_column(summary.promise_days)
         shown = min(len(summary.agents), 10)  # the whole team without scrolling, up to ten
         header_height = self.table.horizontalHeader().sizeHint().height()
         row_height = self.table.verticalHeader().defaultSectionSize()
@@ -233,6 +246,39 @@ class TeamViewDialog(QDialog):
         self.loading = False
         self.refresh_button.setEnabled(True)
         self.loaded.emit()
+
+    def _explain_kept_column(self, days: int) -> None:
+        item = self.table.horizontalHeaderItem(self.kept_column)
+        if item is None:
+            return
+        item.setText(self.tr_("Promises kept\n(last {days} days)", days=days))
+        item.setToolTip(
+            self.tr_(
+                "Of the promises to pay each agent took in the last {days} days, the share "
+                "kept of those kept or broken so far (kept/resolved).",
+                days=days,
+            )
+        )
+
+    def _kept_cell(self, agent: AgentStats, days: int) -> QTableWidgetItem:
+        """The kept rate with the counts it rests on: "67% (2/3)"; "–" with none resolved."""
+        rate = agent.promise_kept_rate
+        resolved = agent.promises_resolved
+        text = "–" if rate is None else f"{rate:.0%} ({agent.promises_kept}/{resolved})"
+        cell = QTableWidgetItem(text)
+        cell.setTextAlignment(RIGHT)
+        cell.setToolTip(
+            self.tr_(
+                "{made} promises taken in the last {days} days: {kept} kept, {broken} broken, "
+                "{running} still running.",
+                made=agent.promises_made,
+                days=days,
+                kept=agent.promises_kept,
+                broken=agent.promises_broken,
+                running=agent.promises_made - resolved,
+            )
+        )
+        return cell
 
     def _failed(self, error: BaseException) -> None:
         self.loading = False

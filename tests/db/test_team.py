@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -22,12 +23,16 @@ from agent_desk.models import (
     ContactPoint,
     Customer,
     NextStep,
+    PromiseToPay,
 )
 from agent_desk.services.activity import NextStepInput, log_contact_attempt, record_promise
-from agent_desk.services.actor import SYSTEM, actor_for_login
+from agent_desk.services.actor import SYSTEM, Actor, actor_for_login
 from agent_desk.services.agents import list_agents
 from agent_desk.services.database import Database
 from agent_desk.services.demo import load_demo
+from agent_desk.services.importers import import_customers
+from agent_desk.services.ledger import PaymentInput, receive_payments
+from agent_desk.services.promises import resolve_due_promises
 from agent_desk.services.queue import claim_next
 from agent_desk.services.sync import changes_since, latest_change_id
 from agent_desk.services.team import (
@@ -447,3 +452,139 @@ def test_cli_team_overview(demo: Database, capsys: pytest.CaptureFixture[str]) -
     out = capsys.readouterr().out
     assert out.splitlines()[0].split()[:3] == ["LOGIN", "NAME", "QUEUE"]
     assert "Arrangements waiting for approval:" in out
+
+
+# --------------------------------------------------------------------------- kept rate
+
+MIX_HEADER = (
+    "customer_number,first_name,last_name,language,segment,mobile,phone,email,street,"
+    "house_number,postcode,city,agent,claim_reference,claim_description,principal,due_date\n"
+)
+
+
+def _mix_customers(agent_of: dict[str, str]) -> str:
+    return MIX_HEADER + "".join(
+        f"{number},Kim,Klant {number},nl,consumer,,,,Dorpsstraat,4,1234 AB,Ede,{agent},"
+        f"INV-{number},Energy,500.00,2026-06-01\n"
+        for number, agent in agent_of.items()
+    )
+
+
+@pytest.fixture
+def promise_mix(database: Database, tmp_path: Path) -> tuple[Database, datetime]:
+    """A known mix of promises, relative to now (the CLI reads the real clock).
+
+    Sanne, in the last 30 days: 800001 kept (paid in full), 800002 broken, 800003 kept
+    (two payments), 800004 still running; and 800001 kept 40 days ago (outside).
+    Daan: 800005 broken, taken just after the period began (inside), 800006 broken,
+    taken just before it began (outside). Marieke took none.
+    """
+    now = datetime.now(UTC).replace(microsecond=0)
+    today = now.date()
+    with database.transaction() as session:
+        load_demo(session, customers=1, agents=2, seed=1, today=today - timedelta(days=300))
+    path = tmp_path / "mix.csv"
+    agents = {f"80000{n}": "sanne" if n <= 4 else "daan" for n in range(1, 7)}
+    path.write_text(_mix_customers(agents), encoding="utf-8")
+    with database.transaction() as session:
+        import_customers(session, SYSTEM, path, now - timedelta(days=60))
+
+    def day(offset: int, hour: int = 10) -> datetime:
+        return datetime.combine(today + timedelta(days=offset), time(hour), tzinfo=UTC)
+
+    period_start = datetime.combine(today - timedelta(days=29), time(0), tzinfo=UTC)
+    with database.transaction() as session:
+        ids = {n: i for n, i in session.execute(select(Customer.customer_number, Customer.id))}
+        sanne, daan = actor_for_login(session, "sanne"), actor_for_login(session, "daan")
+
+        def promise(who: Actor, number: str, made: datetime, by_offset: int) -> None:
+            record_promise(
+                session,
+                who,
+                ids[number],
+                amount_cents=10000,
+                due_date=today + timedelta(days=by_offset),
+                now=made,
+            )
+
+        def pay(number: str, amount: int, offset: int) -> None:
+            receive_payments(
+                session,
+                SYSTEM,
+                [
+                    PaymentInput(
+                        ids[number], amount, today + timedelta(days=offset), f"P{number}{offset}"
+                    )
+                ],
+                day(offset, 12),
+            )
+
+        promise(sanne, "800001", day(-40), -35)
+        pay("800001", 10000, -36)
+        promise(sanne, "800001", day(-20), -15)
+        pay("800001", 10000, -16)
+        promise(sanne, "800002", day(-20), -15)
+        promise(sanne, "800003", day(-10), -5)
+        pay("800003", 5000, -9)
+        pay("800003", 5000, -6)
+        promise(sanne, "800004", day(-2), 5)
+        promise(daan, "800005", period_start + timedelta(minutes=30), -25)
+        promise(daan, "800006", period_start - timedelta(minutes=30), -25)
+        resolve_due_promises(session, today, day(0, 0))
+    return database, now
+
+
+def test_the_kept_rate_per_agent_counts_the_promises_of_the_period(
+    promise_mix: tuple[Database, datetime],
+) -> None:
+    database, now = promise_mix
+    with database.transaction() as session:
+        statuses = Counter(session.scalars(select(PromiseToPay.status)).all())
+        assert statuses == {"kept": 3, "broken": 3, "open": 1}
+        stats = {a.login: a for a in team_overview(session, now, tz=UTC)}
+        sanne, daan, marieke = stats["sanne"], stats["daan"], stats["marieke"]
+        assert (sanne.promises_made, sanne.promises_kept, sanne.promises_broken) == (4, 2, 1)
+        assert sanne.promise_kept_rate == pytest.approx(2 / 3)
+        assert (daan.promises_made, daan.promises_kept, daan.promises_broken) == (1, 0, 1)
+        assert daan.promise_kept_rate == 0.0
+        assert (marieke.promises_made, marieke.promise_kept_rate) == (0, None)
+        # A longer period takes in the older ones; a shorter one only the recent.
+        longer = {a.login: a for a in team_overview(session, now, tz=UTC, promise_days=60)}
+        assert (longer["sanne"].promises_made, longer["sanne"].promises_kept) == (5, 3)
+        assert (longer["daan"].promises_made, longer["daan"].promises_broken) == (2, 2)
+        shorter = {a.login: a for a in team_overview(session, now, tz=UTC, promise_days=3)}
+        assert (shorter["sanne"].promises_made, shorter["sanne"].promise_kept_rate) == (1, None)
+        with pytest.raises(ValidationError, match="at least one day"):
+            team_overview(session, now, promise_days=0)
+
+
+def test_cli_team_shows_the_kept_rate(
+    promise_mix: tuple[Database, datetime], capsys: pytest.CaptureFixture[str]
+) -> None:
+    database, _now = promise_mix
+    url = _url(database)
+    assert main(["team", "--database", url, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    agents = {a["login"]: a for a in data["agents"]}
+    assert data["promise_days"] == 30
+    sanne = agents["sanne"]
+    assert {k: sanne[k] for k in ("promises_made", "promises_kept", "promises_broken")} == {
+        "promises_made": 4,
+        "promises_kept": 2,
+        "promises_broken": 1,
+    }
+    assert sanne["promise_kept_rate"] == 0.6667
+    assert agents["marieke"]["promise_kept_rate"] is None
+    # The fields that were there stay.
+    assert {"queue_size", "assigned", "attempts_today", "promises_today"} <= set(sanne)
+    assert main(["team", "--database", url, "--json", "--promise-days", "60"]) == 0
+    longer = {a["login"]: a for a in json.loads(capsys.readouterr().out)["agents"]}
+    assert longer["sanne"]["promise_kept_rate"] == 0.75
+    assert main(["team", "--database", url]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split()[-1] == "KEPT"
+    (line,) = [row for row in out.splitlines() if row.startswith("sanne")]
+    assert line.split()[-1] == "67%"
+    assert "taken in the last 30 days" in out
+    assert main(["team", "--database", url, "--promise-days", "0"]) == 2
+    assert "between 1 and 3660 days" in capsys.readouterr().err

@@ -14,9 +14,13 @@ from sqlalchemy import func, select
 
 from agent_desk.app import DeskApp
 from agent_desk.domain.codes import CustomerStatus
-from agent_desk.models import Agent, Customer
+from agent_desk.models import Agent, Customer, Payment, PromiseToPay
+from agent_desk.services.activity import record_promise
+from agent_desk.services.actor import SYSTEM, actor_for_login
 from agent_desk.services.audit_view import CSV_HEADER
 from agent_desk.services.database import Database
+from agent_desk.services.ledger import PaymentInput, receive_payments
+from agent_desk.services.promises import resolve_due_promises
 from agent_desk.services.team import outcomes_per_day, team_summary
 from agent_desk.ui.app_window import DeskWindow
 from agent_desk.ui.dialogs.audit import AuditDialog, ScriptedCsvDestination
@@ -85,12 +89,87 @@ def test_the_team_view_shows_what_team_overview_counts(
             str(agent.customers_reached_today),
             str(agent.promises_today),
             str(agent.arrangements_today),
+            kept_text(agent.promises_kept, agent.promises_broken),
         ]
     assert dialog.pending.value.text() == str(expected.pending_approval)
     assert dialog.stale.value.text() == str(expected.stale_contact_customers)
     assert dialog.no_step.value.text() == str(expected.customers_without_next_step)
     assert dialog.unassigned.value.text() == str(expected.unassigned)
     assert sum(a.assigned for a in expected.agents) > 0
+
+
+def kept_text(kept: int, broken: int) -> str:
+    resolved = kept + broken
+    return f"{round(100 * kept / resolved)}% ({kept}/{resolved})" if resolved else "–"
+
+
+def test_the_team_view_shows_the_kept_rate_per_agent(
+    qtbot: QtBot, boss: DeskWindow, database: Database
+) -> None:
+    """Marieke took four promises: two kept, one broken, one still running."""
+    now = boss.clock()
+    today = now.date()
+    made = now - timedelta(days=10)
+    with database.transaction() as session:
+        marieke = actor_for_login(session, "marieke")
+        recent = select(Payment.customer_id).where(Payment.paid_on >= today - timedelta(days=15))
+        ids = session.scalars(
+            select(Customer.id)
+            .where(
+                Customer.status == CustomerStatus.OPEN,
+                Customer.arrears_cents > 10000,
+                Customer.id.not_in(recent),
+                Customer.id.not_in(select(PromiseToPay.customer_id)),
+            )
+            .order_by(Customer.id)
+            .limit(4)
+        ).all()
+        assert len(ids) == 4
+        for customer_id in ids[:3]:
+            record_promise(
+                session,
+                marieke,
+                customer_id,
+                amount_cents=5000,
+                due_date=today - timedelta(days=8),
+                now=made,
+            )
+        record_promise(
+            session,
+            marieke,
+            ids[3],
+            amount_cents=5000,
+            due_date=today + timedelta(days=3),
+            now=now - timedelta(days=1),
+        )
+        receive_payments(
+            session,
+            SYSTEM,
+            [PaymentInput(cid, 5000, today - timedelta(days=9), f"KEPT-{cid}") for cid in ids[:2]],
+            made + timedelta(days=1),
+        )
+        run = resolve_due_promises(session, today, now)
+        assert (run.kept, run.broken) == (0, 1)
+    dialog = open_team_view(qtbot, boss)
+    column = dialog.kept_column
+    header = dialog.table.horizontalHeaderItem(column)
+    assert header is not None and header.text() == "Promises kept\n(last 30 days)"
+    assert "kept/resolved" in header.toolTip()
+    rows = {row[0]: row for row in dialog.rows()}
+    assert rows["Marieke Hoekstra (supervisor)"][column] == "67% (2/3)"
+    for row in range(dialog.table.rowCount()):
+        item = dialog.table.item(row, 0)
+        if item is not None and item.data(Qt.ItemDataRole.UserRole) == "marieke":
+            cell = dialog.table.item(row, column)
+            assert cell is not None
+            assert cell.toolTip() == (
+                "4 promises taken in the last 30 days: 2 kept, 1 broken, 1 still running."
+            )
+    with database.transaction() as session:
+        expected = team_summary(session, boss.clock())
+    for agent in expected.agents:
+        (row,) = [r for r in rows.values() if r[0].startswith(agent.display_name)]
+        assert row[column] == kept_text(agent.promises_kept, agent.promises_broken)
 
 
 def test_the_charts_have_series_with_the_data(
