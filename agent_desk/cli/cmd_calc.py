@@ -11,7 +11,8 @@ from datetime import date
 from typing import Any
 
 from agent_desk.cli._common import EXIT_OK, add_command, iso_date, print_json
-from agent_desk.domain import arrangements, fees, interest, policy
+from agent_desk.domain import fees, interest, policy
+from agent_desk.domain.arrangement_plan import Mode, Owed, Terms, compute_plan
 from agent_desk.domain.arrangements import Frequency, Plan
 from agent_desk.domain.money import Cents, cents_to_str, format_money, parse_amount
 from agent_desk.errors import UsageError, ValidationError
@@ -28,13 +29,26 @@ def _register_plan(subparsers: Any) -> None:
         subparsers, "plan", "calculate a payment arrangement's instalments", database=False
     )
     parser.add_argument("--amount", required=True, metavar="EUROS", help="total to pay")
+    add_plan_options(parser)
+    parser.add_argument(
+        "--outside-policy",
+        action="store_true",
+        help="calculate a plan that breaks the policy (it then needs a supervisor's approval)",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=run_plan)
+
+
+def add_plan_options(parser: argparse.ArgumentParser) -> None:
+    """How to pay: the options ``plan`` and ``arrange`` share."""
     how = parser.add_mutually_exclusive_group(required=True)
-    how.add_argument("--instalments", metavar="N", help="number of instalments")
+    how.add_argument("--instalments", metavar="K", help="number of instalments")
     how.add_argument("--per-instalment", metavar="EUROS", help="amount of each instalment")
     how.add_argument(
         "--capacity",
         metavar="EUROS",
-        help="what the customer can pay per period; no instalment is planned above it",
+        help="what the customer can pay a month (income minus essential expenses, "
+        "converted to the frequency); no instalment is planned above it",
     )
     parser.add_argument(
         "--start", required=True, type=iso_date, metavar="DATE", help="first due date"
@@ -47,13 +61,29 @@ def _register_plan(subparsers: Any) -> None:
         metavar="EUROS",
         help="paid on the start date as instalment 0; the first instalment is one period later",
     )
-    parser.add_argument(
-        "--outside-policy",
-        action="store_true",
-        help="calculate a plan that breaks the policy (it then needs a supervisor's approval)",
+
+
+def terms_from_options(args: argparse.Namespace) -> Terms:
+    """The options of :func:`add_plan_options` as the plan's terms; bad values are usage errors."""
+    if args.instalments is not None:
+        mode, count = Mode.COUNT, count_option(args.instalments)
+    else:
+        mode, count = (Mode.AMOUNT if args.per_instalment is not None else Mode.CAPACITY), 0
+    return Terms(
+        mode=mode,
+        start=args.start,
+        frequency=Frequency(args.frequency),
+        count=count,
+        per_instalment=amount_option(args.per_instalment, "amount per instalment")
+        if args.per_instalment is not None
+        else 0,
+        capacity=amount_option(args.capacity, "capacity") if args.capacity is not None else None,
+        down_payment=amount_option(args.down_payment, "down payment")
+        if args.down_payment is not None
+        else 0,
+        waive_costs=bool(getattr(args, "waive_costs", False)),
+        waive_interest=bool(getattr(args, "waive_interest", False)),
     )
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.set_defaults(func=run_plan)
 
 
 def _register_fees(subparsers: Any) -> None:
@@ -91,41 +121,27 @@ def _register_interest(subparsers: Any) -> None:
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    total = _amount(args.amount, "amount")
-    down = _amount(args.down_payment, "down payment") if args.down_payment else 0
-    frequency = Frequency(args.frequency)
-    rules = policy.load_default_policy()
-    capacity: Cents | None = None
-    try:
-        if args.instalments is not None:
-            plan = arrangements.plan_by_count(
-                total, _count(args.instalments), args.start, frequency, down_payment=down
-            )
-        elif args.per_instalment is not None:
-            per = _amount(args.per_instalment, "amount per instalment")
-            plan = arrangements.plan_by_amount(total, per, args.start, frequency, down_payment=down)
-        else:
-            capacity = _amount(args.capacity, "capacity")
-            plan = arrangements.plan_by_capacity(
-                total, capacity, args.start, frequency, down_payment=down
-            )
-    except ValidationError as error:
-        raise UsageError(str(error)) from None
-    check = policy.check_plan(plan, rules, capacity=capacity)
-    if check.breaches and not args.outside_policy:
+    total = amount_option(args.amount, "amount")
+    terms = terms_from_options(args)
+    result = compute_plan(Owed(principal=total), terms, policy.load_default_policy())
+    for messages in result.errors.values():
+        raise UsageError(messages[0].text())
+    assert result.plan is not None and result.check is not None
+    if result.needs_approval and not args.outside_policy:
+        breach = next(b for b in result.check.breaches if b.field != "capacity")
         raise UsageError(
-            f"{check.breaches[0].message.rstrip('.')}; use --outside-policy to calculate it "
+            f"{breach.message.rstrip('.')}; use --outside-policy to calculate it "
             "for a supervisor's approval."
         )
     if args.json:
-        print_json(_plan_json(plan, check))
+        print_json(_plan_json(result.plan, result.check))
     else:
-        _print_plan(plan, check, _lang(args))
+        _print_plan(result.plan, result.check, _lang(args))
     return EXIT_OK
 
 
 def run_fees_bik(args: argparse.Namespace) -> int:
-    principals = [_amount(p, "principal") for p in args.principal]
+    principals = [amount_option(p, "principal") for p in args.principal]
     on: date = args.on or date.today()
     try:
         result = fees.collection_costs(principals, fees.load_fee_table(), on, add_vat=args.vat)
@@ -147,7 +163,7 @@ def run_fees_bik(args: argparse.Namespace) -> int:
 
 
 def run_interest(args: argparse.Namespace) -> int:
-    principal = _amount(args.principal, "principal")
+    principal = amount_option(args.principal, "principal")
     try:
         result = interest.statutory_interest(
             principal, args.start, args.end, interest.load_rate_table()
@@ -213,14 +229,16 @@ def _print_plan(plan: Plan, check: policy.PlanCheck, lang: str) -> None:
         print(f"Needs approval ({breach.field}): {breach.message}")
 
 
-def _amount(text: str, label: str) -> Cents:
+def amount_option(text: str, label: str, *, allow_zero: bool = False) -> Cents:
+    """An amount typed as an option, or bad usage."""
     try:
-        return parse_amount(text, field=label)
+        return parse_amount(text, field=label, allow_zero=allow_zero)
     except ValidationError as error:
         raise UsageError(str(error)) from None
 
 
-def _count(text: str) -> int:
+def count_option(text: str) -> int:
+    """A number of instalments typed as an option, or bad usage."""
     if not text.strip().isdigit():
         raise UsageError(
             f"'{text}' is not a whole number; give the number of instalments, like 12."

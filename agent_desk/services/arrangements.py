@@ -2,7 +2,13 @@
 
 Every function runs inside the caller's transaction (``Database.transaction``),
 writes an audit event and recomputes the customer's queue state, like the services
-in ``activity.py``. The rules themselves (plans, policy) live in ``agent_desk.domain``.
+in ``activity.py``. The rules themselves (plans, charges, policy) live in
+``agent_desk.domain.arrangement_plan``.
+
+On the books: agreeing reads what is owed from the ledger (never from the client),
+books the interest up to today and any waiver, so the claims owe exactly the
+arrangement's total; while it runs they accrue nothing. A declined arrangement undoes
+its waivers with offsetting entries and interest runs again from the decline.
 
 Nightly rules, on the instalment rows' ``paid_cents`` (what the payment import has
 allocated to each instalment, in due order):
@@ -27,13 +33,28 @@ from typing import cast
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from agent_desk.domain.arrangement_plan import (
+    MAX_REASON,
+    Charges,
+    ClaimOwed,
+    Message,
+    Money,
+    Owed,
+    Terms,
+    compute_plan,
+    owed_on,
+    review_plan,
+)
 from agent_desk.domain.arrangements import Plan
 from agent_desk.domain.codes import ArrangementStatus, InstalmentStatus, NextStepKind
+from agent_desk.domain.interest import RateTable, load_rate_table
+from agent_desk.domain.ledger import EntryKind, Part
 from agent_desk.domain.money import cents_to_str
-from agent_desk.domain.policy import ArrangementPolicy, check_plan, load_default_policy
+from agent_desk.domain.policy import ArrangementPolicy, load_default_policy
 from agent_desk.errors import ConflictError, NotFoundError, ValidationError
 from agent_desk.i18n import N_
-from agent_desk.models import Agent, Arrangement, Customer, Instalment, NextStep
+from agent_desk.models import Agent, Arrangement, Customer, Instalment, LedgerEntry, NextStep
+from agent_desk.services import ledger
 from agent_desk.services.activity import (
     NextStepInput,
     load_customer,
@@ -43,7 +64,6 @@ from agent_desk.services.actor import SYSTEM, Actor
 from agent_desk.services.audit import audit
 from agent_desk.services.derived import refresh_customer
 
-MAX_REASON = 2000
 NIGHTLY_BATCH = 1000
 
 # Open next steps the nightly run never replaces: an agent promised this to the
@@ -55,74 +75,80 @@ _RUNNING = (ArrangementStatus.ACTIVE.value, ArrangementStatus.PENDING_APPROVAL.v
 # --------------------------------------------------------------------------- agree
 
 
+def arrangement_owed(
+    session: Session, customer_id: int, on: date, *, rates: RateTable | None = None
+) -> Owed:
+    """What an arrangement agreed on ``on`` would be for, from the books (the calculator
+    shows it; :func:`agree_arrangement` works it out again when saving)."""
+    if session.get(Customer, customer_id) is None:
+        raise NotFoundError("This customer no longer exists.")
+    books = ledger.load_customer_books(session, customer_id)
+    return owed_from_books(books, on, rates or load_rate_table())
+
+
+def owed_from_books(books: ledger.CustomerBooks, on: date, rates: RateTable) -> Owed:
+    balance = ledger.figures(books, on, rates)
+    return owed_on(
+        (
+            ClaimOwed(
+                c.due_date, c.outstanding_principal, c.outstanding_costs, c.outstanding_interest
+            )
+            for c in balance.claims
+        ),
+        on,
+    )
+
+
 def agree_arrangement(
     session: Session,
     actor: Actor,
     customer_id: int,
     *,
-    plan: Plan,
-    costs_cents: int,
-    interest_cents: int,
-    costs_waived: bool,
-    interest_waived: bool,
     now: datetime,
+    terms: Terms | None = None,
+    plan: Plan | None = None,
+    principal_cents: int | None = None,
+    costs_cents: int | None = None,
+    interest_cents: int | None = None,
+    costs_waived: bool | None = None,
+    interest_waived: bool | None = None,
     expected_version: int | None = None,
     approval_reason: str | None = None,
     policy: ArrangementPolicy | None = None,
+    rates: RateTable | None = None,
 ) -> int:
-    """Save an agreed plan with its instalments; returns the arrangement id.
+    """Agree a plan over what the books say is owed; returns the arrangement id.
 
-    The plan's total is the principal plus the costs and interest that are not waived.
-    Within policy the arrangement is ``active``; outside it, it waits for a
-    supervisor (``pending_approval``) and the agent must say why in ``approval_reason``.
+    The service works out the amount itself: the outstanding principal of the claims
+    due by today, the costs booked on them and the interest up to today (booked now).
+    ``terms`` say how to pay it (the plan is made here, by the same code as the
+    calculator's); a client that made its own schedule passes ``plan`` instead, with
+    ``costs_waived``/``interest_waived``, and its total must be the books' exactly.
+    ``principal_cents``/``costs_cents``/``interest_cents``, when given, are the figures
+    the client showed (before any waiver): if the books differ, nothing is saved and
+    the client must recalculate. Waived costs or interest are booked as waiver
+    entries, so afterwards the claims owe exactly the arrangement's total.
+
+    Within policy the arrangement is ``active``; outside it, it waits for a supervisor
+    (``pending_approval``) and the agent must say why in ``approval_reason``.
     """
     if now.tzinfo is None:
         raise ValidationError("The time of agreeing needs a time zone.", "now")
+    if (terms is None) == (plan is None):
+        raise TypeError("agree_arrangement needs either terms or a plan")
+    if terms is not None and (costs_waived is not None or interest_waived is not None):
+        raise TypeError("with terms, the waivers are part of the terms")
     policy = policy or load_default_policy()
-    if costs_cents < 0:
-        raise ValidationError("The collection costs cannot be negative.", "costs")
-    if interest_cents < 0:
-        raise ValidationError("The interest cannot be negative.", "interest")
-    if not plan.instalments:
-        raise ValidationError("An arrangement needs at least one instalment.", "instalments")
-    if any(i.amount <= 0 for i in plan.instalments):
-        raise ValidationError("Every instalment must be more than zero.", "instalments")
-    if sum(i.amount for i in plan.instalments) != plan.total:
-        raise ValidationError(
-            "The instalments do not add up to the total; recalculate the plan.", "instalments"
-        )
-    added_costs = 0 if costs_waived else costs_cents
-    added_interest = 0 if interest_waived else interest_cents
-    principal = plan.total - added_costs - added_interest
-    if principal <= 0:
-        raise ValidationError(
-            "The total must be more than the costs and interest added to it.", "amount"
-        )
-    first = min(plan.instalments, key=lambda i: (i.due, i.number))
-    if first.due < now.date():
-        raise ValidationError("The first instalment cannot be due in the past.", "start")
-
-    check = check_plan(plan, policy, costs_added=added_costs > 0)
-    reason = (approval_reason or "").strip()
-    if check.needs_approval:
-        if not reason:
+    rates = rates or load_rate_table()
+    today = now.date()
+    for name, cents in (("costs", costs_cents), ("interest", interest_cents)):
+        if cents is not None and cents < 0:
             raise ValidationError(
-                "This plan is outside policy and needs a supervisor's approval; "
-                "say why it is needed.",
-                "approval_reason",
+                "The collection costs cannot be negative."
+                if name == "costs"
+                else "The interest cannot be negative.",
+                name,
             )
-        if len(reason) > MAX_REASON:
-            raise ValidationError(
-                "The reason is too long ({length} characters; at most {most}).",
-                "approval_reason",
-                length=len(reason),
-                most=MAX_REASON,
-            )
-        status = ArrangementStatus.PENDING_APPROVAL
-        needed = " ".join(b.message for b in check.breaches) + f"\nReason given: {reason}"
-    else:
-        status = ArrangementStatus.ACTIVE
-        needed = None
 
     customer = load_customer(session, customer_id, expected_version)
     running = session.scalar(
@@ -136,26 +162,43 @@ def agree_arrangement(
             "it must end or be declined before a new one is agreed.",
             "arrangement",
         )
-    if customer.arrears_cents > 0 and principal > customer.arrears_cents:
-        raise ValidationError(
-            "The plan is for {principal} without costs and interest, more than the customer owes "
-            "({arrears_cents}).",
-            "amount",
-            principal=cents_to_str(principal),
-            arrears_cents=cents_to_str(customer.arrears_cents),
+    books = ledger.load_customer_books(session, customer.id)
+    owed = owed_from_books(books, today, rates)
+    _refuse_other_figures(owed, principal_cents, costs_cents, interest_cents)
+    if terms is not None:
+        result = compute_plan(owed, terms, policy, today=today)
+        waive_costs, waive_interest = terms.waive_costs, terms.waive_interest
+    else:
+        assert plan is not None
+        waive_costs, waive_interest = bool(costs_waived), bool(interest_waived)
+        result = review_plan(
+            owed, plan, policy, waive_costs=waive_costs, waive_interest=waive_interest, today=today
         )
+    reason = (approval_reason or "").strip()
+    refusal = result.refusal(reason)
+    if refusal is not None:
+        field_name, message = refusal
+        raise ValidationError(message.id, field_name, **_english_values(message))
+    agreed = result.plan
+    assert agreed is not None
+    if result.needs_approval:
+        status = ArrangementStatus.PENDING_APPROVAL
+        needed = result.approval_record() + f"\nReason given: {reason}"
+    else:
+        status = ArrangementStatus.ACTIVE
+        needed = None
 
     arrangement = Arrangement(
         customer_id=customer.id,
         agent_id=actor.agent_id,
         created_at=now,
-        frequency=plan.frequency.value,
-        principal_cents=principal,
-        costs_cents=costs_cents,
-        interest_cents=interest_cents,
-        costs_waived=costs_waived,
-        interest_waived=interest_waived,
-        total_cents=plan.total,
+        frequency=agreed.frequency.value,
+        principal_cents=owed.principal,
+        costs_cents=owed.costs,
+        interest_cents=owed.interest,
+        costs_waived=waive_costs and owed.costs > 0,
+        interest_waived=waive_interest and owed.interest > 0,
+        total_cents=agreed.total,
         status=status.value,
         approval_needed_reason=needed,
         instalments=[
@@ -166,10 +209,13 @@ def agree_arrangement(
                 paid_cents=0,
                 status=InstalmentStatus.OPEN.value,
             )
-            for i in plan.instalments
+            for i in agreed.instalments
         ],
     )
     session.add(arrangement)
+    session.flush()
+    _book_agreement(session, actor, books, result.charges, arrangement.id, today, now, rates)
+    first = min(agreed.instalments, key=lambda i: (i.due, i.number))
     set_next_step(
         session, actor, customer, _reminder_step(first.number, first.due, policy, now), now
     )
@@ -177,8 +223,15 @@ def agree_arrangement(
     detail = status.value
     if status is ArrangementStatus.PENDING_APPROVAL:
         detail = f"{status.value}: {reason}"[:MAX_REASON]
-    if costs_waived or interest_waived:
-        waived = [n for n, w in (("costs", costs_waived), ("interest", interest_waived)) if w]
+    if arrangement.costs_waived or arrangement.interest_waived:
+        waived = [
+            n
+            for n, w in (
+                ("costs", arrangement.costs_waived),
+                ("interest", arrangement.interest_waived),
+            )
+            if w
+        ]
         detail += f"; waived {' and '.join(waived)}"
     audit(
         session,
@@ -192,6 +245,86 @@ def agree_arrangement(
     )
     refresh_customer(session, customer)
     return arrangement.id
+
+
+def _refuse_other_figures(
+    owed: Owed, principal: int | None, costs: int | None, interest: int | None
+) -> None:
+    """The client's figures must be the books': a client is never trusted with money."""
+    sent = {"principal": principal, "costs": costs, "interest": interest}
+    if all(cents is None or cents == getattr(owed, part) for part, cents in sent.items()):
+        return
+    raise ValidationError(
+        "The amounts changed since you calculated: the books now say {principal} principal, "
+        "{costs} costs and {interest} interest. Recalculate the plan.",
+        "amount",
+        principal=cents_to_str(owed.principal),
+        costs=cents_to_str(owed.costs),
+        interest=cents_to_str(owed.interest),
+    )
+
+
+def _english_values(message: Message) -> dict[str, object]:
+    """A domain message's values as the CLI and the logs show them."""
+    return {
+        name: cents_to_str(int(value))
+        if isinstance(value, Money)
+        else value.isoformat()
+        if isinstance(value, date)
+        else value
+        for name, value in message.values.items()
+    }
+
+
+def _book_agreement(
+    session: Session,
+    actor: Actor,
+    books: ledger.CustomerBooks,
+    charged: Charges,
+    arrangement_id: int,
+    today: date,
+    now: datetime,
+    rates: RateTable,
+) -> None:
+    """Interest up to today, and the waivers: afterwards the claims the arrangement covers
+    owe exactly its total (and accrue nothing while it runs)."""
+    ledger.book_interest(books, today, now, rates, arrangement_id=arrangement_id)
+    covered = [c for c in books.ordered() if c.due_date <= today]
+    waived = {Part.COSTS: 0, Part.INTEREST: 0}
+    for part, wanted in (
+        (Part.COSTS, charged.costs_waived),
+        (Part.INTEREST, charged.interest_waived),
+    ):
+        for claim in covered:  # oldest first
+            if wanted <= 0:
+                break
+            open_part = claim.costs if part is Part.COSTS else claim.interest
+            amount = min(open_part, wanted)
+            if amount <= 0:
+                continue
+            books.add(
+                claim,
+                EntryKind.WAIVER,
+                part,
+                -amount,
+                today,
+                now,
+                arrangement_id=arrangement_id,
+                agent_id=actor.agent_id,
+                note="waived in arrangement",
+            )
+            wanted -= amount
+            waived[part] += amount
+    if (
+        waived[Part.COSTS] != charged.costs_waived
+        or waived[Part.INTEREST] != charged.interest_waived
+    ):
+        raise AssertionError("the books could not waive what the plan waives")  # a bug, not input
+    owed_now = sum(c.outstanding for c in covered)
+    if owed_now != charged.total:
+        raise AssertionError(f"the books owe {owed_now} after agreeing, the plan {charged.total}")
+    ledger.write(session, [books])
+    ledger.sync_claim_caches(session, [books], today)
 
 
 def _reminder_step(
@@ -320,6 +453,8 @@ def decline_arrangement(
     actor.require_supervisor(N_("decline an arrangement"))
     arrangement = _decide(session, actor, arrangement_id, note, now, expected_version)
     arrangement.status = ArrangementStatus.DECLINED.value
+    session.flush()
+    _unbook_agreement(session, actor, arrangement, now, "arrangement declined")
     customer = load_customer(session, arrangement.customer_id, None)
     set_next_step(
         session,
@@ -342,6 +477,40 @@ def decline_arrangement(
         at=now,
     )
     refresh_customer(session, customer)
+
+
+def _unbook_agreement(
+    session: Session, actor: Actor, arrangement: Arrangement, now: datetime, why: str
+) -> None:
+    """An arrangement ended before it was kept (declined): what it waived is owed again
+    (offsetting entries, never a deletion) and interest runs again from today."""
+    books = ledger.load_customer_books(session, arrangement.customer_id)
+    today = now.date()
+    e = LedgerEntry
+    waived = session.execute(
+        select(e.claim_id, e.part, func.sum(e.amount_cents))
+        .where(e.arrangement_id == arrangement.id, e.kind == EntryKind.WAIVER.value)
+        .group_by(e.claim_id, e.part)
+        .order_by(e.claim_id, e.part)
+    ).all()
+    for claim_id, part, total in waived:
+        claim = books.claims.get(int(claim_id)) if claim_id is not None else None
+        if claim is None or not total:
+            continue
+        books.add(
+            claim,
+            EntryKind.WAIVER,
+            Part(part),
+            -int(total),
+            today,
+            now,
+            arrangement_id=arrangement.id,
+            agent_id=actor.agent_id,
+            note=f"waiver undone: {why}",
+        )
+    ledger.mark_accrual_restart(books, arrangement.created_at.date(), today, now, why)
+    ledger.write(session, [books])
+    ledger.sync_claim_caches(session, [books], today)
 
 
 def _decide(

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from agent_desk.app import DeskApp
+from agent_desk.domain.arrangement_plan import Owed
 from agent_desk.domain.codes import ArrangementStatus
-from agent_desk.models import Arrangement, Customer, Instalment
+from agent_desk.models import Arrangement, Customer, DemandNotice, Instalment
+from agent_desk.services import ledger
+from agent_desk.services.arrangements import arrangement_owed
 from agent_desk.services.database import Database
 from agent_desk.ui.app_window import DeskWindow
 from agent_desk.ui.dialogs.approvals import ApprovalsDialog
@@ -26,24 +31,41 @@ def idle(qtbot: QtBot, window: DeskWindow) -> None:
     qtbot.waitUntil(lambda: window.worker.pending == 0, timeout=WAIT)
 
 
-def customer_owing(database: Database, at_least: int) -> int:
-    """A customer owing at least ``at_least`` cents with no arrangement at all."""
+def customer_owing(database: Database, at_least: int, *, letter: bool | None = None) -> int:
+    """A customer owing at least ``at_least`` cents with no arrangement at all
+    (``letter``: only those with / without costs a 14-day letter made owed)."""
     with database.transaction() as session:
         with_arrangement = select(Arrangement.customer_id)
-        customer_id = session.scalar(
+        query = (
             select(Customer.id)
             .where(Customer.arrears_cents >= at_least, Customer.id.not_in(with_arrangement))
             .order_by(Customer.id)
             .limit(1)
         )
+        with_costs = select(DemandNotice.customer_id).where(DemandNotice.status == "costs_booked")
+        if letter is True:
+            query = query.where(Customer.id.in_(with_costs))
+        elif letter is False:
+            query = query.where(Customer.id.not_in(with_costs))
+        customer_id = session.scalar(query)
     assert customer_id is not None
     return int(customer_id)
 
 
+def books(database: Database, customer_id: int) -> Owed:
+    with database.transaction() as session:
+        return arrangement_owed(session, customer_id, date.today())
+
+
 def open_calculator(
-    qtbot: QtBot, window: DeskWindow, database: Database, at_least: int = 150_000
+    qtbot: QtBot,
+    window: DeskWindow,
+    database: Database,
+    at_least: int = 150_000,
+    *,
+    letter: bool | None = None,
 ) -> ArrangementDialog:
-    customer_id = customer_owing(database, at_least)
+    customer_id = customer_owing(database, at_least, letter=letter)
     with qtbot.waitSignal(window.file_shown, timeout=WAIT):
         window.open_customer(customer_id)
     idle(qtbot, window)
@@ -52,31 +74,67 @@ def open_calculator(
     dialog = window.arrangement_dialog
     assert isinstance(dialog, ArrangementDialog)
     assert dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.owed is not None, timeout=WAIT)  # read on the worker
     return dialog
 
 
-def plain(dialog: ArrangementDialog, amount: str = "1000.00") -> None:
-    """A round principal without costs or interest, so the figures are easy to check."""
-    dialog.waive_costs.setChecked(dialog.waive_costs.isEnabled())
-    dialog.waive_interest.setChecked(dialog.waive_interest.isEnabled())
-    dialog.amount.setText(amount)
-    dialog.recalculate()
+def plain(dialog: ArrangementDialog, principal: int = 100_000) -> None:
+    """Round figures without costs or interest, as if the books said so, so the schedule
+    is easy to check (saving them is refused: the books say otherwise)."""
+    dialog.set_owed(Owed(principal=principal))
 
 
-def test_prefilled_with_the_arrears_and_a_schedule(
+def money(cents: int) -> str:
+    return f"€{cents // 100:,}.{cents % 100:02d}"
+
+
+def test_the_amount_is_read_from_the_books_and_cannot_be_typed(
     qtbot: QtBot, window: DeskWindow, database: Database
 ) -> None:
-    dialog = open_calculator(qtbot, window, database)
+    dialog = open_calculator(qtbot, window, database, letter=False)
     file = window.current_file()
     assert file is not None
-    assert dialog.amount.text() == f"{file.arrears_cents / 100:.2f}"
+    owed = books(database, file.id)
+    assert owed.costs == 0 and owed.interest > 0
+    assert isinstance(dialog.amount, QLabel)  # read-only: no typing the amount
+    assert dialog.findChild(QLineEdit, "amount") is None
+    assert dialog.amount.text() == money(owed.total)
+    assert dialog.principal_part.text() == money(owed.principal)
+    assert dialog.costs_part.text() == "none"
+    assert dialog.costs_note.text() == "no 14-day letter has run out"
+    assert dialog.interest_part.text() == money(owed.interest)
+    assert dialog.interest_note.text().startswith("since ")
+    assert not dialog.waive_costs.isEnabled()
+    assert dialog.waive_costs.text() == "No collection costs"
+    assert dialog.waive_interest.isEnabled()
     rows = dialog.schedule_rows()
     assert len(rows) == 6  # the default count
     assert all("€" in amount for _, _, amount in rows)
     item = dialog.schedule.item(0, 2)
     assert item is not None and item.textAlignment() & Qt.AlignmentFlag.AlignRight
     assert dialog.start.date().day() == 1
-    assert dialog.total_value.text().startswith("€")
+    assert dialog.total_value.text() == money(owed.total)
+    assert dialog.costs_value.text() == "—"
+
+
+def test_costs_after_a_letter_are_shown_and_can_be_waived(
+    qtbot: QtBot, window: DeskWindow, database: Database
+) -> None:
+    dialog = open_calculator(qtbot, window, database, 50_000, letter=True)
+    file = window.current_file()
+    assert file is not None
+    owed = books(database, file.id)
+    assert owed.costs > 0
+    assert dialog.costs_part.text() == money(owed.costs)
+    assert "unpaid 14-day letter" in dialog.costs_note.text()
+    assert dialog.waive_costs.isEnabled()
+    assert dialog.costs_value.text() == money(owed.costs)
+    assert dialog.total_value.text() == money(owed.total)
+    qtbot.mouseClick(dialog.waive_costs, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.recalculated, timeout=WAIT):
+        pass
+    assert dialog.costs_value.text() == "waived"
+    assert dialog.total_value.text() == money(owed.total - owed.costs)
 
 
 def test_the_schedule_follows_the_typing(
@@ -102,7 +160,7 @@ def test_the_schedule_follows_the_typing(
     dialog.recalculate()
     rows = dialog.schedule_rows()
     assert rows[0][0] == "down payment" and rows[0][2] == "€100.00"
-    assert sum(float(a.strip("€").replace(",", "")) for _, _, a in rows) == 1000.0
+    assert sum(int(a.strip("€").replace(",", "").replace(".", "")) for _, _, a in rows) == 100_000
 
 
 def test_capacity_plans_never_above_what_the_customer_can_pay(
@@ -133,22 +191,25 @@ def test_validation_messages_sit_next_to_their_fields(
 ) -> None:
     dialog = open_calculator(qtbot, window, database)
     plain(dialog)
-    dialog.amount.setText("twaalf")
+    dialog.set_mode(Mode.AMOUNT)
+    dialog.per_instalment.setText("twaalf")
     dialog.recalculate()
-    assert "not an amount" in dialog.error_text("amount")
+    assert "not an amount" in dialog.error_text("per_instalment")
     assert dialog.schedule_rows() == []
     assert not dialog.save.isEnabled()
 
-    dialog.amount.setText("1000,00")
+    dialog.set_mode(Mode.COUNT)
     dialog.count.setValue(0)
     dialog.recalculate()
-    assert dialog.error_text("amount") == ""
+    assert dialog.error_text("per_instalment") == ""
     assert "at least one instalment" in dialog.error_text("instalments")
 
     dialog.count.setValue(6)
     dialog.down_payment.setText("1000")
     dialog.recalculate()
-    assert "down payment must be less than the total" in dialog.error_text("down_payment")
+    assert "down payment must be less than the total of €1,000.00" in dialog.error_text(
+        "down_payment"
+    )
 
     dialog.down_payment.clear()
     dialog.count.setValue(100)
@@ -167,11 +228,11 @@ def test_agreeing_within_policy_saves_and_shows_the_instalments(
     dialog = open_calculator(qtbot, window, database)
     file = window.current_file()
     assert file is not None
+    owed = books(database, file.id)
     dialog.count.setValue(5)
-    dialog.waive_interest.setChecked(dialog.waive_interest.isEnabled())
+    qtbot.mouseClick(dialog.waive_interest, Qt.MouseButton.LeftButton)
     dialog.recalculate()
-    if dialog.waive_interest.isEnabled():
-        assert dialog.interest_value.text() == "waived"
+    assert dialog.interest_value.text() == "waived"
     with qtbot.waitSignal(window.file_shown, timeout=WAIT):
         qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
     idle(qtbot, window)
@@ -185,7 +246,10 @@ def test_agreeing_within_policy_saves_and_shows_the_instalments(
             select(func.count()).where(Instalment.arrangement_id == arrangement.id)
         )
         assert count == 5
-        assert arrangement.interest_waived == dialog.waive_interest.isEnabled()
+        assert arrangement.interest_waived
+        assert arrangement.total_cents == owed.principal + owed.costs
+        balance = ledger.customer_balance(session, file.id, date.today())
+        assert balance.outstanding == arrangement.total_cents  # the waiver is on the books
     panel = window.customer_panel
     texts = [panel.timeline.item(r, 1).text() for r in range(panel.timeline.rowCount())]
     assert any("arrangement active" in t and "5 instalments" in t for t in texts)
@@ -194,6 +258,30 @@ def test_agreeing_within_policy_saves_and_shows_the_instalments(
     assert "0 of 5 paid" in panel.instalments.summary.text()
     assert "instalment reminder" in panel.next_step.text()
     assert "Arrangement agreed" in window.statusBar().currentMessage()
+
+
+def test_figures_that_are_not_the_books_are_refused_and_read_again(
+    qtbot: QtBot, window: DeskWindow, database: Database
+) -> None:
+    dialog = open_calculator(qtbot, window, database)
+    file = window.current_file()
+    assert file is not None
+    owed = books(database, file.id)
+    plain(dialog)  # what a stale or tampered desk would send
+    with qtbot.waitSignal(dialog.figures_loaded, timeout=WAIT):
+        qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()
+    assert "amounts changed since you calculated" in dialog.notice.text()
+    assert dialog.owed == owed  # read again from the books
+    assert dialog.amount.text() == money(owed.total)
+    with database.transaction() as session:
+        assert not session.scalars(
+            select(Arrangement).where(Arrangement.customer_id == file.id)
+        ).all()
+    with qtbot.waitSignal(window.file_shown, timeout=WAIT):
+        qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    idle(qtbot, window)
+    assert not dialog.isVisible()
 
 
 def test_outside_policy_needs_a_reason_then_waits_for_a_supervisor(
@@ -235,6 +323,7 @@ def test_a_second_arrangement_is_refused_plainly(
     again = window.arrangement_dialog
     assert isinstance(again, ArrangementDialog) and again is not dialog
     assert "already has an arrangement" in again.notice.text()
+    qtbot.waitUntil(lambda: again.owed is not None, timeout=WAIT)
     assert not again.save.isEnabled()
     again.reject()
 

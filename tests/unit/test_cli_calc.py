@@ -76,6 +76,25 @@ def test_plan_by_capacity_stays_within_it(capsys: pytest.CaptureFixture[str]) ->
     assert amounts == ["250.01", "250.01", "250.01", "249.98"]
 
 
+def test_plan_capacity_is_a_month_as_in_the_desk(capsys: pytest.CaptureFixture[str]) -> None:
+    """150.00 a month is 69.23 per two weeks (150 x 12 / 26, rounded down), as in F4."""
+    data = run_json(
+        capsys,
+        "plan",
+        "--amount",
+        "300",
+        "--capacity",
+        "150",
+        "--frequency",
+        "fortnightly",
+        "--start",
+        "2027-01-31",
+    )
+    amounts = [i["amount"] for i in data["instalments"]]
+    assert amounts == ["60.00"] * 5
+    assert data["instalments"][1]["due"] == "2027-02-14"
+
+
 def test_plan_table_without_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
         capsys, "plan", "--amount", "1000", "--instalments", "3", "--start", "2027-01-31"
@@ -108,7 +127,7 @@ def test_plan_outside_policy_needs_the_flag(capsys: pytest.CaptureFixture[str]) 
         (["--amount", "100", "--capacity", "0"], "more than zero"),
         (
             ["--amount", "100", "--instalments", "2", "--down-payment", "100"],
-            "less than the amount",
+            "less than the total",
         ),
         (["--amount", "100", "--instalments", "2", "--start", "2027-02-30"], "not a valid date"),
         (["--amount", "100", "--instalments", "2", "--per-instalment", "5"], "not allowed with"),

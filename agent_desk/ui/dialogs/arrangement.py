@@ -1,25 +1,28 @@
 """F4: the arrangement calculator — a plan the customer can keep, exact to the cent.
 
-Left, what the agent types: the amount (prefilled with the arrears), an optional down
-payment, how to plan (number of instalments, amount per instalment or what the customer
-can pay: income minus essential expenses), the first due date and how often, and
-whether to waive the collection costs and the statutory interest. Right, the schedule,
-recalculated as the agent types (the domain is pure and fast, so it runs on the GUI
-thread after a short pause in typing), with the end date, the total, the capacity fit
-and whether the plan is within policy. Every problem is said in words beside the field
-that causes it.
+Left, what the books say is owed (read-only: the outstanding principal of the claims
+due so far, the collection costs a 14-day letter made owed, the statutory interest up
+to today) and what the agent chooses: an optional down payment, how to plan (number of
+instalments, amount per instalment or what the customer can pay: income minus
+essential expenses), the first due date and how often, and whether to waive the costs
+and the interest. Right, the schedule, recalculated as the agent types (the domain is
+pure and fast, so it runs on the GUI thread after a short pause in typing), with the
+end date, the total, the capacity fit and whether the plan is within policy. Every
+problem is said in words beside the field that causes it.
 
-"Agree" saves through ``services.arrangements.agree_arrangement`` on the worker. A
-plan outside policy needs a reason and then waits for a supervisor; the agent is told
-so. A plan above what the customer can pay is never saved.
+The rules are ``domain.arrangement_plan``'s, the same the service and the CLI use.
+The figures are read from the books on the worker when the dialog opens; "Agree"
+saves through ``services.arrangements.agree_arrangement``, which works them out again
+and refuses if they changed meanwhile (the dialog then reads them again). A plan
+outside policy needs a reason and then waits for a supervisor; the agent is told so.
+A plan above what the customer can pay is never saved.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
@@ -46,43 +49,33 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
-from agent_desk.domain.arrangements import (
-    MAX_INSTALMENTS_ANY_PLAN,
-    Frequency,
-    Plan,
-    add_months,
-    plan_by_amount,
-    plan_by_capacity,
-    plan_by_count,
+from agent_desk.domain.arrangement_plan import (
+    Message,
+    Mode,
+    Owed,
+    PlanResult,
+    Terms,
+    TermsText,
+    calculate,
+    default_first_due,
 )
-from agent_desk.domain.fees import FeeTable, collection_costs, load_fee_table
-from agent_desk.domain.interest import RateTable, load_rate_table, statutory_interest
-from agent_desk.domain.money import Cents, cents_to_decimal, parse_amount
-from agent_desk.domain.policy import ArrangementPolicy, check_plan, load_default_policy
+from agent_desk.domain.arrangements import MAX_INSTALMENTS_ANY_PLAN, Frequency, Plan
+from agent_desk.domain.money import Cents, cents_to_decimal
+from agent_desk.domain.policy import ArrangementPolicy, load_default_policy
 from agent_desk.errors import AgentDeskError, ConflictError, ValidationError
-from agent_desk.i18n import N_, Translator
+from agent_desk.i18n import N_
 from agent_desk.services.actor import Actor
-from agent_desk.services.arrangements import agree_arrangement
+from agent_desk.services.arrangements import agree_arrangement, arrangement_owed
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import MONTHS, Words
 from agent_desk.ui.prompter import Prompter
 from agent_desk.ui.worker import DatabaseWorker
 
+__all__ = ["FREQUENCIES", "ArrangementDesk", "ArrangementDialog", "ArrangementInput", "Mode"]
+
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 DEBOUNCE_MS = 150
-FIRST_DUE_AT_LEAST_DAYS = 7  # time to pay after the call, before the first instalment
-
-
-class Mode(StrEnum):
-    COUNT = "count"
-    AMOUNT = "amount"
-    CAPACITY = "capacity"
-
-
-# The error label a mode's own input uses; breaches of the term or count go there too,
-# because that input is what the agent changes to fix them.
-MODE_FIELD = {Mode.COUNT: "instalments", Mode.AMOUNT: "per_instalment", Mode.CAPACITY: "capacity"}
 
 FREQUENCIES: dict[Frequency, str] = {
     Frequency.MONTHLY: N_("monthly"),
@@ -96,25 +89,6 @@ PER_PERIOD: dict[Frequency, str] = {
     Frequency.FORTNIGHTLY: N_("{amount} per two weeks"),
     Frequency.WEEKLY: N_("{amount} a week"),
 }
-_PERIODS_PER_YEAR = {
-    Frequency.MONTHLY: 12,
-    Frequency.FOUR_WEEKLY: 13,
-    Frequency.FORTNIGHTLY: 26,
-    Frequency.WEEKLY: 52,
-}
-
-
-def capacity_per_period(monthly: Cents, frequency: Frequency) -> Cents:
-    """What a monthly capacity allows per period, rounded down (never above it)."""
-    return monthly * 12 // _PERIODS_PER_YEAR[frequency]
-
-
-def default_first_due(today: date) -> date:
-    """The first of a month, at least a week away: most incomes arrive around the 25th."""
-    candidate = add_months(date(today.year, today.month, 1), 1)
-    if (candidate - today).days < FIRST_DUE_AT_LEAST_DAYS:
-        candidate = add_months(candidate, 1)
-    return candidate
 
 
 def amount_text(cents: Cents, lang: str) -> str:
@@ -123,260 +97,20 @@ def amount_text(cents: Cents, lang: str) -> str:
     return text.replace(".", ",") if lang == "nl" else text
 
 
-def read_amount(tr: Translator, text: str, *, allow_zero: bool = False) -> Cents:
-    """``parse_amount`` with its reasons said in the desk's language."""
-    raw = text.strip()
-    if not raw:
-        raise ValidationError(tr("Enter an amount."))
-    try:
-        return parse_amount(raw, allow_zero=allow_zero)
-    except ValidationError as error:
-        reason = str(error)
-        if "unclear" in reason:
-            message = tr(
-                "'{text}' is unclear: type one thousand as 1000 and one euro as 1.00.", text=raw
-            )
-        elif "two decimals" in reason:
-            message = tr(
-                "'{text}' has more than two decimals; cents are the smallest unit.", text=raw
-            )
-        elif "negative" in reason:
-            message = tr("The amount cannot be negative.")
-        elif "more than zero" in reason:
-            message = tr("The amount must be more than zero.")
-        else:
-            message = tr("'{text}' is not an amount; type it like 1234.56.", text=raw)
-        raise ValidationError(message) from None
-
-
-# ----------------------------------------------------------------------------- charges
-
-
-@dataclass(frozen=True)
-class Charges:
-    """Collection costs and statutory interest on the open claims, as of today."""
-
-    costs: Cents
-    interest: Cents
-    interest_since: date | None
-    open_claims: int
-
-
-def charges_for(file: CustomerFile, today: date, fees: FeeTable, rates: RateTable) -> Charges:
-    """BIK over the open claims summed; interest on each from its own due date."""
-    open_claims = [c for c in file.claims if c.outstanding_cents > 0]
-    if not open_claims:
-        return Charges(0, 0, None, 0)
-    costs = collection_costs([c.outstanding_cents for c in open_claims], fees, today).costs
-    interest = 0
-    since: date | None = None
-    for claim in open_claims:
-        if claim.due_date >= today:
-            continue
-        try:
-            result = statutory_interest(claim.outstanding_cents, claim.due_date, today, rates)
-        except ValidationError:
-            continue  # no rate known that far back: charge nothing rather than guess
-        interest += result.interest
-        since = claim.due_date if since is None else min(since, claim.due_date)
-    return Charges(costs, interest, since, len(open_claims))
-
-
-# ------------------------------------------------------------------------- calculation
-
-
-@dataclass(frozen=True)
-class CalculatorInput:
-    amount: str
-    down_payment: str
-    mode: Mode
-    count: int
-    per_instalment: str
-    income: str
-    expenses: str
-    start: date
-    frequency: Frequency
-    waive_costs: bool
-    waive_interest: bool
-
-
-@dataclass
-class Calculation:
-    """What the inputs make: a plan, or the reasons there is none, beside each field."""
-
-    errors: dict[str, list[str]] = field(default_factory=dict)  # blocking, per field
-    breaches: dict[str, list[str]] = field(default_factory=dict)  # policy, per field
-    plan: Plan | None = None
-    principal: Cents = 0
-    costs: Cents = 0  # charged (0 when waived)
-    interest: Cents = 0  # charged (0 when waived)
-    capacity_month: Cents | None = None
-    capacity_period: Cents | None = None
-    above_capacity: Cents = 0  # how much the largest instalment is above the capacity
-    needs_approval: bool = False
-
-    def add(self, field_name: str, message: str) -> None:
-        self.errors.setdefault(field_name, []).append(message)
-
-
-def calculate(
-    value: CalculatorInput,
-    *,
-    charges: Charges,
-    policy: ArrangementPolicy,
-    arrears: Cents,
-    words: Words,
-) -> Calculation:
-    tr = words.tr
-    out = Calculation()
-    principal = _amount(out, tr, value.amount, "amount")
-    if principal is not None and arrears > 0 and principal > arrears:
-        out.add(
-            "amount",
-            tr(
-                "The customer owes {owed}; a plan cannot be for more.",
-                owed=words.money(arrears),
-            ),
-        )
-    down = 0
-    if value.down_payment.strip():
-        down = _amount(out, tr, value.down_payment, "down_payment", allow_zero=True) or 0
-    if value.income.strip() or value.expenses.strip():
-        income = _amount(out, tr, value.income, "capacity")
-        expenses = (
-            _amount(out, tr, value.expenses, "capacity", allow_zero=True)
-            if value.expenses.strip()
-            else 0
-        )
-        if income is not None and expenses is not None:
-            if income - expenses <= 0:
-                out.add(
-                    "capacity",
-                    tr(
-                        "Nothing is left after essential expenses: do not plan; refer the "
-                        "customer to debt help."
-                    ),
-                )
-            else:
-                out.capacity_month = income - expenses
-                out.capacity_period = capacity_per_period(income - expenses, value.frequency)
-    elif value.mode is Mode.CAPACITY:
-        out.add("capacity", tr("Type the customer's income and essential expenses."))
-    per = 0
-    if value.mode is Mode.AMOUNT:
-        per = _amount(out, tr, value.per_instalment, "per_instalment") or 0
-    if value.mode is Mode.COUNT and value.count < 1:
-        out.add("instalments", tr("Choose at least one instalment."))
-    if principal is None or out.errors:
-        return out
-    out.principal = principal
-    out.costs = 0 if value.waive_costs else charges.costs
-    out.interest = 0 if value.waive_interest else charges.interest
-    total = principal + out.costs + out.interest
-    if down >= total:
-        out.add(
-            "down_payment",
-            tr(
-                "The down payment must be less than the total of {total}; for everything "
-                "at once, record a payment instead of a plan.",
-                total=words.money(total),
-            ),
-        )
-        return out
-    mode_field = MODE_FIELD[value.mode]
-    rest = total - down
-    size = {Mode.AMOUNT: per, Mode.CAPACITY: out.capacity_period or 0}.get(value.mode, 0)
-    if size and -(-rest // size) > MAX_INSTALMENTS_ANY_PLAN:
-        out.add(
-            mode_field,
-            tr(
-                "That makes {count} instalments; choose a larger amount per instalment.",
-                count=-(-rest // size),
-            ),
-        )
-        return out
-    if value.mode is Mode.CAPACITY and out.capacity_period == 0:
-        out.add("capacity", tr("Too little is left per period to plan with."))
-        return out
-    try:
-        if value.mode is Mode.COUNT:
-            plan = plan_by_count(
-                total, value.count, value.start, value.frequency, down_payment=down
-            )
-        elif value.mode is Mode.AMOUNT:
-            plan = plan_by_amount(total, per, value.start, value.frequency, down_payment=down)
-        else:
-            assert out.capacity_period is not None
-            plan = plan_by_capacity(
-                total, out.capacity_period, value.start, value.frequency, down_payment=down
-            )
-    except ValidationError as error:
-        out.add(mode_field, tr.error(error))
-        return out
-    out.plan = plan
-    check = check_plan(plan, policy, capacity=out.capacity_period, costs_added=out.costs > 0)
-    if out.capacity_period is not None and not check.fits_capacity:
-        out.above_capacity = max(i.amount for i in plan.regular) - out.capacity_period
-    regular = plan.regular
-    for breach in check.breaches:
-        if breach.field == "instalments":
-            text = tr(
-                "{count} instalments: the policy allows at most {max}.",
-                count=len(regular),
-                max=policy.max_instalments,
-            )
-            target = mode_field
-        elif breach.field == "per_instalment":
-            text = tr(
-                "An instalment of {amount} is below the policy minimum of {minimum}.",
-                amount=words.money(regular[0].amount),
-                minimum=words.money(policy.min_instalment),
-            )
-            target = mode_field
-        elif breach.field == "term":
-            text = tr(
-                "Ends {end}, later than the policy's {months} months (until {latest}).",
-                end=words.day(plan.end),
-                months=policy.max_term_months,
-                latest=words.day(add_months(plan.start, policy.max_term_months)),
-            )
-            target = mode_field
-        elif breach.field == "costs":
-            text = tr("The policy does not allow adding collection costs; waive them.")
-            target = "costs"
-        else:
-            continue  # capacity: said by the fit line, and never saved above it
-        out.breaches.setdefault(target, []).append(text)
-        out.needs_approval = True
-    return out
-
-
-def _amount(
-    out: Calculation, tr: Translator, text: str, field_name: str, *, allow_zero: bool = False
-) -> Cents | None:
-    try:
-        return read_amount(tr, text, allow_zero=allow_zero)
-    except ValidationError as error:
-        out.add(field_name, str(error))
-        return None
-
-
-# ------------------------------------------------------------------------------ dialog
-
-
 @dataclass(frozen=True)
 class ArrangementInput:
+    """What the dialog asks the service to agree, and the figures it showed."""
+
+    terms: Terms
+    owed: Owed
     plan: Plan
-    costs_cents: Cents
-    interest_cents: Cents
-    costs_waived: bool
-    interest_waived: bool
     approval_reason: str | None
     needs_approval: bool
 
 
 class ArrangementDialog(FormDialog):
     recalculated = Signal()
+    figures_loaded = Signal()
 
     def __init__(
         self,
@@ -387,8 +121,7 @@ class ArrangementDialog(FormDialog):
         *,
         context: Mapping[str, Any] | None = None,
         policy: ArrangementPolicy | None = None,
-        fees: FeeTable | None = None,
-        rates: RateTable | None = None,
+        owed: Owed | None = None,
     ) -> None:
         tr = words.tr
         super().__init__(tr, tr("Payment arrangement with {name}", name=file.name), parent)
@@ -398,10 +131,8 @@ class ArrangementDialog(FormDialog):
         self.file = file
         self.today = now.date()
         self.policy = policy or load_default_policy()
-        self.charges = charges_for(
-            file, self.today, fees or load_fee_table(), rates or load_rate_table()
-        )
-        self.calculation = Calculation()
+        self.owed: Owed | None = None  # read from the books on the worker (set_owed)
+        self.calculation: PlanResult | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
@@ -423,7 +154,10 @@ class ArrangementDialog(FormDialog):
             self.blocked = True
         else:
             self.blocked = False
-        self.recalculate()
+        if owed is not None:
+            self.set_owed(owed)
+        else:
+            self.recalculate()
 
     # -- building ------------------------------------------------------------------
 
@@ -437,16 +171,54 @@ class ArrangementDialog(FormDialog):
         return label
 
     def _build_inputs(self) -> None:
-        tr, words, file = self.tr_, self.words, self.file
-        self.amount = QLineEdit()
-        self.amount.setObjectName("amount")
-        owed = QLabel(
-            tr("owes {amount}", amount=words.money(file.arrears_cents))
-            if file.arrears_cents
-            else ""
+        tr = self.tr_
+        self.amount = QLabel(tr("Reading the books…"))
+        self.amount.setObjectName("owedTotal")
+        self.amount.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # as high as an input, so the total sits on the line of its label
+        self.amount.setMinimumHeight(QLineEdit().sizeHint().height())
+        self.amount_parts = QWidget()
+        self.amount_parts.setObjectName("amountParts")
+        parts = QGridLayout(self.amount_parts)
+        parts.setContentsMargins(0, 2, 0, 0)
+        parts.setHorizontalSpacing(12)
+        parts.setVerticalSpacing(1)
+        self.principal_part, self.costs_part, self.interest_part = (QLabel() for _ in range(3))
+        self.costs_note, self.interest_note = QLabel(), QLabel()
+        rows = (
+            (tr("Principal"), self.principal_part),
+            (tr("Collection costs"), self.costs_part),
+            (tr("Statutory interest"), self.interest_part),
         )
-        owed.setObjectName("hint")
-        self.add_field(tr("Amount (€)"), self._row(self.amount, owed), "amount")
+        for row, (text, value) in enumerate(rows):
+            caption = QLabel(text)
+            caption.setObjectName("hint")
+            value.setObjectName("amountPart")
+            value.setAlignment(RIGHT)
+            parts.addWidget(caption, row * 2, 0)
+            parts.addWidget(value, row * 2, 1)
+        # Why there are costs (or none) can be long in Dutch: a line of its own.
+        self.costs_note.setObjectName("partNote")
+        self.costs_note.setWordWrap(True)
+        parts.addWidget(self.costs_note, 3, 0, 1, 3)
+        self.interest_note.setObjectName("hint")
+        parts.addWidget(self.interest_note, 4, 2)
+        parts.setColumnStretch(2, 1)
+        self.later_line = QLabel()
+        self.later_line.setObjectName("partNote")
+        self.later_line.setWordWrap(True)
+        self.later_line.hide()
+        parts.addWidget(self.later_line, 6, 0, 1, 3)
+        self.amount_parts.hide()
+        owed_box = QWidget()
+        owed_col = QVBoxLayout(owed_box)
+        owed_col.setContentsMargins(0, 0, 0, 0)
+        owed_col.setSpacing(0)
+        source = QLabel(tr("from the books, up to today"))
+        source.setObjectName("hint")
+        owed_col.addWidget(self._row(self.amount, source))
+        owed_col.addWidget(self.amount_parts)
+        self.add_field(tr("Owed"), owed_box, "amount")
 
         self.down_payment = QLineEdit()
         self.down_payment.setObjectName("downPayment")
@@ -541,28 +313,10 @@ class ArrangementDialog(FormDialog):
         self.waive_costs.setObjectName("waiveCosts")
         self.waive_interest = QCheckBox()
         self.waive_interest.setObjectName("waiveInterest")
-        charges = self.charges
-        if charges.costs:
-            self.waive_costs.setText(
-                tr(
-                    "Waive {amount} collection costs (BIK)",
-                    amount=words.money(charges.costs),
-                )
-            )
-        else:
-            self.waive_costs.setText(tr("No collection costs"))
-            self.waive_costs.setEnabled(False)
-        if charges.interest and charges.interest_since is not None:
-            self.waive_interest.setText(
-                tr(
-                    "Waive {amount} statutory interest since {date}",
-                    amount=words.money(charges.interest),
-                    date=words.day(charges.interest_since),
-                )
-            )
-        else:
-            self.waive_interest.setText(tr("No statutory interest"))
-            self.waive_interest.setEnabled(False)
+        self.waive_costs.setText(tr("No collection costs"))
+        self.waive_interest.setText(tr("No statutory interest"))
+        self.waive_costs.setEnabled(False)
+        self.waive_interest.setEnabled(False)
         charges_box = QWidget()
         charges_col = QVBoxLayout(charges_box)
         charges_col.setContentsMargins(0, 0, 0, 0)
@@ -611,7 +365,7 @@ class ArrangementDialog(FormDialog):
             QLabel() for _ in range(4)
         )
         rows = (
-            (tr("Owed"), self.owed_value),
+            (tr("Principal"), self.owed_value),
             (tr("Collection costs"), self.costs_value),
             (tr("Statutory interest"), self.interest_value),
             (tr("Total to pay"), self.total_value),
@@ -709,6 +463,8 @@ class ArrangementDialog(FormDialog):
             "QLabel#planHeadline { font-size: 13pt; font-weight: bold; color: #14262b; }"
             "QLabel#planDates { color: #3c4a50; }"
             "QLabel#planTotal { font-weight: bold; color: #14262b; }"
+            "QLabel#owedTotal { font-size: 12pt; font-weight: bold; color: #14262b; }"
+            "QLabel#partNote { color: #5b6770; font-style: italic; padding-left: 12px; }"
             "QLabel#fitLine[tone='ok'], QLabel#policyLine[tone='ok'] { color: #2f6b3a; }"
             "QLabel#fitLine[tone='warn'], QLabel#policyLine[tone='warn'] {"
             " color: #7f450c; font-weight: bold; }"
@@ -719,9 +475,6 @@ class ArrangementDialog(FormDialog):
 
     def _prefill(self, context: Mapping[str, Any]) -> None:
         lang = self.words.lang
-        self.amount.setText(
-            amount_text(self.file.arrears_cents, lang) if self.file.arrears_cents else ""
-        )
         self.by_count.setChecked(True)
         income, expenses = context.get("income_cents"), context.get("expenses_cents")
         capacity = context.get("capacity_cents")
@@ -737,7 +490,6 @@ class ArrangementDialog(FormDialog):
 
     def _connect(self) -> None:
         for edit in (
-            self.amount,
             self.down_payment,
             self.per_instalment,
             self.income,
@@ -772,22 +524,65 @@ class ArrangementDialog(FormDialog):
             mode
         ].setChecked(True)
 
-    def input(self) -> CalculatorInput:
+    def input(self) -> TermsText:
         start = self.start.date().toPython()
         assert isinstance(start, date)
-        return CalculatorInput(
-            amount=self.amount.text(),
-            down_payment=self.down_payment.text(),
+        return TermsText(
             mode=self.mode(),
+            start=start,
+            frequency=Frequency(self.frequency.currentData()),
             count=self.count.value(),
             per_instalment=self.per_instalment.text(),
             income=self.income.text(),
             expenses=self.expenses.text(),
-            start=start,
-            frequency=Frequency(self.frequency.currentData()),
+            down_payment=self.down_payment.text(),
             waive_costs=self.waive_costs.isChecked(),
             waive_interest=self.waive_interest.isChecked(),
         )
+
+    def set_owed(self, owed: Owed) -> None:
+        """The figures from the books (on opening, and again when they changed)."""
+        tr, words = self.tr_, self.words
+        self.owed = owed
+        self.amount.setText(words.money(owed.total))
+        self.principal_part.setText(words.money(owed.principal))
+        if owed.costs:
+            self.costs_part.setText(words.money(owed.costs))
+            self.costs_note.setText(tr("after an unpaid 14-day letter"))
+            self.waive_costs.setText(
+                tr("Waive {amount} collection costs (BIK)", amount=words.money(owed.costs))
+            )
+        else:
+            self.costs_part.setText(tr("none"))
+            self.costs_note.setText(tr("no 14-day letter has run out"))
+            self.waive_costs.setText(tr("No collection costs"))
+            self.waive_costs.setChecked(False)
+        self.waive_costs.setEnabled(owed.costs > 0)
+        self.interest_part.setText(words.money(owed.interest))
+        if owed.interest and owed.interest_since is not None:
+            self.interest_note.setText(tr("since {date}", date=words.day(owed.interest_since)))
+            self.waive_interest.setText(
+                tr(
+                    "Waive {amount} statutory interest since {date}",
+                    amount=words.money(owed.interest),
+                    date=words.day(owed.interest_since),
+                )
+            )
+        else:
+            self.interest_note.setText("")
+            self.waive_interest.setText(tr("No statutory interest"))
+            self.waive_interest.setChecked(False)
+        self.waive_interest.setEnabled(owed.interest > 0)
+        self.later_line.setText(
+            tr(
+                "Not in this plan: {amount} on claims not yet due.",
+                amount=words.money(owed.later),
+            )
+        )
+        self.later_line.setVisible(owed.later > 0)
+        self.amount_parts.show()
+        self.recalculate()
+        self.figures_loaded.emit()
 
     def schedule_recalculation(self) -> None:
         self._timer.start()
@@ -795,41 +590,49 @@ class ArrangementDialog(FormDialog):
     def recalculate(self) -> None:
         """Run the plan now (also what the debounce timer calls) and show it."""
         self._timer.stop()
-        calc = calculate(
-            self.input(),
-            charges=self.charges,
-            policy=self.policy,
-            arrears=self.file.arrears_cents,
-            words=self.words,
+        calc = (
+            None
+            if self.owed is None
+            else calculate(self.owed, self.input(), self.policy, today=self.today)
         )
         self.calculation = calc
         self._show_messages(calc)
         self._show_plan(calc)
         self.recalculated.emit()
 
-    def _show_messages(self, calc: Calculation) -> None:
+    def say(self, message: Message) -> str:
+        """A domain message in the desk's language, amounts and dates as the desk writes them."""
+        return message.text(self.tr_, money=self.words.money, day=self.words.day)
+
+    def _show_messages(self, calc: PlanResult | None) -> None:
         """Each input's problems beside it; a label shared by two fields shows both."""
-        shown: dict[int, tuple[QLabel, list[str]]] = {}
+        shown: dict[int, tuple[QLabel, list[Message]]] = {}
         for name, label in self.errors.items():
             if name == "approval_reason":
                 continue
             _, messages = shown.setdefault(id(label), (label, []))
-            messages.extend(calc.errors.get(name, []) + calc.breaches.get(name, []))
+            if calc is not None:
+                messages.extend(calc.errors.get(name, []) + calc.breaches.get(name, []))
         for label, messages in shown.values():
-            label.setText("\n".join("⚠ " + m for m in messages))
+            label.setText("\n".join("⚠ " + self.say(m) for m in messages))
             label.setVisible(bool(messages))
-        self.form.setRowVisible(self._reason_row, calc.needs_approval)
-        if not calc.needs_approval:
+        needs_approval = calc is not None and calc.needs_approval
+        self.form.setRowVisible(self._reason_row, needs_approval)
+        if not needs_approval:
             self.errors["approval_reason"].hide()
 
-    def _show_plan(self, calc: Calculation) -> None:
+    def _show_plan(self, calc: PlanResult | None) -> None:
         tr, words = self.tr_, self.words
-        plan = calc.plan
+        plan = calc.plan if calc is not None else None
         self._show_capacity(calc)
-        if plan is None:
+        if calc is None or plan is None:
             self.schedule.setRowCount(0)
             self.headline.setText(tr("No plan yet"))
-            self.dates_line.setText(tr("Fix what is marked on the left to see the schedule."))
+            self.dates_line.setText(
+                tr("Reading what is owed from the books…")
+                if calc is None
+                else tr("Fix what is marked on the left to see the schedule.")
+            )
             self.breakdown.hide()
             self.fit_line.setText("")
             self.policy_line.setText("")
@@ -867,16 +670,17 @@ class ArrangementDialog(FormDialog):
         )
         waived = tr("waived")
         self.breakdown.show()
-        self.owed_value.setText(words.money(calc.principal))
+        charged = calc.charges
+        self.owed_value.setText(words.money(charged.principal))
         self.costs_value.setText(
-            waived
-            if self.waive_costs.isChecked() and self.charges.costs
-            else words.money(calc.costs)
+            waived if charged.costs_waived else words.money(charged.costs) if charged.costs else "—"
         )
         self.interest_value.setText(
             waived
-            if self.waive_interest.isChecked() and self.charges.interest
-            else words.money(calc.interest)
+            if charged.interest_waived
+            else words.money(charged.interest)
+            if charged.interest
+            else "—"
         )
         self.total_value.setText(words.money(plan.total))
         if calc.capacity_period is None:
@@ -907,9 +711,9 @@ class ArrangementDialog(FormDialog):
         self.save.setEnabled(not self.blocked)
         self._fill_schedule(plan)
 
-    def _show_capacity(self, calc: Calculation) -> None:
+    def _show_capacity(self, calc: PlanResult | None) -> None:
         tr, words = self.tr_, self.words
-        if calc.capacity_month is None:
+        if calc is None or calc.capacity_month is None:
             self.capacity_line.setText("")
             self.capacity_line.hide()
             return
@@ -951,38 +755,23 @@ class ArrangementDialog(FormDialog):
     # -- saving --------------------------------------------------------------------
 
     def payload(self) -> ArrangementInput | None:
-        tr = self.tr_
         self.recalculate()
         calc = self.calculation
-        if self.blocked or calc.plan is None:
-            return None
-        if calc.above_capacity > 0:
-            self.show_error(
-                "capacity",
-                tr(
-                    "The plan is {amount} above what the customer can pay; choose a smaller "
-                    "instalment or plan by what the customer can pay.",
-                    amount=self.words.money(calc.above_capacity),
-                ),
-            )
+        if self.blocked or calc is None or calc.plan is None or self.owed is None:
             return None
         reason = self.reason.toPlainText().strip()
-        if calc.needs_approval and not reason:
-            self.show_error(
-                "approval_reason",
-                tr(
-                    "This plan is outside policy: say why the customer needs it, so a "
-                    "supervisor can decide."
-                ),
-            )
-            self.reason.setFocus()
+        refusal = calc.refusal(reason)
+        if refusal is not None:
+            field_name, message = refusal
+            self.show_error(field_name, self.say(message))
+            if field_name == "approval_reason":
+                self.reason.setFocus()
             return None
+        assert calc.terms is not None
         return ArrangementInput(
+            terms=calc.terms,
+            owed=self.owed,
             plan=calc.plan,
-            costs_cents=self.charges.costs,
-            interest_cents=self.charges.interest,
-            costs_waived=self.waive_costs.isChecked() and self.charges.costs > 0,
-            interest_waived=self.waive_interest.isChecked() and self.charges.interest > 0,
             approval_reason=reason if calc.needs_approval else None,
             needs_approval=calc.needs_approval,
         )
@@ -1037,7 +826,26 @@ class ArrangementDesk:
             self.dialog.reject()
         self.dialog = dialog
         dialog.open()
+        self.read_figures(dialog, file.id)
         return dialog
+
+    def read_figures(self, dialog: ArrangementDialog, customer_id: int) -> None:
+        """What the books say is owed today, read on the worker into the dialog."""
+        today = dialog.today
+        tr = self.words.tr
+
+        def failed(error: BaseException) -> None:
+            if isinstance(error, AgentDeskError):
+                dialog.show_notice(tr.error(error))
+            else:
+                self.unexpected(error)
+
+        self.worker.submit(
+            lambda session: arrangement_owed(session, customer_id, today),
+            dialog.set_owed,
+            failed,
+            busy=tr("Reading the books…"),
+        )
 
     def _save(self, dialog: ArrangementDialog, customer_id: int, value: ArrangementInput) -> None:
         actor, now, tr = self.actor, self.clock(), self.words.tr
@@ -1049,12 +857,11 @@ class ArrangementDesk:
                 session,
                 actor,
                 customer_id,
-                plan=value.plan,
-                costs_cents=value.costs_cents,
-                interest_cents=value.interest_cents,
-                costs_waived=value.costs_waived,
-                interest_waived=value.interest_waived,
                 now=now,
+                terms=value.terms,
+                principal_cents=value.owed.principal,
+                costs_cents=value.owed.costs,
+                interest_cents=value.owed.interest,
                 expected_version=version,
                 approval_reason=value.approval_reason,
                 policy=dialog.policy,
@@ -1087,7 +894,10 @@ class ArrangementDesk:
                 )
 
         def failed(error: BaseException) -> None:
-            if isinstance(error, ValidationError):
+            if isinstance(error, ValidationError) and error.field == "amount":
+                dialog.show_notice(tr.error(error))  # the figures changed: read them again
+                self.read_figures(dialog, customer_id)
+            elif isinstance(error, ValidationError):
                 dialog.show_error(error.field, tr.error(error))
             elif isinstance(error, ConflictError):
                 dialog.show_notice(
