@@ -530,7 +530,8 @@ def _pay_box(data: ArrangementLetterData | FourteenDayLetterData) -> list[Flowab
             ]
         )
     )
-    return [_section(t["pay_title"], box), Spacer(1, 4), _p(escape(t["pay_note"]), s.body)]
+    # The note belongs to the box: never left alone at the top of the next page.
+    return [_section(t["pay_title"], box, Spacer(1, 4), _p(escape(t["pay_note"]), s.body))]
 
 
 def _questions(data: LetterData) -> Flowable:
