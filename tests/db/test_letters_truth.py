@@ -42,6 +42,7 @@ from agent_desk.models import (
 from agent_desk.services import ledger
 from agent_desk.services import letters as service
 from agent_desk.services.actor import SYSTEM
+from agent_desk.services.customer_file import customer_file
 from agent_desk.services.database import Database
 from agent_desk.services.derived import refresh_customer
 
@@ -492,6 +493,26 @@ def test_a_saved_letter_is_recorded_as_saved_and_starts_no_term(
         )
     assert _letters(database) == [("fourteen_day", "saved"), ("fourteen_day", "printed")]
     assert len(_notices(database)) == 1
+
+
+def test_the_timeline_says_how_each_letter_left(database: Database, tmp_path: Path) -> None:
+    customer_id = _worked_example(database)
+    with database.transaction() as session:
+        data = service.fourteen_day_letter_data(session, "K-250", NOW, "Sanne")
+        for delivery in ("saved", "printed"):
+            service.generate_letter(
+                session,
+                SYSTEM,
+                data,
+                tmp_path / f"{delivery}.pdf",
+                NOW,
+                customer_id=customer_id,
+                delivery=delivery,  # type: ignore[arg-type]
+            )
+        file = customer_file(session, SYSTEM, customer_id, NOW, audit_view=False)
+    letters = [item for item in file.timeline if item.kind == "letter"]
+    assert sorted(item.values["delivery"] for item in letters) == ["printed", "saved"]
+    assert {item.summary for item in letters} == {"fourteen_day"}
 
 
 def test_a_claim_named_by_a_sent_letter_is_not_named_again(

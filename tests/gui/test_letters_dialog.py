@@ -307,7 +307,7 @@ def test_save_as_pdf_writes_the_letter_records_it_once_and_the_timeline_shows_it
             .where(AuditEvent.entity == "letter_sent", AuditEvent.entity_id == rows[0].id)
         )
     assert audited == 1
-    assert any("letter" in text for text in timeline_texts(window))
+    assert "✉ Arrangement confirmation saved, not sent" in timeline_texts(window)
     assert "recorded in the customer's file as saved, not as sent" in dialog.status.text()
     assert "bevestiging.pdf" in dialog.status.text()
 
@@ -332,7 +332,7 @@ def test_save_as_pdf_writes_the_letter_records_it_once_and_the_timeline_shows_it
         ("printed", hashlib.sha256(written).hexdigest()),
     ]
     assert "recorded in the customer's file as printed" in dialog.status.text()
-    assert any("letter" in text for text in timeline_texts(window))
+    assert "✉ Arrangement confirmation printed for the post" in timeline_texts(window)
     with qtbot.waitSignal(dialog.finished_output, timeout=WAIT):
         dialog.print_button.click()
     idle(qtbot, window)
@@ -375,7 +375,10 @@ def test_print_to_a_pdf_printer_produces_the_pages_and_records_the_letter(
         ("debt_help", "printed", hashlib.sha256(shown).hexdigest())
     ]
     assert "Sent to the printer" in dialog.status.text()
-    qtbot.waitUntil(lambda: any("letter" in t for t in timeline_texts(window)), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: "✉ Debt-help referral printed for the post" in timeline_texts(window),
+        timeout=WAIT,
+    )
 
 
 def test_no_valid_address_gives_a_plain_error_and_writes_nothing(
@@ -539,7 +542,8 @@ def test_a_printed_fourteen_day_letter_starts_its_term_and_a_saved_one_does_not(
     record = recorded.args[0]
     assert record.term_ends == notice.term_ends
     assert "Post it today: the customer then has up to and including" in dialog.status.text()
-    assert any("letter" in text for text in timeline_texts(window))
+    assert "✉ 14-day letter printed for the post" in timeline_texts(window)
+    assert "✉ 14-day letter saved, not sent" in timeline_texts(window)
 
     # The claims are named now: a second letter for them cannot be made.
     dialog.reject()
