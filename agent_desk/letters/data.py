@@ -139,6 +139,16 @@ class ScheduleLine:
     amount_cents: int
 
 
+@dataclass(frozen=True)
+class LetterClaim:
+    """One claim a 14-day letter names: what the customer recognises it by."""
+
+    reference: str
+    description: str
+    due: date
+    amount_cents: int  # the principal still open on it, which the letter demands
+
+
 @dataclass(frozen=True, kw_only=True)
 class LetterData:
     """What every letter has: who, to whom, when, and which reference."""
@@ -172,6 +182,11 @@ class ArrangementLetterData(LetterData):
     total_cents: int
     schedule: tuple[ScheduleLine, ...]
     payment_reference: str
+    #: The arrangement policy's rules, so the letter says when an instalment is missed
+    #: (unpaid more than this many days after its date) and when the plan ends
+    #: (this many instalments missed at the same time).
+    missed_after_days: int
+    missed_instalments_before_broken: int
 
     @property
     def charged_costs_cents(self) -> int:
@@ -184,13 +199,18 @@ class ArrangementLetterData(LetterData):
 
 @dataclass(frozen=True, kw_only=True)
 class FourteenDayLetterData(LetterData):
-    """The reminder of art. 6:96 lid 6 BW: 14 days to pay before costs are charged."""
+    """The reminder of art. 6:96 lid 6 BW: 14 days to pay before costs are charged.
+
+    It names only claims in default on the letter date (``claims``); what it demands
+    (``outstanding_cents``) is what is open on them, and the costs are the ones that
+    become owed if that stays unpaid.
+    """
 
     kind: ClassVar[LetterKind] = "fourteen_day"
 
-    #: What the customer owes now (principal, and interest if any).
+    #: What the letter demands: the sum of ``claims``.
     outstanding_cents: int
-    #: Collection costs by the BIK scale, computed by the caller.
+    #: Collection costs (excluding VAT) by the BIK scale, computed by the caller.
     costs_cents: int
     #: VAT on the costs; only when the creditor cannot deduct VAT.
     vat_cents: int
@@ -199,6 +219,11 @@ class FourteenDayLetterData(LetterData):
     payment_reference: str
     #: What the claim is about, e.g. "huur maart 2027" (optional, one short line).
     claim_description: str = ""
+    #: The claims the letter names, oldest first.
+    claims: tuple[LetterClaim, ...] = ()
+    #: The customer has other claims, not yet due or in default: they are not in
+    #: this letter, and the letter says so.
+    later_claims: bool = False
 
     @property
     def total_if_unpaid_cents(self) -> int:
@@ -347,6 +372,16 @@ def _validate_arrangement(data: ArrangementLetterData) -> None:
         raise ValidationError(
             "The instalments do not add up to the total; recalculate the arrangement.", "schedule"
         )
+    if not 0 <= data.missed_after_days <= 365:
+        raise ValidationError(
+            "The days after which an instalment is missed must be from 0 to 365.",
+            "missed_after_days",
+        )
+    if data.missed_instalments_before_broken < 1:
+        raise ValidationError(
+            "The arrangement must allow at least one missed instalment before it ends.",
+            "missed_instalments_before_broken",
+        )
 
 
 def _validate_fourteen_day(data: FourteenDayLetterData) -> None:
@@ -368,6 +403,27 @@ def _validate_fourteen_day(data: FourteenDayLetterData) -> None:
     if data.claim_description and _CONTROL.search(data.claim_description):
         raise ValidationError(
             "The claim description contains a control character.", "claim_description"
+        )
+    if not data.claims:
+        raise ValidationError("The 14-day letter must name the claims it is about.", "claims")
+    for claim in data.claims:
+        _require_text(claim.reference, "A claim in the letter has no reference.", "claims")
+        if _CONTROL.search(claim.description):
+            raise ValidationError(
+                "The description of a claim contains a control character.", "claims"
+            )
+        if claim.amount_cents <= 0:
+            raise ValidationError(
+                "Every claim in the 14-day letter must have an amount open.", "claims"
+            )
+        if claim.due >= data.letter_date:
+            raise ValidationError(
+                "A claim in a 14-day letter must have been due before the date of the letter.",
+                "claims",
+            )
+    if sum(c.amount_cents for c in data.claims) != data.outstanding_cents:
+        raise ValidationError(
+            "The amount the letter demands is not the sum of its claims.", "outstanding_cents"
         )
 
 
@@ -452,10 +508,35 @@ def example_arrangement(
         total_cents=total,
         schedule=schedule,
         payment_reference="7001 2027 0001 2345",
+        missed_after_days=7,
+        missed_instalments_before_broken=2,
     )
 
 
 def example_fourteen_day(language: Language = "nl") -> FourteenDayLetterData:
+    nl = language == "nl"
+    claims = (
+        LetterClaim(
+            "HUUR-2026-11-4411",
+            "Huur november 2026" if nl else "Rent November 2026",
+            date(2026, 11, 1),
+            12_000,
+        ),
+        LetterClaim(
+            "HUUR-2026-12-4411",
+            "Huur december 2026" if nl else "Rent December 2026",
+            date(2026, 12, 1),
+            12_000,
+        ),
+        LetterClaim(
+            "SVK-2026-4411",
+            "Servicekosten 2026, naheffing na de jaarafrekening"
+            if nl
+            else "Service charges 2026, balance after the annual statement",
+            date(2026, 12, 15),
+            6_000,
+        ),
+    )
     return FourteenDayLetterData(
         reference="AD-2027-000124",
         letter_date=date(2027, 1, 18),
@@ -467,9 +548,8 @@ def example_fourteen_day(language: Language = "nl") -> FourteenDayLetterData:
         vat_cents=945,
         vat_statement=True,
         payment_reference="7001 2027 0001 2346",
-        claim_description="de huur van december 2026"
-        if language == "nl"
-        else "the December 2026 rent",
+        claims=claims,
+        later_claims=True,
     )
 
 

@@ -149,6 +149,7 @@ class _Styles:
     cell_head: ParagraphStyle
     cell_head_right: ParagraphStyle
     note: ParagraphStyle
+    bullet: ParagraphStyle
 
 
 def _make_styles() -> _Styles:
@@ -190,6 +191,14 @@ def _make_styles() -> _Styles:
             alignment=TA_RIGHT,
         ),
         note=ParagraphStyle("note", parent=cell, fontSize=8.5, textColor=MUTED),
+        bullet=ParagraphStyle(
+            "bullet",
+            parent=body,
+            leftIndent=5 * mm,
+            bulletIndent=1 * mm,
+            bulletFontName=FONT,
+            spaceBefore=1.5,
+        ),
     )
 
 
@@ -456,8 +465,8 @@ def _on_later_page(data: LetterData, canv: Canvas, _doc: BaseDocTemplate) -> Non
 _TABLE_BASE: Final[list[tuple[Any, ...]]] = [("FONTNAME", (0, 0), (-1, -1), FONT)]
 
 
-def _p(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(text, style)
+def _p(text: str, style: ParagraphStyle, bullet: str | None = None) -> Paragraph:
+    return Paragraph(text, style, bulletText=bullet)
 
 
 def _section(title: str, *content: Flowable) -> KeepTogether:
@@ -530,7 +539,8 @@ def _pay_box(data: ArrangementLetterData | FourteenDayLetterData) -> list[Flowab
             ]
         )
     )
-    return [_section(t["pay_title"], box), Spacer(1, 4), _p(escape(t["pay_note"]), s.body)]
+    # The note belongs to the box: never left alone at the top of the next page.
+    return [_section(t["pay_title"], box, Spacer(1, 4), _p(escape(t["pay_note"]), s.body))]
 
 
 def _questions(data: LetterData) -> Flowable:
@@ -691,6 +701,7 @@ def _arrangement_story(data: ArrangementLetterData) -> list[Flowable]:
     story.append(_section(t["schedule_title"], _p(intro, s.body), Spacer(1, 4)))
     story.append(schedule)
     story.extend(_pay_box(data))
+    story.extend(_arrangement_rules(data, t))
     story.append(_section(t["missed_title"], _p(escape(t["missed_body"]), s.body)))
     story.append(_questions(data))
     story.append(_debt_help(data))
@@ -698,6 +709,87 @@ def _arrangement_story(data: ArrangementLetterData) -> list[Flowable]:
     story.append(_p(escape(t["thanks"]), s.body))
     story.extend(_greeting(data))
     return story
+
+
+def _count_days(count: int, t: templates.Texts) -> str:
+    return t["day" if count == 1 else "days"].format(count=count)
+
+
+def _arrangement_rules(data: ArrangementLetterData, t: templates.Texts) -> list[Flowable]:
+    """When an instalment counts as missed, and what happens when the plan breaks."""
+    s = _styles()
+    missed = (
+        fill(t["rule_missed"], days=_count_days(data.missed_after_days, t))
+        if data.missed_after_days > 0
+        else escape(t["rule_missed_zero"])
+    )
+    count = data.missed_instalments_before_broken
+    broken = fill(t["broken_rule"], count=count) if count > 1 else escape(t["broken_rule_one"])
+    consequences = [
+        _p(escape(t[key]), s.bullet, bullet="•")
+        for key in ("broken_ends", "broken_interest", "broken_contact")
+    ]
+    return [
+        _section(t["rule_title"], _p(missed, s.body)),
+        _section(
+            t["broken_title"],
+            _p(broken, s.body),
+            Spacer(1, 3),
+            _p(escape(t["broken_then"]), s.body),
+            *consequences,
+        ),
+    ]
+
+
+def _claims_table(data: FourteenDayLetterData, t: templates.Texts) -> Table:
+    """The claims a 14-day letter names: reference, what it is for, due date, amount."""
+    s = _styles()
+    lang = data.language
+    rows: list[list[Flowable]] = [
+        [
+            _p(escape(t["col_reference"]), s.cell_head),
+            _p(escape(t["col_description"]), s.cell_head),
+            _p(escape(t["col_due"]), s.cell_head),
+            _p(escape(t["col_amount"]), s.cell_head_right),
+        ]
+    ]
+    for claim in data.claims:
+        rows.append(
+            [
+                _p(escape(claim.reference), s.cell),
+                _p(escape(claim.description.strip() or "–"), s.cell),
+                _p(escape(format_long_date(claim.due, lang)), s.cell),
+                _p(escape(money(claim.amount_cents, lang)), s.cell_right),
+            ]
+        )
+    rows.append(
+        [
+            _p(escape(t["claims_total"]), s.cell_bold),
+            _p("", s.cell),
+            _p("", s.cell),
+            _p(escape(money(data.outstanding_cents, lang)), s.cell_right_bold),
+        ]
+    )
+    widths = [38 * mm, BODY_WIDTH - 38 * mm - 36 * mm - 28 * mm, 36 * mm, 28 * mm]
+    table = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                *_TABLE_BASE,
+                ("BACKGROUND", (0, 0), (-1, 0), ACCENT_TINT),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT),
+                ("ROWBACKGROUNDS", (0, 1), (-1, -2), [colors.white, ZEBRA]),
+                ("LINEABOVE", (0, -1), (-1, -1), 0.8, ACCENT),
+                ("LEFTPADDING", (0, 0), (-1, -1), 4),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                ("TOPPADDING", (0, -1), (-1, -1), 4),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return table
 
 
 def _fourteen_day_story(data: FourteenDayLetterData) -> list[Flowable]:
@@ -714,9 +806,17 @@ def _fourteen_day_story(data: FourteenDayLetterData) -> list[Flowable]:
     outstanding = money(data.outstanding_cents, lang)
     story.append(
         _section(
+            t["claims_title"],
+            _p(escape(t["claims_intro"]), s.body),
+            Spacer(1, 4),
+            _claims_table(data, t),
+        )
+    )
+    if data.later_claims:
+        story += [Spacer(1, 4), _p(escape(t["later_claims"]), s.body)]
+    story.append(
+        _section(
             t["amount_title"],
-            _amount_table([], (t["outstanding"], outstanding)),
-            Spacer(1, 6),
             _p(
                 fill(
                     t["term_body"], outstanding=outstanding, term=templates.FOURTEEN_DAY_TERM[lang]
@@ -746,6 +846,7 @@ def _fourteen_day_story(data: FourteenDayLetterData) -> list[Flowable]:
     ]
     if data.vat_statement:
         cost_block += [Spacer(1, 4), _p(escape(t["vat_statement"]), s.body)]
+    cost_block += [Spacer(1, 4), _p(escape(t["partial"]), s.body)]
     story.append(_section(t["costs_title"], *cost_block))
     story.extend(_pay_box(data))
     story.append(_section(t["cant_pay_title"], _p(escape(t["cant_pay_body"]), s.body)))

@@ -21,8 +21,8 @@ from typing import Final
 from agent_desk.letters.data import Language, LetterKind
 
 TEMPLATE_VERSION: Final[dict[LetterKind, str]] = {
-    "arrangement": "1.0",
-    "fourteen_day": "1.0",
+    "arrangement": "1.1",  # 1.1: when an instalment is missed, when the plan ends
+    "fourteen_day": "1.1",  # 1.1: lists the claims in default it names
     "pause": "1.0",
     "debt_help": "1.0",
 }
@@ -147,6 +147,31 @@ ARRANGEMENT: Final[dict[Language, Texts]] = {
             "het liefst vóór de datum van de betaling. "
             "Samen zoeken we een oplossing die bij u past."
         ),
+        "rule_title": "Wanneer is een termijn gemist?",
+        "rule_missed": (
+            "Staat een termijn meer dan <b>{days}</b> na de datum in het schema nog niet "
+            "helemaal op onze rekening? Dan is die termijn gemist."
+        ),
+        "rule_missed_zero": (
+            "Staat een termijn na de datum in het schema nog niet helemaal op onze rekening? "
+            "Dan is die termijn gemist."
+        ),
+        "day": "{count} dag",
+        "days": "{count} dagen",
+        "broken_title": "Wanneer stopt de regeling?",
+        "broken_rule": (
+            "Zijn er <b>{count} termijnen</b> tegelijk gemist? Dan stopt de betalingsregeling."
+        ),
+        "broken_rule_one": "Is er één termijn gemist? Dan stopt de betalingsregeling.",
+        "broken_then": "Wat betekent dat voor u?",
+        "broken_ends": "De afspraken in deze brief gelden dan niet meer.",
+        "broken_interest": (
+            "Over het bedrag dat dan nog openstaat, gaat de wettelijke rente weer lopen."
+        ),
+        "broken_contact": (
+            "Wij zetten niet meteen andere stappen. We nemen eerst contact met u op, "
+            "om samen een oplossing te zoeken."
+        ),
         "thanks": "Bedankt dat u dit samen met ons oppakt. Wij wensen u veel succes.",
     },
     "en": {
@@ -182,6 +207,32 @@ ARRANGEMENT: Final[dict[Language, Texts]] = {
             "That can happen. Please contact us as soon as you can, ideally before "
             "the payment date. Together we will look for a solution that works for you."
         ),
+        "rule_title": "When is an instalment missed?",
+        "rule_missed": (
+            "If an instalment is not fully in our account more than <b>{days}</b> after its "
+            "date in the schedule, it counts as missed."
+        ),
+        "rule_missed_zero": (
+            "If an instalment is not fully in our account after its date in the schedule, "
+            "it counts as missed."
+        ),
+        "day": "{count} day",
+        "days": "{count} days",
+        "broken_title": "When does the arrangement end?",
+        "broken_rule": (
+            "If <b>{count} instalments</b> are missed at the same time, the payment "
+            "arrangement ends."
+        ),
+        "broken_rule_one": "If one instalment is missed, the payment arrangement ends.",
+        "broken_then": "What does that mean for you?",
+        "broken_ends": "The agreements in this letter no longer apply.",
+        "broken_interest": (
+            "Statutory interest starts to run again on the amount that is still outstanding."
+        ),
+        "broken_contact": (
+            "We will not take other steps straight away. We will contact you first, "
+            "to look for a solution together."
+        ),
         "thanks": "Thank you for working on this with us. We wish you every success.",
     },
 }
@@ -192,6 +243,17 @@ FOURTEEN_DAY: Final[dict[Language, Texts]] = {
         "intro": "Wij hebben uw betaling nog niet ontvangen.",
         "intro_claim": "Wij hebben uw betaling voor {claim} nog niet ontvangen.",
         "intro_more": "Misschien is het u ontschoten. Dat kan gebeuren.",
+        "claims_title": "Om deze rekeningen gaat het",
+        "claims_intro": "De datum waarop u deze rekeningen moest betalen, is voorbij.",
+        "col_reference": "Kenmerk",
+        "col_description": "Omschrijving",
+        "col_due": "Vervaldatum",
+        "col_amount": "Bedrag",
+        "claims_total": "Totaal",
+        "later_claims": (
+            "U heeft ook rekeningen waarvan de betaaldatum nog niet voorbij is. "
+            "Die staan niet in deze brief. Betaal die op tijd."
+        ),
         "amount_title": "Wat u nu betaalt",
         "outstanding": "Openstaand bedrag",
         "term_body": (
@@ -208,6 +270,10 @@ FOURTEEN_DAY: Final[dict[Language, Texts]] = {
         "vat_statement": (
             "Wij rekenen btw over de incassokosten, omdat wij deze btw niet kunnen verrekenen."
         ),
+        "partial": (
+            "Betaalt u binnen deze 14 dagen een deel? Dan rekenen we de incassokosten alleen "
+            "over het bedrag dat daarna nog openstaat."
+        ),
         "cant_pay_title": "Kunt u niet (alles) betalen?",
         "cant_pay_body": (
             "Neem dan binnen deze 14 dagen contact met ons op. Samen kijken we wat wél kan, "
@@ -220,6 +286,17 @@ FOURTEEN_DAY: Final[dict[Language, Texts]] = {
         "intro": "We have not yet received your payment.",
         "intro_claim": "We have not yet received your payment for {claim}.",
         "intro_more": "Perhaps it slipped your mind. That can happen.",
+        "claims_title": "The bills this letter is about",
+        "claims_intro": "The date by which you had to pay these bills has passed.",
+        "col_reference": "Reference",
+        "col_description": "Description",
+        "col_due": "Due date",
+        "col_amount": "Amount",
+        "claims_total": "Total",
+        "later_claims": (
+            "You also have bills whose payment date has not passed yet. "
+            "They are not in this letter. Please pay them on time."
+        ),
         "amount_title": "What you pay now",
         "outstanding": "Amount outstanding",
         "term_body": ("Please pay {outstanding} <b>{term}</b>. Then you pay no extra costs."),
@@ -233,6 +310,10 @@ FOURTEEN_DAY: Final[dict[Language, Texts]] = {
         "total_if_unpaid": "Total if you do not pay in time",
         "vat_statement": (
             "We charge VAT on the collection costs because we cannot deduct this VAT."
+        ),
+        "partial": (
+            "If you pay part of it within these 14 days, we only charge collection costs "
+            "on the amount that is still outstanding after that."
         ),
         "cant_pay_title": "Cannot pay (all of) it?",
         "cant_pay_body": (

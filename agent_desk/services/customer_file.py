@@ -233,8 +233,16 @@ def customer_file(
             )
         )
     for letter in session.scalars(select(LetterSent).where(LetterSent.customer_id == customer_id)):
+        # How it left (printed, emailed, saved): a saved PDF was not sent.
         timeline.append(
-            TimelineItem(letter.at, "letter", letter.template, "", names.get(letter.agent_id or 0))
+            TimelineItem(
+                letter.at,
+                "letter",
+                letter.template,
+                "",
+                names.get(letter.agent_id or 0),
+                {"delivery": letter.delivery or "printed"},
+            )
         )
     for note in session.scalars(select(Note).where(Note.customer_id == customer_id)):
         timeline.append(

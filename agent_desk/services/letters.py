@@ -2,10 +2,21 @@
 
 The ``agent_desk.letters`` package renders plain dataclasses and knows nothing of the
 database. This module copies what a letter needs from the customer, the address, the
-claims and the arrangement into those dataclasses, writes the PDF atomically and
-records a ``LetterSent`` row (template, template version, SHA-256 and the letter's
-input as JSON) plus an audit event. ``regenerate`` rebuilds the very same PDF from the
-record alone, so what the customer received can always be shown again.
+books and the arrangement into those dataclasses, writes the PDF atomically and
+records a ``LetterSent`` row (template, template version, SHA-256, how it left and the
+letter's input as JSON) plus an audit event. ``regenerate`` rebuilds the very same PDF
+from the record alone, so what the customer received can always be shown again.
+
+Letters tell the truth:
+
+* an arrangement confirmation is made only for an *active* arrangement (agreed within
+  policy, or approved by a supervisor); :func:`confirmation_refusal` says why not;
+* the 14-day letter names what ``ledger.draft_notice`` names (claims in default on the
+  letter date) and the costs that become owed; a claim already named by an earlier
+  14-day letter is not named again (its costs are booked once);
+* how a letter left is recorded (``delivery``): ``printed`` (for the post) or
+  ``emailed`` is sent, and a 14-day letter that is sent starts its term (a
+  ``DemandNotice``); ``saved`` is a PDF kept on disk, which starts nothing.
 """
 
 from __future__ import annotations
@@ -13,17 +24,19 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, NoReturn, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent_desk import letters
-from agent_desk.domain.codes import ContactKind
-from agent_desk.domain.fees import collection_costs, load_fee_table
+from agent_desk.domain import ledger as books
+from agent_desk.domain.codes import ArrangementStatus, ContactKind
+from agent_desk.domain.fees import load_fee_table
+from agent_desk.domain.policy import ArrangementPolicy, load_default_policy
 from agent_desk.errors import AgentDeskError, NotFoundError, ValidationError
 from agent_desk.letters import (
     AnyLetter,
@@ -33,22 +46,37 @@ from agent_desk.letters import (
     DebtHelpReferralData,
     FourteenDayLetterData,
     Language,
+    LetterClaim,
     PauseLetterData,
     Recipient,
     ScheduleLine,
     WrittenLetter,
 )
 from agent_desk.letters.data import LANGUAGES
-from agent_desk.models import Arrangement, Claim, ContactPoint, Customer, LetterSent, Setting
+from agent_desk.models import (
+    Arrangement,
+    ContactPoint,
+    Customer,
+    DemandNotice,
+    DemandNoticeClaim,
+    LetterSent,
+)
+from agent_desk.services import ledger
 from agent_desk.services.actor import Actor
 from agent_desk.services.audit import audit
-
-#: Setting (JSON ``true``/``false``): add VAT to the collection costs in the 14-day
-#: letter, for a creditor that cannot deduct VAT. Off unless configured.
-VAT_SETTING = "letters.add_vat_on_costs"
+from agent_desk.services.derived import refresh_customers
+from agent_desk.services.nightly import add_vat_on_costs
 
 #: Version of the ``parameters`` JSON stored with each sent letter.
 PARAMETERS_FORMAT = 1
+
+Delivery = Literal["printed", "emailed", "saved"]
+#: How a letter left: printed (for the post), e-mailed, or only saved as a PDF.
+DELIVERIES: tuple[Delivery, ...] = ("printed", "emailed", "saved")
+#: The deliveries that mean the customer gets the letter.
+SENT: frozenset[str] = frozenset({"printed", "emailed"})
+#: 14-day letters in these states still name their claims: a new letter names others.
+_NOTICE_NAMES = ("running", "costs_booked")
 
 
 @dataclass(frozen=True)
@@ -62,6 +90,12 @@ class LetterRecord:
     template_version: str
     reference: str
     size: int
+    delivery: str = "printed"
+    #: A 14-day letter that was sent: its notice and the last day of its term.
+    notice_id: int | None = None
+    term_ends: date | None = None
+    #: Costs booked at once because the (back-dated) letter's term had already run out.
+    costs_booked_cents: int = 0
 
 
 # --------------------------------------------------------------------------- lookups
@@ -136,21 +170,19 @@ def _creditor() -> Creditor:
     return letters.demo_creditor()
 
 
-def _add_vat(session: Session) -> bool:
-    setting = session.get(Setting, VAT_SETTING)
-    if setting is None:
-        return False
-    try:
-        return json.loads(setting.value) is True
-    except ValueError:
-        return False
-
-
-def _open_claim_amounts(session: Session, customer: Customer) -> list[int]:
-    claims = session.scalars(
-        select(Claim).where(Claim.customer_id == customer.id, Claim.settled_on.is_(None))
-    ).all()
-    return [c.principal_cents - c.paid_cents for c in claims if c.principal_cents > c.paid_cents]
+def channel_for(delivery: str) -> books.Channel | None:
+    """The receipt convention a sent letter follows; ``None`` for a letter only saved."""
+    if delivery not in DELIVERIES:
+        raise ValidationError(
+            "A letter leaves printed, e-mailed or saved, not '{delivery}'.",
+            "delivery",
+            delivery=delivery,
+        )
+    if delivery == "printed":
+        return books.Channel.POST
+    if delivery == "emailed":
+        return books.Channel.EMAIL
+    return None
 
 
 def _require_agent_name(agent_name: str) -> str:
@@ -162,15 +194,76 @@ def _require_agent_name(agent_name: str) -> str:
 # --------------------------------------------------------------------------- builders
 
 
-def arrangement_letter_data(
-    session: Session, arrangement_id: int, now: datetime, agent_name: str
-) -> ArrangementLetterData:
-    """The confirmation of an arrangement, with its full schedule of instalments."""
+def confirmation_refusal(arrangement_id: int, status: str) -> ValidationError | None:
+    """Why an arrangement in ``status`` gets no confirmation (one sentence), or ``None``.
+
+    A confirmation confirms what was agreed: only an active arrangement (agreed within
+    policy, or approved by a supervisor) was. The desk shows the same sentence.
+    """
+    if status == ArrangementStatus.ACTIVE.value:
+        return None
+    if status == ArrangementStatus.PENDING_APPROVAL.value:
+        return ValidationError(
+            "Arrangement {arrangement_id} is waiting for a supervisor's approval; it can be "
+            "confirmed once it is approved.",
+            "status",
+            arrangement_id=arrangement_id,
+        )
+    if status == ArrangementStatus.DECLINED.value:
+        return ValidationError(
+            "Arrangement {arrangement_id} was not approved, so there is nothing to confirm.",
+            "status",
+            arrangement_id=arrangement_id,
+        )
+    if status == ArrangementStatus.BROKEN.value:
+        return ValidationError(
+            "Arrangement {arrangement_id} was broken off, so it can no longer be confirmed.",
+            "status",
+            arrangement_id=arrangement_id,
+        )
+    if status == ArrangementStatus.COMPLETED.value:
+        return ValidationError(
+            "Arrangement {arrangement_id} is paid in full, so there is nothing left to confirm.",
+            "status",
+            arrangement_id=arrangement_id,
+        )
+    if status == ArrangementStatus.CANCELLED.value:
+        return ValidationError(
+            "Arrangement {arrangement_id} was withdrawn, so there is nothing to confirm.",
+            "status",
+            arrangement_id=arrangement_id,
+        )
+    return ValidationError(
+        "Arrangement {arrangement_id} is not active, so it cannot be confirmed.",
+        "status",
+        arrangement_id=arrangement_id,
+    )
+
+
+def _confirmable(session: Session, arrangement_id: int) -> Arrangement:
     arrangement = session.get(Arrangement, arrangement_id)
     if arrangement is None:
         raise NotFoundError(
             "There is no arrangement with id {arrangement_id}.", arrangement_id=arrangement_id
         )
+    refusal = confirmation_refusal(arrangement.id, arrangement.status)
+    if refusal is not None:
+        raise refusal
+    return arrangement
+
+
+def arrangement_letter_data(
+    session: Session,
+    arrangement_id: int,
+    now: datetime,
+    agent_name: str,
+    *,
+    policy: ArrangementPolicy | None = None,
+) -> ArrangementLetterData:
+    """The confirmation of an active arrangement, with its full schedule of instalments
+    and the policy's rules for a missed instalment and a broken arrangement."""
+    arrangement = _confirmable(session, arrangement_id)
+    policy = policy or load_default_policy()
     customer = session.get(Customer, arrangement.customer_id)
     if customer is None:  # pragma: no cover - foreign key
         raise NotFoundError(
@@ -202,6 +295,50 @@ def arrangement_letter_data(
         total_cents=arrangement.total_cents,
         schedule=schedule,
         payment_reference=f"{customer.customer_number}-{arrangement.id}",
+        missed_after_days=policy.missed_after_days,
+        missed_instalments_before_broken=policy.missed_instalments_before_broken,
+    )
+
+
+def _already_named(session: Session, customer_id: int) -> dict[int, date]:
+    """Claims an earlier 14-day letter named that is still running or made costs owed:
+    claim id -> the day that letter was sent."""
+    rows = session.execute(
+        select(DemandNoticeClaim.claim_id, DemandNotice.sent_on)
+        .join(DemandNotice, DemandNotice.id == DemandNoticeClaim.notice_id)
+        .where(DemandNotice.customer_id == customer_id, DemandNotice.status.in_(_NOTICE_NAMES))
+    )
+    named: dict[int, date] = {}
+    for claim_id, sent_on in rows:
+        named[int(claim_id)] = max(sent_on, named.get(int(claim_id), sent_on))
+    return named
+
+
+def fourteen_day_draft(
+    session: Session,
+    customer_id: int,
+    sent_on: date,
+    channel: books.Channel,
+    *,
+    add_vat: bool,
+) -> ledger.NoticeDraft:
+    """What a 14-day letter sent on ``sent_on`` names: ``ledger.draft_notice`` (claims in
+    default that day), without the claims an earlier letter already named (their costs
+    are booked once), and the BIK costs over what is left."""
+    draft = ledger.draft_notice(session, customer_id, sent_on, channel, add_vat=add_vat)
+    named = _already_named(session, customer_id)
+    if not named or not any(c.claim_id in named for c in draft.claims):
+        return draft
+    claims = tuple(c for c in draft.claims if c.claim_id not in named)
+    costs = books.letter_costs(
+        [c.outstanding_principal for c in claims], load_fee_table(), sent_on, add_vat=add_vat
+    )
+    return replace(
+        draft,
+        claims=claims,
+        principal=sum(c.outstanding_principal for c in claims),
+        costs=costs.costs,
+        vat=costs.vat,
     )
 
 
@@ -212,41 +349,84 @@ def fourteen_day_letter_data(
     agent_name: str,
     *,
     add_vat: bool | None = None,
+    sent_on: date | None = None,
+    today: date | None = None,
 ) -> FourteenDayLetterData:
-    """The 14-day letter (art. 6:96 lid 6 BW) for the customer's current arrears.
+    """The 14-day letter (art. 6:96 lid 6 BW) sent on ``sent_on`` (default today).
 
-    The collection costs follow the BIK scale in force today, applied to the sum of the
-    open claims. VAT is added only when ``add_vat`` (or the setting) says the creditor
-    cannot deduct it.
+    It names the claims in default that day (see :func:`fourteen_day_draft`; a claim
+    due today is not in default yet) and the costs that become owed if they stay
+    unpaid: the BIK scale over what it names, with VAT only when ``add_vat`` (or the
+    team setting) says the creditor cannot deduct it. A letter is never dated after
+    ``today``.
     """
+    today = today or now.date()
+    sent_on = sent_on or today
+    if sent_on > today:
+        raise ValidationError(
+            "The letter date {date} is in the future; give the day the letter went out, "
+            "today or earlier.",
+            "date",
+            date=sent_on.isoformat(),
+        )
     customer = _customer_by_number(session, customer_number)
-    if customer.arrears_cents <= 0:
-        raise ValidationError(
-            "Customer {customer_number} has no arrears; no 14-day letter is needed.",
-            "outstanding_cents",
-            customer_number=customer.customer_number,
-        )
-    amounts = _open_claim_amounts(session, customer)
-    if not amounts:
-        raise ValidationError(
-            "Customer {customer_number} has no open claims to charge costs on.",
-            "claims",
-            customer_number=customer.customer_number,
-        )
+    vat = add_vat_on_costs(session) if add_vat is None else add_vat
+    draft = fourteen_day_draft(session, customer.id, sent_on, books.Channel.POST, add_vat=vat)
+    if not draft.claims:
+        _no_claims_to_name(session, customer, sent_on)
     recipient = _recipient(session, customer)
-    vat = _add_vat(session) if add_vat is None else add_vat
-    breakdown = collection_costs(amounts, load_fee_table(), now.date(), add_vat=vat)
+    balance = ledger.customer_balance(session, customer.id, sent_on)
+    named = {c.claim_id for c in draft.claims}
+    later = any(
+        c.in_default_since is None and c.outstanding > 0 and c.claim_id not in named
+        for c in balance.claims
+    )
     return FourteenDayLetterData(
-        reference=f"AD-{customer.customer_number}-{now.date():%Y%m%d}",
-        letter_date=now.date(),
+        reference=f"AD-{customer.customer_number}-{sent_on:%Y%m%d}",
+        letter_date=sent_on,
         recipient=recipient,
         creditor=_creditor(),
         agent_name=_require_agent_name(agent_name),
-        outstanding_cents=customer.arrears_cents,
-        costs_cents=breakdown.costs,
-        vat_cents=breakdown.vat,
-        vat_statement=breakdown.vat > 0,
+        outstanding_cents=draft.principal,
+        costs_cents=draft.costs - draft.vat,
+        vat_cents=draft.vat,
+        vat_statement=draft.vat > 0,
         payment_reference=customer.customer_number,
+        claims=tuple(
+            LetterClaim(
+                reference=c.reference,
+                description=c.description,
+                due=c.due_date,
+                amount_cents=c.outstanding_principal,
+            )
+            for c in draft.claims
+        ),
+        later_claims=later,
+    )
+
+
+def _no_claims_to_name(session: Session, customer: Customer, sent_on: date) -> NoReturn:
+    """Say in one sentence why a 14-day letter has nothing to name."""
+    named = _already_named(session, customer.id)
+    balance = ledger.customer_balance(session, customer.id, sent_on)
+    in_default = [
+        c for c in balance.claims if c.in_default_since is not None and c.outstanding_principal > 0
+    ]
+    if in_default and all(c.claim_id in named for c in in_default):
+        raise ValidationError(
+            "Every claim of customer {customer_number} in default was already named in a "
+            "14-day letter (the last one sent on {sent_on}); a claim that falls due later "
+            "needs its own letter.",
+            "claims",
+            customer_number=customer.customer_number,
+            sent_on=max(named[c.claim_id] for c in in_default).isoformat(),
+        )
+    raise ValidationError(
+        "Customer {customer_number} has no claim in default on {date}, so there is nothing "
+        "a 14-day letter could name.",
+        "claims",
+        customer_number=customer.customer_number,
+        date=sent_on.isoformat(),
     )
 
 
@@ -411,6 +591,8 @@ def letter_parameters(data: AnyLetter) -> dict[str, Any]:
             total_cents=data.total_cents,
             schedule=[[s.number, s.due.isoformat(), s.amount_cents] for s in data.schedule],
             payment_reference=data.payment_reference,
+            missed_after_days=data.missed_after_days,
+            missed_instalments_before_broken=data.missed_instalments_before_broken,
         )
     elif isinstance(data, FourteenDayLetterData):
         values.update(
@@ -420,6 +602,10 @@ def letter_parameters(data: AnyLetter) -> dict[str, Any]:
             vat_statement=data.vat_statement,
             payment_reference=data.payment_reference,
             claim_description=data.claim_description,
+            claims=[
+                [c.reference, c.description, c.due.isoformat(), c.amount_cents] for c in data.claims
+            ],
+            later_claims=data.later_claims,
         )
     elif isinstance(data, PauseLetterData):
         values.update(paused_until=data.paused_until.isoformat(), reason=data.reason)
@@ -457,6 +643,8 @@ def letter_from_parameters(raw: Mapping[str, Any]) -> AnyLetter:
                 for n, d, a in raw["schedule"]
             ),
             payment_reference=raw["payment_reference"],
+            missed_after_days=raw["missed_after_days"],
+            missed_instalments_before_broken=raw["missed_instalments_before_broken"],
         )
     if kind == "fourteen_day":
         return FourteenDayLetterData(
@@ -467,6 +655,11 @@ def letter_from_parameters(raw: Mapping[str, Any]) -> AnyLetter:
             vat_statement=raw["vat_statement"],
             payment_reference=raw["payment_reference"],
             claim_description=raw.get("claim_description", ""),
+            claims=tuple(
+                LetterClaim(reference=r, description=d, due=date.fromisoformat(due), amount_cents=a)
+                for r, d, due, a in raw.get("claims", ())
+            ),
+            later_claims=bool(raw.get("later_claims", False)),
         )
     if kind == "pause":
         return PauseLetterData(
@@ -487,17 +680,70 @@ def letter_from_parameters(raw: Mapping[str, Any]) -> AnyLetter:
 # --------------------------------------------------------------------------- record and write
 
 
-def record_letter(
+@dataclass(frozen=True)
+class _Sending:
+    """What recording a letter will do, worked out before anything is written."""
+
+    delivery: Delivery
+    draft: ledger.NoticeDraft | None  # a 14-day letter that is sent: what its notice names
+    add_vat: bool
+
+
+def _prepare(
+    session: Session,
+    data: AnyLetter,
+    *,
+    customer_id: int,
+    delivery: str,
+    arrangement_id: int | None,
+    add_vat: bool | None,
+) -> _Sending:
+    """Refuse what may not be recorded, before a file is written or a row added."""
+    channel = channel_for(delivery)
+    if session.get(Customer, customer_id) is None:
+        raise NotFoundError("This customer no longer exists.")
+    if isinstance(data, ArrangementLetterData):
+        if arrangement_id is None:
+            raise ValidationError(
+                "Say which arrangement the confirmation is for.", "arrangement_id"
+            )
+        _confirmable(session, arrangement_id)
+    vat = add_vat_on_costs(session) if add_vat is None else add_vat
+    draft = None
+    if isinstance(data, FourteenDayLetterData) and channel is not None:
+        draft = fourteen_day_draft(session, customer_id, data.letter_date, channel, add_vat=vat)
+        _require_same_figures(data, draft)
+    return _Sending(cast(Delivery, delivery), draft, vat)
+
+
+def _require_same_figures(data: FourteenDayLetterData, draft: ledger.NoticeDraft) -> None:
+    """The notice must name what the letter names; a payment since the preview changes it."""
+    in_letter = sorted((c.reference, c.due, c.amount_cents) for c in data.claims)
+    in_books = sorted((c.reference, c.due_date, c.outstanding_principal) for c in draft.claims)
+    if (
+        in_letter != in_books
+        or data.costs_cents + data.vat_cents != draft.costs
+        or data.vat_cents != draft.vat
+    ):
+        raise ValidationError(
+            "The customer's figures changed since this letter was made; make the letter "
+            "again before sending it.",
+            "claims",
+        )
+
+
+def _record(
     session: Session,
     actor: Actor,
     data: AnyLetter,
     written: WrittenLetter,
     now: datetime,
+    sending: _Sending,
     *,
     customer_id: int,
-    arrangement_id: int | None = None,
+    arrangement_id: int | None,
+    today: date | None,
 ) -> LetterRecord:
-    """Record a letter that was written (``LetterSent`` and an audit event)."""
     row = LetterSent(
         customer_id=customer_id,
         agent_id=actor.agent_id,
@@ -506,10 +752,37 @@ def record_letter(
         template=data.kind,
         template_version=written.template_version,
         sha256=written.sha256,
+        delivery=sending.delivery,
         parameters=json.dumps(letter_parameters(data), ensure_ascii=False, sort_keys=True),
     )
     session.add(row)
     session.flush()
+    notice_id: int | None = None
+    term_ends: date | None = None
+    booked = 0
+    if sending.draft is not None:
+        notice = ledger.record_notice(
+            session, actor, customer_id, sending.draft, now, letter_id=row.id
+        )
+        notice_id, term_ends = notice.id, notice.term_ends
+        today = today or now.date()
+        if notice.term_ends < today:  # back-dated: the term ran out, the costs are owed
+            costs = ledger.book_due_costs(
+                session, today, now, add_vat=sending.add_vat, customer_ids=[customer_id]
+            )
+            refresh_customers(session, costs.customers)
+            booked = notice.costs_booked_cents
+    detail: dict[str, Any] = {
+        "kind": data.kind,
+        "reference": data.reference,
+        "sha256": written.sha256,
+        "delivery": sending.delivery,
+    }
+    if notice_id is not None:
+        detail.update(notice_id=notice_id, sent_on=data.letter_date.isoformat())
+        detail.update(term_ends=term_ends.isoformat() if term_ends else None)
+        if booked:
+            detail.update(costs_booked_cents=booked)
     audit(
         session,
         actor,
@@ -517,10 +790,7 @@ def record_letter(
         "letter_sent",
         row.id,
         customer_id=customer_id,
-        detail=json.dumps(
-            {"kind": data.kind, "reference": data.reference, "sha256": written.sha256},
-            ensure_ascii=False,
-        ),
+        detail=json.dumps(detail, ensure_ascii=False),
         at=now,
     )
     return LetterRecord(
@@ -531,6 +801,52 @@ def record_letter(
         template_version=written.template_version,
         reference=data.reference,
         size=written.size,
+        delivery=sending.delivery,
+        notice_id=notice_id,
+        term_ends=term_ends,
+        costs_booked_cents=booked,
+    )
+
+
+def record_letter(
+    session: Session,
+    actor: Actor,
+    data: AnyLetter,
+    written: WrittenLetter,
+    now: datetime,
+    *,
+    customer_id: int,
+    delivery: Delivery,
+    arrangement_id: int | None = None,
+    today: date | None = None,
+    add_vat: bool | None = None,
+) -> LetterRecord:
+    """Record a letter that was written: ``LetterSent`` with how it left, and an audit event.
+
+    An arrangement confirmation is recorded only while its arrangement is active. A
+    14-day letter that was sent (``printed`` for the post, or ``emailed``) records its
+    ``DemandNotice`` (what it names, checked against the books), which starts the
+    term; if that term already ran out before ``today`` (a back-dated letter), its
+    costs are booked at once. A ``saved`` letter starts nothing.
+    """
+    sending = _prepare(
+        session,
+        data,
+        customer_id=customer_id,
+        delivery=delivery,
+        arrangement_id=arrangement_id,
+        add_vat=add_vat,
+    )
+    return _record(
+        session,
+        actor,
+        data,
+        written,
+        now,
+        sending,
+        customer_id=customer_id,
+        arrangement_id=arrangement_id,
+        today=today,
     )
 
 
@@ -542,9 +858,16 @@ def generate_letter(
     now: datetime,
     *,
     customer_id: int,
+    delivery: Delivery,
     arrangement_id: int | None = None,
+    today: date | None = None,
+    add_vat: bool | None = None,
 ) -> LetterRecord:
-    """Write the PDF atomically (nothing is written if the data is not right) and record it."""
+    """Write the PDF atomically and record it (see :func:`record_letter`).
+
+    Everything that can refuse the letter is checked first, so a refused letter writes
+    no file; if recording fails after all, the file is removed again.
+    """
     target = Path(out_path)
     if not target.parent.is_dir():
         raise ValidationError(
@@ -552,23 +875,35 @@ def generate_letter(
             "out",
             folder=target.parent,
         )
-    if session.get(Customer, customer_id) is None:
-        raise NotFoundError("This customer no longer exists.")
+    sending = _prepare(
+        session,
+        data,
+        customer_id=customer_id,
+        delivery=delivery,
+        arrangement_id=arrangement_id,
+        add_vat=add_vat,
+    )
     try:
         written = letters.write_pdf(data, target)
     except OSError as error:
         raise AgentDeskError(
             "Could not write '{target}': {reason}.", target=target, reason=error.strerror or error
         ) from None
-    return record_letter(
-        session,
-        actor,
-        data,
-        written,
-        now,
-        customer_id=customer_id,
-        arrangement_id=arrangement_id,
-    )
+    try:
+        return _record(
+            session,
+            actor,
+            data,
+            written,
+            now,
+            sending,
+            customer_id=customer_id,
+            arrangement_id=arrangement_id,
+            today=today,
+        )
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
 
 
 def letter_data_from_record(session: Session, letter_id: int) -> tuple[LetterSent, AnyLetter]:
@@ -598,8 +933,14 @@ def regenerate(session: Session, letter_id: int) -> bytes:
     Raises if the template changed since (the customer got other text) or if the
     result differs from the recorded SHA-256.
     """
-    row, data = letter_data_from_record(session, letter_id)
-    current = letters.template_version(data.kind)
+    row = session.get(LetterSent, letter_id)
+    if row is None:
+        raise NotFoundError("There is no recorded letter with id {letter_id}.", letter_id=letter_id)
+    current = (
+        letters.template_version(row.template)
+        if row.template in letters.TEMPLATE_VERSION
+        else "none"
+    )
     if current != row.template_version:
         raise AgentDeskError(
             "Letter {letter_id} was written with template version {template_version}, but this "
@@ -608,6 +949,7 @@ def regenerate(session: Session, letter_id: int) -> bytes:
             template_version=row.template_version,
             current=current,
         )
+    _row, data = letter_data_from_record(session, letter_id)
     pdf = letters.render_pdf(data)
     if letters.sha256_hex(pdf) != row.sha256:
         raise AgentDeskError(

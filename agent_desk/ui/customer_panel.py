@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent_desk.i18n import N_
 from agent_desk.services.customer_file import CustomerFile, TimelineItem
 from agent_desk.ui.instalments import InstalmentsWidget
 from agent_desk.ui.labels import (
@@ -37,6 +38,18 @@ from agent_desk.ui.labels import (
 )
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+#: A letter in the timeline says how it left: a saved PDF was not sent.
+LETTER_DELIVERY: dict[str, str] = {
+    "printed": N_("✉ {template} printed for the post"),
+    "emailed": N_("✉ {template} e-mailed"),
+    "saved": N_("✉ {template} saved, not sent"),
+}
+LETTER_KINDS: dict[str, str] = {
+    "arrangement": N_("Arrangement confirmation"),
+    "fourteen_day": N_("14-day letter"),
+    "pause": N_("Pause confirmation"),
+    "debt_help": N_("Debt-help referral"),
+}
 
 
 def _label(text: str = "", name: str = "", wrap: bool = False) -> QLabel:
@@ -347,7 +360,9 @@ class CustomerPanel(QStackedWidget):
                 count=values.get("instalments", "?"),
             )
         if item.kind == "letter":
-            return tr("✉ letter sent: {template}", template=item.summary.replace("_", " "))
+            delivery = values.get("delivery", "printed")
+            message = LETTER_DELIVERY.get(delivery, LETTER_DELIVERY["printed"])
+            return tr(message, template=words.code(LETTER_KINDS, item.summary))
         if item.kind == "note":
             return tr("✎ note")
         if item.kind == "pause":

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
 from agent_desk.cli import main
-from agent_desk.domain.fees import collection_costs, load_fee_table
+from agent_desk.domain.ledger import Channel
 from agent_desk.domain.money import format_money
 from agent_desk.errors import NotFoundError, ValidationError
 from agent_desk.letters import sha256_hex
@@ -21,11 +21,12 @@ from agent_desk.letters.render import format_long_date
 from agent_desk.models import (
     Arrangement,
     AuditEvent,
-    Claim,
     ContactPoint,
     Customer,
+    DemandNotice,
     LetterSent,
 )
+from agent_desk.services import ledger
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.database import Database
 from agent_desk.services.demo import load_demo
@@ -67,13 +68,16 @@ def _url(database: Database) -> str:
 
 
 def _first_arrangement(database: Database) -> int:
+    """The first demo arrangement, made active: only an active one gets a confirmation."""
     with database.transaction() as session:
-        arrangement_id = session.scalar(select(Arrangement.id).order_by(Arrangement.id).limit(1))
-    assert arrangement_id is not None, "the demo data should hold arrangements"
-    return arrangement_id
+        arrangement = session.scalars(select(Arrangement).order_by(Arrangement.id).limit(1)).first()
+        assert arrangement is not None, "the demo data should hold arrangements"
+        arrangement.status = "active"
+        return arrangement.id
 
 
 def _dutch_customer_in_arrears(database: Database) -> str:
+    """A Dutch customer in arrears with an address who never got a 14-day letter."""
     with database.transaction() as session:
         number = session.scalar(
             select(Customer.customer_number)
@@ -83,7 +87,8 @@ def _dutch_customer_in_arrears(database: Database) -> str:
                     select(ContactPoint.customer_id).where(
                         ContactPoint.kind == "address", ContactPoint.invalid.is_(False)
                     )
-                )
+                ),
+                Customer.id.not_in(select(DemandNotice.customer_id)),
             )
             .order_by(Customer.id)
             .limit(1)
@@ -127,6 +132,7 @@ def test_arrangement_letter_is_written_recorded_and_regenerated(
             NOW,
             customer_id=customer.id,
             arrangement_id=arrangement_id,
+            delivery="printed",
         )
 
     pdf = out.read_bytes()
@@ -146,6 +152,7 @@ def test_arrangement_letter_is_written_recorded_and_regenerated(
         row = session.get(LetterSent, record.letter_id)
         assert row is not None
         assert row.template == "arrangement"
+        assert row.delivery == "printed"
         assert row.sha256 == sha256_hex(pdf)
         assert row.arrangement_id == arrangement_id
         assert row.customer_id == arrangement.customer_id
@@ -172,23 +179,23 @@ def test_fourteen_day_letter_has_the_bik_costs_and_the_legal_term(
     with database.transaction() as session:
         customer = session.scalar(select(Customer).where(Customer.customer_number == number))
         assert customer is not None
-        open_amounts = [
-            c.principal_cents - c.paid_cents
-            for c in session.scalars(
-                select(Claim).where(Claim.customer_id == customer.id, Claim.settled_on.is_(None))
-            )
-            if c.principal_cents > c.paid_cents
-        ]
-        expected = collection_costs(open_amounts, load_fee_table(), NOW.date())
+        expected = ledger.draft_notice(
+            session, customer.id, NOW.date(), Channel.POST, add_vat=False
+        )
         data = fourteen_day_letter_data(session, number, NOW, "Sanne de Vries")
-        assert data.outstanding_cents == customer.arrears_cents
+        assert data.outstanding_cents == expected.principal > 0
         assert data.costs_cents == expected.costs > 0
         assert data.vat_cents == 0 and not data.vat_statement
-        record = generate_letter(session, SYSTEM, data, out, NOW, customer_id=customer.id)
+        assert [c.reference for c in data.claims] == [c.reference for c in expected.claims]
+        record = generate_letter(
+            session, SYSTEM, data, out, NOW, customer_id=customer.id, delivery="printed"
+        )
     text = _pdf_text(out.read_bytes())
     assert TERM_NL in text
     assert _money(expected.costs, "nl") in text
     assert _money(data.outstanding_cents, "nl") in text
+    for claim in expected.claims:
+        assert claim.reference in text
     assert customer.name in text
     with database.transaction() as session:
         assert regenerate(session, record.letter_id) == out.read_bytes()
@@ -215,7 +222,13 @@ def test_pause_and_debt_help_letters_round_trip(database: Database, tmp_path: Pa
         for data, name in ((pause, "pause.pdf"), (help_letter, "help.pdf")):
             assert letter_from_parameters(json.loads(json.dumps(letter_parameters(data)))) == data
             record = generate_letter(
-                session, SYSTEM, data, tmp_path / name, NOW, customer_id=customer.id
+                session,
+                SYSTEM,
+                data,
+                tmp_path / name,
+                NOW,
+                customer_id=customer.id,
+                delivery="saved",
             )
             assert regenerate(session, record.letter_id) == (tmp_path / name).read_bytes()
 
@@ -304,8 +317,15 @@ def test_cli_letters(
 
     with database.transaction() as session:
         arrangements = session.scalar(select(func.count()).select_from(Arrangement)) or 0
+        active = (
+            session.scalar(
+                select(func.count()).select_from(Arrangement).where(Arrangement.status == "active")
+            )
+            or 0
+        )
         before = session.scalar(select(func.count()).select_from(LetterSent)) or 0
     assert before == 2
+    assert 1 <= active < arrangements  # the demo's other arrangements are broken
     with database.transaction() as session:
         signed = session.scalar(select(LetterSent).where(LetterSent.template == "fourteen_day"))
         assert signed is not None and signed.agent_id is not None
@@ -328,12 +348,16 @@ def test_cli_letters(
     output = capsys.readouterr().out
     assert code == 0, output
     written = sorted(batch_dir.glob("*.pdf"))
-    assert len(written) == arrangements
-    assert f"Wrote {arrangements} letter(s)" in output
+    assert len(written) == active
+    assert f"Wrote {active} letter(s)" in output
+    assert f"{arrangements - active} skipped, not active ({arrangements - active} broken off)" in (
+        output
+    )
     assert "0 failed" in output
     with database.transaction() as session:
         rows = session.scalars(select(LetterSent).where(LetterSent.id > 0)).all()
-        assert len(rows) == before + arrangements
+        assert len(rows) == before + active
+        assert {r.delivery for r in rows} == {"printed"}
         by_sha = {r.sha256 for r in rows}
     for path in written:
         assert sha256_hex(path.read_bytes()) in by_sha

@@ -1,4 +1,9 @@
-"""F6 letters: preview pages, print to a PDF printer, save as PDF, record once, errors."""
+"""F6 letters: preview pages, print to a PDF printer, save as PDF, record once, errors.
+
+Letters tell the truth: only an active arrangement is offered for a confirmation, a
+print is recorded as printed (a 14-day letter then starts its term) and a saved PDF as
+saved, not sent.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItemModel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
@@ -20,6 +27,7 @@ from agent_desk.models import (
     AuditEvent,
     ContactPoint,
     Customer,
+    DemandNotice,
     Instalment,
     LetterSent,
 )
@@ -82,8 +90,10 @@ def paused_customer(database: Database) -> int:
     return found
 
 
-def add_long_arrangement(database: Database, customer_id: int, instalments: int) -> int:
-    """An active arrangement, newer than the demo's broken one, long enough for pages."""
+def add_long_arrangement(
+    database: Database, customer_id: int, instalments: int, status: str = "active"
+) -> int:
+    """An arrangement (active unless said), newer than the demo's broken one."""
     with database.transaction() as session:
         total = 0
         arrangement = Arrangement(
@@ -91,7 +101,7 @@ def add_long_arrangement(database: Database, customer_id: int, instalments: int)
             created_at=datetime.now(UTC) - timedelta(hours=1),
             principal_cents=0,
             total_cents=0,
-            status="active",
+            status=status,
             costs_waived=True,
             interest_waived=True,
         )
@@ -129,6 +139,34 @@ def open_letters(qtbot: QtBot, window: DeskWindow, *, wait_preview: bool = True)
         qtbot.waitUntil(lambda: dialog.preview.page_count() > 0, timeout=WAIT)
         qtbot.waitUntil(lambda: dialog.save_button.isEnabled(), timeout=WAIT)
     return dialog
+
+
+def customer_for_a_fourteen_day_letter(database: Database) -> int:
+    """In arrears, no arrangement, no earlier 14-day letter: one the desk may send."""
+    with database.transaction() as session:
+        found = session.scalars(
+            select(Customer.id)
+            .where(
+                Customer.held_by_agent_id.is_(None),
+                Customer.paused_until.is_(None),
+                Customer.arrears_cents > 0,
+                Customer.id.not_in(select(Arrangement.customer_id)),
+                Customer.id.not_in(select(DemandNotice.customer_id)),
+            )
+            .order_by(Customer.id)
+            .limit(1)
+        ).first()
+    assert found is not None
+    return found
+
+
+def notices_of(database: Database, customer_id: int) -> list[DemandNotice]:
+    with database.transaction() as session:
+        rows = session.scalars(
+            select(DemandNotice).where(DemandNotice.customer_id == customer_id)
+        ).all()
+        session.expunge_all()
+        return list(rows)
 
 
 def pdf_text(data: bytes) -> str:
@@ -205,16 +243,6 @@ def test_the_preview_shows_every_page_of_the_newest_current_arrangement(
     # Every instalment is in the letter the agent sees.
     assert "60" in pdf_text(pdf)
 
-    # Another arrangement: a new preview, with fewer pages.
-    broken = dialog.arrangement.itemData(1)
-    with qtbot.waitSignal(dialog.preview_ready, timeout=WAIT) as ready:
-        dialog.choose("arrangement", broken)
-    assert dialog.arrangement_id() == broken
-    short = dialog.preview.pdf
-    assert short is not None and short != pdf
-    assert ready.args == [len(PdfReader(io.BytesIO(short)).pages)]
-    assert dialog.preview.page_count() < expected
-
     # Zoom re-renders the same pages bigger.
     width = dialog.preview.page_pixmaps()[0].width()
     with qtbot.waitSignal(dialog.preview.pages_shown, timeout=WAIT):
@@ -222,11 +250,28 @@ def test_the_preview_shows_every_page_of_the_newest_current_arrangement(
     assert dialog.preview.page_pixmaps()[0].width() > width
     assert not dialog.preview.fit.isChecked()
 
+    # The broken one is listed, but cannot be chosen, and says why.
+    broken = dialog.arrangement.itemData(1)
+    model = dialog.arrangement.model()
+    assert isinstance(model, QStandardItemModel)
+    item = model.item(1)
+    assert item is not None and not item.isEnabled()
+    assert "broken off" in dialog.arrangement.itemText(1)
+    tooltip = dialog.arrangement.itemData(1, Qt.ItemDataRole.ToolTipRole)
+    assert f"Arrangement {broken} was broken off, so it can no longer be confirmed." in tooltip
+    # Forced anyway (as a script could): no letter, and the same plain sentence.
+    with qtbot.waitSignal(dialog.problem, timeout=WAIT):
+        dialog.choose("arrangement", broken)
+    assert f"Arrangement {broken} was broken off" in dialog.notice.text()
+    assert dialog.preview.page_count() == 0
+    assert not dialog.save_button.isEnabled() and not dialog.print_button.isEnabled()
+
 
 def test_save_as_pdf_writes_the_letter_records_it_once_and_the_timeline_shows_it(
     qtbot: QtBot, window: DeskWindow, database: Database, tmp_path: Path
 ) -> None:
     customer_id = customer_with_arrangement(database)
+    add_long_arrangement(database, customer_id, instalments=4)
     open_file(qtbot, window, customer_id)
     file = window.current_file()
     assert file is not None
@@ -252,6 +297,7 @@ def test_save_as_pdf_writes_the_letter_records_it_once_and_the_timeline_shows_it
     assert len(rows) == 1
     assert rows[0].sha256 == hashlib.sha256(written).hexdigest()
     assert rows[0].template == "arrangement"
+    assert rows[0].delivery == "saved"
     assert rows[0].arrangement_id == dialog.arrangement_id()
     assert rows[0].agent_id == window.actor.agent_id
     with database.transaction() as session:
@@ -261,16 +307,39 @@ def test_save_as_pdf_writes_the_letter_records_it_once_and_the_timeline_shows_it
             .where(AuditEvent.entity == "letter_sent", AuditEvent.entity_id == rows[0].id)
         )
     assert audited == 1
-    assert any("letter" in text for text in timeline_texts(window))
-    assert "recorded in the customer's file" in dialog.status.text()
+    assert "✉ Arrangement confirmation saved, not sent" in timeline_texts(window)
+    assert "recorded in the customer's file as saved, not as sent" in dialog.status.text()
     assert "bevestiging.pdf" in dialog.status.text()
 
-    # Printing the same letter as well: it is still one letter, recorded once.
+    # Saving it again is a copy: nothing new is recorded.
     with qtbot.waitSignal(dialog.finished_output, timeout=WAIT):
+        dialog.save_button.click()
+    idle(qtbot, window)
+    assert len(letters_of(database, customer_id)) == 1
+    assert "not recorded twice" in dialog.status.text()
+
+    # Printing it is sending it: recorded as printed, once.
+    with (
+        qtbot.waitSignal(window.file_shown, timeout=WAIT),
+        qtbot.waitSignal(dialog.recorded, timeout=WAIT),
+    ):
         dialog.print_button.click()
     idle(qtbot, window)
     assert printed.stat().st_size > 0
-    assert len(letters_of(database, customer_id)) == 1
+    rows = letters_of(database, customer_id)
+    assert [(r.delivery, r.sha256) for r in rows] == [
+        ("saved", hashlib.sha256(written).hexdigest()),
+        ("printed", hashlib.sha256(written).hexdigest()),
+    ]
+    assert "recorded in the customer's file as printed" in dialog.status.text()
+    assert "✉ Arrangement confirmation printed for the post" in timeline_texts(window)
+    with qtbot.waitSignal(dialog.finished_output, timeout=WAIT):
+        dialog.print_button.click()
+    idle(qtbot, window)
+    with qtbot.waitSignal(dialog.finished_output, timeout=WAIT):
+        dialog.save_button.click()
+    idle(qtbot, window)
+    assert len(letters_of(database, customer_id)) == 2
     assert "not recorded twice" in dialog.status.text()
 
 
@@ -302,11 +371,14 @@ def test_print_to_a_pdf_printer_produces_the_pages_and_records_the_letter(
         document.close()
     assert abs(width - 595) < 3 and abs(height - 842) < 3  # A4, the whole sheet
     rows = letters_of(database, customer_id)
-    assert [(r.template, r.sha256) for r in rows] == [
-        ("debt_help", hashlib.sha256(shown).hexdigest())
+    assert [(r.template, r.delivery, r.sha256) for r in rows] == [
+        ("debt_help", "printed", hashlib.sha256(shown).hexdigest())
     ]
     assert "Sent to the printer" in dialog.status.text()
-    qtbot.waitUntil(lambda: any("letter" in t for t in timeline_texts(window)), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: "✉ Debt-help referral printed for the post" in timeline_texts(window),
+        timeout=WAIT,
+    )
 
 
 def test_no_valid_address_gives_a_plain_error_and_writes_nothing(
@@ -386,7 +458,7 @@ def test_a_save_that_fails_leaves_no_file_and_no_record(
 def test_a_preview_alone_records_nothing(
     qtbot: QtBot, window: DeskWindow, database: Database
 ) -> None:
-    customer_id = customer_with_arrangement(database)
+    customer_id = customer_for_a_fourteen_day_letter(database)
     open_file(qtbot, window, customer_id)
     dialog = open_letters(qtbot, window)
     for kind in ("fourteen_day", "debt_help"):
@@ -394,4 +466,113 @@ def test_a_preview_alone_records_nothing(
             dialog.choose(kind)  # type: ignore[arg-type]
     dialog.reject()
     idle(qtbot, window)
+    assert letters_of(database, customer_id) == []
+
+
+# --------------------------------------------------------------------------- letters tell the truth
+
+
+@pytest.mark.parametrize(
+    ("status", "why"),
+    [
+        (
+            "pending_approval",
+            "is waiting for a supervisor's approval; it can be confirmed once it is approved",
+        ),
+        ("declined", "was not approved, so there is nothing to confirm"),
+        ("broken", "was broken off, so it can no longer be confirmed"),
+        ("completed", "is paid in full, so there is nothing left to confirm"),
+        ("cancelled", "was withdrawn, so there is nothing to confirm"),
+    ],
+)
+def test_no_confirmation_is_offered_for_an_arrangement_that_is_not_active(
+    qtbot: QtBot, window: DeskWindow, database: Database, status: str, why: str
+) -> None:
+    customer_id = customer_without_arrangement(database)
+    arrangement_id = add_long_arrangement(database, customer_id, instalments=3, status=status)
+    open_file(qtbot, window, customer_id)
+    dialog = open_letters(qtbot, window)
+    button = dialog.kinds["arrangement"]
+    assert not button.isEnabled()
+    assert button.toolTip() == f"Arrangement {arrangement_id} {why}."
+    assert why in dialog.reasons["arrangement"].text()
+    assert dialog.kind() != "arrangement"
+    assert dialog.arrangement_id() == arrangement_id  # listed, so the agent sees it
+    dialog.reject()
+    idle(qtbot, window)
+    assert letters_of(database, customer_id) == []
+
+
+def test_a_printed_fourteen_day_letter_starts_its_term_and_a_saved_one_does_not(
+    qtbot: QtBot, window: DeskWindow, database: Database, tmp_path: Path
+) -> None:
+    customer_id = customer_for_a_fourteen_day_letter(database)
+    open_file(qtbot, window, customer_id)
+    saved = tmp_path / "14.pdf"
+    window.letter_output = ScriptedLetterOutput(
+        save_path=saved, printer_file=tmp_path / "printed.pdf"
+    )
+    dialog = open_letters(qtbot, window)
+    assert dialog.kind() == "fourteen_day"
+    shown = dialog.preview.pdf
+    assert shown is not None
+    data = dialog._data
+    assert data is not None and data.kind == "fourteen_day"
+    text = " ".join(pdf_text(shown).split())
+    for claim in data.claims:  # type: ignore[union-attr]
+        assert claim.reference in text
+        assert claim.due < date.today()  # only claims in default
+
+    with qtbot.waitSignal(dialog.recorded, timeout=WAIT):
+        dialog.save_button.click()
+    idle(qtbot, window)
+    assert [r.delivery for r in letters_of(database, customer_id)] == ["saved"]
+    assert notices_of(database, customer_id) == []
+    assert "term starts only when the letter is printed" in dialog.status.text()
+
+    with qtbot.waitSignal(dialog.recorded, timeout=WAIT) as recorded:
+        dialog.print_button.click()
+    idle(qtbot, window)
+    rows = letters_of(database, customer_id)
+    assert [r.delivery for r in rows] == ["saved", "printed"]
+    (notice,) = notices_of(database, customer_id)
+    assert notice.letter_id == rows[1].id
+    assert notice.channel == "post" and notice.status == "running"
+    assert notice.principal_named_cents == data.outstanding_cents  # type: ignore[union-attr]
+    record = recorded.args[0]
+    assert record.term_ends == notice.term_ends
+    assert "Post it today: the customer then has up to and including" in dialog.status.text()
+    assert "✉ 14-day letter printed for the post" in timeline_texts(window)
+    assert "✉ 14-day letter saved, not sent" in timeline_texts(window)
+
+    # The claims are named now: a second letter for them cannot be made.
+    dialog.reject()
+    idle(qtbot, window)
+    dialog = open_letters(qtbot, window, wait_preview=False)
+    if dialog.kind() != "fourteen_day":
+        with qtbot.waitSignal(dialog.problem, timeout=WAIT):
+            dialog.choose("fourteen_day")
+    else:
+        qtbot.waitUntil(dialog.notice.isVisible, timeout=WAIT)
+    assert "already named in a 14-day letter" in dialog.notice.text()
+
+
+def test_a_print_that_cannot_be_recorded_says_not_to_post_it(
+    qtbot: QtBot, window: DeskWindow, database: Database, tmp_path: Path
+) -> None:
+    customer_id = customer_without_arrangement(database)
+    arrangement_id = add_long_arrangement(database, customer_id, instalments=3)
+    open_file(qtbot, window, customer_id)
+    window.letter_output = ScriptedLetterOutput(printer_file=tmp_path / "printed.pdf")
+    dialog = open_letters(qtbot, window)
+    assert dialog.kind() == "arrangement" and dialog.arrangement_id() == arrangement_id
+    with database.transaction() as session:  # a supervisor declines it meanwhile
+        arrangement = session.get(Arrangement, arrangement_id)
+        assert arrangement is not None
+        arrangement.status = "declined"
+    with qtbot.waitSignal(dialog.problem, timeout=WAIT):
+        dialog.print_button.click()
+    idle(qtbot, window)
+    assert "printed but not recorded, so do not post it" in dialog.notice.text()
+    assert "was not approved" in dialog.notice.text()
     assert letters_of(database, customer_id) == []

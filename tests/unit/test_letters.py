@@ -443,3 +443,169 @@ def test_regenerated_in_a_fresh_process_gives_the_same_hash() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == sha256_hex(render_pdf(example_arrangement("nl", 30)))
+
+
+# --------------------------------------------------------------------------- letters tell the truth
+
+
+def _arrangement_with_rules(lang: str, days: int, count: int) -> ArrangementLetterData:
+    return dataclasses.replace(
+        example_arrangement(lang),  # type: ignore[arg-type]
+        missed_after_days=days,
+        missed_instalments_before_broken=count,
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "missed", "broken"),
+    [
+        (
+            "nl",
+            "Staat een termijn meer dan 10 dagen na de datum in het schema nog niet helemaal op "
+            "onze rekening? Dan is die termijn gemist.",
+            "Zijn er 3 termijnen tegelijk gemist? Dan stopt de betalingsregeling.",
+        ),
+        (
+            "en",
+            "If an instalment is not fully in our account more than 10 days after its date in "
+            "the schedule, it counts as missed.",
+            "If 3 instalments are missed at the same time, the payment arrangement ends.",
+        ),
+    ],
+)
+def test_the_confirmation_says_when_an_instalment_is_missed_and_when_the_plan_ends(
+    lang: str, missed: str, broken: str
+) -> None:
+    text = _text(render_pdf(_arrangement_with_rules(lang, 10, 3)))
+    assert missed in text
+    assert broken in text
+    if lang == "nl":
+        assert "De afspraken in deze brief gelden dan niet meer." in text
+        assert "gaat de wettelijke rente weer lopen" in text
+        assert "We nemen eerst contact met u op, om samen een oplossing te zoeken." in text
+    else:
+        assert "The agreements in this letter no longer apply." in text
+        assert "Statutory interest starts to run again" in text
+        assert "We will contact you first, to look for a solution together." in text
+
+
+def test_the_policy_numbers_come_from_the_data_in_singular_and_zero() -> None:
+    one = _text(render_pdf(_arrangement_with_rules("nl", 1, 1)))
+    assert "meer dan 1 dag na de datum" in one
+    assert "Is er één termijn gemist? Dan stopt de betalingsregeling." in one
+    zero = _text(render_pdf(_arrangement_with_rules("en", 0, 2)))
+    assert "If an instalment is not fully in our account after its date in the schedule" in zero
+    assert "If 2 instalments are missed at the same time" in zero
+    default = _text(render_pdf(example_arrangement("nl")))
+    assert "meer dan 7 dagen na de datum" in default
+    assert "Zijn er 2 termijnen tegelijk gemist?" in default
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_fourteen_day_letter_lists_every_claim_it_names(lang: str) -> None:
+    data = example_fourteen_day(lang)  # type: ignore[arg-type]
+    text = _text(render_pdf(data))
+    for claim in data.claims:
+        assert claim.reference in text
+        assert _norm(claim.description) in text
+        assert format_long_date(claim.due, lang) in text  # type: ignore[arg-type]
+    first = data.claims[0]
+    row = f"{first.reference} {first.description} {format_long_date(first.due, lang)} "  # type: ignore[arg-type]
+    assert row + _money(first.amount_cents, lang) in text
+    total = "Totaal" if lang == "nl" else "Total"
+    assert f"{total} {_money(data.outstanding_cents, lang)}" in text
+    if lang == "nl":
+        assert "Kenmerk Omschrijving Vervaldatum Bedrag" in text
+        assert "Die staan niet in deze brief." in text
+        assert "alleen over het bedrag dat daarna nog openstaat" in text
+    else:
+        assert "Reference Description Due date Amount" in text
+        assert "They are not in this letter." in text
+
+
+def test_the_later_claims_sentence_only_when_there_are_later_claims() -> None:
+    data = dataclasses.replace(example_fourteen_day("nl"), later_claims=False)
+    assert "Die staan niet in deze brief." not in _text(render_pdf(data))
+
+
+def test_a_long_claim_reference_wraps_inside_its_column() -> None:
+    base = example_fourteen_day("nl")
+    long_ref = "INV-2026-000000000000123456789-ABCDEF-XYZ"
+    claims = (dataclasses.replace(base.claims[0], reference=long_ref), *base.claims[1:])
+    text = _text(render_pdf(dataclasses.replace(base, claims=claims)))
+    assert long_ref not in text  # broken over lines, not running into the next column
+    assert "".join(text.split()).count(long_ref) == 1
+    assert "Huur november 2026" in text
+
+
+def _fourteen_day_bad_cases() -> list[tuple[str, AnyLetter, str]]:
+    data = example_fourteen_day("nl")
+    first = data.claims[0]
+    return [
+        ("no claims", dataclasses.replace(data, claims=()), "claims"),
+        (
+            "claims do not add up",
+            dataclasses.replace(data, outstanding_cents=data.outstanding_cents + 1),
+            "outstanding_cents",
+        ),
+        (
+            "claim due on the letter date",
+            dataclasses.replace(
+                data,
+                claims=(dataclasses.replace(first, due=data.letter_date), *data.claims[1:]),
+            ),
+            "claims",
+        ),
+        (
+            "claim with nothing open",
+            dataclasses.replace(
+                data,
+                claims=(dataclasses.replace(first, amount_cents=0), *data.claims[1:]),
+                outstanding_cents=data.outstanding_cents - first.amount_cents,
+            ),
+            "claims",
+        ),
+        (
+            "missed after negative days",
+            dataclasses.replace(example_arrangement("nl"), missed_after_days=-1),
+            "missed_after_days",
+        ),
+        (
+            "broken after no missed instalment",
+            dataclasses.replace(example_arrangement("nl"), missed_instalments_before_broken=0),
+            "missed_instalments_before_broken",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("case", _fourteen_day_bad_cases(), ids=lambda c: c[0])
+def test_a_letter_that_would_not_tell_the_truth_is_refused(
+    case: tuple[str, AnyLetter, str], tmp_path: Path
+) -> None:
+    _, data, field = case
+    with pytest.raises(ValidationError) as info:
+        write_pdf(data, tmp_path / "letter.pdf")
+    assert info.value.field == field
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_template_versions_say_the_wording_changed() -> None:
+    assert TEMPLATE_VERSION["arrangement"] != "1.0"
+    assert TEMPLATE_VERSION["fourteen_day"] != "1.0"
+
+
+def test_the_refusal_of_a_confirmation_is_one_sentence_in_both_languages() -> None:
+    from agent_desk.i18n import Translator
+    from agent_desk.services.letters import confirmation_refusal
+
+    assert confirmation_refusal(12, "active") is None
+    for status in ("pending_approval", "declined", "broken", "completed", "cancelled", "odd"):
+        refusal = confirmation_refusal(12, status)
+        assert refusal is not None and refusal.field == "status"
+        english = str(refusal)
+        dutch = Translator("nl").error(refusal)
+        for sentence in (english, dutch):
+            assert "12" in sentence and sentence.endswith(".") and ". " not in sentence
+        assert dutch != english and dutch.startswith("Regeling 12 ")
+    pending = confirmation_refusal(12, "pending_approval")
+    assert pending is not None and "goedkeuring" in Translator("nl").error(pending)

@@ -2,12 +2,17 @@
 
 The agent picks the kind (arrangement confirmation, 14-day letter, pause
 confirmation, debt-help referral); kinds that do not apply are disabled and say why.
-The letter's data is built on the database worker (``services.letters``), the PDF is
-rendered and rasterized on the PDF thread (``PdfRunner``), and the pages are shown in
-the dialog. Print and Save as PDF use exactly the bytes shown; the first of them
-records the letter (``LetterSent`` with its SHA-256, and an audit event), so the same
-letter printed and also saved is recorded once. A ``ValidationError`` (no address, an
-invalid IBAN…) is shown plainly and nothing is written.
+Only an active arrangement is offered for a confirmation; the others are listed but
+cannot be chosen, and say why. The letter's data is built on the database worker
+(``services.letters``), the PDF is rendered and rasterized on the PDF thread
+(``PdfRunner``), and the pages are shown in the dialog. Print and Save as PDF use
+exactly the bytes shown and record the letter (``LetterSent`` with its SHA-256 and how
+it left, and an audit event): Print as ``printed`` (sent: a 14-day letter starts its
+term), Save as PDF as ``saved`` (not sent, starts nothing). The same letter is
+recorded once as sent: printing it again, or saving a printed letter, records nothing
+new; printing a letter that was only saved records it as printed. A
+``ValidationError`` (no address, an invalid IBAN…) is shown plainly and nothing is
+written.
 
 Where to save and which printer are asked through a ``LetterOutput``: the real one
 opens ``QFileDialog`` / ``QPrintDialog`` window-modally; tests pass a
@@ -22,7 +27,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QImage, QPageSize
+from PySide6.QtGui import QCloseEvent, QImage, QPageSize, QStandardItemModel
 from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -73,8 +78,8 @@ SHORT_STATUS: dict[str, str] = {
     "declined": N_("not approved"),
     "cancelled": N_("withdrawn"),
 }
-#: Arrangements a confirmation is most likely for: the one that is running or waiting.
-CURRENT_ARRANGEMENT = ("active", "pending_approval")
+#: Arrangements a confirmation can be made for: agreed, or approved by a supervisor.
+CONFIRMABLE = ("active",)
 
 
 # --------------------------------------------------------------------------- the seam
@@ -191,6 +196,9 @@ def kind_choices(words: Words, file: CustomerFile, today: date) -> list[KindChoi
         reason = ""
         if kind == "arrangement" and not file.arrangements:
             reason = tr("No arrangement yet")
+        elif kind == "arrangement" and default_arrangement(file.arrangements) is None:
+            newest = max(file.arrangements, key=lambda a: (a.created_at, a.id))
+            reason = arrangement_refusal(words, newest) or tr("No active arrangement")
         elif kind == "fourteen_day":
             if file.arrears_cents <= 0:
                 reason = tr("No arrears, so there is nothing to remind about")
@@ -205,13 +213,16 @@ def kind_choices(words: Words, file: CustomerFile, today: date) -> list[KindChoi
     return choices
 
 
+def arrangement_refusal(words: Words, line: ArrangementLine) -> str:
+    """Why this arrangement gets no confirmation, in words; empty when it may."""
+    refusal = letter_service.confirmation_refusal(line.id, line.status)
+    return "" if refusal is None else words.tr.error(refusal)
+
+
 def default_arrangement(arrangements: tuple[ArrangementLine, ...]) -> ArrangementLine | None:
-    """The newest active or pending arrangement, else the newest one."""
+    """The newest active arrangement: the only kind a confirmation is made for."""
     ordered = sorted(arrangements, key=lambda a: (a.created_at, a.id), reverse=True)
-    current = [a for a in ordered if a.status in CURRENT_ARRANGEMENT]
-    if current:
-        return current[0]
-    return ordered[0] if ordered else None
+    return next((a for a in ordered if a.status in CONFIRMABLE), None)
 
 
 # --------------------------------------------------------------------------- the dialog
@@ -248,7 +259,7 @@ class LettersDialog(QDialog):
         self._pdf: bytes | None = None
         self._busy = False
         self._closed = False  # after close, late answers only refresh the customer file
-        self._recorded: dict[str, int] = {}  # sha256 -> LetterSent id, in this dialog
+        self._recorded: dict[str, str] = {}  # sha256 -> how it was recorded, in this dialog
         self.setObjectName("lettersDialog")
         # The desk's style makes #saveButton teal even when disabled; say it is not ready.
         self.setStyleSheet(
@@ -324,12 +335,14 @@ class LettersDialog(QDialog):
         self.print_button = QPushButton(tr("Print…"))
         self.print_button.setObjectName("printLetter")
         self.print_button.setShortcut("Ctrl+P")
-        self.print_button.setToolTip(tr("Print the letter (Ctrl+P); it is recorded as sent"))
+        self.print_button.setToolTip(
+            tr("Print the letter for the post (Ctrl+P); it is recorded as printed, so as sent")
+        )
         self.save_button = QPushButton(tr("Save as PDF…"))
         self.save_button.setObjectName("saveButton")
         self.save_button.setShortcut("Ctrl+S")
         self.save_button.setToolTip(
-            tr("Save the letter as a PDF file (Ctrl+S); it is recorded as sent")
+            tr("Save the letter as a PDF file (Ctrl+S); it is recorded as saved, not as sent")
         )
         self.close_button = QPushButton(tr("Close"))
         self.close_button.setObjectName("closeButton")
@@ -357,8 +370,10 @@ class LettersDialog(QDialog):
         side_layout.addStretch(1)
         recorded_note = QLabel(
             tr(
-                "A printed or saved letter is recorded in the customer's file, "
-                "with a fingerprint of the PDF, so it can be shown again exactly."
+                "A printed letter is recorded in the customer's file as sent; a letter "
+                "saved as PDF is recorded as saved, not sent (a 14-day letter's term starts "
+                "only when it is printed). Each keeps a fingerprint of the PDF, so it can be "
+                "shown again exactly."
             )
         )
         recorded_note.setObjectName("hint")
@@ -396,8 +411,10 @@ class LettersDialog(QDialog):
     # -- choices -----------------------------------------------------------------
 
     def _fill_arrangements(self) -> None:
+        """Every arrangement is listed; only active ones can be chosen, the others say why."""
         words = self.words
         chosen = default_arrangement(self.file.arrangements)
+        model = self.arrangement.model()
         for line in sorted(
             self.file.arrangements, key=lambda a: (a.created_at, a.id), reverse=True
         ):
@@ -409,17 +426,22 @@ class LettersDialog(QDialog):
                 count=count,
             )
             self.arrangement.addItem(text, line.id)
-            self.arrangement.setItemData(
-                self.arrangement.count() - 1,
-                self.tr_(
-                    "{status}, made on {date}",
-                    status=words.code(ARRANGEMENT_STATUS, line.status),
-                    date=words.day(line.created_at.date()),
-                ),
-                Qt.ItemDataRole.ToolTipRole,
+            index = self.arrangement.count() - 1
+            made = self.tr_(
+                "{status}, made on {date}",
+                status=words.code(ARRANGEMENT_STATUS, line.status),
+                date=words.day(line.created_at.date()),
             )
+            why_not = arrangement_refusal(words, line)
+            self.arrangement.setItemData(
+                index, f"{made}. {why_not}" if why_not else made, Qt.ItemDataRole.ToolTipRole
+            )
+            if why_not and isinstance(model, QStandardItemModel):
+                item = model.item(index)
+                if item is not None:
+                    item.setEnabled(False)
             if chosen is not None and line.id == chosen.id:
-                self.arrangement.setCurrentIndex(self.arrangement.count() - 1)
+                self.arrangement.setCurrentIndex(index)
         self.arrangement.setEnabled(False)
         self.arrangement.setVisible(bool(self.file.arrangements))
 
@@ -562,7 +584,7 @@ class LettersDialog(QDialog):
         sha = letters.sha256_hex(pdf)
         self._hide_messages()
         self._set_busy(True, tr("Saving the letter…"))
-        if sha in self._recorded:  # printed or saved before: the same letter, one record
+        if sha in self._recorded:  # printed or saved before: a copy, not another letter
             self.runner.submit(
                 lambda: letters.write_pdf(data, path),
                 lambda _written: self._output_done(
@@ -587,14 +609,18 @@ class LettersDialog(QDialog):
                 now,
                 customer_id=customer_id,
                 arrangement_id=arrangement_id,
+                delivery="saved",
             )
 
         def done(record: letter_service.LetterRecord) -> None:
             self._remember(record)
-            self._output_done(
-                "save",
-                tr("Saved as {name} and recorded in the customer's file.", name=path.name),
+            message = tr(
+                "Saved as {name} and recorded in the customer's file as saved, not as sent.",
+                name=path.name,
             )
+            if data.kind == "fourteen_day":
+                message += " " + tr("Its 14-day term starts only when the letter is printed.")
+            self._output_done("save", message)
 
         self.worker.submit(save, done, self._output_failed, busy=tr("Saving the letter…"))
 
@@ -631,7 +657,7 @@ class LettersDialog(QDialog):
             self.show_problem(tr("The letter could not be printed: {reason}", reason=str(error)))
             return
         sha = letters.sha256_hex(pdf)
-        if sha in self._recorded:
+        if self._recorded.get(sha) in letter_service.SENT:
             self._output_done(
                 "print",
                 tr(
@@ -660,22 +686,44 @@ class LettersDialog(QDialog):
                 now,
                 customer_id=customer_id,
                 arrangement_id=arrangement_id,
+                delivery="printed",
             )
 
         def done(record: letter_service.LetterRecord) -> None:
             self._remember(record)
-            self._output_done(
-                "print", tr("Sent to the printer and recorded in the customer's file.")
-            )
+            message = tr("Sent to the printer and recorded in the customer's file as printed.")
+            if record.term_ends is not None:
+                message += " " + tr(
+                    "Post it today: the customer then has up to and including {date} to pay without costs.",
+                    date=self.words.day(record.term_ends),
+                )
+            self._output_done("print", message)
 
-        self.worker.submit(record, done, self._output_failed, busy=tr("Recording the letter…"))
+        self.worker.submit(
+            record, done, self._printed_not_recorded, busy=tr("Recording the letter…")
+        )
+
+    def _printed_not_recorded(self, error: BaseException) -> None:
+        """The paper exists but the record does not: say so, so it is not posted."""
+        tr = self.tr_
+        if self._closed or not isinstance(error, AgentDeskError):
+            self._output_failed(error)
+            return
+        self._set_busy(False)
+        self.show_problem(
+            tr(
+                "The letter was printed but not recorded, so do not post it: {reason}",
+                reason=tr.error(error),
+            )
+        )
 
     def _who_when(self) -> tuple[Actor, datetime, int, int | None]:
         arrangement_id = self.arrangement_id() if self.kind() == "arrangement" else None
         return self.actor, self.clock(), self.file.id, arrangement_id
 
     def _remember(self, record: letter_service.LetterRecord) -> None:
-        self._recorded[record.sha256] = record.letter_id
+        if self._recorded.get(record.sha256) not in letter_service.SENT:
+            self._recorded[record.sha256] = record.delivery
         self.saved(self.file.id)
         if not self._closed:
             self.recorded.emit(record)
