@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
+from io import TextIOWrapper
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from io import TextIOWrapper
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600

@@ -127,6 +127,7 @@ def shoot_arrangement(database: Database, window: DeskWindow, lang: str, out: Pa
     window.actions_.arrangement.trigger()
     dialog = window.arrangement_dialog
     assert isinstance(dialog, ArrangementDialog)
+    wait_until(lambda: dialog.owed is not None)  # the figures come from the books
     dialog.income.setText("1685,00" if lang == "nl" else "1685.00")
     dialog.expenses.setText("1510,00" if lang == "nl" else "1510.00")
     dialog.set_mode(Mode.AMOUNT)
@@ -173,7 +174,9 @@ def shoot_approvals(database: Database, out: Path) -> None:
     """Two plans outside policy waiting for Marieke (the demo's supervisor)."""
     from datetime import date, datetime, timedelta
 
-    from agent_desk.domain.arrangements import Frequency, plan_by_count
+    from agent_desk.domain.arrangement_plan import Mode as PlanMode
+    from agent_desk.domain.arrangement_plan import Terms
+    from agent_desk.domain.arrangements import Frequency
     from agent_desk.models import Customer
     from agent_desk.services.actor import actor_for_login
     from agent_desk.services.arrangements import agree_arrangement
@@ -190,16 +193,13 @@ def shoot_approvals(database: Database, out: Path) -> None:
         for customer_id, (count, reason) in zip(customers, reasons, strict=True):
             customer = session.get(Customer, customer_id)
             assert customer is not None
-            plan = plan_by_count(customer.arrears_cents, count, first, Frequency.MONTHLY)
             agree_arrangement(
                 session,
                 sanne,
                 customer_id,
-                plan=plan,
-                costs_cents=0,
-                interest_cents=0,
-                costs_waived=True,
-                interest_waived=True,
+                terms=Terms(
+                    PlanMode.COUNT, first, Frequency.MONTHLY, count=count, waive_interest=True
+                ),
                 now=now,
                 approval_reason=reason,
             )

@@ -141,17 +141,23 @@ class CustomerBooks:
             claim.interest_through = max(claim.interest_through or through, through)
 
 
-def load_books(session: Session, customer_ids: Iterable[int]) -> dict[int, CustomerBooks]:
-    """The books of these customers, in a few queries per batch of customers."""
+def load_books(
+    session: Session, customer_ids: Iterable[int], *, as_of: date | None = None
+) -> dict[int, CustomerBooks]:
+    """The books of these customers, in a few queries per batch of customers.
+
+    ``as_of``: only the entries that had taken effect on that day (``booked_on``), e.g.
+    for a 14-day letter dated in the past; by default every entry.
+    """
     ids = sorted(set(customer_ids))
     out: dict[int, CustomerBooks] = {}
     for start in range(0, len(ids), LOAD_BATCH):
         batch = ids[start : start + LOAD_BATCH]
-        out.update(_load_batch(session, batch))
+        out.update(_load_batch(session, batch, as_of))
     return out
 
 
-def _load_batch(session: Session, ids: list[int]) -> dict[int, CustomerBooks]:
+def _load_batch(session: Session, ids: list[int], as_of: date | None) -> dict[int, CustomerBooks]:
     books = {cid: CustomerBooks(cid, {}) for cid in ids}
     for claim_id, customer_id, reference, description, due in session.execute(
         select(Claim.id, Claim.customer_id, Claim.reference, Claim.description, Claim.due_date)
@@ -160,9 +166,10 @@ def _load_batch(session: Session, ids: list[int]) -> dict[int, CustomerBooks]:
     ):
         books[customer_id].claims[claim_id] = ClaimBook(claim_id, reference, description, due)
     e = LedgerEntry
+    in_effect = [e.booked_on <= as_of] if as_of is not None else []
     for entry_customer, entry_claim, kind, part, total in session.execute(
         select(e.customer_id, e.claim_id, e.kind, e.part, func.sum(e.amount_cents))
-        .where(e.customer_id.in_(ids), e.kind != EntryKind.INTEREST.value)
+        .where(e.customer_id.in_(ids), e.kind != EntryKind.INTEREST.value, *in_effect)
         .group_by(e.customer_id, e.claim_id, e.kind, e.part)
     ):
         book = books[entry_customer]
@@ -173,7 +180,7 @@ def _load_batch(session: Session, ids: list[int]) -> dict[int, CustomerBooks]:
         _apply_sum(book.claims[entry_claim], EntryKind(kind), Part(part), amount)
     for entry_customer, entry_claim, amount, through in session.execute(
         select(e.customer_id, e.claim_id, e.amount_cents, e.interest_through).where(
-            e.customer_id.in_(ids), e.kind == EntryKind.INTEREST.value
+            e.customer_id.in_(ids), e.kind == EntryKind.INTEREST.value, *in_effect
         )
     ):
         if entry_claim is None:  # pragma: no cover - interest is always on a claim
@@ -216,8 +223,10 @@ def _apply_sum(claim: ClaimBook, kind: EntryKind, part: Part, amount: int) -> No
         claim.paid -= amount
 
 
-def load_customer_books(session: Session, customer_id: int) -> CustomerBooks:
-    books = load_books(session, [customer_id]).get(customer_id)
+def load_customer_books(
+    session: Session, customer_id: int, *, as_of: date | None = None
+) -> CustomerBooks:
+    books = load_books(session, [customer_id], as_of=as_of).get(customer_id)
     if books is None:  # pragma: no cover - load_books returns every id asked for
         raise NotFoundError("This customer no longer exists.")
     return books
@@ -400,7 +409,7 @@ def figures(books: CustomerBooks, on: date, table: RateTable | None = None) -> B
 def customer_balance(session: Session, customer_id: int, on: date) -> Balance:
     if session.get(Customer, customer_id) is None:
         raise NotFoundError("There is no customer with id {id}.", id=customer_id)
-    return figures(load_customer_books(session, customer_id), on)
+    return figures(load_customer_books(session, customer_id, as_of=on), on)
 
 
 # -------------------------------------------------------------------- invoices
@@ -597,7 +606,8 @@ def fill_instalments(session: Session, amounts: dict[int, int]) -> None:
             .join(Arrangement)
             .where(
                 Arrangement.customer_id.in_(chunk),
-                Arrangement.status == ArrangementStatus.ACTIVE.value,
+                # Waiting for approval counts too: once approved, what was paid is there.
+                Arrangement.status.in_(_RUNNING),
                 Instalment.paid_cents < Instalment.amount_cents,
             )
             .order_by(Arrangement.customer_id, Instalment.due_date, Instalment.number)
@@ -835,6 +845,7 @@ class CostsResult:
     notices: int = 0
     booked: int = 0  # notices whose costs were booked
     paid_in_term: int = 0
+    in_arrangement: int = 0
     cents: int = 0
     customers: set[int] = field(default_factory=set)
 
@@ -844,12 +855,13 @@ def book_due_costs(
     today: date,
     now: datetime,
     *,
-    add_vat: bool,
     customer_ids: Iterable[int] | None = None,
     fees: FeeTable | None = None,
 ) -> CostsResult:
     """Book the costs of every running 14-day letter whose term ended before ``today``:
-    over what it named and is still unpaid; a letter paid in time books nothing."""
+    over what it named and is still unpaid (with the VAT it announced, never more than
+    it named); a letter paid in time books nothing, nor one whose claims an arrangement
+    now covers."""
     fees = fees or load_fee_table()
     result = CostsResult()
     query = select(DemandNotice).where(
@@ -875,13 +887,21 @@ def book_due_costs(
         book = books[notice.customer_id]
         chargeable = notice.term_ends + timedelta(days=1)
         named_claims = [(c, n) for c, n in named.get(notice.id, []) if c in book.claims]
+        notice.settled_on = chargeable
+        if any(book.claims[c].frozen_from is not None for c, _ in named_claims):
+            # An arrangement running for these claims fixed what is owed: no costs on top.
+            notice.status = "in_arrangement"
+            result.in_arrangement += 1
+            continue
         late = _principal_paid_late(session, [c for c, _ in named_claims], chargeable)
         claims = [
             rules.NamedClaim(cid, cents, book.claims[cid].principal + late.get(cid, 0))
             for cid, cents in named_claims
         ]
-        owed = rules.costs_owed(claims, fees, notice.sent_on, add_vat=add_vat)
-        notice.settled_on = chargeable
+        # The letter's own terms: the VAT it announced, never more than it named.
+        owed = rules.costs_owed(claims, fees, notice.sent_on, add_vat=notice.vat_named_cents > 0)
+        if owed.costs > notice.costs_named_cents:  # pragma: no cover - the scale is monotone
+            owed = rules.CostsOwed(notice.costs_named_cents, owed.vat, owed.per_claim)
         if owed.costs == 0:
             notice.status = "paid_in_term"
             result.paid_in_term += 1

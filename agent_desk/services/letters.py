@@ -767,9 +767,7 @@ def _record(
         notice_id, term_ends = notice.id, notice.term_ends
         today = today or now.date()
         if notice.term_ends < today:  # back-dated: the term ran out, the costs are owed
-            costs = ledger.book_due_costs(
-                session, today, now, add_vat=sending.add_vat, customer_ids=[customer_id]
-            )
+            costs = ledger.book_due_costs(session, today, now, customer_ids=[customer_id])
             refresh_customers(session, costs.customers)
             booked = notice.costs_booked_cents
     detail: dict[str, Any] = {

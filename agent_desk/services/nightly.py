@@ -94,7 +94,7 @@ class BooksNightly:
 
 def run_nightly(session: Session, today: date, *, batch_size: int = 1000) -> BooksNightly:
     now = datetime.combine(today, time(0), tzinfo=UTC)
-    costs = ledger.book_due_costs(session, today, now, add_vat=add_vat_on_costs(session))
+    costs = ledger.book_due_costs(session, today, now)
     interest_claims, interest_cents, interest_customers = book_monthly_interest(
         session, today, now, batch_size=batch_size
     )

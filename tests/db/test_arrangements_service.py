@@ -396,7 +396,7 @@ def _send_letter(database: Database, customer_id: int, sent_on: date) -> int:
             session, actor_for_login(session, "sanne"), customer_id, draft, NOW
         )
         notice_id = notice.id
-        ledger.book_due_costs(session, TODAY, NOW, add_vat=False, customer_ids=[customer_id])
+        ledger.book_due_costs(session, TODAY, NOW, customer_ids=[customer_id])
     with database.transaction() as session:
         return session.get_one(DemandNotice, notice_id).costs_booked_cents
 

@@ -332,3 +332,66 @@ def test_balance_cli_json_fields(database: Database, capsys: pytest.CaptureFixtu
     assert doc["arrangement"] is None and doc["promises"] == [] and doc["credit"] == "0.00"
     assert main(["balance", "--database", url, "--customer", "nobody"]) == 1
     assert "no customer" in capsys.readouterr().err
+
+
+def _agree(database: Database, customer_id: int, on: date, count: int = 3) -> int:
+    from agent_desk.domain.arrangement_plan import Mode, Terms
+    from agent_desk.services.arrangements import agree_arrangement
+
+    moment = datetime.combine(on, time(10), tzinfo=UTC)
+    with database.transaction() as session:
+        return agree_arrangement(
+            session,
+            SYSTEM,
+            customer_id,
+            now=moment,
+            terms=Terms(Mode.COUNT, on + timedelta(days=7), count=count),
+        )
+
+
+def test_an_arrangement_agreed_in_the_term_books_no_costs_on_top(database: Database) -> None:
+    cid = _customer(database, [("A", 30_000, date(2026, 9, 1))])
+    _send_letter(database, cid, date(2026, 10, 1))  # term ends 19 Oct
+    arrangement_id = _agree(database, cid, date(2026, 10, 10))
+    with database.transaction() as session:
+        result = run_nightly(session, date(2026, 11, 1))
+        notice = session.scalars(select(DemandNotice)).one()
+        report = report_json(balance_report(session, cid, date(2026, 11, 1)))
+    assert result.costs_cents == 0 and notice.status == "in_arrangement"
+    assert report["totals"]["outstanding_costs"] == "0.00"
+    assert report["arrangement"]["id"] == arrangement_id
+    assert report["arrangement"]["outstanding"] == report["totals"]["outstanding"]
+
+
+def test_payments_while_an_arrangement_waits_for_approval_count_towards_it(
+    database: Database,
+) -> None:
+    from agent_desk.models import Arrangement, Instalment
+
+    cid = _customer(database, [("A", 60_000, date(2026, 9, 1))])
+    arrangement_id = _agree(database, cid, date(2026, 11, 2), count=1)
+    with database.transaction() as session:
+        arrangement = session.get(Arrangement, arrangement_id)
+        assert arrangement is not None
+        arrangement.status = "pending_approval"  # as if outside policy
+    _pay(database, cid, 10_000, date(2026, 11, 5), "P-1")
+    with database.transaction() as session:
+        paid = session.scalar(
+            select(func.sum(Instalment.paid_cents)).where(
+                Instalment.arrangement_id == arrangement_id
+            )
+        )
+    assert paid == 10_000
+
+
+def test_a_balance_on_an_earlier_day_leaves_out_what_happened_after(database: Database) -> None:
+    cid = _customer(database, [("A", 25_000, date(2026, 9, 1))])
+    _pay(database, cid, 10_000, date(2026, 11, 20), "P-1")
+    before = _balance(database, cid, date(2026, 11, 10))
+    assert before.total("paid") == 0 and before.total("outstanding_principal") == 25_000
+    # A 14-day letter dated 10 Nov names what was open that day.
+    with database.transaction() as session:
+        draft = ledger.draft_notice(
+            session, cid, date(2026, 11, 10), rules.Channel.POST, add_vat=False
+        )
+    assert draft.principal == 25_000

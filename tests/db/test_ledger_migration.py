@@ -127,6 +127,11 @@ def test_migration_books_what_was_owed_without_changing_it(empty_engine: Engine)
             # The costs were spread in proportion to what was open (250 and 200), the
             # cent left over on the oldest claim.
             assert sorted(c.costs for c in books[1].claims.values()) == [1_777, 2_223]
+            # The interest the arrangement computed up to the day it was agreed is not
+            # counted again, today or later: the claims it covers accrue nothing more.
+            later = ledger.figures(books[1], date(2027, 3, 1))
+            assert later.total("outstanding_interest") == 500
+            assert later.outstanding == 49_500
             # B: a pending arrangement made no costs owed: principal only.
             assert books[2].outstanding == 40_000
             # C: paid, nothing owed; the payment is on the books.

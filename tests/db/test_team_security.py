@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ProgrammingError
 
 from agent_desk.cli import main
+from agent_desk.domain.arrangement_plan import Mode, Terms
 from agent_desk.domain.arrangements import plan_by_count
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome, Role
 from agent_desk.domain.policy import load_default_policy
@@ -410,11 +411,7 @@ def test_approval_is_refused_by_the_server_even_if_a_desk_pretends(team: Team) -
                 session,
                 actor_for_login(session, team.agent),
                 customer_id,
-                plan=plan,
-                costs_cents=0,
-                interest_cents=0,
-                costs_waived=True,
-                interest_waived=True,
+                terms=Terms(Mode.COUNT, plan.start, count=plan.count),
                 now=datetime.now(UTC),
                 approval_reason="Klant heeft een laag inkomen.",
             )

@@ -216,16 +216,19 @@ def _book_existing() -> None:
         if not targets:
             continue
         on = at.date() if isinstance(at, datetime) else _as_date(at) or today
-        for part, amount, waived in (
-            ("costs", costs, costs_waived),
-            ("interest", interest, interest_waived),
-        ):
-            if waived or not amount:
-                continue
-            for (claim_id, _, _), share in zip(targets, _spread(amount, targets), strict=True):
+        if costs and not costs_waived:
+            for (claim_id, _, _), share in zip(targets, _spread(costs, targets), strict=True):
                 if share:
-                    entry(customer_id, claim_id, part, part, share, on)
+                    entry(customer_id, claim_id, "costs", "costs", share, on)
                     entries[-1]["arrangement_id"] = arrangement_id
+        # The arrangement's interest was computed up to the day it was agreed: each
+        # claim it covers says so ("interest through" that day, zero if waived), so the
+        # books do not count that interest a second time.
+        interest_shares = _spread(0 if interest_waived else interest, targets)
+        for (claim_id, _, _), share in zip(targets, interest_shares, strict=True):
+            entry(customer_id, claim_id, "interest", "interest", share, on)
+            entries[-1]["arrangement_id"] = arrangement_id
+            entries[-1]["interest_through"] = on
     if entries:
         table = sa.table(
             "ledger_entry",
@@ -241,11 +244,13 @@ def _book_existing() -> None:
                     "created_at",
                     "note",
                     "arrangement_id",
+                    "interest_through",
                 )
             ),
         )
         for row in entries:
             row.setdefault("arrangement_id", None)
+            row.setdefault("interest_through", None)
         bind.execute(table.insert(), entries)
     # arrears now include the booked costs and interest of active arrangements
     bind.execute(
@@ -283,6 +288,10 @@ def _grant() -> None:
     tables = ("ledger_entry", "demand_notice", "demand_notice_claim")
     op.execute(f"GRANT SELECT ON {', '.join(tables)} TO {AGENT}, {SUPERVISOR}")
     op.execute(f"GRANT INSERT, UPDATE, DELETE ON {', '.join(tables)} TO {SUPERVISOR}")
+    op.execute(
+        f"GRANT USAGE ON SEQUENCE ledger_entry_id_seq, demand_notice_id_seq "
+        f"TO {AGENT}, {SUPERVISOR}"
+    )
     op.execute(f"REVOKE UPDATE, DELETE ON ledger_entry FROM {SUPERVISOR}")  # append-only
     # An agent's desk books what the agent does: the interest and waivers of an
     # arrangement, a 14-day letter sent. Payments come only from the billing system
