@@ -770,12 +770,20 @@ def draft_notice(
     fees: FeeTable | None = None,
     policy: rules.BooksPolicy | None = None,
 ) -> NoticeDraft:
-    """The 14-day letter's figures: only claims in default on the day it is sent."""
+    """The 14-day letter's figures: only claims in default on the day it is sent, and
+    not those a running arrangement covers (the plan already says what is owed)."""
     policy = policy or rules.load_books_policy()
     fees = fees or load_fee_table()
-    balance = customer_balance(session, customer_id, sent_on)
+    if session.get(Customer, customer_id) is None:
+        raise NotFoundError("There is no customer with id {id}.", id=customer_id)
+    books = load_customer_books(session, customer_id, as_of=sent_on)
+    balance = figures(books, sent_on)
     named = tuple(
-        c for c in balance.claims if c.in_default_since is not None and c.outstanding_principal > 0
+        c
+        for c in balance.claims
+        if c.in_default_since is not None
+        and c.outstanding_principal > 0
+        and books.claims[c.claim_id].frozen_from is None
     )
     costs = rules.letter_costs(
         [c.outstanding_principal for c in named], fees, sent_on, add_vat=add_vat
@@ -802,6 +810,14 @@ def record_notice(
     letter_id: int | None = None,
 ) -> DemandNotice:
     """Record a 14-day letter that went out; its term starts the costs clock."""
+    customer = session.get(Customer, customer_id)
+    paused_until = customer.paused_until if customer is not None else None
+    if paused_until is not None and paused_until >= draft.sent_on:
+        raise ValidationError(
+            "Collection is paused until {until}: no 14-day letter goes out during a pause.",
+            "date",
+            until=customer.paused_until.isoformat(),
+        )
     if not draft.claims:
         raise ValidationError(
             "No claim of this customer is in default on {on}: there is nothing a 14-day "

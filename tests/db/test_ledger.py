@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from agent_desk.cli import main
 from agent_desk.domain import ledger as rules
 from agent_desk.domain.codes import NextStepKind
+from agent_desk.errors import ValidationError
 from agent_desk.models import Agent, Claim, Customer, DemandNotice, LedgerEntry, NextStep
 from agent_desk.services import ledger
 from agent_desk.services.activity import NextStepInput, set_next_step
@@ -395,3 +396,25 @@ def test_a_balance_on_an_earlier_day_leaves_out_what_happened_after(database: Da
             session, cid, date(2026, 11, 10), rules.Channel.POST, add_vat=False
         )
     assert draft.principal == 25_000
+
+
+def test_no_14_day_letter_for_claims_in_an_arrangement_or_during_a_pause(
+    database: Database,
+) -> None:
+    covered = _customer(database, [("A", 30_000, date(2026, 9, 1))], "5001")
+    _agree(database, covered, date(2026, 10, 10))
+    with database.transaction() as session:
+        draft = ledger.draft_notice(
+            session, covered, date(2026, 11, 2), rules.Channel.POST, add_vat=False
+        )
+    assert draft.claims == () and draft.costs == 0
+    paused = _customer(database, [("B", 30_000, date(2026, 9, 1))], "5002")
+    with database.transaction() as session:
+        customer = session.get(Customer, paused)
+        assert customer is not None
+        customer.paused_until = date(2026, 12, 31)
+    with pytest.raises(ValidationError, match="paused"), database.transaction() as session:
+        draft = ledger.draft_notice(session, paused, TODAY, rules.Channel.POST, add_vat=False)
+        ledger.record_notice(session, SYSTEM, paused, draft, NOW)
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(DemandNotice)) == 0
