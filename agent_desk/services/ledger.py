@@ -816,7 +816,7 @@ def record_notice(
         raise ValidationError(
             "Collection is paused until {until}: no 14-day letter goes out during a pause.",
             "date",
-            until=customer.paused_until.isoformat(),
+            until=paused_until.isoformat(),
         )
     if not draft.claims:
         raise ValidationError(
