@@ -23,6 +23,14 @@ def start_desk(args: argparse.Namespace) -> int:
     if not logging.getLogger().handlers:
         _configure_logging()
 
+    from agent_desk.display_check import problem
+
+    reason = problem()
+    if reason:
+        database.dispose()
+        print(f"agent-desk: {reason}", file=sys.stderr)
+        return EXIT_FAILED
+
     from PySide6.QtWidgets import QApplication
 
     from agent_desk.app import DeskApp, style_application
