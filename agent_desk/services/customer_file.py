@@ -117,6 +117,8 @@ class CustomerFile:
     contact_points: tuple[ContactLine, ...]
     arrangements: tuple[ArrangementLine, ...]
     timeline: tuple[TimelineItem, ...]
+    #: For the identity check: the desk shows it masked, in full only to compare with.
+    date_of_birth: date | None = None
 
 
 def customer_file(
@@ -272,4 +274,5 @@ def customer_file(
             for a in arrangements
         ),
         timeline=tuple(timeline),
+        date_of_birth=customer.date_of_birth,
     )

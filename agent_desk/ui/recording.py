@@ -148,6 +148,7 @@ class Recorder:
             self.actor.display_name,
             self.clock(),
             preferences=data.preferences,
+            date_of_birth=data.date_of_birth,
         )
         dialog = VerificationDialog(self.words, current, data, flow, self.parent)
         dialog.submitted.connect(
