@@ -3,14 +3,19 @@
 Customers file (UTF-8, comma-separated, header row; one row per claim, so a customer
 with three claims has three rows repeating the customer columns):
 
-    customer_number, first_name, last_name, language, segment, mobile, phone, email,
-    street, house_number, postcode, city, agent, claim_reference, claim_description,
-    principal, due_date
+    customer_number, first_name, last_name, date_of_birth, language, segment, mobile,
+    phone, email, street, house_number, postcode, city, agent, claim_reference,
+    claim_description, principal, due_date
 
 Required: customer_number, last_name, street, house_number, postcode, city,
 claim_reference, principal, due_date. ``language`` nl|en (default nl), ``segment``
 consumer|self_employed|small_business (default consumer), ``agent`` a login (default:
 unassigned). Amounts like 123.45, dates YYYY-MM-DD.
+
+``date_of_birth`` is optional (the column, and the value in a row): 1981-03-12 or the
+Dutch 12-03-1981. A date in the future, before 1900 or of someone under 16 is refused;
+the reason never repeats the date (personal data). An empty value keeps what the desk
+already holds (e.g. a date an agent recorded on a call).
 
 Payments file: payment_reference, customer_number, amount, paid_on[, claim_reference].
 """
@@ -30,12 +35,14 @@ from agent_desk.domain.contact_validation import (
     validate_address,
 )
 from agent_desk.domain.money import parse_amount
+from agent_desk.domain.verification import parse_date_of_birth
 from agent_desk.errors import ValidationError
 
 CUSTOMER_COLUMNS = (
     "customer_number",
     "first_name",
     "last_name",
+    "date_of_birth",
     "language",
     "segment",
     "mobile",
@@ -84,6 +91,7 @@ class CustomerRecord:
     claim_description: str
     principal_cents: int
     due_date: date
+    date_of_birth: date | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +188,8 @@ def parse_customer_row(row: dict[str, str], known_agents: set[str], today: date)
     agent = _text(row, "agent", required=False).lower() or None
     if agent is not None and agent not in known_agents:
         raise ValidationError("There is no agent with login '{agent}'.", "agent", agent=agent)
+    birth_text = _text(row, "date_of_birth", required=False)
+    born = parse_date_of_birth(birth_text, today) if birth_text else None
     principal = parse_amount(_text(row, "principal", required=True), field="principal")
     due = _date(row, "due_date")
     if due > today:
@@ -203,6 +213,7 @@ def parse_customer_row(row: dict[str, str], known_agents: set[str], today: date)
         claim_description=_text(row, "claim_description", required=False, limit=200),
         principal_cents=principal,
         due_date=due,
+        date_of_birth=born,
     )
 
 

@@ -4,7 +4,10 @@ Scripts are data (YAML files in ``resources/scripts/<lang>/<id>.yaml``, describe
 ``resources/scripts/README.md``). This module turns them into immutable
 :class:`Script` objects and checks the rules a supervisor must not break when editing
 them, most importantly *identity before disclosure*: nothing about money or debt may
-be said before a step marked ``identity_confirmed: true``.
+be said before a step marked ``identity_confirmed: true``, and *ask only what the desk
+can check*: a step that asks the caller to identify lists its ``checks`` (the details
+the desk holds and shows the agent to compare with), and says what it asks instead
+(``if_not_stored``) for a customer whose file lacks one of them.
 
 Only the loader section at the bottom touches files; everything else is pure.
 """
@@ -95,6 +98,113 @@ PRE_IDENTITY_FIELDS = frozenset({"outcome", "callback_requested", "note"})
 ACTIONS = frozenset({"open_arrangement_calculator"})
 
 
+@dataclass(frozen=True)
+class IdentityCheck:
+    """A detail a caller can be asked to state that the desk holds and can compare.
+
+    ``always_on_file``: every customer has it (the import requires it); otherwise a
+    step that asks for it needs ``if_not_stored``. ``words``: how a script asks for it,
+    per language; the checker finds questions by these words.
+    """
+
+    name: str
+    always_on_file: bool
+    words: Mapping[str, tuple[str, ...]]
+
+
+IDENTITY_CHECKS: Mapping[str, IdentityCheck] = {
+    check.name: check
+    for check in (
+        IdentityCheck(
+            "date_of_birth",
+            False,
+            {
+                "nl": ("geboortedatum", "geboren", "verjaardag"),
+                "en": ("date of birth", "birth date", "birthday", "born"),
+            },
+        ),
+        IdentityCheck("full_name", True, {"nl": ("volledige naam",), "en": ("full name",)}),
+        IdentityCheck("postcode", True, {"nl": ("postcode",), "en": ("postcode", "post code")}),
+        IdentityCheck("house_number", True, {"nl": ("huisnummer",), "en": ("house number",)}),
+        IdentityCheck(
+            "customer_number", True, {"nl": ("klantnummer",), "en": ("customer number",)}
+        ),
+        IdentityCheck(
+            "invoice_number",
+            True,
+            {
+                "nl": ("factuurnummer", "nummer van een factuur", "nummer van de factuur"),
+                "en": ("invoice number", "number of an invoice", "number of one of our invoices"),
+            },
+        ),
+        IdentityCheck(
+            "email",
+            False,
+            {"nl": ("e-mailadres", "emailadres"), "en": ("e-mail address", "email address")},
+        ),
+    )
+}
+
+#: What callers are sometimes asked that the desk does not hold, so an agent could not
+#: compare the answer (asking would only look like a check).
+NOT_ON_FILE_WORDS: Mapping[str, tuple[str, ...]] = {
+    "nl": (
+        "bsn",
+        "burgerservicenummer",
+        "geboorteplaats",
+        "rekeningnummer",
+        "iban",
+        "bankrekening",
+        "meisjesnaam",
+        "paspoort",
+        "rijbewijs",
+        "identiteitsbewijs",
+        "id-kaart",
+        "legitimatie",
+        "pincode",
+        "wachtwoord",
+    ),
+    "en": (
+        "bsn",
+        "citizen service number",
+        "social security",
+        "national insurance",
+        "place of birth",
+        "birthplace",
+        "bank account",
+        "account number",
+        "iban",
+        "maiden name",
+        "passport",
+        "driving licence",
+        "identity card",
+        "id card",
+        "pin",
+        "password",
+    ),
+}
+
+
+def _mentions(text: str, phrase: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
+
+
+def checks_asked(text: str, language: str) -> list[str]:
+    """The identity checks a ``say`` text asks for (by their words), in check order."""
+    lowered = text.lower()
+    return [
+        name
+        for name, check in IDENTITY_CHECKS.items()
+        if any(_mentions(lowered, word) for word in check.words.get(language, ()))
+    ]
+
+
+def not_on_file_asked(text: str, language: str) -> list[str]:
+    """Words in ``text`` that ask for a detail the desk does not hold."""
+    lowered = text.lower()
+    return [w for w in NOT_ON_FILE_WORDS.get(language, ()) if _mentions(lowered, w)]
+
+
 class FieldKind(StrEnum):
     OUTCOME = "outcome"
     FLAG = "flag"
@@ -150,6 +260,17 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class IdentityQuestion:
+    """What a step says instead when the desk lacks one of its ``checks``."""
+
+    say: str
+    checks: tuple[str, ...]
+    do: str = ""
+    line: int = 0
+    say_line: int = 0
+
+
+@dataclass(frozen=True)
 class Step:
     id: str
     say: str = ""
@@ -162,6 +283,12 @@ class Step:
     identity_confirmed: bool = False
     end: bool = False
     line: int = 0
+    #: Identity details this step asks the caller to state (the desk shows the agent
+    #: what to compare each with); ``if_not_stored`` is said when one is not on file.
+    checks: tuple[str, ...] = ()
+    if_not_stored: IdentityQuestion | None = None
+    say_line: int = 0
+    checks_line: int = 0
 
     def targets(self) -> list[str]:
         found = [choice.goto for choice in self.choices]
@@ -284,6 +411,23 @@ class ScriptContext:
     pause_until: date | None = None
     debt_help_name: str = ""
     debt_help_phone: str = ""
+    #: For the identity checks only: shown to the agent to compare with, never a
+    #: placeholder (a script cannot read them out).
+    date_of_birth: date | None = None
+    on_file: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def compare_with(self, check: str, language: str | None = None) -> tuple[str, ...]:
+        """What the desk holds for an identity check (empty: nothing on file).
+
+        A date of birth reads in full ("12 March 1981", in ``language``): the agent
+        compares it with what the caller says.
+        """
+        if check == "date_of_birth":
+            if self.date_of_birth is None:
+                return ()
+            text = _format_date(self.date_of_birth, language or self.language)
+            return (text,) if text else ()
+        return tuple(v for v in self.on_file.get(check, ()) if v)
 
     def values(self) -> dict[str, str | None]:
         """Each placeholder's text; ``None`` when the value is unknown."""
@@ -385,13 +529,31 @@ class RenderedStep:
     action: str | None
     identity_confirmed: bool
     end: bool
+    #: The identity details asked here, for the agent to compare (see ``compare_with``).
+    checks: tuple[str, ...] = ()
+
+
+def identity_question(step: Step, context: ScriptContext) -> tuple[str, str, tuple[str, ...]]:
+    """``say``, ``do`` and ``checks`` for this customer: ``if_not_stored`` when the
+    desk lacks a detail the step asks for that not every customer has (e.g. no date
+    of birth on file)."""
+    alternative = step.if_not_stored
+    lacking = [
+        check
+        for check in step.checks
+        if not IDENTITY_CHECKS[check].always_on_file and not context.compare_with(check)
+    ]
+    if alternative is not None and lacking:
+        return alternative.say, alternative.do or step.do, alternative.checks
+    return step.say, step.do, step.checks
 
 
 def render_step(step: Step, context: ScriptContext) -> RenderedStep:
+    say, do, checks = identity_question(step, context)
     return RenderedStep(
         step_id=step.id,
-        say=render_text(step.say, context),
-        do=render_text(step.do, context),
+        say=render_text(say, context),
+        do=render_text(do, context),
         choices=tuple(
             RenderedChoice(c.key, render_text(c.label, context), c.goto) for c in step.choices
         ),
@@ -400,6 +562,7 @@ def render_step(step: Step, context: ScriptContext) -> RenderedStep:
         action=step.action,
         identity_confirmed=step.identity_confirmed,
         end=step.end,
+        checks=checks,
     )
 
 
@@ -814,8 +977,21 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _KEY = re.compile(r"^[0-9a-z]$")
 _TOP_KEYS = frozenset({"id", "language", "title", "description", "start", "steps"})
 _STEP_KEYS = frozenset(
-    {"say", "do", "choices", "next", "record", "ask", "action", "identity_confirmed", "end"}
+    {
+        "say",
+        "do",
+        "choices",
+        "next",
+        "record",
+        "ask",
+        "action",
+        "identity_confirmed",
+        "end",
+        "checks",
+        "if_not_stored",
+    }
 )
+_QUESTION_KEYS = frozenset({"say", "do", "checks"})
 _CHOICE_KEYS = frozenset({"key", "label", "goto", "record"})
 
 
@@ -1037,6 +1213,20 @@ def _read_step(reader: _Reader, step_id: str, key_node: yaml.Node, node: yaml.No
                 f"unknown action '{action}' in {what} (known: {', '.join(sorted(ACTIONS))})",
             )
             action = None
+    checks: tuple[str, ...] = ()
+    checks_line = _line(key_node)
+    if "checks" in entries:
+        checks_line = _line(entries["checks"][1])
+        checks = _read_checks(reader, entries["checks"][1], f"'checks' in {what}")
+    alternative = None
+    if "if_not_stored" in entries:
+        alternative = _read_question(reader, entries["if_not_stored"][1], what)
+        if "checks" not in entries:
+            problems.add(
+                entries["if_not_stored"][0],
+                f"'if_not_stored' in {what} needs 'checks' on the step: "
+                "it is said when one of them is not on file",
+            )
     flags = {}
     for flag in ("identity_confirmed", "end"):
         flags[flag] = False
@@ -1058,6 +1248,59 @@ def _read_step(reader: _Reader, step_id: str, key_node: yaml.Node, node: yaml.No
         identity_confirmed=flags["identity_confirmed"],
         end=flags["end"],
         line=_line(key_node),
+        checks=checks,
+        if_not_stored=alternative,
+        say_line=_line(entries["say"][1]) if "say" in entries else _line(key_node),
+        checks_line=checks_line,
+    )
+
+
+def _read_checks(reader: _Reader, node: yaml.Node, what: str) -> tuple[str, ...]:
+    if not isinstance(node, yaml.SequenceNode) or not node.value:
+        reader.problems.add(node, f"{what} must be a list of identity checks")
+        return ()
+    found: list[str] = []
+    for item in node.value:
+        name = reader.value(item)
+        if not isinstance(name, str) or name not in IDENTITY_CHECKS:
+            known = ", ".join(IDENTITY_CHECKS)
+            reader.problems.add(
+                item,
+                f"'{name}' in {what} is not something the desk can compare (known: {known})",
+            )
+        elif name in found:
+            reader.problems.add(item, f"'{name}' appears twice in {what}")
+        else:
+            found.append(name)
+    return tuple(found)
+
+
+def _read_question(reader: _Reader, node: yaml.Node, what: str) -> IdentityQuestion | None:
+    problems = reader.problems
+    where = f"'if_not_stored' in {what}"
+    entries = reader.mapping(node, where)
+    if not entries:
+        return None
+    reader.unknown_keys(entries, _QUESTION_KEYS, where)
+    say = reader.text(entries["say"][1], f"'say' in {where}") if "say" in entries else None
+    do = (reader.text(entries["do"][1], f"'do' in {where}") or "") if "do" in entries else ""
+    for template, entry in ((say, "say"), (do, "do")):
+        if template:
+            for message in _template_problems(template):
+                problems.add(entries[entry][1], f"{message} in '{entry}' of {where}")
+    if say is None:
+        if "say" not in entries:
+            problems.add(node, f"{where} has no 'say'")
+        return None
+    if "checks" not in entries:
+        problems.add(node, f"{where} has no 'checks'")
+        return None
+    return IdentityQuestion(
+        say=say,
+        checks=_read_checks(reader, entries["checks"][1], f"'checks' of {where}"),
+        do=do,
+        line=_line(node),
+        say_line=_line(entries["say"][1]),
     )
 
 
@@ -1205,6 +1448,7 @@ def check_script(script: Script) -> list[ScriptProblem]:
             return problems.items  # reported above as unreachable
         before = [s for s in reachable_steps(script, stop_at_identity=True) if s != identity.id]
         _check_before_identity(script, before, problems)
+        _check_identity_questions(script, before, problems)
     return problems.items
 
 
@@ -1256,6 +1500,88 @@ def _check_before_identity(script: Script, before: list[str], problems: _Problem
             "there is no end step for when identity cannot be confirmed; "
             "end politely without saying why you called",
         )
+
+
+def _check_identity_questions(script: Script, before: list[str], problems: _Problems) -> None:
+    """Ask only what the desk can compare, and list it under ``checks`` so the desk
+    shows the agent what to compare with; a detail not every customer has on file
+    needs ``if_not_stored`` with details every customer has."""
+    language = script.language
+    for step_id, step in script.steps.items():
+        where = f"step '{step_id}'"
+        if step_id not in before:
+            if step.checks:
+                problems.add(
+                    step.checks_line,
+                    f"{where} has 'checks' but is not before identity is confirmed; "
+                    "identity questions come first",
+                )
+            continue
+        questions = [(step.say, step.checks, step.say_line, where)]
+        alternative = step.if_not_stored
+        if alternative is not None:
+            questions.append(
+                (
+                    alternative.say,
+                    alternative.checks,
+                    alternative.say_line,
+                    f"'if_not_stored' of {where}",
+                )
+            )
+        for say, checks, line, what in questions:
+            for word in not_on_file_asked(say, language):
+                problems.add(
+                    line,
+                    f"{what} asks for '{word}', which the desk does not hold: "
+                    "the agent cannot compare the answer",
+                )
+            asked = checks_asked(say, language)
+            unlisted = [name for name in asked if name not in checks]
+            if unlisted:
+                problems.add(
+                    line,
+                    f"{what} asks for the {_listing(unlisted)} but does not list "
+                    f"{_listing(unlisted, quoted=True)} under 'checks', so the desk shows "
+                    "nothing to compare the answer with",
+                )
+            unasked = [name for name in checks if name not in asked]
+            if unasked:
+                problems.add(
+                    line,
+                    f"{what} lists {_listing(unasked, quoted=True)} under 'checks' but its "
+                    f"'say' does not ask for the {_listing(unasked)}",
+                )
+        optional = [c for c in step.checks if not IDENTITY_CHECKS[c].always_on_file]
+        if optional and alternative is None:
+            problems.add(
+                step.checks_line,
+                f"{where} asks for the {_words(optional[0])}, which not every customer has "
+                "on file; add 'if_not_stored' with checks every customer has",
+            )
+        if alternative is not None:
+            if not optional:
+                problems.add(
+                    alternative.line,
+                    f"'if_not_stored' of {where} is never said: every check in 'checks' is "
+                    "always on file",
+                )
+            for name in alternative.checks:
+                if not IDENTITY_CHECKS[name].always_on_file:
+                    problems.add(
+                        alternative.line,
+                        f"'if_not_stored' of {where} asks for the {_words(name)}, which not "
+                        "every customer has on file either",
+                    )
+
+
+def _words(check: str) -> str:
+    return check.replace("_", " ")
+
+
+def _listing(checks: list[str], *, quoted: bool = False) -> str:
+    """``date of birth, postcode and house number`` (or the names quoted)."""
+    names = [f"'{c}'" if quoted else _words(c) for c in checks]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 # --------------------------------------------------------------------------- loader (files)

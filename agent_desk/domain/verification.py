@@ -5,13 +5,20 @@ still right when any of it is older than the policy interval (or was never check
 The agent asks the customer to *state* each item; nothing is read out. Every
 decision is kept in memory; :meth:`VerificationFlow.finish` returns plain change
 records that a service applies in one transaction, so nothing is saved half.
+
+The date of birth is checked here too (its own page): it is what call scripts ask
+to confirm identity, so the desk must hold it. :func:`parse_date_of_birth` is the
+one rule for it, used by this flow, its service and the customer import. Its errors
+never repeat the value: a date of birth is personal data, and error messages end up
+in import reports and logs.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from agent_desk.domain.contact_validation import (
@@ -65,6 +72,7 @@ class FlowStep(StrEnum):
     PHONES = "phones"
     EMAILS = "emails"
     ADDRESSES = "addresses"
+    DATE_OF_BIRTH = "date_of_birth"
     PREFERENCES = "preferences"
     SUMMARY = "summary"
     DONE = "done"
@@ -89,9 +97,62 @@ _ORDER = (
     FlowStep.PHONES,
     FlowStep.EMAILS,
     FlowStep.ADDRESSES,
+    FlowStep.DATE_OF_BIRTH,
     FlowStep.PREFERENCES,
     FlowStep.SUMMARY,
 )
+
+# --------------------------------------------------------------------------- date of birth
+
+#: Dates of birth before this are refused: a typo, not a customer.
+EARLIEST_BIRTH = date(1900, 1, 1)
+#: Younger than this cannot be a customer with a contract in their own name.
+MINIMUM_AGE = 16
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
+_DUTCH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$", re.ASCII)
+
+
+def masked_date_of_birth(value: date) -> str:
+    """``••-••-1981``: the year only, for screens others may see (see the customer panel)."""
+    return f"••-••-{value.year}"
+
+
+def age_on(born: date, today: date) -> int:
+    """Completed years on ``today`` (someone born on 29 February ages on 1 March)."""
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def check_date_of_birth(value: date, today: date, field_name: str = "date_of_birth") -> date:
+    """Refuse a date of birth in the future, before 1900 or of someone under 16."""
+    if value > today:
+        raise ValidationError("The date of birth lies in the future.", field_name)
+    if value < EARLIEST_BIRTH:
+        raise ValidationError("The date of birth lies before 1900.", field_name)
+    if age_on(value, today) < MINIMUM_AGE:
+        raise ValidationError("The date of birth makes the customer younger than 16.", field_name)
+    return value
+
+
+def parse_date_of_birth(text: str, today: date, field_name: str = "date_of_birth") -> date:
+    """A date of birth written as 1981-03-12 or, the Dutch way, 12-03-1981 (or 12-3-1981).
+
+    Only these two forms: 03/12/1981 could be March or December. Errors name the
+    field, never the value.
+    """
+    raw = text.strip()
+    iso, dutch = _ISO_DAY.match(raw), _DUTCH_DAY.match(raw)
+    try:
+        if iso:
+            value = date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+        elif dutch:
+            value = date(int(dutch.group(3)), int(dutch.group(2)), int(dutch.group(1)))
+        else:
+            raise ValueError(raw)
+    except ValueError:
+        raise ValidationError(
+            "The date of birth is not a date like 1981-03-12 or 12-03-1981.", field_name
+        ) from None
+    return check_date_of_birth(value, today, field_name)
 
 
 @dataclass(frozen=True)
@@ -168,9 +229,31 @@ class PreferencesChange:
 
 
 @dataclass(frozen=True)
+class DateOfBirthChange:
+    """The date of birth the customer stated: the same as on file (``CONFIRMED``), a
+    different one (``CORRECTED``) or the first one the desk holds (``ADDED``)."""
+
+    decision: Decision
+    value: date
+    recorded_at: datetime
+    recorded_by: str
+    source: str = SOURCE_CUSTOMER_ON_CALL
+
+
+@dataclass(frozen=True)
+class DateOfBirthView:
+    """What the date-of-birth page shows: is one on file, and what was stated."""
+
+    on_file: date | None
+    stated: date | None
+    decision: Decision | None
+
+
+@dataclass(frozen=True)
 class VerificationResult:
     changes: list[ContactChange]
     preferences: PreferencesChange
+    date_of_birth: DateOfBirthChange | None = None
 
 
 @dataclass(frozen=True)
@@ -221,8 +304,11 @@ class VerificationFlow:
     now: datetime
     policy: VerificationPolicy = field(default_factory=VerificationPolicy)
     preferences: ContactPreferences = field(default_factory=ContactPreferences)
+    #: The date of birth on file (``None``: the desk has none yet).
+    date_of_birth: date | None = field(default=None, repr=False)
     step: FlowStep = FlowStep.INTRO
     error: FlowError | None = None
+    _birth_stated: date | None = field(default=None, init=False, repr=False)
     _items: dict[int, _Item] = field(default_factory=dict, init=False, repr=False)
     _next_handle: int = field(default=-1, init=False, repr=False)
     _result: VerificationResult | None = field(default=None, init=False, repr=False)
@@ -344,6 +430,43 @@ class VerificationFlow:
         self.error = None
         return handle
 
+    # -- date of birth
+    def state_date_of_birth(self, text: str) -> Decision:
+        """Record the date of birth the customer states (typed by the agent).
+
+        The same as on file confirms it; another one corrects it; with none on file it
+        is added. Optional: the page can be left without one.
+        """
+        self._guard_open()
+        if self.step is not FlowStep.DATE_OF_BIRTH:
+            raise self._fail("The date of birth is recorded on its own page.", None)
+        try:
+            value = parse_date_of_birth(text, self.now.date())
+        except ValidationError as error:
+            raise self._fail(error.template, error.field) from None
+        self._birth_stated = value
+        self.error = None
+        decision = self.birth_view().decision
+        assert decision is not None
+        return decision
+
+    def undo_date_of_birth(self) -> None:
+        self._guard_open()
+        self._birth_stated = None
+        self.error = None
+
+    def birth_view(self) -> DateOfBirthView:
+        stated, on_file = self._birth_stated, self.date_of_birth
+        if stated is None:
+            decision = None
+        elif on_file is None:
+            decision = Decision.ADDED
+        elif stated == on_file:
+            decision = Decision.CONFIRMED
+        else:
+            decision = Decision.CORRECTED
+        return DateOfBirthView(on_file, stated, decision)
+
     # -- preferences
     def set_preferences(
         self,
@@ -379,9 +502,15 @@ class VerificationFlow:
             self._check_page_complete(page)
         self._check_preferences(self.preferences)
         changes = [self._change(item) for item in self._items.values() if item.decision]
+        birth = self.birth_view()
         result = VerificationResult(
             changes=changes,
             preferences=PreferencesChange(self.preferences, self.now, self.agent),
+            date_of_birth=(
+                DateOfBirthChange(birth.decision, birth.stated, self.now, self.agent)
+                if birth.decision is not None and birth.stated is not None
+                else None
+            ),
         )
         self._result = result
         self.step = FlowStep.DONE

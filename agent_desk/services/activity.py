@@ -3,12 +3,17 @@
 Each function runs inside the caller's transaction (``Database.transaction``), checks
 the customer's version the desk last saw, writes an audit event and recomputes the
 customer's queue state. A stale version raises ``ConflictError`` and writes nothing.
+
+A contact logged after an arrangement, a promise or an agreed callback keeps that
+upcoming next step (the instalment reminder, the promise check, the callback) unless
+the agent sets another one: pass ``next_step=KEEP``, or no next step at all.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Final, Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -28,6 +33,35 @@ class NextStepInput:
     kind: NextStepKind
     due_at: datetime
     note: str = ""
+
+
+#: "Keep the open next step": what the desk sends when the agent leaves the kept step.
+KEEP: Final = "keep"
+Keep = Literal["keep"]
+#: Next steps a contact does not replace unless the agent chooses another: they carry
+#: something agreed with the customer (an instalment, a promise, a callback).
+KEPT_STEPS = frozenset(
+    {NextStepKind.INSTALMENT_REMINDER, NextStepKind.PROMISE_CHECK, NextStepKind.CALLBACK}
+)
+
+
+def step_to_keep(session: Session, customer_id: int, now: datetime) -> NextStep | None:
+    """The customer's open next step that a contact keeps, if there is one.
+
+    Only one still ahead: a callback or reminder that is due now is what the agent is
+    doing with this contact, so the contact completes it and needs a next step.
+    """
+    return session.scalars(
+        select(NextStep)
+        .where(
+            NextStep.customer_id == customer_id,
+            NextStep.done_at.is_(None),
+            NextStep.kind.in_([kind.value for kind in KEPT_STEPS]),
+            NextStep.due_at > now,
+        )
+        .order_by(NextStep.due_at)
+        .limit(1)
+    ).first()
 
 
 def load_customer(session: Session, customer_id: int, expected_version: int | None) -> Customer:
@@ -71,8 +105,13 @@ def _check_note(note: str) -> str:
 
 
 def check_contact_attempt(
-    note: str, next_step: NextStepInput | None, now: datetime
-) -> tuple[str, NextStepInput]:
+    note: str, next_step: NextStepInput | Keep | None, now: datetime
+) -> tuple[str, NextStepInput | Keep]:
+    """The note and the next step; ``KEEP`` passes (whether there is a step to keep
+    needs the database: ``log_contact_attempt`` checks that)."""
+    if next_step == KEEP:
+        return _check_note(note), KEEP
+    assert not isinstance(next_step, str)
     return _check_note(note), _check_next_step(next_step, now)
 
 
@@ -168,12 +207,18 @@ def log_contact_attempt(
     direction: Direction,
     outcome: Outcome,
     note: str,
-    next_step: NextStepInput | None,
+    next_step: NextStepInput | Keep | None,
     now: datetime,
     expected_version: int | None = None,
     operation_id: str | None = None,
 ) -> int:
     """Record a call/message and the next step in one go; returns the attempt id.
+
+    ``next_step``: the new next step (it replaces the open ones), or ``KEEP`` / ``None``
+    to keep an upcoming instalment reminder, promise check or callback (one due later
+    than ``now``). ``KEEP`` with none is refused (the agent meant to keep something that
+    is gone or due); ``None`` with none asks for a next step, as every open customer
+    needs one.
 
     With an ``operation_id`` a replay of the same operation (offline outbox) does nothing
     and returns the id of the attempt written the first time.
@@ -184,7 +229,16 @@ def log_contact_attempt(
         )
         if existing is not None:
             return int(existing)
+    kept = None if isinstance(next_step, NextStepInput) else step_to_keep(session, customer_id, now)
+    if next_step is None and kept is not None:
+        next_step = KEEP
     note, step = check_contact_attempt(note, next_step, now)
+    if step == KEEP and kept is None:
+        raise ValidationError(
+            "There is no upcoming instalment reminder, promise check or callback to keep; "
+            "choose a next step.",
+            "next_step",
+        )
     customer = load_customer(session, customer_id, expected_version)
     attempt = ContactAttempt(
         customer_id=customer.id,
@@ -203,7 +257,8 @@ def log_contact_attempt(
         customer.called_in_at = None
     if outcome is Outcome.REFERRED_DEBT_HELP and customer.debt_help_referred_at is None:
         customer.debt_help_referred_at = now
-    set_next_step(session, actor, customer, step, now)
+    if isinstance(step, NextStepInput):
+        set_next_step(session, actor, customer, step, now)
     session.flush()
     audit(
         session,

@@ -147,6 +147,8 @@ class CustomerFile:
     timeline: tuple[TimelineItem, ...]
     owed_cents: int = 0  # everything open today, per the books
     credit_cents: int = 0  # a surplus kept for the customer
+    #: For the identity check: the desk shows it masked, in full only to compare with.
+    date_of_birth: date | None = None
 
 
 def customer_file(
@@ -335,4 +337,5 @@ def customer_file(
             for a in arrangements
         ),
         timeline=tuple(timeline),
+        date_of_birth=customer.date_of_birth,
     )

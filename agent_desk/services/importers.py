@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -152,6 +152,7 @@ def import_customers(session: Session, actor: Actor, path: Path, now: datetime) 
                 last_name=record.last_name,
                 language=record.language,
                 segment=record.segment,
+                date_of_birth=record.date_of_birth,
                 status=CustomerStatus.OPEN.value,
                 assigned_agent_id=logins.get(record.agent) if record.agent else None,
             )
@@ -171,14 +172,16 @@ def import_customers(session: Session, actor: Actor, path: Path, now: datetime) 
             result.created += 1
             changed = True
         else:
-            values = {
+            values: dict[str, object] = {
                 "first_name": record.first_name,
                 "last_name": record.last_name,
                 "language": record.language,
                 "segment": record.segment,
             }
             if record.agent:
-                values["assigned_agent_id"] = logins[record.agent]  # type: ignore[assignment]
+                values["assigned_agent_id"] = logins[record.agent]
+            if record.date_of_birth is not None:  # empty: keep the one the desk holds
+                values["date_of_birth"] = record.date_of_birth
             for name, value in values.items():
                 if getattr(customer, name) != value:
                     setattr(customer, name, value)
@@ -211,6 +214,7 @@ def import_customers(session: Session, actor: Actor, path: Path, now: datetime) 
 
 def _check_consistent(path: Path, records: list[tuple[int, rules.CustomerRecord]]) -> None:
     first: dict[str, tuple[int, rules.CustomerRecord]] = {}
+    born: dict[str, tuple[int, date]] = {}
     claims: dict[str, int] = {}
     errors: list[RowError] = []
     for line, record in records:
@@ -222,6 +226,17 @@ def _check_consistent(path: Path, records: list[tuple[int, rules.CustomerRecord]
                     f"customer {record.customer_number} has other details than on line {seen[0]}.",
                 )
             )
+        if record.date_of_birth is not None:
+            # Rows may leave it empty; two different dates cannot both be right.
+            other = born.setdefault(record.customer_number, (line, record.date_of_birth))
+            if other[1] != record.date_of_birth:
+                errors.append(
+                    RowError(
+                        line,
+                        f"customer {record.customer_number} has another date of birth "
+                        f"than on line {other[0]}.",
+                    )
+                )
         if record.claim_reference in claims:
             errors.append(
                 RowError(

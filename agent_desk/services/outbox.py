@@ -21,6 +21,11 @@ Nothing is dropped silently: an operation whose customer changed in the meantime
 ``failed``; both stay in :meth:`Outbox.conflicts` until the agent resolves them with
 ``retry_on_latest`` (apply on top of the colleague's change) or ``discard``.
 
+A contact attempt's next step may be ``"keep"`` (``activity.KEEP``): replayed, the
+service keeps the upcoming instalment reminder, promise check or callback exactly as
+it does online; if there is none by then (a colleague replaced it, or it fell due),
+the operation fails with that reason and waits for review like any refused one.
+
 Several offline operations on one customer share the version the desk saw before
 it went offline; on replay each one after the first is checked against the version
 the previous one produced, so the agent's own changes never conflict with each other.
@@ -256,8 +261,9 @@ class Outbox:
         direction: Direction,
         outcome: Outcome,
         note: str,
-        next_step: activity.NextStepInput,
+        next_step: activity.NextStepInput | activity.Keep,
     ) -> OutboxOperation:
+        """A contact attempt; ``next_step=activity.KEEP`` keeps the open kept step."""
         return self.enqueue(
             OperationKind.CONTACT_ATTEMPT,
             customer_id=customer_id,
@@ -269,7 +275,11 @@ class Outbox:
                 "direction": direction.value,
                 "outcome": outcome.value,
                 "note": note,
-                "next_step": _step_payload(next_step),
+                "next_step": (
+                    _step_payload(next_step)
+                    if isinstance(next_step, activity.NextStepInput)
+                    else activity.KEEP
+                ),
             },
         )
 
@@ -765,6 +775,14 @@ def _step(value: Any) -> activity.NextStepInput:
     return activity.NextStepInput(NextStepKind(value["kind"]), due, str(value.get("note", "")))
 
 
+def _contact_step(value: Any) -> activity.NextStepInput | activity.Keep | None:
+    if value is None:
+        return None
+    if value == activity.KEEP:
+        return activity.KEEP
+    return _step(value)
+
+
 def _decode(kind: OperationKind, payload: dict[str, Any]) -> dict[str, Any]:
     """The service arguments of a payload; a ``UsageError`` if it is malformed."""
     try:
@@ -775,7 +793,7 @@ def _decode(kind: OperationKind, payload: dict[str, Any]) -> dict[str, Any]:
                 "outcome": Outcome(payload["outcome"]),
                 "note": str(payload.get("note", "")),
                 # None is decoded so that the check says "choose a next step".
-                "next_step": None if payload["next_step"] is None else _step(payload["next_step"]),
+                "next_step": _contact_step(payload["next_step"]),
             }
         if kind is OperationKind.PROMISE:
             amount = payload["amount_cents"]

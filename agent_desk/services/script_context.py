@@ -6,9 +6,16 @@ file on screen, the agent's name and the creditor's name.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
-from agent_desk.domain.codes import ArrangementStatus, InstalmentStatus, Segment, Trigger
+from agent_desk.domain.codes import (
+    ArrangementStatus,
+    ContactKind,
+    InstalmentStatus,
+    Segment,
+    Trigger,
+)
 from agent_desk.domain.scripts import LANGUAGES, CustomerSituation, ScriptContext
 from agent_desk.letters.data import DebtHelp, demo_creditor
 from agent_desk.services.customer_file import CustomerFile
@@ -20,6 +27,12 @@ SALUTATIONS: dict[str, dict[str, str]] = {
 }
 
 _INCOME_TRIGGERS = frozenset({Trigger.INCOME_DROP.value, Trigger.AWAITING_SUPPORT.value})
+#: ``PostalAddress.one_line()``: "Kerkweg 12A, 2611 AB Delft".
+_ONE_LINE = re.compile(
+    r"^(?P<street>.+) (?P<house>\S+), (?P<postcode>\d{4} ?[A-Z]{2}) (?P<city>.+)$"
+)
+#: Invoice numbers shown to compare with: the customer may name any of them.
+MAX_INVOICES = 5
 
 
 def script_language(file: CustomerFile) -> str:
@@ -64,7 +77,36 @@ def build_context(
         pause_until=file.paused_until,
         debt_help_name=help_.name,
         debt_help_phone=help_.phone,
+        date_of_birth=file.date_of_birth,
+        on_file=identity_on_file(file),
     )
+
+
+def identity_on_file(file: CustomerFile) -> dict[str, tuple[str, ...]]:
+    """What the desk holds for each identity check a script may ask (see
+    ``domain.scripts.IDENTITY_CHECKS``); the date of birth travels separately."""
+    postcodes: list[str] = []
+    house_numbers: list[str] = []
+    emails: list[str] = []
+    for point in file.contact_points:
+        if point.invalid:
+            continue
+        if point.kind == ContactKind.EMAIL:
+            emails.append(point.value)
+        elif point.kind == ContactKind.ADDRESS:
+            match = _ONE_LINE.match(point.value)
+            if match:
+                postcodes.append(match.group("postcode"))
+                house_numbers.append(match.group("house"))
+    open_first = sorted(file.claims, key=lambda c: (c.outstanding_cents <= 0, c.due_date))
+    return {
+        "full_name": (file.name,),
+        "postcode": tuple(dict.fromkeys(postcodes)),
+        "house_number": tuple(dict.fromkeys(house_numbers)),
+        "customer_number": (file.customer_number,),
+        "invoice_number": tuple(c.reference for c in open_first[:MAX_INVOICES]),
+        "email": tuple(emails),
+    }
 
 
 def _next_instalment(file: CustomerFile) -> tuple[int | None, date | None]:

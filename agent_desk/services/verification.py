@@ -8,14 +8,17 @@ transaction: confirmed, corrected and added points get ``verified_at/by/source``
 points marked invalid keep their value with the reason, and a refusal is recorded as
 a refusal (an audit event and a note), never as a verification. Preferences go on the
 customer (preferred channel, best time) and on the phone numbers (SMS/WhatsApp
-consent). Any stale version raises ``ConflictError`` and nothing is written.
+consent). The date of birth the customer stated goes on the customer, checked again
+with the domain's rule; the note and the audit trail say *that* it was confirmed,
+corrected or added, never the date itself. Any stale version raises
+``ConflictError`` and nothing is written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,10 +36,12 @@ from agent_desk.domain.verification import (
     ContactKind,
     ContactPoint,
     ContactPreferences,
+    DateOfBirthChange,
     Decision,
     TimeOfDay,
     VerificationPolicy,
     VerificationResult,
+    check_date_of_birth,
     needs_verification,
 )
 from agent_desk.errors import ConflictError, NotFoundError, ValidationError
@@ -68,6 +73,7 @@ CONFLICT = (
 _NOTE_TEXT: Mapping[str, Mapping[str, str]] = {
     "en": {
         "title": "Contact details checked with the customer",
+        "date_of_birth": "date of birth",
         "confirmed": "confirmed",
         "corrected": "corrected",
         "added": "added",
@@ -90,6 +96,7 @@ _NOTE_TEXT: Mapping[str, Mapping[str, str]] = {
     },
     "nl": {
         "title": "Contactgegevens gecontroleerd met de klant",
+        "date_of_birth": "geboortedatum",
         "confirmed": "bevestigd",
         "corrected": "verbeterd",
         "added": "toegevoegd",
@@ -122,6 +129,7 @@ class VerificationData:
     points: tuple[ContactPoint, ...]
     point_versions: Mapping[int, int]
     preferences: ContactPreferences
+    date_of_birth: date | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +140,8 @@ class VerificationSaved:
     added: int
     note_id: int | None
     point_ids: tuple[int, ...] = field(default=())
+    #: What happened to the date of birth: confirmed, corrected, added (None: not asked).
+    date_of_birth: str | None = None
 
 
 # --------------------------------------------------------------------------- reading
@@ -188,6 +198,7 @@ def load_verification(session: Session, actor: Actor, customer_id: int) -> Verif
         points=tuple(points),
         point_versions={row.id: row.version for row in rows},
         preferences=preferences,
+        date_of_birth=customer.date_of_birth,
     )
 
 
@@ -270,6 +281,9 @@ def apply_verification(
         lines.append(line)
 
     lines.extend(_apply_preferences(customer, list(rows.values()), result, words))
+    birth = result.date_of_birth
+    if birth is not None:
+        lines.append(_apply_date_of_birth(session, actor, customer, birth, words))
     session.flush()
     note_id = None
     if lines:
@@ -296,7 +310,38 @@ def apply_verification(
         added=counts["added"],
         note_id=note_id,
         point_ids=tuple(row.id for row in touched),
+        date_of_birth=birth.decision.value if birth is not None else None,
     )
+
+
+def _apply_date_of_birth(
+    session: Session,
+    actor: Actor,
+    customer: Customer,
+    change: DateOfBirthChange,
+    words: Mapping[str, str],
+) -> str:
+    """Store the stated date of birth; returns the note line (which holds no date)."""
+    value = check_date_of_birth(change.value, change.recorded_at.date())
+    # Judged again on the row as it is now: the flow compared with what it loaded.
+    if customer.date_of_birth == value:
+        decision = Decision.CONFIRMED
+    elif change.decision is Decision.CONFIRMED:
+        raise ConflictError(CONFLICT)  # "the same as on file", but the file changed
+    else:
+        decision = Decision.ADDED if customer.date_of_birth is None else Decision.CORRECTED
+        customer.date_of_birth = value
+    audit(
+        session,
+        actor,
+        "verify",
+        "customer",
+        customer.id,
+        customer_id=customer.id,
+        detail=f"date of birth {decision.value}",
+        at=change.recorded_at,
+    )
+    return f"{words['date_of_birth']}: {words[decision.value]}"
 
 
 def _normalised(

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent_desk.domain.verification import masked_date_of_birth
 from agent_desk.i18n import N_
 from agent_desk.services.customer_file import CustomerFile, TimelineItem
 from agent_desk.ui.instalments import InstalmentsWidget
@@ -100,6 +102,24 @@ class CustomerPanel(QStackedWidget):
         page.setObjectName("customerPage")
         self.name = _label(name="customerName")
         self.number = _label(name="customerNumber")
+        # Date of birth: masked as "born ••-••-1981" by default. The year gives the
+        # agent the customer's age at a glance (and spots a wrong person by decades),
+        # while day and month, the part that makes it an identity check, stay hidden
+        # from anyone looking over the shoulder (agents often work from home). The
+        # agent compares in full where it is needed: beside the script's identity
+        # question. "show" reveals it here for this customer only; the next file
+        # starts masked again.
+        self.born = _label(name="customerBorn")
+        self.born.setStyleSheet("color: #5b6770; font-size: 11pt; padding-left: 8px;")
+        self.born_toggle = QPushButton()
+        self.born_toggle.setObjectName("revealBirthDate")
+        self.born_toggle.setFlat(True)
+        self.born_toggle.setAutoDefault(False)
+        self.born_toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.born_toggle.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.born_toggle.setStyleSheet("color: #0f6e6e; text-decoration: underline; border: none;")
+        self.born_toggle.clicked.connect(self._toggle_born)
+        self.born_revealed = False
         self.badge_box = QWidget()
         self.badge_box.setObjectName("badgeBox")
         self.summary = _label(name="customerSummary", wrap=True)
@@ -124,6 +144,8 @@ class CustomerPanel(QStackedWidget):
         heading = QHBoxLayout()
         heading.addWidget(self.name)
         heading.addWidget(self.number)
+        heading.addWidget(self.born)
+        heading.addWidget(self.born_toggle)
         heading.addStretch(1)
         heading.addWidget(self.badge_box)
         layout = QVBoxLayout(page)
@@ -168,10 +190,13 @@ class CustomerPanel(QStackedWidget):
         self.setCurrentWidget(self.empty)
 
     def show_file(self, file: CustomerFile) -> None:
+        if self.file is None or self.file.id != file.id:
+            self.born_revealed = False
         self.file = file
         tr, words = self.tr_, self.words
         self.name.setText(file.name)
         self.number.setText(tr("customer {number}", number=file.customer_number))
+        self._fill_born(file)
         self._fill_badges(file)
         # The booked figure, as the queue shows it; interest since the last booking apart.
         parts = [tr("Arrears {amount}", amount=words.money(file.arrears_cents))]
@@ -205,6 +230,28 @@ class CustomerPanel(QStackedWidget):
         self.instalments.show_arrangements(file.arrangements)
         self._fill_timeline(file.timeline)
         self.setCurrentWidget(self.page)
+
+    def _fill_born(self, file: CustomerFile) -> None:
+        """The date of birth line (see ``__init__`` for why it is masked)."""
+        tr, born = self.tr_, file.date_of_birth
+        self.born.setVisible(born is not None)
+        self.born_toggle.setVisible(born is not None)
+        if born is None:
+            return
+        shown = born.strftime("%d-%m-%Y") if self.born_revealed else masked_date_of_birth(born)
+        self.born.setText(tr("born {date}", date=shown))
+        self.born_toggle.setText(tr("hide") if self.born_revealed else tr("show"))
+        self.born_toggle.setToolTip(
+            tr("Hide the date of birth again")
+            if self.born_revealed
+            else tr("Show the full date of birth (only while this customer is open)")
+        )
+
+    def _toggle_born(self) -> None:
+        if self.file is None:
+            return
+        self.born_revealed = not self.born_revealed
+        self._fill_born(self.file)
 
     def show_waiting(self, items: list[str]) -> None:
         """What the agent saved for this customer while offline and is not yet sent."""

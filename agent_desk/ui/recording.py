@@ -25,6 +25,8 @@ from agent_desk.errors import (
     ValidationError,
 )
 from agent_desk.services.activity import (
+    KEEP,
+    Keep,
     NextStepInput,
     add_note,
     log_contact_attempt,
@@ -57,7 +59,7 @@ if TYPE_CHECKING:
 Task = Callable[[Session], object]
 #: Keeps a save that could not reach the database: ``keep(customer_id, base_version)``
 #: returns something when it was kept in the offline outbox, None when it cannot be.
-Keep = Callable[[int, int | None], object | None]
+Keeper = Callable[[int, int | None], object | None]
 
 
 class Recorder:
@@ -148,6 +150,7 @@ class Recorder:
             self.actor.display_name,
             self.clock(),
             preferences=data.preferences,
+            date_of_birth=data.date_of_birth,
         )
         dialog = VerificationDialog(self.words, current, data, flow, self.parent)
         dialog.submitted.connect(
@@ -244,11 +247,7 @@ class Recorder:
     def _contact(self, value: ContactInput) -> Callable[[int], Task]:
         def task_for(customer_id: int) -> Task:
             actor, now, version = self.actor, self.clock(), self._version(customer_id)
-            step = (
-                NextStepInput(value.next_step_kind, value.next_step_due)
-                if value.next_step_kind is not None
-                else None
-            )
+            step = _contact_step(value)
             return lambda session: log_contact_attempt(
                 session,
                 actor,
@@ -311,21 +310,21 @@ class Recorder:
 
         return task_for
 
-    def _keep_pause(self, value: PauseInput) -> Keep:
+    def _keep_pause(self, value: PauseInput) -> Keeper:
         def keep(customer_id: int, version: int | None) -> object | None:
             offline = self.offline
             return offline.keep_pause(customer_id, version, value) if offline else None
 
         return keep
 
-    def _keep_note(self, value: NoteInput) -> Keep:
+    def _keep_note(self, value: NoteInput) -> Keeper:
         def keep(customer_id: int, _version: int | None) -> object | None:
             offline = self.offline
             return offline.keep_note(customer_id, value.text) if offline else None
 
         return keep
 
-    def _keep_next_step(self, value: StepInput) -> Keep:
+    def _keep_next_step(self, value: StepInput) -> Keeper:
         def keep(customer_id: int, version: int | None) -> object | None:
             offline = self.offline
             step = NextStepInput(value.kind, value.due_at, value.note)
@@ -333,14 +332,30 @@ class Recorder:
 
         return keep
 
-    def _keep_contact(self, value: ContactInput) -> Keep:
+    def _keep_contact(self, value: ContactInput) -> Keeper:
         def keep(customer_id: int, version: int | None) -> object | None:
             offline = self.offline
-            return offline.keep_contact(customer_id, version, value) if offline else None
+            if offline is None:
+                return None
+            if value.keep_next_step:
+                # The outbox carries "keep" itself, so the replay keeps the step the
+                # database has then (``OfflineWork.keep_contact`` only knows new steps).
+                return offline.outbox.enqueue_contact_attempt(
+                    customer_id=customer_id,
+                    base_version=version,
+                    agent_login=offline.actor.login,
+                    now=offline.clock(),
+                    channel=value.channel,
+                    direction=value.direction,
+                    outcome=value.outcome,
+                    note=value.note,
+                    next_step=KEEP,
+                )
+            return offline.keep_contact(customer_id, version, value)
 
         return keep
 
-    def _keep_promise(self, value: PromiseInput) -> Keep:
+    def _keep_promise(self, value: PromiseInput) -> Keeper:
         def keep(customer_id: int, version: int | None) -> object | None:
             offline = self.offline
             return offline.keep_promise(customer_id, version, value) if offline else None
@@ -352,7 +367,7 @@ class Recorder:
         dialog: FormDialog,
         customer_id: int,
         task_for: Callable[[int], Task],
-        keep: Keep | None = None,
+        keep: Keeper | None = None,
         *,
         typed: object = None,
     ) -> None:
@@ -443,3 +458,12 @@ class Recorder:
             lookup_failed,
             busy=tr("Loading what your colleague changed…"),
         )
+
+
+def _contact_step(value: ContactInput) -> NextStepInput | Keep | None:
+    """The next step the agent chose in F2: new, kept, or none (the service asks)."""
+    if value.keep_next_step:
+        return KEEP
+    if value.next_step_kind is None:
+        return None
+    return NextStepInput(value.next_step_kind, value.next_step_due)

@@ -11,6 +11,10 @@ agent not to discuss the debt.
 
 What the run recorded goes into the contact being logged (``current_outcome``) and to
 the arrangement calculator (``context_for_calculator``).
+
+At an identity question the panel shows, right under it, what the desk holds for each
+detail asked ("date of birth: 12 March 1981"), headed "for you only, never read out":
+the agent compares what the caller states. It shows nowhere else in full.
 """
 
 from __future__ import annotations
@@ -87,6 +91,16 @@ FIELD_LABELS: dict[str, str] = {
     "note": N_("Note"),
     "open_arrangement_calculator": N_("Arrangement calculator opened"),
 }
+#: The identity details a script can ask for (``domain.scripts.IDENTITY_CHECKS``).
+CHECK_LABELS: dict[str, str] = {
+    "date_of_birth": N_("date of birth"),
+    "full_name": N_("full name"),
+    "postcode": N_("postcode"),
+    "house_number": N_("house number"),
+    "customer_number": N_("customer number"),
+    "invoice_number": N_("invoice number"),
+    "email": N_("e-mail address"),
+}
 PLACEHOLDERS: dict[FieldKind, str] = {
     FieldKind.MONEY: N_("e.g. 50,00"),
     FieldKind.DATE: N_("e.g. 31-01-2026"),
@@ -104,6 +118,11 @@ QWidget#scriptPanel QLabel#scriptSay {
     font-size: 13pt; color: #14262b; background: transparent; border: none;
 }
 QWidget#scriptPanel QLabel#scriptDo { color: #3c4a50; font-style: italic; }
+QWidget#scriptPanel QFrame#compareBox {
+    background: #eef4f8; border: 1px dashed #8fb0c4; border-radius: 4px;
+}
+QWidget#scriptPanel QFrame#compareBox QLabel { background: transparent; color: #1d3a4a; }
+QWidget#scriptPanel QLabel#compareTitle { font-size: 9pt; font-weight: bold; color: #35586b; }
 QWidget#scriptPanel QLabel#scriptStep { color: #5b6770; font-size: 9pt; }
 QWidget#scriptPanel QLabel#identityBanner {
     background: #fbf0e2; color: #6b3a08; border: 1px solid #efd7b8; border-radius: 4px;
@@ -308,6 +327,20 @@ class ScriptPanelHost(QWidget):
         say_layout.addWidget(self.say)
         self.do = WrappedLabel()
         self.do.setObjectName("scriptDo")
+        # What to compare the caller's answers with: agent-only, never read out.
+        self.compare_box = QFrame()
+        self.compare_box.setObjectName("compareBox")
+        compare_layout = QVBoxLayout(self.compare_box)
+        compare_layout.setContentsMargins(10, 6, 10, 8)
+        compare_layout.setSpacing(2)
+        self.compare_title = WrappedLabel()
+        self.compare_title.setObjectName("compareTitle")
+        self.compare_title.setText(tr("Compare with — for you only, never read out:"))
+        self.compare = WrappedLabel()
+        self.compare.setObjectName("compareText")
+        compare_layout.addWidget(self.compare_title)
+        compare_layout.addWidget(self.compare)
+        self.compare_box.hide()
         self.fields_box = QWidget()
         self.fields_layout = QGridLayout(self.fields_box)
         self.fields_layout.setContentsMargins(0, 0, 0, 0)
@@ -378,6 +411,7 @@ class ScriptPanelHost(QWidget):
         inner.setSpacing(8)
         inner.addWidget(self.step_label)
         inner.addWidget(self.say_box)
+        inner.addWidget(self.compare_box)
         inner.addWidget(self.do)
         inner.addWidget(self.fields_box)
         inner.addWidget(self.choices_box)
@@ -465,6 +499,15 @@ class ScriptPanelHost(QWidget):
         self.file, self.agent_name, self.now = file, agent_name, now
         self.verification_needed = file_needs_verification(file, now)
         if same:
+            assert self.run is not None
+            # The latest data (e.g. a date of birth just recorded with F7) for what the
+            # run shows next; the step on screen stays as it is, with what is typed.
+            self.run.context = build_context(
+                file,
+                agent_name=agent_name,
+                creditor_name=creditor_name or default_creditor_name(),
+                language=self.run.script.language,
+            )
             self._update_verify_banner()
             return
         self._verify_dismissed = False
@@ -636,6 +679,7 @@ class ScriptPanelHost(QWidget):
         self.say_box.setVisible(bool(step.say))
         self.do.setText(tr("Do: {hint}", hint=step.do) if step.do else "")
         self.do.setVisible(bool(step.do))
+        self._fill_compare(step.checks)
         self.error.hide()
         self._fill_fields(step.ask)
         self._fill_choices([(c.key, c.label) for c in step.choices])
@@ -647,6 +691,18 @@ class ScriptPanelHost(QWidget):
         self._fill_recorded()
         self.scroll_area.verticalScrollBar().setValue(0)
         self.step_changed.emit(step.step_id)
+
+    def _fill_compare(self, checks: tuple[str, ...]) -> None:
+        """One line per identity detail the step asks: what the desk holds for it."""
+        assert self.run is not None
+        tr = self.tr_
+        lines = []
+        for check in checks:
+            values = self.run.context.compare_with(check, tr.lang)
+            text = ", ".join(values) if values else tr("(not on file)")
+            lines.append(f"{tr(CHECK_LABELS.get(check, check))}: {text}")
+        self.compare.setText("\n".join(lines))
+        self.compare_box.setVisible(bool(lines))
 
     def _fill_fields(self, names: tuple[str, ...]) -> None:
         while self.fields_layout.count():

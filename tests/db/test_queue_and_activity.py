@@ -16,6 +16,7 @@ from agent_desk.services.activity import (
     log_contact_attempt,
     record_promise,
     set_pause,
+    step_to_keep,
 )
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.customer_file import customer_file
@@ -144,7 +145,12 @@ def test_next_customer_is_held_for_one_agent_until_released(demo: Database) -> N
 def test_logging_an_attempt_needs_a_next_step_and_moves_the_customer(demo: Database) -> None:
     with demo.transaction() as session:
         sanne = actor_for_login(session, "sanne")
-        row = agent_queue(session, sanne.agent_id or 0, NOW)[0]
+        # A customer with no reminder, promise check or callback a contact would keep.
+        row = next(
+            r
+            for r in agent_queue(session, sanne.agent_id or 0, NOW)
+            if step_to_keep(session, r.customer_id, NOW) is None
+        )
         with pytest.raises(ValidationError) as refused:
             log_contact_attempt(
                 session,

@@ -74,6 +74,7 @@ def _walk(flow: VerificationFlow) -> None:
     for view in flow.items():
         flow.mark_invalid(view.handle, "moved house")
     flow.add(ContactKind.ADDRESS, PostalAddress("Dorpsstraat", "4a", "1234ab", "Ede"))
+    flow.next()  # date of birth (optional: not asked here)
     flow.next()  # preferences
     flow.set_preferences(
         preferred_channel=Channel.WHATSAPP,
@@ -162,7 +163,8 @@ def test_a_refusal_is_recorded_as_a_refusal_not_as_verified(demo: Database) -> N
     flow.refuse_all()
     flow.next()
     flow.refuse_all()
-    flow.next()
+    flow.next()  # date of birth
+    flow.next()  # preferences
     flow.next()
     result = flow.finish()
     with demo.transaction() as session:

@@ -107,6 +107,9 @@ def test_a_good_check_is_saved_and_the_file_shows_it_fresh(
     assert dialog.flow.step is FlowStep.ADDRESSES
     confirm_page(qtbot, dialog)
     click(qtbot, dialog.next)
+    assert dialog.flow.step is FlowStep.DATE_OF_BIRTH
+    qtbot.keyClicks(field(dialog, "birth_date_of_birth"), "12-03-1981")
+    click(qtbot, dialog.next)  # what is typed is recorded on the way out
     assert dialog.flow.step is FlowStep.PREFERENCES
     dialog.channel.setCurrentIndex(dialog.channel.findData("whatsapp"))
     click(qtbot, dialog.next)  # WhatsApp without consent
@@ -137,6 +140,8 @@ def test_a_good_check_is_saved_and_the_file_shows_it_fresh(
     )
     assert not window.script_host.verify_banner.isVisible()
     assert any("Contact details checked" in (item.detail or "") for item in file.timeline)
+    assert file.date_of_birth is not None and file.date_of_birth.isoformat() == "1981-03-12"
+    assert window.customer_panel.born.text() == "born ••-••-1981"
 
 
 def test_a_refusal_is_recorded_as_a_refusal(
@@ -151,6 +156,8 @@ def test_a_refusal_is_recorded_as_a_refusal(
         if refuse:
             click(qtbot, refuse[0])
         click(qtbot, dialog.next)
+    assert dialog.flow.step is FlowStep.DATE_OF_BIRTH
+    click(qtbot, dialog.next)  # the customer would rather not say: it stays optional
     assert dialog.flow.step is FlowStep.PREFERENCES
     dialog.channel.setCurrentIndex(0)  # the customer does not say: no change
     click(qtbot, dialog.next)

@@ -106,6 +106,8 @@ def test_happy_path_produces_plain_change_records() -> None:
     f.next()
     f.correct(4, PostalAddress("Kerkweg", "12a", "2611ab", "Delft"))
     f.next()
+    assert f.step is FlowStep.DATE_OF_BIRTH
+    f.next()  # optional: the customer was not asked
     f.set_preferences(
         preferred_channel=Channel.WHATSAPP,
         best_times={TimeOfDay.EVENING},
@@ -199,7 +201,9 @@ def test_refusal_is_recorded_as_refused_not_verified() -> None:
     f.refuse(4)
     f.next()
     f.next()
+    f.next()
     result = f.finish()
+    assert result.date_of_birth is None
     assert len(result.changes) == 4
     for change in result.changes:
         assert change.decision is Decision.REFUSED and change.refused
@@ -241,9 +245,7 @@ def test_preferred_channel_needs_a_usable_contact_point() -> None:
     f = flow([point(1, ContactKind.PHONE, "+31201234567")])
     f.next()
     f.mark_invalid(1, "disconnected")
-    f.next()
-    f.next()
-    f.next()
+    walk_to(f, FlowStep.PREFERENCES)
     with pytest.raises(ValidationError, match="no usable"):
         f.set_preferences(preferred_channel=Channel.EMAIL)
     with pytest.raises(ValidationError):
@@ -262,7 +264,7 @@ def test_customer_with_no_contact_points_can_add_them() -> None:
     f.next()
     f.next()
     f.add(ContactKind.ADDRESS, PostalAddress("Markt", "1", "1234 AB", "Gouda"))
-    f.next()
+    walk_to(f, FlowStep.PREFERENCES)
     f.set_preferences(preferred_channel=Channel.LETTER)
     f.next()
     result = f.finish()

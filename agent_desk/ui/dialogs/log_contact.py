@@ -1,4 +1,9 @@
-"""F2: log a contact attempt — channel, direction, outcome, note and the next step."""
+"""F2: log a contact attempt — channel, direction, outcome, note and the next step.
+
+When the customer has an open instalment reminder, promise check or callback, the
+next step starts as "keep: instalment reminder 29 Dec": a contact does not undo what
+was agreed. The agent can still choose another step, which then replaces it.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,11 @@ from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QWidget
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome, TimeOfDay
 from agent_desk.domain.scheduling import suggest_retry
 from agent_desk.domain.scripts import ScriptOutcome
+from agent_desk.services.activity import KEEP, KEPT_STEPS
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.steps import step_due_edit, step_kind_combo
-from agent_desk.ui.labels import CHANNELS, DIRECTIONS, OUTCOMES, Words
+from agent_desk.ui.labels import CHANNELS, DIRECTIONS, NEXT_STEPS, OUTCOMES, Words
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,8 @@ class ContactInput:
     note: str
     next_step_kind: NextStepKind | None
     next_step_due: datetime
+    #: Keep the open instalment reminder, promise check or callback (no new step).
+    keep_next_step: bool = False
 
 
 def failed_attempts(file: CustomerFile) -> list[datetime]:
@@ -60,13 +68,12 @@ class LogContactDialog(FormDialog):
         self.note.setFixedHeight(96)
         self.step_kind = step_kind_combo(words)
         self.step_due = step_due_edit(self.suggested)
-        self.hint = QLabel(
-            tr(
-                "Suggested retry: {when}, a different part of the day than the last "
-                "failed attempt.",
-                when=words.moment(self.suggested),
-            )
+        self.kept_due = self._offer_keep(file)
+        self.retry_hint = tr(
+            "Suggested retry: {when}, a different part of the day than the last failed attempt.",
+            when=words.moment(self.suggested),
         )
+        self.hint = QLabel(self.retry_hint)
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         self.add_field(tr("Channel"), self.channel)
@@ -78,6 +85,37 @@ class LogContactDialog(FormDialog):
         self.form.addRow("", self.hint)
         self.save.setText(tr("Save contact"))
         self.outcome.currentIndexChanged.connect(self._outcome_changed)
+        self.step_kind.currentIndexChanged.connect(self._step_changed)
+        self._step_changed()
+
+    def _offer_keep(self, file: CustomerFile) -> datetime | None:
+        """Offer (and choose) "keep: …" when the customer has a step a contact keeps."""
+        kind, due = file.next_step_kind, file.next_step_due_at
+        # As the service: only a step still ahead is kept (one due now is this contact).
+        if kind not in {k.value for k in KEPT_STEPS} or due is None or due <= self.now:
+            return None
+        due = due.astimezone()
+        text = self.tr_(
+            "keep: {step} {day}",
+            step=self.words.code(NEXT_STEPS, kind),
+            day=self.words.day(due.date()),
+        )
+        self.step_kind.insertItem(1, text, KEEP)
+        self.step_kind.setCurrentIndex(1)
+        return due
+
+    def _step_changed(self) -> None:
+        """A kept step keeps its own time: the time field shows it and cannot change it."""
+        keep = self.step_kind.currentData() == KEEP
+        if self.kept_due is None or keep == (not self.step_due.isEnabled()):
+            return
+        self.step_due.setEnabled(not keep)
+        self.step_due.setDateTime(QDateTime(self.kept_due if keep else self.suggested))
+        self.hint.setText(
+            self.tr_("It stays as agreed; choose another next step only to replace it.")
+            if keep
+            else self.retry_hint
+        )
 
     @staticmethod
     def _combo(words: Words, table: dict[str, str], name: str) -> QComboBox:
@@ -105,6 +143,10 @@ class LogContactDialog(FormDialog):
             self.choose(self.outcome, outcome.outcome_code)
         elif outcome.identity_confirmed:
             self.choose(self.outcome, Outcome.REACHED.value)
+        else:
+            # The script ran but identity was never confirmed: whoever answered, the
+            # desk cannot say it reached the customer.
+            self.choose(self.outcome, Outcome.THIRD_PARTY.value)
         if outcome.script_id == "inbound_call":
             self.choose(self.direction, Direction.INBOUND.value)
         lines: list[str] = []
@@ -154,6 +196,7 @@ class LogContactDialog(FormDialog):
 
     def payload(self) -> ContactInput | None:
         kind = self.step_kind.currentData()
+        keep = kind == KEEP
         due = self.step_due.dateTime().toPython()
         assert isinstance(due, datetime)
         return ContactInput(
@@ -161,6 +204,7 @@ class LogContactDialog(FormDialog):
             direction=Direction(self.direction.currentData()),
             outcome=Outcome(self.outcome.currentData()),
             note=self.note.toPlainText(),
-            next_step_kind=NextStepKind(kind) if kind else None,
+            next_step_kind=NextStepKind(kind) if kind and not keep else None,
             next_step_due=due.astimezone(),
+            keep_next_step=keep,
         )

@@ -3,7 +3,9 @@
 Drives :class:`~agent_desk.domain.verification.VerificationFlow`: an intro (ask the
 customer to *state* their details, do not read them out), one page each for phone
 numbers, e-mail addresses and postal addresses (confirm / correct / no longer right /
-would not say, or add a new one), the customer's preferences, and a summary. Nothing
+would not say, or add a new one), the date of birth the customer states (optional;
+the one on file is shown masked, so it is never read out), the customer's
+preferences, and a summary. Nothing
 is saved before *Save* on the summary; then the window applies the whole result in
 one transaction. A wrong value is explained next to its field and the typed text
 stays.
@@ -39,6 +41,7 @@ from agent_desk.domain.verification import (
     TimeOfDay,
     VerificationFlow,
     VerificationResult,
+    masked_date_of_birth,
 )
 from agent_desk.errors import ValidationError
 from agent_desk.i18n import N_
@@ -53,6 +56,7 @@ PAGE_TITLES: dict[FlowStep, str] = {
     FlowStep.PHONES: N_("Phone numbers"),
     FlowStep.EMAILS: N_("E-mail addresses"),
     FlowStep.ADDRESSES: N_("Postal address"),
+    FlowStep.DATE_OF_BIRTH: N_("Date of birth"),
     FlowStep.PREFERENCES: N_("How the customer wants to be reached"),
     FlowStep.SUMMARY: N_("Check and save"),
 }
@@ -62,6 +66,11 @@ DECISIONS: dict[Decision, str] = {
     Decision.ADDED: N_("+ new: {value}"),
     Decision.MARKED_INVALID: N_("✗ no longer right: {reason}"),
     Decision.REFUSED: N_("— the customer would not say"),
+}
+BIRTH_DECISIONS: dict[Decision, str] = {
+    Decision.CONFIRMED: N_("✓ the same as the date on file"),
+    Decision.CORRECTED: N_("✎ differs from the date on file: it is corrected to {value}"),
+    Decision.ADDED: N_("+ recorded: {value}"),
 }
 PAGES = (FlowStep.PHONES, FlowStep.EMAILS, FlowStep.ADDRESSES)
 ADDRESS_PARTS = (
@@ -114,6 +123,7 @@ class VerificationDialog(FormDialog):
         self.open_editor: tuple[int, str] | None = None
         self.editors: dict[int, _Editor] = {}
         self.item_errors: dict[int, QLabel] = {}
+        self.birth_editor: _Editor | None = None
         self.progress = QLabel()
         self.progress.setObjectName("progress")
         self.page_title = QLabel()
@@ -217,7 +227,7 @@ class VerificationDialog(FormDialog):
         """Show the flow's current page."""
         tr, flow = self.tr_, self.flow
         self._clear_page()
-        self.editors, self.item_errors = {}, {}
+        self.editors, self.item_errors, self.birth_editor = {}, {}, None
         order = list(PAGE_TITLES)
         if flow.step in PAGE_TITLES:
             self.progress.setText(
@@ -232,6 +242,8 @@ class VerificationDialog(FormDialog):
             self._render_intro()
         elif flow.step in PAGES:
             self._render_items()
+        elif flow.step is FlowStep.DATE_OF_BIRTH:
+            self._render_date_of_birth()
         elif flow.step is FlowStep.PREFERENCES:
             self._render_preferences()
         elif flow.step is FlowStep.SUMMARY:
@@ -464,6 +476,74 @@ class VerificationDialog(FormDialog):
         layout.addWidget(editor.box)
         return frame
 
+    def _render_date_of_birth(self) -> None:
+        tr, view = self.tr_, self.flow.birth_view()
+        on_file = (
+            tr("On file: {date} (only the year is shown).", date=masked_date_of_birth(view.on_file))
+            if view.on_file is not None
+            else tr("No date of birth on file yet.")
+        )
+        self.page_layout.addWidget(self._label(on_file, "birthOnFile"))
+        self.page_layout.addWidget(
+            self._label(
+                tr(
+                    "Ask: “Could you tell me your date of birth?” Type what the customer "
+                    "says; the desk compares it with the date on file. You may leave this "
+                    "empty if the customer would rather not say."
+                ),
+                "hint",
+            )
+        )
+        if view.decision is not None and view.stated is not None:
+            row = QHBoxLayout()
+            text = tr(BIRTH_DECISIONS[view.decision], value=view.stated.strftime("%d-%m-%Y"))
+            row.addWidget(self._label(text, "birthState"), 1)
+            undo = QPushButton(tr("Undo"))
+            undo.setObjectName("undoBirthButton")
+            undo.setAutoDefault(False)
+            undo.clicked.connect(self._undo_birth)
+            row.addWidget(undo)
+            holder = QWidget()
+            holder.setLayout(row)
+            self.page_layout.addWidget(holder)
+            return
+        editor = self._inputs(0, "birth", [("date_of_birth", N_("Date of birth as stated"))])
+        edit = editor.fields["date_of_birth"]
+        edit.setPlaceholderText(tr("e.g. 12-03-1981"))
+        edit.returnPressed.connect(self._record_birth)
+        record = QPushButton(tr("Record"))
+        record.setObjectName("recordBirthButton")
+        record.setAutoDefault(False)
+        record.clicked.connect(self._record_birth)
+        grid = editor.box.layout()
+        assert isinstance(grid, QGridLayout)
+        grid.addWidget(record, 0, 2)
+        self.birth_editor = editor
+        self.page_layout.addWidget(editor.box)
+
+    def _record_birth(self) -> bool:
+        """Record the typed date of birth; False (error beside the field) when it is wrong."""
+        editor = self.birth_editor
+        if editor is None:
+            return True
+        text = editor.fields["date_of_birth"].text()
+        if not text.strip():
+            return True  # optional: nothing typed, nothing recorded
+        try:
+            self.flow.state_date_of_birth(text)
+        except ValidationError as error:
+            editor.error.setText("⚠ " + explain(self.tr_, str(error)))
+            editor.error.show()
+            editor.fields["date_of_birth"].setFocus()
+            return False
+        self.typed.pop((0, "birth:date_of_birth"), None)
+        self.show_page()
+        return True
+
+    def _undo_birth(self) -> None:
+        self.flow.undo_date_of_birth()
+        self.show_page()
+
     def _render_preferences(self) -> None:
         tr = self.tr_
         box = QWidget()
@@ -510,6 +590,10 @@ class VerificationDialog(FormDialog):
             lines.append(f"{CONTACT_ICONS.get(view.kind.value, '•')}  {value}   {decided}")
         if not lines:
             lines.append(tr("No contact details were checked."))
+        birth = self.flow.birth_view()
+        if birth.decision is not None and birth.stated is not None:
+            decided = tr(BIRTH_DECISIONS[birth.decision], value=birth.stated.strftime("%d-%m-%Y"))
+            lines.append(f"{tr('Date of birth')}   {decided}")
         self.page_layout.addWidget(self._label("\n".join(lines), "summary"))
         prefs = self.flow.preferences
         consent = {None: tr("not asked"), True: tr("yes"), False: tr("no")}
@@ -556,7 +640,9 @@ class VerificationDialog(FormDialog):
             self.preference_error.show()
             return
         target = None
-        if handle is not None and handle in self.editors:
+        if field == "date_of_birth" and self.birth_editor is not None:
+            target = self.birth_editor.error
+        elif handle is not None and handle in self.editors:
             target = self.editors[handle].error
         elif handle is not None and handle in self.item_errors:
             target = self.item_errors[handle]
@@ -653,6 +739,8 @@ class VerificationDialog(FormDialog):
         self.clear_errors()
         if self.flow.step is FlowStep.PREFERENCES and not self._read_preferences():
             return
+        if self.flow.step is FlowStep.DATE_OF_BIRTH and not self._record_birth():
+            return
         try:
             self.flow.next()
         except ValidationError as error:
@@ -685,9 +773,12 @@ class VerificationDialog(FormDialog):
             return None
 
     def error_text(self, field: str) -> str:
-        """The visible error next to ``field``: a handle as text, 'add' or 'preferences'."""
+        """The visible error next to ``field``: a handle as text, 'add', 'preferences'
+        or 'date_of_birth'."""
         if field == "preferences":
             label: QLabel | None = self.preference_error
+        elif field == "date_of_birth":
+            label = self.birth_editor.error if self.birth_editor is not None else None
         elif field == "add":
             editor = self.editors.get(0)
             label = editor.error if editor else None
