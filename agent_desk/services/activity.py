@@ -18,9 +18,17 @@ from typing import Final, Literal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome, PromiseStatus
+from agent_desk.domain.codes import (
+    Channel,
+    CustomerStatus,
+    Direction,
+    NextStepKind,
+    Outcome,
+    PromiseStatus,
+)
 from agent_desk.errors import ConflictError, NotFoundError, ValidationError
 from agent_desk.models import ContactAttempt, Customer, NextStep, Note, PromiseToPay
+from agent_desk.services import ledger
 from agent_desk.services.actor import Actor
 from agent_desk.services.audit import audit
 from agent_desk.services.derived import refresh_customer
@@ -294,7 +302,14 @@ def record_promise(
             return int(existing)
     check_promise(amount_cents, due_date, now)
     customer = load_customer(session, customer_id, expected_version)
-    if amount_cents > customer.arrears_cents > 0:
+    if customer.status == CustomerStatus.CLOSED:
+        raise ValidationError(
+            "This customer owes nothing any more (closed); there is nothing to promise.",
+            "amount",
+        )
+    # What is owed today, interest up to today included, as the file shows it.
+    owed = ledger.customer_balance(session, customer.id, now.date()).outstanding
+    if amount_cents > owed:
         raise ValidationError("The promised amount is more than the customer owes.", "amount")
     promise = PromiseToPay(
         customer_id=customer.id,

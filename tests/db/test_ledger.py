@@ -418,3 +418,26 @@ def test_no_14_day_letter_for_claims_in_an_arrangement_or_during_a_pause(
         ledger.record_notice(session, SYSTEM, paused, draft, NOW)
     with database.transaction() as session:
         assert session.scalar(select(func.count()).select_from(DemandNotice)) == 0
+
+
+def test_a_promise_may_be_for_what_is_owed_today_but_not_more_nor_for_a_closed_customer(
+    database: Database,
+) -> None:
+    from agent_desk.services.activity import record_promise
+
+    cid = _customer(database, [("A", 31_240, date(2026, 10, 1))])
+    owed = _balance(database, cid).outstanding
+    assert owed > 31_240, "interest up to today is owed too"
+    with database.transaction() as session:
+        record_promise(
+            session, SYSTEM, cid, amount_cents=owed, due_date=TODAY + timedelta(days=5), now=NOW
+        )
+    with pytest.raises(ValidationError, match="more than"), database.transaction() as session:
+        record_promise(
+            session, SYSTEM, cid, amount_cents=owed + 1, due_date=TODAY + timedelta(days=5), now=NOW
+        )
+    _pay(database, cid, owed + 500, TODAY, "P-ALL")
+    with pytest.raises(ValidationError, match="closed"), database.transaction() as session:
+        record_promise(
+            session, SYSTEM, cid, amount_cents=1_000, due_date=TODAY + timedelta(days=5), now=NOW
+        )

@@ -30,7 +30,9 @@ class PromiseDialog(FormDialog):
         self.setObjectName("promiseDialog")
         self.amount = QLineEdit()
         self.amount.setObjectName("amount")
-        owed = f"{cents_to_decimal(file.arrears_cents)}"
+        # What is owed today (the books, interest to date), as the file and service say.
+        today = file.owed_cents or file.arrears_cents
+        owed = f"{cents_to_decimal(today)}"
         self.amount.setText(owed.replace(".", ",") if words.lang == "nl" else owed)
         self.amount.setPlaceholderText(tr("e.g. 123,45"))
         self.due = QDateEdit()
@@ -38,9 +40,7 @@ class PromiseDialog(FormDialog):
         self.due.setCalendarPopup(True)
         self.due.setDisplayFormat("dd-MM-yyyy")
         self.due.setDate(QDate(now.date() + timedelta(days=7)))
-        owes = QLabel(
-            tr("The customer owes {amount} in total.", amount=words.money(file.arrears_cents))
-        )
+        owes = QLabel(tr("The customer owes {amount} in total.", amount=words.money(today)))
         owes.setObjectName("hint")
         self.add_field(tr("Amount (€)"), self.amount, "amount")
         self.add_field(tr("Pays on"), self.due, "due_date")
