@@ -13,6 +13,8 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from agent_desk.cli._common import EXIT_FAILED, EXIT_USAGE, DeskArgumentParser, add_database_option
 from agent_desk.errors import AgentDeskError, UsageError
 
@@ -66,4 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("agent-desk: interrupted.", file=sys.stderr)
+        return EXIT_FAILED
+    except SQLAlchemyError as error:
+        # Never a traceback with a row's data in it (the engine hides parameters too).
+        log.error("database error: %s", type(error).__name__)
+        print(
+            f"agent-desk: the database refused this ({type(error).__name__}); nothing was saved.",
+            file=sys.stderr,
+        )
         return EXIT_FAILED

@@ -126,8 +126,37 @@ def check_header(
         )
 
 
+#: The largest amount one claim or payment may have: €1,000,000.00. Social collection
+#: is about households and small businesses; a larger line is a mistake in the file
+#: (a misplaced decimal, an account number in the amount column) to catch, not book.
+#: It also keeps every customer's sum far inside the database's integer columns
+#: (up to €21,474,836.47), the same on SQLite and PostgreSQL.
+MAX_AMOUNT_CENTS = 100_000_000
+#: What one customer's claims in one file may add up to, for the same reason.
+MAX_CUSTOMER_TOTAL_CENTS = 2_000_000_000
+
+
+def check_amount(cents: int, name: str) -> int:
+    if cents > MAX_AMOUNT_CENTS:
+        raise ValidationError(
+            "The {name} is more than 1,000,000.00, the most one line may be; check the file.",
+            name,
+            name=name,
+        )
+    return cents
+
+
 def _text(row: dict[str, str], name: str, *, required: bool, limit: int = 150) -> str:
-    value = " ".join((row.get(name) or "").split())
+    raw = row.get(name) or ""
+    if "\x00" in raw:
+        # PostgreSQL cannot hold it and SQLite would: refuse it the same way on both.
+        raise ValidationError(
+            "The column {name} holds a NUL character (a binary zero); save the file again "
+            "as CSV text.",
+            name,
+            name=name,
+        )
+    value = " ".join(raw.split())
     if required and not value:
         raise ValidationError("The column {name} is empty.", name, name=name)
     if len(value) > limit:
@@ -190,7 +219,9 @@ def parse_customer_row(row: dict[str, str], known_agents: set[str], today: date)
         raise ValidationError("There is no agent with login '{agent}'.", "agent", agent=agent)
     birth_text = _text(row, "date_of_birth", required=False)
     born = parse_date_of_birth(birth_text, today) if birth_text else None
-    principal = parse_amount(_text(row, "principal", required=True), field="principal")
+    principal = check_amount(
+        parse_amount(_text(row, "principal", required=True), field="principal"), "principal"
+    )
     due = _date(row, "due_date")
     if due > today:
         raise ValidationError(
@@ -226,7 +257,9 @@ def parse_payment_row(row: dict[str, str], today: date) -> PaymentRecord:
     return PaymentRecord(
         reference=_identifier(row, "payment_reference"),
         customer_number=_identifier(row, "customer_number"),
-        amount_cents=parse_amount(_text(row, "amount", required=True), field="amount"),
+        amount_cents=check_amount(
+            parse_amount(_text(row, "amount", required=True), field="amount"), "amount"
+        ),
         paid_on=paid_on,
         claim_reference=_identifier(row, "claim_reference", required=False) or None,
     )

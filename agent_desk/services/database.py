@@ -127,7 +127,8 @@ class Database:
                 ) from None
 
     def _create_engine(self, url: URL, echo: bool) -> Engine:
-        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        # hide_parameters: an error or a log line never carries a row's personal data.
+        kwargs: dict[str, Any] = {"echo": echo, "future": True, "hide_parameters": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -40,6 +41,7 @@ from agent_desk.services.audit import audit
 from agent_desk.services.derived import refresh_customers
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
+_NUL = re.compile("\x00")
 T = TypeVar("T")
 
 
@@ -96,6 +98,18 @@ def read_rows(
         raise ImportRejected(
             path, [RowError(line, "the file is not UTF-8 text; save it as CSV UTF-8.")]
         ) from None
+    if "\x00" in text:
+        lines = sorted({text.count("\n", 0, m.start()) + 1 for m in _NUL.finditer(text)})
+        raise ImportRejected(
+            path,
+            [
+                RowError(
+                    n,
+                    "the line holds a NUL character (a binary zero); save the file again as CSV text.",
+                )
+                for n in lines[:20]
+            ],
+        )
     dialect = csv.excel
     with contextlib.suppress(csv.Error):  # no clear dialect: comma-separated
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")  # type: ignore[assignment]
@@ -109,7 +123,21 @@ def read_rows(
     reader.fieldnames = [f.strip().lower() for f in reader.fieldnames or []]
     parsed: list[tuple[int, T]] = []
     errors: list[RowError] = []
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error:
+            # e.g. a value longer than the csv module's limit (131,072 characters)
+            errors.append(
+                RowError(
+                    reader.line_num + 1,  # the reader counts the line only once it is read
+                    "a value on this line is far too long or not CSV; check the file.",
+                )
+            )
+            raise ImportRejected(path, errors) from None
         line = reader.line_num
         if None in row:
             errors.append(RowError(line, "the row has more values than the header has columns."))
@@ -216,6 +244,7 @@ def _check_consistent(path: Path, records: list[tuple[int, rules.CustomerRecord]
     first: dict[str, tuple[int, rules.CustomerRecord]] = {}
     born: dict[str, tuple[int, date]] = {}
     claims: dict[str, int] = {}
+    totals: dict[str, int] = {}
     errors: list[RowError] = []
     for line, record in records:
         seen = first.setdefault(record.customer_number, (line, record))
@@ -245,6 +274,17 @@ def _check_consistent(path: Path, records: list[tuple[int, rules.CustomerRecord]
                 )
             )
         claims.setdefault(record.claim_reference, line)
+        totals[record.customer_number] = (
+            totals.get(record.customer_number, 0) + record.principal_cents
+        )
+        if totals[record.customer_number] > rules.MAX_CUSTOMER_TOTAL_CENTS:
+            errors.append(
+                RowError(
+                    line,
+                    f"customer {record.customer_number}'s claims add up to more than "
+                    "20,000,000.00; check the file.",
+                )
+            )
     if errors:
         raise ImportRejected(path, errors)
 

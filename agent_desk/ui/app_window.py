@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QActionGroup, QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
-    QLabel,
     QMainWindow,
     QProgressBar,
     QSizePolicy,
@@ -39,6 +38,7 @@ from agent_desk.ui.dialogs.notices import ShortcutsDialog
 from agent_desk.ui.dialogs.outbox_review import OutboxReviewDialog
 from agent_desk.ui.labels import Words
 from agent_desk.ui.live_sync import LiveSync, OfflineWork
+from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.prompter import Prompter
 from agent_desk.ui.queue_model import QueueModel
 from agent_desk.ui.queue_panel import QueuePanel
@@ -203,7 +203,7 @@ class DeskWindow(QMainWindow):
 
     def _build_status_bar(self, database_label: str, team_server: bool) -> None:
         tr, bar = self.tr_, self.statusBar()
-        self.busy_label = QLabel()
+        self.busy_label = PlainLabel()
         self.busy_label.setObjectName("busyLabel")
         self.busy_bar = QProgressBar()
         self.busy_bar.setObjectName("busyBar")
@@ -214,13 +214,13 @@ class DeskWindow(QMainWindow):
         bar.addWidget(self.busy_bar)
         bar.addWidget(self.busy_label)
         kind = tr("team server") if team_server else tr("embedded")
-        self.database_label = QLabel(
+        self.database_label = PlainLabel(
             tr("Database: {name} ({kind})", name=database_label, kind=kind)
         )
         self.database_label.setObjectName("databaseLabel")
-        self.connection_label = QLabel()
+        self.connection_label = PlainLabel()
         self.connection_label.setObjectName("connectionLabel")
-        self.agent_label = QLabel(f"{self.actor.display_name} · {self._role()}")
+        self.agent_label = PlainLabel(f"{self.actor.display_name} · {self._role()}")
         self.agent_label.setObjectName("agentLabel")
         for label in (self.database_label, self.connection_label, self.agent_label):
             bar.addPermanentWidget(label)

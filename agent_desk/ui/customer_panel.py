@@ -38,6 +38,7 @@ from agent_desk.ui.labels import (
     TIMES_OF_DAY,
     Words,
 )
+from agent_desk.ui.plain import PlainLabel, plain_tip
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 #: A letter in the timeline says how it left: a saved PDF was not sent.
@@ -55,7 +56,7 @@ LETTER_KINDS: dict[str, str] = {
 
 
 def _label(text: str = "", name: str = "", wrap: bool = False) -> QLabel:
-    label = QLabel(text)
+    label = PlainLabel(text)
     if name:
         label.setObjectName(name)
     label.setWordWrap(wrap)
@@ -301,13 +302,13 @@ class CustomerPanel(QStackedWidget):
         elif file.missed_instalment:
             found.append(("⚠", tr("missed instalment"), "warn"))
         for icon, text, tone in found:
-            badge = QLabel(f"{icon} {text}")
+            badge = PlainLabel(f"{icon} {text}")
             badge.setObjectName("badge")
             badge.setProperty("tone", tone)
             if tone == "care" and file.vulnerability_note:
-                badge.setToolTip(file.vulnerability_note)
+                badge.setToolTip(plain_tip(file.vulnerability_note))
             if file.pause_reason and icon == "⏸":
-                badge.setToolTip(file.pause_reason)
+                badge.setToolTip(plain_tip(file.pause_reason))
             badges.addWidget(badge)
         self.badge_box = self._replace(self.badge_box, box)
 
@@ -360,7 +361,7 @@ class CustomerPanel(QStackedWidget):
                 tip = f"{claim.description}. {tip}"
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(tip)
+                item.setToolTip(plain_tip(tip))
                 if column >= 1:
                     item.setTextAlignment(RIGHT)
                 self.claims.setItem(row, column, item)
@@ -376,7 +377,7 @@ class CustomerPanel(QStackedWidget):
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 if column in (1, 2) and text:
-                    cell.setToolTip(text)
+                    cell.setToolTip(plain_tip(text))
                 self.timeline.setItem(row, column, cell)
 
     def describe(self, item: TimelineItem) -> str:

@@ -20,7 +20,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from agent_desk import __version__
 from agent_desk.i18n import Translator
+from agent_desk.ui.plain import PlainLabel
 
 log = logging.getLogger("agent_desk.crash")
 qt_log = logging.getLogger("qt")
@@ -66,7 +66,7 @@ class CrashDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("crashDialog")
         self.setWindowTitle(tr("Something went wrong"))
-        intro = QLabel(
+        intro = PlainLabel(
             tr(
                 "Agent Desk ran into an unexpected problem. You can keep working; what you "
                 "saved is safe. Please copy the report below and send it to the helpdesk."

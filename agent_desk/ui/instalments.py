@@ -15,7 +15,6 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QLabel,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -26,6 +25,7 @@ from agent_desk.domain.codes import ArrangementStatus, InstalmentStatus
 from agent_desk.i18n import N_
 from agent_desk.services.customer_file import ArrangementLine, InstalmentLine
 from agent_desk.ui.labels import ARRANGEMENT_STATUS, Words
+from agent_desk.ui.plain import PlainLabel
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 ROW_HEIGHT = 26
@@ -72,9 +72,9 @@ class InstalmentsWidget(QWidget):
         self.clock = clock
         tr = words.tr
         self.arrangement: ArrangementLine | None = None
-        self.title = QLabel(tr("Arrangement"))
+        self.title = PlainLabel(tr("Arrangement"))
         self.title.setObjectName("sectionTitle")
-        self.summary = QLabel()
+        self.summary = PlainLabel()
         self.summary.setObjectName("arrangementSummary")
         self.summary.setWordWrap(True)
         self.table = QTableWidget(0, 5)

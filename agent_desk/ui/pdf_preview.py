@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.i18n import Translator
+from agent_desk.ui.plain import PlainLabel
 
 log = logging.getLogger(__name__)
 
@@ -222,13 +223,13 @@ class PdfPreview(QWidget):
         self._labels: list[QLabel] = []
         self._page_size_pt: tuple[float, float] = (595.28, 841.89)  # A4 until we know better
 
-        self.page_label = QLabel()
+        self.page_label = PlainLabel()
         self.page_label.setObjectName("pageCount")
         self.zoom_out = QPushButton("−")
         self.zoom_out.setObjectName("zoomOut")
         self.zoom_out.setToolTip(tr("Zoom out (Ctrl+-)"))
         self.zoom_out.setShortcut("Ctrl+-")
-        self.zoom_label = QLabel()
+        self.zoom_label = PlainLabel()
         self.zoom_label.setObjectName("zoomLevel")
         self.zoom_label.setMinimumWidth(48)
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -272,7 +273,7 @@ class PdfPreview(QWidget):
             "QLabel#pdfPage { background: #ffffff; border: 1px solid #6b767b; }"
         )
 
-        self.message = QLabel()
+        self.message = PlainLabel()
         self.message.setObjectName("previewMessage")
         self.message.setWordWrap(True)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -377,7 +378,7 @@ class PdfPreview(QWidget):
         for number, image in enumerate(images, start=1):
             pixmap = QPixmap.fromImage(image)
             pixmap.setDevicePixelRatio(ratio)
-            label = QLabel()
+            label = PlainLabel()
             label.setObjectName("pdfPage")
             label.setPixmap(pixmap)
             label.setFixedSize(round(image.width() / ratio) + 2, round(image.height() / ratio) + 2)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 
@@ -16,11 +17,13 @@ class Prompter:
     def inform(self, parent: QWidget | None, title: str, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, title, text, parent=parent)
         box.setObjectName("informBox")
+        box.setTextFormat(Qt.TextFormat.PlainText)  # messages may quote customer data
         box.open()
 
     def warn(self, parent: QWidget | None, title: str, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
         box.setObjectName("warnBox")
+        box.setTextFormat(Qt.TextFormat.PlainText)
         box.open()
 
     def confirm(
@@ -33,6 +36,7 @@ class Prompter:
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             parent,
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)
         box.finished.connect(lambda result: then(result == QMessageBox.StandardButton.Yes))
         box.open()
 

@@ -9,6 +9,8 @@ click, or "Back to priority order", returns to the queue's own order.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import (
     QEvent,
     QItemSelectionModel,
@@ -23,7 +25,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QStackedWidget,
     QStyle,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 from agent_desk.i18n import Translator
 from agent_desk.services.queue import QueueSort
 from agent_desk.ui.labels import NEXT_STEPS, TIMES_OF_DAY
+from agent_desk.ui.plain import PlainLabel, rich_label
 from agent_desk.ui.queue_delegate import PAD_X, QueueDelegate, detail_font, row_height
 from agent_desk.ui.queue_model import (
     COL_ARREARS,
@@ -67,9 +69,11 @@ class QueuePanel(QWidget):
         self.model = model
         self.tr_ = tr
         self._title = title
-        self.title = QLabel()
+        self.title = PlainLabel()
         self.title.setObjectName("panelTitle")
-        self.priority_link = QLabel(f'<a href="priority">{tr("Back to priority order")}</a>')
+        self.priority_link = rich_label(
+            f'<a href="priority">{html.escape(tr("Back to priority order"))}</a>'
+        )
         self.priority_link.setObjectName("priorityLink")
         self.priority_link.setToolTip(tr("Sort the queue by who needs you first again"))
         self.priority_link.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
@@ -118,7 +122,7 @@ class QueuePanel(QWidget):
         self.view.activated.connect(self._activated)
         self.view.doubleClicked.connect(self._activated)
 
-        self.empty = QLabel()
+        self.empty = PlainLabel()
         self.empty.setObjectName("emptyState")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.empty.setWordWrap(True)

@@ -74,6 +74,7 @@ from agent_desk.services.script_context import (
 from agent_desk.services.verification import file_needs_verification
 from agent_desk.ui.labels import OUTCOMES
 from agent_desk.ui.messages import explain
+from agent_desk.ui.plain import PlainLabel
 
 #: Labels of the fields a step can ask for or record.
 FIELD_LABELS: dict[str, str] = {
@@ -274,12 +275,12 @@ class ScriptPanelHost(QWidget):
 
     def _build(self) -> None:
         tr = self.tr_
-        title = QLabel(tr("Script"))
+        title = PlainLabel(tr("Script"))
         title.setObjectName("panelTitle")
-        self.script_title = QLabel()
+        self.script_title = PlainLabel()
         self.script_title.setObjectName("scriptTitle")
         self.script_title.setWordWrap(True)
-        self.reason = QLabel()
+        self.reason = PlainLabel()
         self.reason.setObjectName("hint")
         self.reason.setWordWrap(True)
         self.switch = QComboBox()
@@ -287,12 +288,12 @@ class ScriptPanelHost(QWidget):
         self.switch.setToolTip(tr("Switch to another script; what was recorded is kept"))
         self.switch.activated.connect(self._switch_chosen)
         switch_row = QHBoxLayout()
-        switch_label = QLabel(tr("Switch script:"))
+        switch_label = PlainLabel(tr("Switch script:"))
         switch_label.setObjectName("hint")
         switch_row.addWidget(switch_label)
         switch_row.addWidget(self.switch, 1)
 
-        self.identity_banner = QLabel(
+        self.identity_banner = PlainLabel(
             "⚠ " + tr("Identity not yet confirmed — do not discuss the debt")
         )
         self.identity_banner.setObjectName("identityBanner")
@@ -313,7 +314,7 @@ class ScriptPanelHost(QWidget):
         banner_layout.addWidget(self.verify_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.verify_banner.hide()
 
-        self.step_label = QLabel()
+        self.step_label = PlainLabel()
         self.step_label.setObjectName("scriptStep")
         self.say = WrappedLabel()
         self.say.setObjectName("scriptSay")
@@ -358,7 +359,7 @@ class ScriptPanelHost(QWidget):
         self.capacity.setObjectName("field_capacity")
         self.capacity.setPlaceholderText(tr("e.g. 50,00"))
         self.capacity.editingFinished.connect(self._capacity_entered)
-        self.capacity_error = QLabel()
+        self.capacity_error = PlainLabel()
         self.capacity_error.setObjectName("fieldError")
         self.capacity_error.setWordWrap(True)
         self.capacity_error.hide()
@@ -367,7 +368,7 @@ class ScriptPanelHost(QWidget):
         capacity_layout.setContentsMargins(0, 0, 0, 0)
         capacity_layout.setHorizontalSpacing(8)
         capacity_layout.setVerticalSpacing(2)
-        capacity_label = QLabel(tr("Can pay per month"))
+        capacity_label = PlainLabel(tr("Can pay per month"))
         capacity_label.setBuddy(self.capacity)
         capacity_layout.addWidget(capacity_label, 0, 0)
         capacity_layout.addWidget(self.capacity, 0, 1)
@@ -379,7 +380,7 @@ class ScriptPanelHost(QWidget):
         self.log_button.setObjectName("logButton")
         self.log_button.setAutoDefault(False)
         self.log_button.clicked.connect(self.log_requested.emit)
-        self.error = QLabel()
+        self.error = PlainLabel()
         self.error.setObjectName("fieldError")
         self.error.setWordWrap(True)
         self.error.hide()
@@ -397,9 +398,9 @@ class ScriptPanelHost(QWidget):
         nav.addStretch(1)
         nav.addWidget(self.forward_button)
 
-        recorded_title = QLabel(tr("Recorded so far"))
+        recorded_title = PlainLabel(tr("Recorded so far"))
         recorded_title.setObjectName("sectionTitle")
-        self.recorded = QLabel()
+        self.recorded = PlainLabel()
         self.recorded.setObjectName("recorded")
         self.recorded.setWordWrap(True)
         self.recorded.setTextFormat(Qt.TextFormat.PlainText)
@@ -430,7 +431,7 @@ class ScriptPanelHost(QWidget):
         self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll_area.setWidget(body)
 
-        self.placeholder = QLabel()
+        self.placeholder = PlainLabel()
         self.placeholder.setObjectName("hint")
         self.placeholder.setWordWrap(True)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -718,14 +719,14 @@ class ScriptPanelHost(QWidget):
         tr = self.tr_
         for row, name in enumerate(names):
             kind = RECORD_FIELDS[name]
-            label = QLabel(tr(FIELD_LABELS.get(name, name)))
+            label = PlainLabel(tr(FIELD_LABELS.get(name, name)))
             edit = QLineEdit()
             edit.setObjectName(f"field_{name}")
             edit.setPlaceholderText(tr(PLACEHOLDERS.get(kind, "")))
             if name in recorded:
                 edit.setText(self._value_text(name, recorded[name], typed=True))
             edit.editingFinished.connect(lambda n=name, e=edit: self._enter(n, e.text()))
-            error = QLabel()
+            error = PlainLabel()
             error.setObjectName("fieldError")
             error.setWordWrap(True)
             error.hide()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QProgressBar, QVBoxLayout, QWidget
 
 from agent_desk.i18n import Translator
+from agent_desk.ui.plain import PlainLabel
 
 
 class StartupWindow(QWidget):
@@ -14,12 +15,12 @@ class StartupWindow(QWidget):
         self.setObjectName("startupWindow")
         self.tr_ = tr
         self.setWindowTitle(tr("Agent Desk"))
-        title = QLabel(tr("Agent Desk"))
+        title = PlainLabel(tr("Agent Desk"))
         title.setObjectName("dialogTitle")
-        self.status = QLabel(tr("Opening the database…"))
+        self.status = PlainLabel(tr("Opening the database…"))
         self.status.setObjectName("startupStatus")
         self.status.setWordWrap(True)
-        where = QLabel(database)
+        where = PlainLabel(database)
         where.setObjectName("hint")
         where.setWordWrap(True)
         self.bar = QProgressBar()
@@ -32,7 +33,7 @@ class StartupWindow(QWidget):
         layout.addWidget(self.bar)
         layout.addWidget(where)
         if demo:
-            note = QLabel(tr("Demo mode: a separate database with made-up customers."))
+            note = PlainLabel(tr("Demo mode: a separate database with made-up customers."))
             note.setObjectName("hint")
             layout.addWidget(note)
         self.setFixedWidth(460)

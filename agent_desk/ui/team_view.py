@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -44,6 +43,7 @@ from agent_desk.ui.charts import OutcomesChart, QueueChart
 from agent_desk.ui.dialogs.audit import AuditDialog, CsvDestination
 from agent_desk.ui.dialogs.reassign import ReassignDialog
 from agent_desk.ui.labels import Words
+from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.worker import DatabaseWorker
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -77,10 +77,10 @@ class _Figure(QFrame):
         super().__init__()
         self.setObjectName("teamFigure")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.value = QLabel("–")
+        self.value = PlainLabel("–")
         self.value.setObjectName(name)
         self.value.setStyleSheet("font-size: 20pt; font-weight: 600;")
-        label = QLabel(caption)
+        label = PlainLabel(caption)
         label.setObjectName("hint")
         label.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -113,11 +113,11 @@ class TeamViewDialog(QDialog):
         self.loading = False
         self.setObjectName("teamViewDialog")
         self.setWindowTitle(tr("Team view"))
-        heading = QLabel(tr("Team view"))
+        heading = PlainLabel(tr("Team view"))
         heading.setObjectName("dialogTitle")
-        self.updated = QLabel()
+        self.updated = PlainLabel()
         self.updated.setObjectName("hint")
-        self.notice = QLabel()
+        self.notice = PlainLabel()
         self.notice.setObjectName("notice")
         self.notice.setWordWrap(True)
         self.notice.hide()

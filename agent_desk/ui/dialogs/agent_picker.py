@@ -6,7 +6,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from agent_desk.i18n import Translator
 from agent_desk.services.agents import AgentSummary
+from agent_desk.ui.plain import PlainLabel
 
 ROLES = {"agent": "agent", "supervisor": "supervisor"}
 
@@ -34,9 +34,9 @@ class AgentPicker(QDialog):
         super().__init__(parent)
         self.setObjectName("agentPicker")
         self.setWindowTitle(tr("Agent Desk — who is working?"))
-        title = QLabel(tr("Good to see you. Who is working today?"))
+        title = PlainLabel(tr("Good to see you. Who is working today?"))
         title.setObjectName("dialogTitle")
-        where = QLabel(tr("Database: {database}", database=database))
+        where = PlainLabel(tr("Database: {database}", database=database))
         where.setObjectName("hint")
         where.setWordWrap(True)
         self.list = QListWidget()

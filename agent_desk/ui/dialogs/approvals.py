@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPlainTextEdit,
     QTableWidget,
     QTableWidgetItem,
@@ -37,6 +36,7 @@ from agent_desk.services.arrangements import (
 from agent_desk.ui.buttons import button_row, plain_button
 from agent_desk.ui.dialogs.arrangement import FREQUENCIES
 from agent_desk.ui.labels import Words
+from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.worker import DatabaseWorker
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -70,9 +70,9 @@ class ApprovalsDialog(QDialog):
         self.loading = False
         self.setObjectName("approvalsDialog")
         self.setWindowTitle(tr("Arrangements waiting for approval"))
-        heading = QLabel(tr("Arrangements waiting for approval"))
+        heading = PlainLabel(tr("Arrangements waiting for approval"))
         heading.setObjectName("dialogTitle")
-        intro = QLabel(
+        intro = PlainLabel(
             tr(
                 "These plans are outside policy. Read why the agent needs each one, then "
                 "approve or decline it with a note the agent will see."
@@ -80,7 +80,7 @@ class ApprovalsDialog(QDialog):
         )
         intro.setObjectName("hint")
         intro.setWordWrap(True)
-        self.notice = QLabel()
+        self.notice = PlainLabel()
         self.notice.setObjectName("notice")
         self.notice.setWordWrap(True)
         self.notice.hide()
@@ -108,30 +108,30 @@ class ApprovalsDialog(QDialog):
             item = self.table.horizontalHeaderItem(column)
             if item is not None:
                 item.setTextAlignment(RIGHT if column == 3 else LEFT)
-        self.empty = QLabel(tr("Nothing is waiting for approval."))
+        self.empty = PlainLabel(tr("Nothing is waiting for approval."))
         self.empty.setObjectName("hint")
         self.empty.hide()
 
-        why_title = QLabel(tr("Outside policy because"))
+        why_title = PlainLabel(tr("Outside policy because"))
         why_title.setObjectName("sectionTitle")
-        self.why = QLabel()
+        self.why = PlainLabel()
         self.why.setObjectName("approvalWhy")
         self.why.setWordWrap(True)
         self.why.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        reason_title = QLabel(tr("The agent's reason"))
+        reason_title = PlainLabel(tr("The agent's reason"))
         reason_title.setObjectName("sectionTitle")
-        self.reason = QLabel()
+        self.reason = PlainLabel()
         self.reason.setObjectName("approvalReason")
         self.reason.setWordWrap(True)
         self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        note_title = QLabel(tr("Your note to the agent (required)"))
+        note_title = PlainLabel(tr("Your note to the agent (required)"))
         note_title.setObjectName("sectionTitle")
         self.note = QPlainTextEdit()
         self.note.setObjectName("decisionNote")
         self.note.setTabChangesFocus(True)
         self.note.setFixedHeight(70)
         self.note.setPlaceholderText(tr("e.g. Approved: income confirmed by the payslip."))
-        self.note_error = QLabel()
+        self.note_error = PlainLabel()
         self.note_error.setObjectName("fieldError")
         self.note_error.setWordWrap(True)
         self.note_error.hide()

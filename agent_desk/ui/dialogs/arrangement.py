@@ -69,6 +69,7 @@ from agent_desk.services.arrangements import agree_arrangement, arrangement_owed
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import MONTHS, Words
+from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.prompter import Prompter
 from agent_desk.ui.worker import DatabaseWorker
 
@@ -162,7 +163,7 @@ class ArrangementDialog(FormDialog):
     # -- building ------------------------------------------------------------------
 
     def _error_label(self, *fields: str) -> QLabel:
-        label = QLabel()
+        label = PlainLabel()
         label.setObjectName("fieldError")
         label.setWordWrap(True)
         label.hide()
@@ -172,7 +173,7 @@ class ArrangementDialog(FormDialog):
 
     def _build_inputs(self) -> None:
         tr = self.tr_
-        self.amount = QLabel(tr("Reading the books…"))
+        self.amount = PlainLabel(tr("Reading the books…"))
         self.amount.setObjectName("owedTotal")
         self.amount.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # as high as an input, so the total sits on the line of its label
@@ -183,15 +184,15 @@ class ArrangementDialog(FormDialog):
         parts.setContentsMargins(0, 2, 0, 0)
         parts.setHorizontalSpacing(12)
         parts.setVerticalSpacing(1)
-        self.principal_part, self.costs_part, self.interest_part = (QLabel() for _ in range(3))
-        self.costs_note, self.interest_note = QLabel(), QLabel()
+        self.principal_part, self.costs_part, self.interest_part = (PlainLabel() for _ in range(3))
+        self.costs_note, self.interest_note = PlainLabel(), PlainLabel()
         rows = (
             (tr("Principal"), self.principal_part),
             (tr("Collection costs"), self.costs_part),
             (tr("Statutory interest"), self.interest_part),
         )
         for row, (text, value) in enumerate(rows):
-            caption = QLabel(text)
+            caption = PlainLabel(text)
             caption.setObjectName("hint")
             value.setObjectName("amountPart")
             value.setAlignment(RIGHT)
@@ -204,7 +205,7 @@ class ArrangementDialog(FormDialog):
         self.interest_note.setObjectName("hint")
         parts.addWidget(self.interest_note, 4, 2)
         parts.setColumnStretch(2, 1)
-        self.later_line = QLabel()
+        self.later_line = PlainLabel()
         self.later_line.setObjectName("partNote")
         self.later_line.setWordWrap(True)
         self.later_line.hide()
@@ -214,7 +215,7 @@ class ArrangementDialog(FormDialog):
         owed_col = QVBoxLayout(owed_box)
         owed_col.setContentsMargins(0, 0, 0, 0)
         owed_col.setSpacing(0)
-        source = QLabel(tr("from the books, up to today"))
+        source = PlainLabel(tr("from the books, up to today"))
         source.setObjectName("hint")
         owed_col.addWidget(self._row(self.amount, source))
         owed_col.addWidget(self.amount_parts)
@@ -223,7 +224,7 @@ class ArrangementDialog(FormDialog):
         self.down_payment = QLineEdit()
         self.down_payment.setObjectName("downPayment")
         self.down_payment.setPlaceholderText(tr("optional"))
-        down_hint = QLabel(tr("paid on the first date"))
+        down_hint = PlainLabel(tr("paid on the first date"))
         down_hint.setObjectName("hint")
         self.add_field(
             tr("Down payment (€)"), self._row(self.down_payment, down_hint), "down_payment"
@@ -275,7 +276,7 @@ class ArrangementDialog(FormDialog):
         self.expenses = QLineEdit()
         self.expenses.setObjectName("expenses")
         self.expenses.setPlaceholderText(tr("rent, energy, food…"))
-        self.capacity_line = QLabel()
+        self.capacity_line = PlainLabel()
         self.capacity_line.setObjectName("capacityLine")
         self.capacity_line.setWordWrap(True)
         budget = QWidget()
@@ -284,7 +285,7 @@ class ArrangementDialog(FormDialog):
         budget_grid.setHorizontalSpacing(8)
         budget_grid.setVerticalSpacing(2)
         budget_grid.addWidget(self.income, 0, 0)
-        minus = QLabel("−")
+        minus = PlainLabel("−")
         budget_grid.addWidget(minus, 0, 1)
         budget_grid.addWidget(self.expenses, 0, 2)
         budget_grid.addWidget(self.capacity_line, 1, 0, 1, 3)
@@ -350,10 +351,10 @@ class ArrangementDialog(FormDialog):
 
     def _build_schedule(self) -> None:
         tr = self.tr_
-        self.headline = QLabel()
+        self.headline = PlainLabel()
         self.headline.setObjectName("planHeadline")
         self.headline.setWordWrap(True)
-        self.dates_line = QLabel()
+        self.dates_line = PlainLabel()
         self.dates_line.setObjectName("planDates")
         self.dates_line.setWordWrap(True)
         self.breakdown = QWidget()
@@ -362,7 +363,7 @@ class ArrangementDialog(FormDialog):
         sums.setHorizontalSpacing(12)
         sums.setVerticalSpacing(2)
         self.owed_value, self.costs_value, self.interest_value, self.total_value = (
-            QLabel() for _ in range(4)
+            PlainLabel() for _ in range(4)
         )
         rows = (
             (tr("Principal"), self.owed_value),
@@ -371,7 +372,7 @@ class ArrangementDialog(FormDialog):
             (tr("Total to pay"), self.total_value),
         )
         for row, (text, value) in enumerate(rows):
-            name = QLabel(text)
+            name = PlainLabel(text)
             value.setAlignment(RIGHT)
             if value is self.total_value:
                 name.setObjectName("planTotal")
@@ -384,10 +385,10 @@ class ArrangementDialog(FormDialog):
             sums.addWidget(name, row, 0)
             sums.addWidget(value, row, 1)
         sums.setColumnStretch(0, 1)
-        self.fit_line = QLabel()
+        self.fit_line = PlainLabel()
         self.fit_line.setObjectName("fitLine")
         self.fit_line.setWordWrap(False)
-        self.policy_line = QLabel()
+        self.policy_line = PlainLabel()
         self.policy_line.setObjectName("policyLine")
         self.policy_line.setWordWrap(False)
         self.schedule = QTableWidget(0, 3)
@@ -439,7 +440,7 @@ class ArrangementDialog(FormDialog):
         right_col = QVBoxLayout(right)
         right_col.setContentsMargins(16, 12, 16, 12)
         right_col.setSpacing(4)
-        title = QLabel(tr("The plan"))
+        title = PlainLabel(tr("The plan"))
         title.setObjectName("sectionTitle")
         right_col.addWidget(title)
         right_col.addWidget(self.headline)

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTableWidget,
@@ -38,6 +37,7 @@ from agent_desk.services.actor import Actor
 from agent_desk.services.agents import AgentSummary, list_agents
 from agent_desk.services.audit_view import AuditRow, audit_events, export_audit_csv
 from agent_desk.ui.labels import Words
+from agent_desk.ui.plain import PlainLabel, plain_tip
 from agent_desk.ui.worker import DatabaseWorker
 
 PAGE = 500
@@ -105,12 +105,12 @@ class AuditDialog(QDialog):
         self.loading = False
         self.setObjectName("auditDialog")
         self.setWindowTitle(tr("Audit trail"))
-        heading = QLabel(tr("Audit trail"))
+        heading = PlainLabel(tr("Audit trail"))
         heading.setObjectName("dialogTitle")
-        intro = QLabel(tr("Who opened and who changed which customer, and when. Newest first."))
+        intro = PlainLabel(tr("Who opened and who changed which customer, and when. Newest first."))
         intro.setObjectName("hint")
         intro.setWordWrap(True)
-        self.notice = QLabel()
+        self.notice = PlainLabel()
         self.notice.setObjectName("notice")
         self.notice.setWordWrap(True)
         self.notice.hide()
@@ -130,7 +130,7 @@ class AuditDialog(QDialog):
         for edit in (self.since, self.until):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("dd-MM-yyyy")
-        self.period_error = QLabel()
+        self.period_error = PlainLabel()
         self.period_error.setObjectName("fieldError")
         self.period_error.hide()
         self.show_button = QPushButton(tr("Show"))
@@ -138,13 +138,13 @@ class AuditDialog(QDialog):
         self.show_button.setDefault(True)
         filters = QGridLayout()
         filters.setHorizontalSpacing(8)
-        filters.addWidget(QLabel(tr("Customer")), 0, 0)
+        filters.addWidget(PlainLabel(tr("Customer")), 0, 0)
         filters.addWidget(self.customer, 0, 1)
-        filters.addWidget(QLabel(tr("Agent")), 0, 2)
+        filters.addWidget(PlainLabel(tr("Agent")), 0, 2)
         filters.addWidget(self.agent, 0, 3)
-        filters.addWidget(QLabel(tr("From")), 0, 4)
+        filters.addWidget(PlainLabel(tr("From")), 0, 4)
         filters.addWidget(self.since, 0, 5)
-        filters.addWidget(QLabel(tr("until")), 0, 6)
+        filters.addWidget(PlainLabel(tr("until")), 0, 6)
         filters.addWidget(self.until, 0, 7)
         filters.addWidget(self.show_button, 0, 8)
         filters.addWidget(self.period_error, 1, 4, 1, 5)
@@ -168,7 +168,7 @@ class AuditDialog(QDialog):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.table.setColumnWidth(column, width)
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
-        self.count = QLabel()
+        self.count = PlainLabel()
         self.count.setObjectName("hint")
 
         self.export_button = QPushButton(tr("Export CSV…"))
@@ -263,7 +263,7 @@ class AuditDialog(QDialog):
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column == 5:
-                    item.setToolTip(text)
+                    item.setToolTip(plain_tip(text))
                 self.table.setItem(row, column, item)
         if len(rows) >= PAGE:
             self.count.setText(

@@ -30,6 +30,7 @@ from agent_desk.ui.dialogs.log_contact import ContactInput
 from agent_desk.ui.dialogs.pause import PauseInput
 from agent_desk.ui.dialogs.promise import PromiseInput
 from agent_desk.ui.labels import CHANNELS, NEXT_STEPS, OUTCOMES, Words
+from agent_desk.ui.plain import PlainLabel
 
 #: (action, entity) of an audit event → what it means in plain words.
 EVENTS: dict[tuple[str, str], str] = {
@@ -120,10 +121,10 @@ class ConflictDialog(QDialog):
         title = tr("A colleague changed {name}", name=customer_name)
         self.setWindowTitle(title)
         self.setMinimumWidth(760)
-        heading = QLabel(title)
+        heading = PlainLabel(title)
         heading.setObjectName("dialogTitle")
         heading.setWordWrap(True)
-        explain = QLabel(
+        explain = PlainLabel(
             tr(
                 "Someone else saved changes to this customer while you were working. "
                 "Nothing was overwritten and your text is kept. Compare, then save yours "
@@ -166,7 +167,7 @@ class ConflictDialog(QDialog):
                 note.setMaximumHeight(90)
                 shown = note
             else:
-                field = QLabel(text)
+                field = PlainLabel(text)
                 field.setWordWrap(True)
                 field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                 shown = field

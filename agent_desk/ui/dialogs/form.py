@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.i18n import Translator
+from agent_desk.ui.plain import PlainLabel
 
 
 class FormDialog(QDialog):
@@ -29,11 +30,11 @@ class FormDialog(QDialog):
         super().__init__(parent)
         self.tr_ = tr
         self.setWindowTitle(title)
-        heading = QLabel(title)
+        heading = PlainLabel(title)
         heading.setObjectName("dialogTitle")
         heading.setWordWrap(True)
         self.setMinimumWidth(520)
-        self.notice = QLabel()
+        self.notice = PlainLabel()
         self.notice.setObjectName("notice")
         self.notice.setWordWrap(True)
         self.notice.hide()
@@ -68,7 +69,7 @@ class FormDialog(QDialog):
         inner.setContentsMargins(0, 0, 0, 0)
         inner.setSpacing(2)
         inner.addWidget(widget)
-        error = QLabel()
+        error = PlainLabel()
         error.setObjectName("fieldError")
         error.setWordWrap(True)
         error.hide()

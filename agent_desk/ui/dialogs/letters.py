@@ -54,6 +54,7 @@ from agent_desk.services.actor import Actor
 from agent_desk.services.customer_file import ArrangementLine, CustomerFile
 from agent_desk.ui.labels import ARRANGEMENT_STATUS, Words
 from agent_desk.ui.pdf_preview import PRINT_DPI_MAX, PdfPreview, PdfRunner, print_images, rasterize
+from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.worker import DatabaseWorker
 
 KINDS: tuple[tuple[LetterKind, str, str], ...] = (
@@ -270,10 +271,10 @@ class LettersDialog(QDialog):
         self.resize(1120, 820)
         self.setMinimumSize(860, 600)
 
-        heading = QLabel(tr("Letters for {name}", name=file.name))
+        heading = PlainLabel(tr("Letters for {name}", name=file.name))
         heading.setObjectName("dialogTitle")
         heading.setWordWrap(True)
-        language_note = QLabel(
+        language_note = PlainLabel(
             tr("Written in English, the customer's language.")
             if file.language == "en"
             else tr("Written in Dutch, the customer's language.")
@@ -299,7 +300,7 @@ class LettersDialog(QDialog):
             button.setToolTip(choice.reason or tr(hint))
             self.kind_group.addButton(button)
             self.kinds[kind] = button
-            note = QLabel(tr(hint) if choice.available else "⊘ " + choice.reason)
+            note = PlainLabel(tr(hint) if choice.available else "⊘ " + choice.reason)
             note.setObjectName("hint")
             note.setWordWrap(True)
             note.setEnabled(choice.available)
@@ -316,12 +317,12 @@ class LettersDialog(QDialog):
             kinds_box.addSpacing(10)
         self._fill_arrangements()
 
-        self.notice = QLabel()
+        self.notice = PlainLabel()
         self.notice.setObjectName("notice")
         self.notice.setWordWrap(True)
         self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.notice.hide()
-        self.status = QLabel()
+        self.status = PlainLabel()
         self.status.setObjectName("letterStatus")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -360,7 +361,7 @@ class LettersDialog(QDialog):
         side_layout.setSpacing(8)
         side_layout.addWidget(heading)
         side_layout.addWidget(language_note)
-        kind_title = QLabel(tr("Which letter"))
+        kind_title = PlainLabel(tr("Which letter"))
         kind_title.setObjectName("sectionTitle")
         side_layout.addWidget(kind_title)
         side_layout.addLayout(kinds_box)
@@ -368,7 +369,7 @@ class LettersDialog(QDialog):
         side_layout.addWidget(self.status)
         side_layout.addWidget(self.progress)
         side_layout.addStretch(1)
-        recorded_note = QLabel(
+        recorded_note = PlainLabel(
             tr(
                 "A printed letter is recorded in the customer's file as sent; a letter "
                 "saved as PDF is recorded as saved, not sent (a 14-day letter's term starts "

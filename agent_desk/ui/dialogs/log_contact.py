@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QDateTime
-from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QPlainTextEdit, QWidget
 
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome, TimeOfDay
 from agent_desk.domain.scheduling import suggest_retry
@@ -21,6 +21,7 @@ from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.steps import step_due_edit, step_kind_combo
 from agent_desk.ui.labels import CHANNELS, DIRECTIONS, NEXT_STEPS, OUTCOMES, Words
+from agent_desk.ui.plain import PlainLabel
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class LogContactDialog(FormDialog):
             "Suggested retry: {when}, a different part of the day than the last failed attempt.",
             when=words.moment(self.suggested),
         )
-        self.hint = QLabel(self.retry_hint)
+        self.hint = PlainLabel(self.retry_hint)
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         self.add_field(tr("Channel"), self.channel)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from agent_desk.services.activity import MAX_NOTE
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import Words
+from agent_desk.ui.plain import PlainLabel
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class NoteDialog(FormDialog):
         )
         self.text.setTabChangesFocus(True)
         self.text.setMinimumHeight(140)
-        self.count = QLabel()
+        self.count = PlainLabel()
         self.count.setObjectName("hint")
         self.add_field(tr("Note"), self.text, "note")
         self.form.addRow("", self.count)

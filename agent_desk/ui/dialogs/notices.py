@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QTableWidget,
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.i18n import N_, Translator
+from agent_desk.ui.plain import PlainLabel
 
 EMPTY_DATABASE_TEXT = N_(
     "This database has no agents or customers yet, so there is no work to show.\n\n"
@@ -70,7 +70,7 @@ class MessageDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("messageDialog")
         self.setWindowTitle(title)
-        heading = QLabel(intro)
+        heading = PlainLabel(intro)
         heading.setObjectName("dialogTitle")
         heading.setWordWrap(True)
         self.body = QPlainTextEdit(body)

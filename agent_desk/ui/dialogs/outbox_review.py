@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -23,6 +22,7 @@ from agent_desk.services.outbox import (
     OutboxOperation,
     Resolution,
 )
+from agent_desk.ui.plain import PlainLabel
 
 
 def kind_label(tr: Translator, kind: OperationKind) -> str:
@@ -47,7 +47,7 @@ class OutboxReviewDialog(QDialog):
         self.setObjectName("outboxReviewDialog")
         self.tr_, self.outbox, self.agent_login = tr, outbox, agent_login
         self.setWindowTitle(tr("Work to review"))
-        intro = QLabel(
+        intro = PlainLabel(
             tr(
                 "This work was saved on this computer while the connection was down, but a "
                 "colleague changed the customer meanwhile or the rules refused it. Nothing is "

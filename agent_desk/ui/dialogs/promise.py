@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QDateEdit, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QDateEdit, QLineEdit, QWidget
 
 from agent_desk.domain.money import cents_to_decimal, parse_amount
 from agent_desk.errors import ValidationError
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import Words
+from agent_desk.ui.plain import PlainLabel
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class PromiseDialog(FormDialog):
         self.due.setCalendarPopup(True)
         self.due.setDisplayFormat("dd-MM-yyyy")
         self.due.setDate(QDate(now.date() + timedelta(days=7)))
-        owes = QLabel(tr("The customer owes {amount} in total.", amount=words.money(today)))
+        owes = PlainLabel(tr("The customer owes {amount} in total.", amount=words.money(today)))
         owes.setObjectName("hint")
         self.add_field(tr("Amount (€)"), self.amount, "amount")
         self.add_field(tr("Pays on"), self.due, "due_date")

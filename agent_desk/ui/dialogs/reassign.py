@@ -44,6 +44,7 @@ from agent_desk.services.team import (
     reassign,
 )
 from agent_desk.ui.labels import Words
+from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.worker import DatabaseWorker
 
 SEGMENTS: dict[str, str] = {
@@ -81,9 +82,9 @@ class ReassignDialog(QDialog):
         self._initial_from = from_agent
         self.setObjectName("reassignDialog")
         self.setWindowTitle(tr("Reassign customers"))
-        heading = QLabel(tr("Reassign customers"))
+        heading = PlainLabel(tr("Reassign customers"))
         heading.setObjectName("dialogTitle")
-        intro = QLabel(
+        intro = PlainLabel(
             tr(
                 "Choose which customers move and to whom. With several agents the "
                 "customers are spread evenly, the most urgent ones too."
@@ -91,7 +92,7 @@ class ReassignDialog(QDialog):
         )
         intro.setObjectName("hint")
         intro.setWordWrap(True)
-        self.notice = QLabel()
+        self.notice = PlainLabel()
         self.notice.setObjectName("notice")
         self.notice.setWordWrap(True)
         self.notice.hide()
@@ -118,7 +119,7 @@ class ReassignDialog(QDialog):
         row = QHBoxLayout(postcodes)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.postcode_from)
-        row.addWidget(QLabel(tr("to")))
+        row.addWidget(PlainLabel(tr("to")))
         row.addWidget(self.postcode_to)
         row.addStretch(1)
         for edit in (self.postcode_from, self.postcode_to):
@@ -143,15 +144,15 @@ class ReassignDialog(QDialog):
         form.addRow("", self._field(self.first_time, "filter"))
         form.addRow(tr("Move to"), self._field(self.targets, "to"))
 
-        preview_title = QLabel(tr("What will happen"))
+        preview_title = PlainLabel(tr("What will happen"))
         preview_title.setObjectName("sectionTitle")
-        self.sentence = QLabel()
+        self.sentence = PlainLabel()
         self.sentence.setObjectName("previewSentence")
         self.sentence.setWordWrap(True)
         font = self.sentence.font()
         font.setBold(True)
         self.sentence.setFont(font)
-        self.details = QLabel()
+        self.details = PlainLabel()
         self.details.setObjectName("previewDetails")
         self.details.setWordWrap(True)
 
@@ -202,7 +203,7 @@ class ReassignDialog(QDialog):
         inner.setContentsMargins(0, 0, 0, 0)
         inner.setSpacing(2)
         inner.addWidget(widget)
-        error = QLabel()
+        error = PlainLabel()
         error.setObjectName("fieldError")
         error.setWordWrap(True)
         error.hide()

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QVBoxLayout,
     QWidget,
@@ -24,6 +23,7 @@ from sqlalchemy.engine import URL
 from agent_desk.errors import DatabaseUnavailableError
 from agent_desk.i18n import Translator
 from agent_desk.services import secrets
+from agent_desk.ui.plain import PlainLabel
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,9 @@ class SignInDialog(QDialog):
         self.setObjectName("signInDialog")
         self.tr_, self.base_url = tr, url.set(password=None)
         self.setWindowTitle(tr("Sign in to the team server"))
-        title = QLabel(tr("Sign in to the team server"))
+        title = PlainLabel(tr("Sign in to the team server"))
         title.setObjectName("dialogTitle")
-        self.problem = QLabel(tr(problem) if problem else "")
+        self.problem = PlainLabel(tr(problem) if problem else "")
         self.problem.setObjectName("fieldError")
         self.problem.setWordWrap(True)
         self.server = QLineEdit(_server_text(url))
@@ -94,7 +94,7 @@ class SignInDialog(QDialog):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.remember = QCheckBox(tr("Remember password"))
         self.remember.setObjectName("rememberCheck")
-        self.keyring_note = QLabel()
+        self.keyring_note = PlainLabel()
         self.keyring_note.setObjectName("hint")
         self.keyring_note.setWordWrap(True)
         if secrets.keyring_available():

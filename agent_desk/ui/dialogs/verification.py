@@ -50,6 +50,7 @@ from agent_desk.services.verification import VerificationData
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import CHANNELS, CONTACT_ICONS, CONTACT_KINDS, TIMES_OF_DAY, Words
 from agent_desk.ui.messages import explain
+from agent_desk.ui.plain import PlainLabel
 
 PAGE_TITLES: dict[FlowStep, str] = {
     FlowStep.INTRO: N_("Before you start"),
@@ -124,9 +125,9 @@ class VerificationDialog(FormDialog):
         self.editors: dict[int, _Editor] = {}
         self.item_errors: dict[int, QLabel] = {}
         self.birth_editor: _Editor | None = None
-        self.progress = QLabel()
+        self.progress = PlainLabel()
         self.progress.setObjectName("progress")
-        self.page_title = QLabel()
+        self.page_title = PlainLabel()
         self.page_title.setObjectName("pageTitle")
         self.page = QWidget()
         self.page.setObjectName("verificationPage")
@@ -165,7 +166,7 @@ class VerificationDialog(FormDialog):
             box.setObjectName(f"time_{time_of_day.value}")
         self.consent_sms = self._consent_combo("consentSms")
         self.consent_whatsapp = self._consent_combo("consentWhatsapp")
-        self.preference_error = QLabel()
+        self.preference_error = PlainLabel()
         self.preference_error.setObjectName("fieldError")
         self.preference_error.setWordWrap(True)
         self.preference_error.hide()
@@ -256,7 +257,7 @@ class VerificationDialog(FormDialog):
         self.next.setDefault(flow.step is not FlowStep.SUMMARY)
 
     def _label(self, text: str, name: str = "") -> QLabel:
-        label = QLabel(text)
+        label = PlainLabel(text)
         label.setWordWrap(True)
         label.setTextFormat(Qt.TextFormat.PlainText)
         if name:
@@ -389,7 +390,7 @@ class VerificationDialog(FormDialog):
             key = (handle, f"{mode}:{name}")
             edit.setText(self.typed.get(key, ""))
             edit.textChanged.connect(lambda text, k=key: self.typed.__setitem__(k, text))
-            caption = QLabel(self.tr_(label))
+            caption = PlainLabel(self.tr_(label))
             caption.setBuddy(edit)
             grid.addWidget(caption, row, 0)
             grid.addWidget(edit, row, 1)
@@ -550,18 +551,18 @@ class VerificationDialog(FormDialog):
         grid = QGridLayout(box)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setVerticalSpacing(8)
-        grid.addWidget(QLabel(tr("Preferred channel")), 0, 0)
+        grid.addWidget(PlainLabel(tr("Preferred channel")), 0, 0)
         grid.addWidget(self.channel, 0, 1)
         grid.addWidget(self.preference_error, 1, 1)
         times = QHBoxLayout()
         for box_ in self.times.values():
             times.addWidget(box_)
         times.addStretch(1)
-        grid.addWidget(QLabel(tr("Best time to call")), 2, 0)
+        grid.addWidget(PlainLabel(tr("Best time to call")), 2, 0)
         grid.addLayout(times, 2, 1)
-        grid.addWidget(QLabel(tr("Text messages (SMS)")), 3, 0)
+        grid.addWidget(PlainLabel(tr("Text messages (SMS)")), 3, 0)
         grid.addWidget(self.consent_sms, 3, 1)
-        grid.addWidget(QLabel(tr("WhatsApp")), 4, 0)
+        grid.addWidget(PlainLabel(tr("WhatsApp")), 4, 0)
         grid.addWidget(self.consent_whatsapp, 4, 1)
         hint = self._label(
             tr(
