@@ -268,7 +268,7 @@ class ArrangementDialog(FormDialog):
         grid.setColumnStretch(1, 1)
         self.count.setFixedWidth(90)
         self.per_instalment.setFixedWidth(120)
-        self.form.addRow(tr("Plan by"), modes)
+        self.form.addRow(PlainLabel(tr("Plan by")), modes)
 
         self.income = QLineEdit()
         self.income.setObjectName("income")
@@ -290,7 +290,7 @@ class ArrangementDialog(FormDialog):
         budget_grid.addWidget(self.expenses, 0, 2)
         budget_grid.addWidget(self.capacity_line, 1, 0, 1, 3)
         budget_grid.addWidget(self._error_label("capacity"), 2, 0, 1, 3)
-        self.form.addRow(tr("Income − expenses (€)"), budget)
+        self.form.addRow(PlainLabel(tr("Income − expenses (€)")), budget)
 
         self.start = QDateEdit()
         self.start.setObjectName("firstDue")
@@ -326,7 +326,7 @@ class ArrangementDialog(FormDialog):
         charges_col.addWidget(self._error_label("costs"))
         charges_col.addWidget(self.waive_interest)
         charges_col.addWidget(self._error_label("interest"))
-        self.form.addRow(tr("Costs and interest"), charges_box)
+        self.form.addRow(PlainLabel(tr("Costs and interest")), charges_box)
 
         self.reason = QPlainTextEdit()
         self.reason.setObjectName("approvalReason")

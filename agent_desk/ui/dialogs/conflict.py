@@ -172,7 +172,7 @@ class ConflictDialog(QDialog):
                 field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                 shown = field
             self.mine[label] = shown
-            mine_form.addRow(label, shown)
+            mine_form.addRow(PlainLabel(label), shown)
 
         sides = QHBoxLayout()
         sides.addWidget(theirs_box, 1)

@@ -76,7 +76,7 @@ class FormDialog(QDialog):
         inner.addWidget(error)
         for field in fields:
             self.errors[field] = error
-        self.form.addRow(label, box)
+        self.form.addRow(PlainLabel(label), box)
 
     def _submit(self) -> None:
         self.clear_errors()

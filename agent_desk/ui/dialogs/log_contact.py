@@ -83,7 +83,7 @@ class LogContactDialog(FormDialog):
         self.add_field(tr("Note"), self.note, "note")
         self.add_field(tr("Next step"), self.step_kind, "next_step")
         self.add_field(tr("When"), self.step_due, "next_step_due")
-        self.form.addRow("", self.hint)
+        self.form.addRow(PlainLabel(), self.hint)
         self.save.setText(tr("Save contact"))
         self.outcome.currentIndexChanged.connect(self._outcome_changed)
         self.step_kind.currentIndexChanged.connect(self._step_changed)

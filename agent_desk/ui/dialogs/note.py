@@ -33,7 +33,7 @@ class NoteDialog(FormDialog):
         self.count = PlainLabel()
         self.count.setObjectName("hint")
         self.add_field(tr("Note"), self.text, "note")
-        self.form.addRow("", self.count)
+        self.form.addRow(PlainLabel(), self.count)
         self.save.setText(tr("Save note"))
         self.text.textChanged.connect(self._count)
         self._count()

@@ -45,7 +45,7 @@ class PromiseDialog(FormDialog):
         owes.setObjectName("hint")
         self.add_field(tr("Amount (€)"), self.amount, "amount")
         self.add_field(tr("Pays on"), self.due, "due_date")
-        self.form.addRow("", owes)
+        self.form.addRow(PlainLabel(), owes)
         self.save.setText(tr("Save promise"))
 
     def payload(self) -> PromiseInput | None:

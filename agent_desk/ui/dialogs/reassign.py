@@ -137,12 +137,16 @@ class ReassignDialog(QDialog):
         self.targets.setMinimumHeight(120)
         self.targets.setMaximumHeight(170)
 
-        form.addRow(tr("From agent"), self._field(self.from_agent, "from"))
-        form.addRow(tr("Segment"), self._field(self.segment, "segment"))
-        form.addRow(tr("Postcode from"), self._field(postcodes, "postcode_from", "postcode_to"))
-        form.addRow(tr("At least past due"), self._field(self.min_days, "min_days_past_due"))
-        form.addRow("", self._field(self.first_time, "filter"))
-        form.addRow(tr("Move to"), self._field(self.targets, "to"))
+        form.addRow(PlainLabel(tr("From agent")), self._field(self.from_agent, "from"))
+        form.addRow(PlainLabel(tr("Segment")), self._field(self.segment, "segment"))
+        form.addRow(
+            PlainLabel(tr("Postcode from")), self._field(postcodes, "postcode_from", "postcode_to")
+        )
+        form.addRow(
+            PlainLabel(tr("At least past due")), self._field(self.min_days, "min_days_past_due")
+        )
+        form.addRow(PlainLabel(), self._field(self.first_time, "filter"))
+        form.addRow(PlainLabel(tr("Move to")), self._field(self.targets, "to"))
 
         preview_title = PlainLabel(tr("What will happen"))
         preview_title.setObjectName("sectionTitle")

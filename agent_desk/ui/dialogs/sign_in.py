@@ -107,12 +107,12 @@ class SignInDialog(QDialog):
                 tr("No keyring on this computer: you will be asked each session")
             )
         self.form = form = QFormLayout()
-        form.addRow(tr("Server"), self.server)
-        form.addRow(tr("Database"), self.database)
-        form.addRow(tr("User"), self.user)
-        form.addRow(tr("Password"), self.password)
-        form.addRow("", self.problem)  # beside the password: almost always the reason
-        form.addRow("", self.remember)
+        form.addRow(PlainLabel(tr("Server")), self.server)
+        form.addRow(PlainLabel(tr("Database")), self.database)
+        form.addRow(PlainLabel(tr("User")), self.user)
+        form.addRow(PlainLabel(tr("Password")), self.password)
+        form.addRow(PlainLabel(), self.problem)  # beside the password: almost always the reason
+        form.addRow(PlainLabel(), self.remember)
         form.setRowVisible(self.problem, bool(problem))
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
