@@ -378,6 +378,7 @@ class _Generator:
             "first_name": first,
             "last_name": last,
             "salutation": salutation,
+            "date_of_birth": self._date_of_birth(cid),
             "language": language,
             "segment": segment.value,
             "trigger": None,
@@ -612,6 +613,14 @@ class _Generator:
                     **point,
                 },
             )
+
+    def _date_of_birth(self, cid: int) -> date | None:
+        """Three in four demo customers have one on file (its own random stream, so the
+        rest of the demo stays as it was)."""
+        own = random.Random(cid * 7919)
+        if own.random() < 0.25:
+            return None
+        return self.today - timedelta(days=own.randrange(18 * 365, 85 * 365))
 
     def _entry(
         self, batch: _Batch, cid: int, claim_id: int, kind: str, part: str, amount: int, on: date
