@@ -103,7 +103,11 @@ def test_a_promise_from_the_command_line_is_the_desks_promise(
     [
         (["--amount", "0"], 1, "The promised amount must be more than zero."),
         (["--amount", "-5"], 1, "The promised amount must be more than zero."),
-        (["--amount", "412.41"], 1, "The promised amount is more than the customer owes."),
+        (
+            ["--amount", "1000.00"],
+            1,
+            "The promised amount is more than the customer owes.",
+        ),  # owes 412.40 plus interest to date
         (["--by", "yesterday"], 2, "not a valid date"),
         (["--by", "PAST"], 1, "The promise date cannot be in the past."),
         (["--by", "FAR"], 1, "A promise more than three months ahead is an arrangement"),

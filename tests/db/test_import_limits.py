@@ -104,7 +104,7 @@ def test_a_payment_over_the_ceiling_and_a_nul_are_refused(
         encoding="utf-8",
     )
     with (
-        pytest.raises(ImportRejected, match="line 2.*1,000,000.00"),
+        pytest.raises(ImportRejected, match=r"line 2.*1,000,000\.00"),
         with_agents.transaction() as session,
     ):
         import_payments(session, SYSTEM, payments, NOW)

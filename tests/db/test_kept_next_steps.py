@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from agent_desk.domain.arrangements import plan_by_count
+from agent_desk.domain.arrangement_plan import Mode, Terms
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome
 from agent_desk.errors import ValidationError
 from agent_desk.models import Arrangement, Customer, NextStep
@@ -64,17 +64,13 @@ def _free_customer(demo: Database) -> tuple[int, int]:
 
 
 def _with_arrangement(demo: Database) -> int:
-    customer_id, arrears = _free_customer(demo)
+    customer_id, _arrears = _free_customer(demo)
     with demo.transaction() as session:
         agree_arrangement(
             session,
             _sanne(demo),
             customer_id,
-            plan=plan_by_count(arrears, 3, TODAY + timedelta(days=36)),
-            costs_cents=0,
-            interest_cents=0,
-            costs_waived=True,
-            interest_waived=True,
+            terms=Terms(Mode.COUNT, TODAY + timedelta(days=36), count=3, waive_interest=True),
             now=NOW,
         )
     return customer_id

@@ -11,6 +11,7 @@ from agent_desk.domain import queue as queue_rules
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome
 from agent_desk.errors import ValidationError
 from agent_desk.models import Customer
+from agent_desk.services import ledger
 from agent_desk.services.activity import (
     NextStepInput,
     log_contact_attempt,
@@ -240,9 +241,10 @@ def test_promise_rules(demo: Database) -> None:
     with demo.transaction() as session:
         sanne = actor_for_login(session, "sanne")
         row = agent_queue(session, sanne.agent_id or 0, NOW)[0]
+        owed_today = ledger.customer_balance(session, row.customer_id, TODAY).outstanding
         cases = [
             (0, TODAY + timedelta(days=3), "amount"),
-            (row.arrears_cents + 1, TODAY + timedelta(days=3), "amount"),
+            (owed_today + 1, TODAY + timedelta(days=3), "amount"),
             (1000, TODAY - timedelta(days=1), "due_date"),
             (1000, TODAY + timedelta(days=120), "due_date"),
         ]
