@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from agent_desk.domain.arrangements import plan_by_count
+from agent_desk.domain.arrangement_plan import Mode, Terms
 from agent_desk.domain.codes import NextStepKind, Outcome
 from agent_desk.models import Customer, NextStep
 from agent_desk.services.activity import KEEP
@@ -52,11 +52,7 @@ def test_f2_after_an_arrangement_keeps_the_instalment_reminder(
             session,
             actor_for_login(session, "sanne"),
             customer_id,
-            plan=plan_by_count(customer.arrears_cents, 3, now.date() + timedelta(days=36)),
-            costs_cents=0,
-            interest_cents=0,
-            costs_waived=True,
-            interest_waived=True,
+            terms=Terms(Mode.COUNT, now.date() + timedelta(days=36), count=3, waive_interest=True),
             now=now,
         )
     with database.transaction() as session:
