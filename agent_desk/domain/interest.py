@@ -93,26 +93,63 @@ def statutory_interest(
         raise ValidationError("The principal must be more than zero.", "principal")
     if end < start:
         raise ValidationError("The end date must not be before the start date.", "to")
+    periods = accrue(
+        principal=principal,
+        capitalised=0,
+        pending=0,
+        since=start,
+        start=start,
+        end=end,
+        table=table,
+    )
+    return InterestResult(principal=principal, periods=tuple(periods), waived=waive)
+
+
+def accrue(
+    *,
+    principal: Cents,
+    capitalised: Cents,
+    pending: Cents,
+    since: date,
+    start: date,
+    end: date,
+    table: RateTable,
+) -> list[InterestPeriod]:
+    """Interest from ``start`` up to (not including) ``end`` on a claim whose interest
+    runs since ``since``: simple within a year; at each anniversary of ``since`` the
+    unpaid interest of the year before (``pending``, plus what accrues here) joins the
+    base (``principal`` plus ``capitalised``). Split at anniversaries and rate changes,
+    each part rounded half-up to cents."""
+    if end <= start or principal <= 0:
+        return []
+    start = max(start, since)
     periods: list[InterestPeriod] = []
-    base = principal
-    accrued_this_year = 0
-    years = 0
+    base = principal + capitalised
+    years = years_between(since, start)
     cursor = start
     while cursor < end:
-        anniversary = add_months(start, 12 * (years + 1))
+        anniversary = add_months(since, 12 * (years + 1))
         change = table.next_change_after(cursor)
         stop = min(end, anniversary, change or end)
         rate = table.rate_on(cursor).rate
         days = (stop - cursor).days
         interest = round_half_up(Decimal(base) * rate * days / DAYS_PER_YEAR)
         periods.append(InterestPeriod(cursor, stop, days, rate, base, interest))
-        accrued_this_year += interest
+        pending += interest
         cursor = stop
         if stop == anniversary:
-            base += accrued_this_year
-            accrued_this_year = 0
+            base += pending
+            pending = 0
             years += 1
-    return InterestResult(principal=principal, periods=tuple(periods), waived=waive)
+    return periods
+
+
+def years_between(since: date, on: date) -> int:
+    """Full years from ``since`` to ``on`` (anniversaries on or before ``on``)."""
+    years = max(0, on.year - since.year)
+    while years and add_months(since, 12 * years) > on:
+        years -= 1
+    return years
 
 
 def parse_rate_table(text: str) -> RateTable:

@@ -20,15 +20,14 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from agent_desk.domain.allocation import Allocation, allocate
 from agent_desk.domain.allocation import Claim as Owed
 from agent_desk.domain.arrangements import add_months
-from agent_desk.domain.fees import FeeTable, collection_costs, round_half_up
-from agent_desk.domain.interest import DAYS_PER_YEAR, InterestPeriod, RateTable
+from agent_desk.domain.fees import FeeTable, collection_costs
+from agent_desk.domain.interest import InterestPeriod, RateTable, accrue, years_between
 from agent_desk.domain.money import Cents
 from agent_desk.errors import ValidationError
 
@@ -205,47 +204,25 @@ def accrue_interest(
 
     ``principal`` is the outstanding principal over the whole period (the books
     book interest at every change of principal, so it is constant in between).
-    Interest is simple within a year; at each anniversary of ``default_since`` the
-    unpaid interest of the year before is added to the base (art. 6:119 lid 2 BW):
-    ``capitalised`` is unpaid interest already added, ``pending`` unpaid interest of
-    the running year. Periods split at anniversaries and rate changes; each part is
-    rounded half-up to cents.
+    At each anniversary of ``default_since`` the unpaid interest of the year before
+    joins the base (art. 6:119 lid 2 BW): ``capitalised`` is unpaid interest already
+    added, ``pending`` unpaid interest of the running year. The arithmetic is the
+    statutory calculation's own (:func:`agent_desk.domain.interest.accrue`).
     """
-    if end <= start or principal <= 0:
-        return []
-    if start < default_since:
-        start = default_since
-    periods: list[InterestPeriod] = []
-    base = principal + capitalised
-    years = _years_between(default_since, start)
-    cursor = start
-    while cursor < end:
-        anniversary = add_months(default_since, 12 * (years + 1))
-        change = table.next_change_after(cursor)
-        stop = min(end, anniversary, change or end)
-        rate = table.rate_on(cursor).rate
-        days = (stop - cursor).days
-        interest = round_half_up(Decimal(base) * rate * days / DAYS_PER_YEAR)
-        periods.append(InterestPeriod(cursor, stop, days, rate, base, interest))
-        pending += interest
-        cursor = stop
-        if stop == anniversary:
-            base += pending
-            pending = 0
-            years += 1
-    return periods
+    return accrue(
+        principal=principal,
+        capitalised=capitalised,
+        pending=pending,
+        since=default_since,
+        start=start,
+        end=end,
+        table=table,
+    )
 
 
 def last_anniversary(default_since: date, on: date) -> date:
     """The latest anniversary of ``default_since`` on or before ``on`` (or itself)."""
-    return add_months(default_since, 12 * _years_between(default_since, on))
-
-
-def _years_between(since: date, on: date) -> int:
-    years = max(0, on.year - since.year)
-    while years and add_months(since, 12 * years) > on:
-        years -= 1
-    return years
+    return add_months(default_since, 12 * years_between(default_since, on))
 
 
 # ---------------------------------------------------------------------- payments
