@@ -12,7 +12,7 @@ the agent sets another one: pass ``next_step=KEEP``, or no next step at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Final, Literal
 
 from sqlalchemy import select, update
@@ -26,6 +26,7 @@ from agent_desk.domain.codes import (
     Outcome,
     PromiseStatus,
 )
+from agent_desk.domain.limits import MAX_NEXT_STEP_DAYS, MAX_PAUSE_DAYS, MAX_PROMISE_DAYS
 from agent_desk.errors import ConflictError, NotFoundError, ValidationError
 from agent_desk.models import ContactAttempt, Customer, NextStep, Note, PromiseToPay
 from agent_desk.services import ledger
@@ -93,6 +94,12 @@ def _check_next_step(step: NextStepInput | None, now: datetime) -> NextStepInput
         raise ValidationError("The next step needs a date and time with a time zone.", "next_step")
     if step.due_at < now.replace(second=0, microsecond=0) and step.kind is not NextStepKind.REVIEW:
         raise ValidationError("The next step cannot be in the past.", "next_step_due")
+    if step.due_at > now + timedelta(days=MAX_NEXT_STEP_DAYS):
+        raise ValidationError(
+            "A next step can be at most {days} days ahead.",
+            "next_step_due",
+            days=MAX_NEXT_STEP_DAYS,
+        )
     return step
 
 
@@ -132,7 +139,7 @@ def check_promise(amount_cents: int, due_date: date, now: datetime) -> None:
         raise ValidationError("The promised amount must be more than zero.", "amount")
     if due_date < now.date():
         raise ValidationError("The promise date cannot be in the past.", "due_date")
-    if (due_date - now.date()).days > 92:
+    if (due_date - now.date()).days > MAX_PROMISE_DAYS:
         raise ValidationError(
             "A promise more than three months ahead is an arrangement; use the arrangement "
             "calculator.",
@@ -140,7 +147,9 @@ def check_promise(amount_cents: int, due_date: date, now: datetime) -> None:
         )
 
 
-def check_pause(until: date | None, reason: str, now: datetime, max_days: int = 183) -> str:
+def check_pause(
+    until: date | None, reason: str, now: datetime, max_days: int = MAX_PAUSE_DAYS
+) -> str:
     """The reason to store (stripped); ending a pause (``until=None``) needs none."""
     reason = reason.strip()
     if until is None:
@@ -340,7 +349,7 @@ def set_pause(
     reason: str,
     now: datetime,
     expected_version: int | None = None,
-    max_days: int = 183,
+    max_days: int = MAX_PAUSE_DAYS,
 ) -> None:
     """Pause automatic collection (dunning, termination) until a date, with a reason.
 

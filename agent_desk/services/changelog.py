@@ -2,8 +2,10 @@
 transaction, so desks can read "what changed since id N" and refresh only that.
 
 Bulk paths that bypass the ORM (demo load, imports) call ``log_changes`` themselves.
-On PostgreSQL both paths also ``NOTIFY`` the highest new id (delivered at commit), so
-listening desks wake at once; the payload is only a hint, the log is the truth.
+On PostgreSQL both paths go through the database's ``agent_desk_log_changes``
+(migration 0004), which checks an agent's rows, writes them and sends a ``NOTIFY``
+with the highest new id (delivered at commit), so listening desks wake at once; the
+payload is only a hint, the log is the truth.
 Many small units of work in one transaction may gather their rows and write them
 once, before the commit (``collect_changes``).
 """
@@ -24,6 +26,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,7 +46,7 @@ _COLUMNS = ("at", "table_name", "row_id", "kind", "customer_id")
 
 
 def _pg_insert_and_notify() -> Select[Any]:
-    """One PostgreSQL statement for any number of rows, compiled once and cached.
+    """Before migration 0004: one statement for any number of rows, compiled once.
 
     The rows arrive as one array per column (``unnest`` turns them back into rows);
     a multi-row ``VALUES`` would be a new statement, compiled again, for every flush.
@@ -59,19 +62,46 @@ def _pg_insert_and_notify() -> Select[Any]:
 
 _PG_INSERT_AND_NOTIFY = _pg_insert_and_notify()
 
+# From migration 0004 on, people cannot insert into the change log: the database's
+# function checks an agent's rows, writes them and sends the notification.
+_PG_LOG_CHANGES = text(
+    "SELECT agent_desk_log_changes(CAST(:table_name AS text[]), CAST(:row_id AS bigint[]), "
+    "CAST(:kind AS text[]), CAST(:customer_id AS bigint[]))"
+)
+_HAS_FUNCTION = "agent_desk.log_changes_function"  # key in the DBAPI connection's info
+_FUNCTION_SIGNATURE = "agent_desk_log_changes(text[],bigint[],text[],bigint[])"
+
+
+def _has_log_function(connection: Connection) -> bool:
+    info = connection.connection.info
+    known = info.get(_HAS_FUNCTION)
+    if known is None:
+        known = (
+            connection.scalar(
+                text("SELECT to_regprocedure(:f) IS NOT NULL"), {"f": _FUNCTION_SIGNATURE}
+            )
+            is True
+        )
+        if known:  # an older database may still be upgraded on this connection: ask again
+            info[_HAS_FUNCTION] = True
+    return bool(known)
+
 
 def _insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert change-log rows; on PostgreSQL also wake listening desks (at commit).
 
-    The ``NOTIFY`` rides in the same statement as the insert (a data-modifying CTE),
-    so it costs no extra round trip.
+    The ``NOTIFY`` rides in the same statement as the insert, so it costs no extra
+    round trip.
     """
     if connection.dialect.name != "postgresql":
         connection.execute(insert(ChangeLog), rows)
         return
-    connection.execute(
-        _PG_INSERT_AND_NOTIFY, {name: [row[name] for row in rows] for name in _COLUMNS}
-    )
+    columns = {name: [row[name] for row in rows] for name in _COLUMNS}
+    if _has_log_function(connection):
+        del columns["at"]  # the database's clock
+        connection.execute(_PG_LOG_CHANGES, columns)
+        return
+    connection.execute(_PG_INSERT_AND_NOTIFY, columns)
 
 
 def _customer_id_of(obj: Any) -> int | None:

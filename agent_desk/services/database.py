@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
     DBAPIError,
+    IntegrityError,
     NoSuchModuleError,
     OperationalError,
     ProgrammingError,
@@ -33,6 +34,7 @@ from agent_desk.errors import (
     DatabaseUnavailableError,
     PermissionDeniedError,
     UsageError,
+    ValidationError,
 )
 from agent_desk.private_files import private_dir, private_sqlite
 from agent_desk.services import secrets
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 
 SUPPORTED = {"sqlite", "postgresql"}
 _INSUFFICIENT_PRIVILEGE = "42501"  # SQLSTATE: grants or row-level security said no
+_CHECK_VIOLATION = "23514"  # SQLSTATE: the database's guards found figures that do not hold
 
 
 def parse_database_url(text: str) -> URL:
@@ -171,6 +174,14 @@ class Database:
                 where=where,
                 user=self.url.username or _default_user(),
             )
+        if "permission denied for database" in lowered:
+            return DatabaseUnavailableError(
+                "User '{user}' may not use the database '{database}' on {where}; ask your "
+                "supervisor for access.",
+                where=where,
+                user=self.url.username or _default_user(),
+                database=self.url.database,
+            )
         if "does not exist" in reason:
             return DatabaseUnavailableError(
                 "The server at {where} has no database '{database}'.",
@@ -247,6 +258,14 @@ class Database:
                 raise PermissionDeniedError(
                     "The database refused this for your role; ask a supervisor if you need it "
                     "({error}).",
+                    error=_first_line(error),
+                ) from None
+            raise
+        except IntegrityError as error:
+            session.rollback()
+            if getattr(error.orig, "sqlstate", None) == _CHECK_VIOLATION:
+                raise ValidationError(
+                    "The database refused these figures; nothing was saved ({error}).",
                     error=_first_line(error),
                 ) from None
             raise

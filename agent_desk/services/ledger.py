@@ -26,6 +26,7 @@ from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from agent_desk.domain import ledger as rules
+from agent_desk.domain import limits
 from agent_desk.domain.allocation import Allocation
 from agent_desk.domain.arrangements import add_months
 from agent_desk.domain.codes import ArrangementStatus, CustomerStatus, InstalmentStatus
@@ -809,7 +810,21 @@ def record_notice(
     *,
     letter_id: int | None = None,
 ) -> DemandNotice:
-    """Record a 14-day letter that went out; its term starts the costs clock."""
+    """Record a 14-day letter that went out; its term starts the costs clock.
+
+    An agent records letters sent in the last ``MAX_NOTICE_BACKDATE_DAYS`` days; an
+    older one, whose costs are owed at once, is for a supervisor (the team database
+    refuses it from an agent's connection too).
+    """
+    if (
+        not actor.is_supervisor
+        and (now.date() - draft.sent_on).days > limits.MAX_NOTICE_BACKDATE_DAYS
+    ):
+        raise ValidationError(
+            "A 14-day letter sent more than {days} days ago is recorded by a supervisor.",
+            "date",
+            days=limits.MAX_NOTICE_BACKDATE_DAYS,
+        )
     customer = session.get(Customer, customer_id)
     paused_until = customer.paused_until if customer is not None else None
     if paused_until is not None and paused_until >= draft.sent_on:

@@ -766,7 +766,10 @@ def _record(
         )
         notice_id, term_ends = notice.id, notice.term_ends
         today = today or now.date()
-        if notice.term_ends < today:  # back-dated: the term ran out, the costs are owed
+        # Back-dated: the term ran out, the costs are owed. A supervisor's (or the
+        # system's) connection books them at once; an agent's may not book costs
+        # (migration 0004), so tonight's nightly run books them.
+        if notice.term_ends < today and actor.is_supervisor:
             costs = ledger.book_due_costs(session, today, now, customer_ids=[customer_id])
             refresh_customers(session, costs.customers)
             booked = notice.costs_booked_cents

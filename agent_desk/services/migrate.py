@@ -20,10 +20,15 @@ def alembic_config() -> Config:
 
 
 def upgrade_to_head(engine: Engine) -> None:
+    """Apply the migrations, then write the rules the database's guards check against
+    (``services.db_rules``) again, so an edited policy or rate table reaches them."""
+    from agent_desk.services import db_rules
+
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        db_rules.install(connection)
 
 
 def is_at_head(engine: Engine) -> bool:

@@ -3,8 +3,11 @@
 Each person connects to the team database as themselves. Their login role is a member
 of one group role (``agent_desk_agent`` or ``agent_desk_supervisor``, created by
 migration 0002) whose grants and row-level security policies let the server itself
-refuse what their role may not do. The services check the role as well; the server
-is the second lock.
+refuse what their role may not do, and it may connect to this database (migration
+0004 takes ``CONNECT`` away from everyone else). The group roles are shared by every
+Agent Desk database on the server; the policies also require an active row in *this*
+database's ``agent`` table, so a login gets nothing in a database whose team it is
+not in. The services check the role as well; the server is the second lock.
 
 Run these on a connection that may create roles (the database owner or an admin
 with CREATEROLE). On SQLite there are no server roles: only agent rows change.
@@ -107,6 +110,15 @@ def _grant_group(session: Session, login: str, role: Role) -> None:
         _execute(session, sql.SQL(verb).format(sql.Identifier(group), sql.Identifier(login)))
 
 
+def _database_access(session: Session, login: str, *, allowed: bool) -> None:
+    """Since migration 0004 only the team's people may connect to its database."""
+    database = session.execute(text("SELECT current_database()")).scalar_one()
+    verb = (
+        "GRANT CONNECT ON DATABASE {} TO {}" if allowed else "REVOKE CONNECT ON DATABASE {} FROM {}"
+    )
+    _execute(session, sql.SQL(verb).format(sql.Identifier(database), sql.Identifier(login)))
+
+
 def _ensure_server_role(session: Session, login: str, role: Role, password: str | None) -> None:
     current = session.execute(text("SELECT current_user")).scalar_one()
     if login == current:
@@ -136,6 +148,7 @@ def _ensure_server_role(session: Session, login: str, role: Role, password: str 
             ),
         )
     _grant_group(session, login, role)
+    _database_access(session, login, allowed=True)
 
 
 def _account(session: Session, agent: Agent) -> UserAccount:
@@ -229,6 +242,7 @@ def deactivate_user(session: Session, actor: Actor, login: str) -> UserAccount:
         log_changes(session, "customer", held, "update", held)
     if _is_postgresql(session) and _server_role(session, agent.login):
         _execute(session, sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(agent.login)))
+        _database_access(session, agent.login, allowed=False)
         for group in GROUP_ROLES.values():
             _execute(
                 session,
