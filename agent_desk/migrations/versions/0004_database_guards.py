@@ -815,28 +815,16 @@ BEGIN
         SELECT 1 FROM claim c WHERE c.id = NEW.claim_id AND c.customer_id = NEW.customer_id) THEN
         PERFORM @guard@.refuse('an entry is booked on a claim of its own customer');
     END IF;
-    IF NOT (CASE NEW.kind
-        WHEN 'principal' THEN NEW.part = 'principal' AND NEW.amount_cents >= 0
-        WHEN 'correction' THEN NEW.part = 'principal'
-        WHEN 'costs' THEN NEW.part = 'costs' AND NEW.amount_cents >= 0
-        WHEN 'interest' THEN NEW.part = 'interest' AND NEW.amount_cents >= 0
-        WHEN 'payment' THEN NEW.part IN ('principal', 'costs', 'interest')
-                            AND NEW.amount_cents <= 0 AND NEW.payment_id IS NOT NULL
-        WHEN 'waiver' THEN NEW.part IN ('costs', 'interest')
-        WHEN 'credit' THEN NEW.part = 'credit' AND NEW.claim_id IS NULL
-        ELSE false END)
-       OR (NEW.part <> 'credit' AND NEW.claim_id IS NULL) THEN
-        PERFORM @guard@.wrong(format('a %s entry of %s cents on %s is not an entry of the books',
-                                     NEW.kind, NEW.amount_cents, NEW.part));
-    END IF;
     IF who.kind = 'agent' THEN
         IF NEW.kind NOT IN ('interest', 'waiver') THEN
             PERFORM @guard@.refuse(format(
                 'an agent''s connection books no %s: payments come from the import, costs from '
                 'the nightly run, claims from the billing system', NEW.kind));
         END IF;
-        IF NEW.kind = 'waiver' AND NEW.amount_cents >= 0 THEN
-            PERFORM @guard@.refuse('an agent waives, never charges, with a waiver');
+        IF (NEW.kind = 'waiver' AND NEW.amount_cents >= 0)
+           OR (NEW.kind = 'interest' AND NEW.amount_cents < 0) THEN
+            PERFORM @guard@.refuse(
+                'an agent books interest (never negative) and waivers (never positive)');
         END IF;
         IF NEW.arrangement_id IS NULL OR NOT EXISTS (
             SELECT 1 FROM @guard@.arrangement_tx g JOIN arrangement a ON a.id = g.arrangement_id
@@ -850,6 +838,20 @@ BEGIN
            OR NEW.booked_on > current_date + 1 OR NEW.interest_through > current_date + 1 THEN
             PERFORM @guard@.refuse('an agent books up to today, without a payment or letter');
         END IF;
+    END IF;
+    IF NOT (CASE NEW.kind
+        WHEN 'principal' THEN NEW.part = 'principal' AND NEW.amount_cents >= 0
+        WHEN 'correction' THEN NEW.part = 'principal'
+        WHEN 'costs' THEN NEW.part = 'costs' AND NEW.amount_cents >= 0
+        WHEN 'interest' THEN NEW.part = 'interest' AND NEW.amount_cents >= 0
+        WHEN 'payment' THEN NEW.part IN ('principal', 'costs', 'interest')
+                            AND NEW.amount_cents <= 0 AND NEW.payment_id IS NOT NULL
+        WHEN 'waiver' THEN NEW.part IN ('costs', 'interest')
+        WHEN 'credit' THEN NEW.part = 'credit' AND NEW.claim_id IS NULL
+        ELSE false END)
+       OR (NEW.part <> 'credit' AND NEW.claim_id IS NULL) THEN
+        PERFORM @guard@.wrong(format('a %s entry of %s cents on %s is not an entry of the books',
+                                     NEW.kind, NEW.amount_cents, NEW.part));
     END IF;
     RETURN NEW;
 END
