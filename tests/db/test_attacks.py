@@ -470,6 +470,11 @@ def _notice(sent: str, received: str, term: str, letter: str = "NULL") -> str:
     )
 
 
+_LETTER = (
+    "INSERT INTO letter_sent (customer_id, agent_id, at, template, template_version, sha256, "
+    "parameters, delivery) VALUES (:mine, :me, now(), 'fourteen_day', '1', repeat('0', 64), "
+    "'{}', 'printed')"
+)
 _AUDIT = (
     "INSERT INTO audit_event (at, agent_id, action, entity, entity_id, customer_id, detail) "
     "VALUES (now(), {agent}, 'view', 'customer', {entity}, {customer}, 'forged')"
@@ -766,6 +771,40 @@ AGENT_ATTACKS = [
         WRONG,
         _notice("current_date", "current_date", "current_date + 1"),
         reason="full term",
+    ),
+    _a(
+        "record a 14-day letter that was never written",
+        DENIED,
+        _notice("current_date", "current_date + 4", "current_date + 18"),
+        reason="letter just written",
+    ),
+    _a(
+        "name a colleague's claim in one's own 14-day letter",
+        WRONG,
+        _LETTER,
+        _notice(
+            "current_date",
+            "current_date + 4",
+            "current_date + 18",
+            letter="currval(pg_get_serial_sequence('letter_sent', 'id'))",
+        ),
+        "INSERT INTO demand_notice_claim (notice_id, claim_id, principal_named_cents) VALUES "
+        "(currval(pg_get_serial_sequence('demand_notice', 'id')), :theirs_claim, 70000)",
+        reason="claim of its customer",
+    ),
+    _a(
+        "name more than is open in one's own 14-day letter",
+        WRONG,
+        _LETTER,
+        _notice(
+            "current_date",
+            "current_date + 4",
+            "current_date + 18",
+            letter="currval(pg_get_serial_sequence('letter_sent', 'id'))",
+        ),
+        "INSERT INTO demand_notice_claim (notice_id, claim_id, principal_named_cents) VALUES "
+        "(currval(pg_get_serial_sequence('demand_notice', 'id')), :mine_claim, 9000000)",
+        reason="at most what is open",
     ),
     _a(
         "mark a 14-day letter's costs booked",
