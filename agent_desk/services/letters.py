@@ -38,6 +38,7 @@ from agent_desk.domain.codes import ArrangementStatus, ContactKind
 from agent_desk.domain.fees import load_fee_table
 from agent_desk.domain.policy import ArrangementPolicy, load_default_policy
 from agent_desk.errors import AgentDeskError, NotFoundError, ValidationError
+from agent_desk.i18n import N_
 from agent_desk.letters import (
     AnyLetter,
     ArrangementLetterData,
@@ -194,6 +195,27 @@ def _require_agent_name(agent_name: str) -> str:
 # --------------------------------------------------------------------------- builders
 
 
+#: Why an arrangement in this status gets no confirmation, in the words the desk shows.
+_NOT_CONFIRMABLE = {
+    ArrangementStatus.PENDING_APPROVAL.value: N_(
+        "Arrangement {arrangement_id} is waiting for a supervisor's approval; it can be "
+        "confirmed once it is approved."
+    ),
+    ArrangementStatus.DECLINED.value: N_(
+        "Arrangement {arrangement_id} was not approved, so there is nothing to confirm."
+    ),
+    ArrangementStatus.BROKEN.value: N_(
+        "Arrangement {arrangement_id} was broken off, so it can no longer be confirmed."
+    ),
+    ArrangementStatus.COMPLETED.value: N_(
+        "Arrangement {arrangement_id} is paid in full, so there is nothing left to confirm."
+    ),
+    ArrangementStatus.CANCELLED.value: N_(
+        "Arrangement {arrangement_id} was withdrawn, so there is nothing to confirm."
+    ),
+}
+
+
 def confirmation_refusal(arrangement_id: int, status: str) -> ValidationError | None:
     """Why an arrangement in ``status`` gets no confirmation (one sentence), or ``None``.
 
@@ -202,37 +224,9 @@ def confirmation_refusal(arrangement_id: int, status: str) -> ValidationError | 
     """
     if status == ArrangementStatus.ACTIVE.value:
         return None
-    if status == ArrangementStatus.PENDING_APPROVAL.value:
-        return ValidationError(
-            "Arrangement {arrangement_id} is waiting for a supervisor's approval; it can be "
-            "confirmed once it is approved.",
-            "status",
-            arrangement_id=arrangement_id,
-        )
-    if status == ArrangementStatus.DECLINED.value:
-        return ValidationError(
-            "Arrangement {arrangement_id} was not approved, so there is nothing to confirm.",
-            "status",
-            arrangement_id=arrangement_id,
-        )
-    if status == ArrangementStatus.BROKEN.value:
-        return ValidationError(
-            "Arrangement {arrangement_id} was broken off, so it can no longer be confirmed.",
-            "status",
-            arrangement_id=arrangement_id,
-        )
-    if status == ArrangementStatus.COMPLETED.value:
-        return ValidationError(
-            "Arrangement {arrangement_id} is paid in full, so there is nothing left to confirm.",
-            "status",
-            arrangement_id=arrangement_id,
-        )
-    if status == ArrangementStatus.CANCELLED.value:
-        return ValidationError(
-            "Arrangement {arrangement_id} was withdrawn, so there is nothing to confirm.",
-            "status",
-            arrangement_id=arrangement_id,
-        )
+    why = _NOT_CONFIRMABLE.get(status)
+    if why is not None:
+        return ValidationError(why, "status", arrangement_id=arrangement_id)
     return ValidationError(
         "Arrangement {arrangement_id} is not active, so it cannot be confirmed.",
         "status",
