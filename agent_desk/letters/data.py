@@ -21,6 +21,7 @@ from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
+from agent_desk.domain.payment import check_link_template
 from agent_desk.errors import ValidationError
 
 Language = Literal["nl", "en"]
@@ -70,6 +71,9 @@ class Creditor:
     contact_hours: Mapping[str, str] = field(default_factory=lambda: _frozen_map({}))
     #: Free debt help the letters point to.
     debt_help: DebtHelp = GELDFIT
+    #: The payment provider's link, e.g. ``https://pay.example/{reference}?amount={amount}``
+    #: (:func:`agent_desk.domain.payment.payment_link`); ``None``: no link, the IBAN only.
+    payment_link_template: str | None = None
 
     def hours(self, language: Language) -> str:
         return self.contact_hours.get(language) or self.contact_hours.get("nl", "")
@@ -98,6 +102,7 @@ def demo_creditor() -> Creditor:
             }
         ),
         debt_help=GELDFIT,
+        payment_link_template="https://betalen.delinde.example/{reference}?bedrag={amount}",
     )
 
 
@@ -328,6 +333,8 @@ def validate_creditor(creditor: Creditor) -> None:
             f"The logo file '{creditor.logo_path}' does not exist.", "creditor.logo_path"
         )
     _require_text(creditor.debt_help.name, "The debt-help organisation has no name.", "debt_help")
+    if creditor.payment_link_template:
+        check_link_template(creditor.payment_link_template)
 
 
 def _validate_common(data: LetterData) -> None:

@@ -516,6 +516,7 @@ def _creditor_to_json(value: Creditor) -> dict[str, Any]:
         "logo_path": value.logo_path,
         "contact_hours": dict(value.contact_hours),
         "debt_help": _debt_help_to_json(value.debt_help),
+        "payment_link_template": value.payment_link_template,
     }
 
 
@@ -532,6 +533,7 @@ def _creditor_from_json(raw: Mapping[str, Any]) -> Creditor:
         logo_path=raw.get("logo_path"),
         contact_hours=dict(raw.get("contact_hours", {})),
         debt_help=_debt_help_from_json(raw["debt_help"]),
+        payment_link_template=raw.get("payment_link_template"),
     )
 
 
