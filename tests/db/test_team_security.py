@@ -592,3 +592,26 @@ def test_login_without_a_keyring_says_so_and_never_writes_plain_text(
         "agent-desk: No keyring is available on this computer, so the password cannot be "
         "remembered; the desk will ask for it each session.\n"
     )
+
+
+def test_every_table_of_the_team_database_has_row_security_and_a_supervisor_policy(
+    pg_server_url: str,
+) -> None:
+    """A table a later migration adds is guarded too: nothing is open by default."""
+    engine = create_engine(pg_server_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT c.relname, c.relrowsecurity, "
+                    "EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid "
+                    "AND p.polname = 'supervisor_all') "
+                    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert len(rows) >= 19
+    unguarded = sorted(name for name, secured, policy in rows if not (secured and policy))
+    assert unguarded == []
