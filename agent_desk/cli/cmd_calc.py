@@ -1,12 +1,14 @@
 """Calculator commands: ``plan``, ``fees bik`` and ``interest``.
 
 They need no database: they apply the domain rules and the shipped policy and rate
-tables. Amounts are typed and printed as decimal strings ("123.45"), dates as ISO.
+tables; ``interest`` uses the team's rates when a database is at hand and warns on
+stderr when part of the period lies past the rates' ``confirmed_until``. Amounts are typed and printed as decimal strings ("123.45"), dates as ISO.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
 from typing import Any
 
@@ -109,7 +111,7 @@ def _register_fees(subparsers: Any) -> None:
 
 def _register_interest(subparsers: Any) -> None:
     parser = add_command(
-        subparsers, "interest", "calculate consumer statutory interest", database=False
+        subparsers, "interest", "calculate consumer statutory interest"
     )
     parser.add_argument("--principal", required=True, metavar="EUROS")
     parser.add_argument("--from", dest="start", required=True, type=iso_date, metavar="DATE")
@@ -164,12 +166,20 @@ def run_fees_bik(args: argparse.Namespace) -> int:
 
 def run_interest(args: argparse.Namespace) -> int:
     principal = amount_option(args.principal, "principal")
+    table = _rate_table(args)
     try:
-        result = interest.statutory_interest(
-            principal, args.start, args.end, interest.load_rate_table()
-        )
+        result = interest.statutory_interest(principal, args.start, args.end, table)
     except ValidationError as error:
         raise UsageError(str(error)) from None
+    provisional = table.provisional_from(args.start, args.end)
+    if provisional is not None:
+        confirmed = table.confirmed_until.isoformat() if table.confirmed_until else ""
+        print(
+            f"agent-desk: warning: provisional: the statutory rate is confirmed only until "
+            f"{confirmed}; the interest from {provisional.isoformat()} on uses the last "
+            "known rate and may change (see 'agent-desk rates list').",
+            file=sys.stderr,
+        )
     periods = [
         {
             "from": p.start.isoformat(),
@@ -188,6 +198,7 @@ def run_interest(args: argparse.Namespace) -> int:
                 "interest": cents_to_str(result.interest),
                 "total": cents_to_str(result.total),
                 "periods": periods,
+                "provisional_from": provisional.isoformat() if provisional else None,
             }
         )
         return EXIT_OK
@@ -200,6 +211,18 @@ def run_interest(args: argparse.Namespace) -> int:
         )
     print(f"Interest {format_money(result.interest, lang)} on {format_money(principal, lang)}")
     return EXIT_OK
+
+
+def _rate_table(args: argparse.Namespace) -> interest.RateTable:
+    """The team's rates when a database is at hand, else the shipped table."""
+    from agent_desk.cli._db import team_database
+    from agent_desk.services import team_rules
+
+    database = team_database(args)
+    if database is None:
+        return interest.load_rate_table()
+    with database, database.sessions() as session:
+        return team_rules.rate_table(session)
 
 
 def _plan_json(plan: Plan, check: policy.PlanCheck) -> dict[str, Any]:

@@ -47,14 +47,14 @@ from agent_desk.domain.arrangement_plan import (
 )
 from agent_desk.domain.arrangements import Plan
 from agent_desk.domain.codes import ArrangementStatus, InstalmentStatus, NextStepKind
-from agent_desk.domain.interest import RateTable, load_rate_table
+from agent_desk.domain.interest import RateTable
 from agent_desk.domain.ledger import EntryKind, Part
 from agent_desk.domain.money import cents_to_str
-from agent_desk.domain.policy import ArrangementPolicy, load_default_policy
+from agent_desk.domain.policy import ArrangementPolicy
 from agent_desk.errors import ConflictError, NotFoundError, ValidationError
 from agent_desk.i18n import N_
 from agent_desk.models import Agent, Arrangement, Customer, Instalment, LedgerEntry, NextStep
-from agent_desk.services import ledger
+from agent_desk.services import ledger, team_rules
 from agent_desk.services.activity import (
     NextStepInput,
     load_customer,
@@ -83,7 +83,7 @@ def arrangement_owed(
     if session.get(Customer, customer_id) is None:
         raise NotFoundError("This customer no longer exists.")
     books = ledger.load_customer_books(session, customer_id)
-    return owed_from_books(books, on, rates or load_rate_table())
+    return owed_from_books(books, on, rates or team_rules.rate_table(session))
 
 
 def owed_from_books(books: ledger.CustomerBooks, on: date, rates: RateTable) -> Owed:
@@ -138,8 +138,8 @@ def agree_arrangement(
         raise TypeError("agree_arrangement needs either terms or a plan")
     if terms is not None and (costs_waived is not None or interest_waived is not None):
         raise TypeError("with terms, the waivers are part of the terms")
-    policy = policy or load_default_policy()
-    rates = rates or load_rate_table()
+    policy = policy or team_rules.policy(session)
+    rates = rates or team_rules.rate_table(session)
     today = now.date()
     for name, cents in (("costs", costs_cents), ("interest", interest_cents)):
         if cents is not None and cents < 0:
@@ -605,7 +605,7 @@ def mark_missed_instalments(
     batch_size: int = NIGHTLY_BATCH,
 ) -> NightlyResult:
     """Evaluate every active arrangement on ``today``; write only what changed."""
-    policy = policy or load_default_policy()
+    policy = policy or team_rules.policy(session)
     now = datetime.combine(today, time(0), tzinfo=UTC)
     missed_before = today - timedelta(days=policy.missed_after_days)  # due < this: missed
     result = NightlyResult(today)

@@ -45,6 +45,7 @@ from agent_desk.models import (
     NextStep,
     Payment,
 )
+from agent_desk.services import team_rules
 from agent_desk.services.actor import Actor
 
 _RUNNING = (ArrangementStatus.ACTIVE.value, ArrangementStatus.PENDING_APPROVAL.value)
@@ -524,7 +525,7 @@ def receive_payments(
     """
     from agent_desk.services import promises as promise_service
 
-    rates = rates or load_rate_table()
+    rates = rates or team_rules.rate_table(session)
     result = PaymentsResult()
     if not payments:
         return result
@@ -773,7 +774,7 @@ def draft_notice(
 ) -> NoticeDraft:
     """The 14-day letter's figures: only claims in default on the day it is sent, and
     not those a running arrangement covers (the plan already says what is owed)."""
-    policy = policy or rules.load_books_policy()
+    policy = policy or team_rules.books_policy(session)
     fees = fees or load_fee_table()
     if session.get(Customer, customer_id) is None:
         raise NotFoundError("There is no customer with id {id}.", id=customer_id)
