@@ -13,7 +13,13 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-from agent_desk.cli._common import EXIT_OK, add_command, iso_date, print_json
+from agent_desk.cli._common import (
+    EXIT_OK,
+    add_command,
+    add_database_option,
+    iso_date,
+    print_json,
+)
 from agent_desk.cli._db import open_database
 from agent_desk.domain import team_rules as rules
 from agent_desk.letters import templates
@@ -28,27 +34,33 @@ def _as(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reason", default="", help="why (kept in the history)")
 
 
+def _action(actions: Any, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = actions.add_parser(name, **kwargs)
+    add_database_option(parser)
+    return parser
+
+
 def register(subparsers: Any) -> None:
     policy = add_command(subparsers, "policy", "show or change the team's arrangement policy")
     actions = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
-    show = actions.add_parser("show", help="the team's policy settings now")
+    show = _action(actions, "show", help="the team's policy settings now")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(func=run_policy_show)
-    set_ = actions.add_parser("set", help="change one setting (a supervisor)")
+    set_ = _action(actions, "set", help="change one setting (a supervisor)")
     set_.add_argument("key", metavar="KEY")
     set_.add_argument("value", metavar="VALUE")
     _as(set_)
     set_.set_defaults(func=run_policy_set)
-    history = actions.add_parser("history", help="every version of the policy")
+    history = _action(actions, "history", help="every version of the policy")
     history.add_argument("--json", action="store_true", help="print JSON")
     history.set_defaults(func=run_policy_history)
 
     rates = add_command(subparsers, "rates", "the team's statutory interest rates")
     rate_actions = rates.add_subparsers(dest="rates_command", metavar="ACTION", required=True)
-    listing = rate_actions.add_parser("list", help="the rates and how far they are confirmed")
+    listing = _action(rate_actions, "list", help="the rates and how far they are confirmed")
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(func=run_rates_list)
-    add = rate_actions.add_parser(
+    add = _action(rate_actions, 
         "add",
         help="record a checked rate (a supervisor)",
         description=(
@@ -65,15 +77,15 @@ def register(subparsers: Any) -> None:
 
     letters = add_command(subparsers, "letter-texts", "the team's own letter texts")
     letter_actions = letters.add_subparsers(dest="letter_command", metavar="ACTION", required=True)
-    texts = letter_actions.add_parser("list", help="every text key, with the team's version")
+    texts = _action(letter_actions, "list", help="every text key, with the team's version")
     texts.add_argument("--json", action="store_true", help="print JSON")
     texts.set_defaults(func=run_letter_list)
-    put = letter_actions.add_parser("set", help="replace one text (a supervisor)")
+    put = _action(letter_actions, "set", help="replace one text (a supervisor)")
     put.add_argument("key", metavar="KEY", help="e.g. nl/fourteen_day.term_body")
     put.add_argument("text", metavar="TEXT")
     _as(put)
     put.set_defaults(func=run_letter_set)
-    reset = letter_actions.add_parser("reset", help="back to the shipped text (a supervisor)")
+    reset = _action(letter_actions, "reset", help="back to the shipped text (a supervisor)")
     reset.add_argument("key", metavar="KEY")
     _as(reset)
     reset.set_defaults(func=run_letter_reset)
