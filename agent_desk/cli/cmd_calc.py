@@ -110,9 +110,7 @@ def _register_fees(subparsers: Any) -> None:
 
 
 def _register_interest(subparsers: Any) -> None:
-    parser = add_command(
-        subparsers, "interest", "calculate consumer statutory interest"
-    )
+    parser = add_command(subparsers, "interest", "calculate consumer statutory interest")
     parser.add_argument("--principal", required=True, metavar="EUROS")
     parser.add_argument("--from", dest="start", required=True, type=iso_date, metavar="DATE")
     parser.add_argument(

@@ -60,7 +60,8 @@ def register(subparsers: Any) -> None:
     listing = _action(rate_actions, "list", help="the rates and how far they are confirmed")
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(func=run_rates_list)
-    add = _action(rate_actions, 
+    add = _action(
+        rate_actions,
         "add",
         help="record a checked rate (a supervisor)",
         description=(

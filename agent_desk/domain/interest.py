@@ -184,10 +184,10 @@ def parse_rate_table(text: str) -> RateTable:
             "The interest table has an unknown setting '{name}'.", unknown[0], name=unknown[0]
         )
     confirmed = data.get("confirmed_until")
-    if confirmed is not None and (isinstance(confirmed, datetime) or not isinstance(confirmed, date)):
-        raise ValidationError(
-            "confirmed_until must be a date, like 2025-06-30.", "confirmed_until"
-        )
+    if confirmed is not None and (
+        isinstance(confirmed, datetime) or not isinstance(confirmed, date)
+    ):
+        raise ValidationError("confirmed_until must be a date, like 2025-06-30.", "confirmed_until")
     rates = []
     raw_rates = data.get("rate", [])
     if not isinstance(raw_rates, list):

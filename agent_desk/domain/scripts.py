@@ -1646,9 +1646,7 @@ def check_texts(
             )
             continue
         for script_id, (where, text) in sorted(texts[language].items()):
-            script, found = parse_script(
-                text, path=where, language=language, expected_id=script_id
-            )
+            script, found = parse_script(text, path=where, language=language, expected_id=script_id)
             problems.extend(found)
             if script is not None:
                 scripts.append(script)

@@ -119,9 +119,7 @@ def check_policy(key: str, text: str) -> list[RuleProblem]:
             unknown = sorted(data.keys() - books_rules.BooksPolicy.__dataclass_fields__.keys())
             if unknown:
                 return [
-                    RuleProblem(
-                        where, line_of(text, unknown[0]), f"unknown setting '{unknown[0]}'"
-                    )
+                    RuleProblem(where, line_of(text, unknown[0]), f"unknown setting '{unknown[0]}'")
                 ]
             books_rules.books_policy_from_mapping(data)
     except ValidationError as error:
@@ -193,9 +191,7 @@ def toml_value(current: object, text: str, name: str) -> str:
             return "true"
         if lowered in ("false", "no", "nee", "0"):
             return "false"
-        raise ValidationError(
-            "The policy setting '{name}' must be true or false.", name, name=name
-        )
+        raise ValidationError("The policy setting '{name}' must be true or false.", name, name=name)
     if isinstance(current, int):
         if not re.fullmatch(r"-?\d+", value):
             raise ValidationError(

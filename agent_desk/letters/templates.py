@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, cast
 
 from agent_desk.errors import NotFoundError
 from agent_desk.letters.data import Language, LetterKind
@@ -489,6 +489,7 @@ _TEAM_KEY = re.compile(r"^(nl|en)/([a-z_]+)\.([a-z_]+)$")
 _FIELD = re.compile(r"\{([^{}]*)\}")
 _TAG = re.compile(r"<[^>]*>")
 MAX_TEXT = 2000
+_GROUPS: Final[dict[str, dict[Language, Texts]]] = {"common": COMMON, **dict(BY_KIND.items())}
 
 
 def _split(team_key: str) -> tuple[Language, str, str]:
@@ -498,29 +499,29 @@ def _split(team_key: str) -> tuple[Language, str, str]:
             "There is no letter text '{key}'; a key looks like nl/fourteen_day.term_body.",
             key=team_key,
         )
-    language, group, key = match.groups()
-    table = COMMON if group == "common" else BY_KIND.get(group)  # type: ignore[call-overload]
+    language = cast(Language, match.group(1))
+    group, key = match.group(2), match.group(3)
+    table = _GROUPS.get(group)
     if table is None or key not in table[language]:
         raise NotFoundError(
             "There is no letter text '{key}'; a key looks like nl/fourteen_day.term_body.",
             key=team_key,
         )
-    return language, group, key  # type: ignore[return-value]
+    return language, group, key
 
 
 def shipped_text(team_key: str) -> str:
     language, group, key = _split(team_key)
-    table = COMMON if group == "common" else BY_KIND[group]  # type: ignore[index]
-    return table[language][key]
+    return _GROUPS[group][language][key]
 
 
 def team_keys() -> list[str]:
     """Every letter text a team may override."""
     keys = []
-    for language in ("nl", "en"):
-        keys += [f"{language}/common.{k}" for k in COMMON[language]]  # type: ignore[index]
-        for kind, table in BY_KIND.items():
-            keys += [f"{language}/{kind}.{k}" for k in table[language]]  # type: ignore[index]
+    languages: tuple[Language, ...] = ("nl", "en")
+    for language in languages:
+        for group, table in _GROUPS.items():
+            keys += [f"{language}/{group}.{k}" for k in table[language]]
     return keys
 
 

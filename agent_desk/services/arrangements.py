@@ -26,7 +26,7 @@ Only active arrangements are looked at, in batches, and only changed rows are wr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 
@@ -88,7 +88,7 @@ def arrangement_owed(
 
 def owed_from_books(books: ledger.CustomerBooks, on: date, rates: RateTable) -> Owed:
     balance = ledger.figures(books, on, rates)
-    return owed_on(
+    owed = owed_on(
         (
             ClaimOwed(
                 c.due_date, c.outstanding_principal, c.outstanding_costs, c.outstanding_interest
@@ -97,6 +97,11 @@ def owed_from_books(books: ledger.CustomerBooks, on: date, rates: RateTable) -> 
         ),
         on,
     )
+    if owed.interest and owed.interest_since is not None:
+        provisional = rates.provisional_from(owed.interest_since, on)
+        if provisional is not None:
+            owed = replace(owed, interest_provisional_from=provisional)
+    return owed
 
 
 def agree_arrangement(

@@ -171,9 +171,9 @@ __all__ = [
     "GUARD_SCHEMA",
     "POLICY_RULES",
     "books_rule_values",
-    "policy_rule_values",
     "bucket_rows",
     "install",
+    "policy_rule_values",
     "rate_rows",
     "rule_values",
 ]

@@ -240,9 +240,7 @@ def rate_table(session: Session | Connection) -> interest_rules.RateTable:
 
 
 def script_texts(session: Session | Connection) -> dict[str, str]:
-    texts = {
-        key: body for kind, key, body in shipped_documents() if kind == rules.SCRIPT
-    }
+    texts = {key: body for kind, key, body in shipped_documents() if kind == rules.SCRIPT}
     for key, version in _versions(session, rules.SCRIPT).items():
         if version.body is None:
             continue
@@ -295,9 +293,9 @@ def current_on_connection(connection: Connection) -> TeamRules:
 def history(session: Session, kind: str, key: str) -> list[RuleVersion]:
     """Every version of one document, newest first."""
     rows = session.execute(
-        select(TeamRule).where(TeamRule.kind == kind, TeamRule.key == key).order_by(
-            TeamRule.version.desc()
-        )
+        select(TeamRule)
+        .where(TeamRule.kind == kind, TeamRule.key == key)
+        .order_by(TeamRule.version.desc())
     ).scalars()
     found = list(rows)
     logins = _logins(session, {r.changed_by_id for r in found if r.changed_by_id})
@@ -324,8 +322,10 @@ def check_document(session: Session, kind: str, key: str, body: str | None) -> N
     if kind == rules.LETTER:
         if body is not None:
             rules.require_valid(
-                [rules.RuleProblem(f"letters/{key}", line, msg)
-                 for line, msg in templates.check_text(key, body)]
+                [
+                    rules.RuleProblem(f"letters/{key}", line, msg)
+                    for line, msg in templates.check_text(key, body)
+                ]
             )
         else:
             templates.shipped_text(key)  # the key must exist
@@ -385,8 +385,7 @@ def save(
             session.flush()
     except IntegrityError:
         raise ConflictError(
-            "Someone else changed {kind} {key} at the same moment; nothing was saved. "
-            "Try again.",
+            "Someone else changed {kind} {key} at the same moment; nothing was saved. Try again.",
             kind=kind,
             key=key,
             version=latest,
@@ -429,9 +428,7 @@ def set_policy_value(
     current_value = tomllib.loads(texts[key])[name]
     literal = rules.toml_value(current_value, value, name)
     body = rules.set_toml_value(texts[key], name, literal)
-    return save(
-        session, actor, rules.POLICY, key, body, reason=reason or f"{name} = {literal}"
-    )
+    return save(session, actor, rules.POLICY, key, body, reason=reason or f"{name} = {literal}")
 
 
 def parse_percent(text_value: str) -> Decimal:
@@ -489,7 +486,7 @@ def add_rate(
 
 def _rate_header(session: Session) -> str:
     """The leading comment block of the rates document, kept across edits."""
-    lines = []
+    lines: list[str] = []
     for line in _body(session, rules.RATES, rules.STATUTORY).splitlines():
         if line.startswith("#") or (not line.strip() and lines):
             lines.append(line)
@@ -498,9 +495,7 @@ def _rate_header(session: Session) -> str:
     return "\n".join(lines).rstrip()
 
 
-def provisional_from(
-    table: interest_rules.RateTable, start: date, end: date
-) -> date | None:
+def provisional_from(table: interest_rules.RateTable, start: date, end: date) -> date | None:
     return table.provisional_from(start, end)
 
 
@@ -543,4 +538,3 @@ __all__ = [
     "seed",
     "set_policy_value",
 ]
-

@@ -1171,8 +1171,9 @@ TEAM_RULE_ATTACKS = [
     _s(
         "replace version 1 of the rates",
         WRONG,
-        _RULE.format(kind="rates", key="statutory_interest_consumer", version=1, values="",
-                     who=_ME_ID),
+        _RULE.format(
+            kind="rates", key="statutory_interest_consumer", version=1, values="", who=_ME_ID
+        ),
         reason="next version",
     ),
     _s(
@@ -1720,9 +1721,12 @@ def test_an_agent_reads_the_team_rules_and_a_supervisor_s_edit_reaches_the_guard
         session.commit()
     try:
         with world.engine("owner").connect() as c:
-            assert c.scalar(
-                text("SELECT value FROM agent_desk_guard.rule WHERE name = 'max_instalments'")
-            ) == 48
+            assert (
+                c.scalar(
+                    text("SELECT value FROM agent_desk_guard.rule WHERE name = 'max_instalments'")
+                )
+                == 48
+            )
             row = c.execute(
                 text(
                     "SELECT changed_by_id, reason FROM team_rule WHERE kind = 'policy' "

@@ -77,9 +77,7 @@ def test_a_fresh_database_is_seeded_with_the_shipped_files(
             # a second upgrade seeds nothing twice
             database.upgrade()
             with database.sessions() as session:
-                assert session.scalar(
-                    select(TeamRule.id).where(TeamRule.version > 1)
-                ) is None
+                assert session.scalar(select(TeamRule.id).where(TeamRule.version > 1)) is None
                 assert len(session.scalars(select(TeamRule)).all()) == len(rows)
             database.dispose()
 
@@ -115,13 +113,16 @@ def test_a_policy_edit_reaches_every_reader_with_history_and_audit(team_db: Data
             assert connection.scalar(
                 text("SELECT value FROM agent_desk_guard.rule WHERE name = 'max_instalments'")
             ) == Decimal(36)
-            assert connection.scalar(
-                text(
-                    "SELECT count(*) FROM audit_event WHERE action = 'db_recorded' "
-                    "AND entity = 'team_rule' AND entity_id = :id"
-                ),
-                {"id": version.id},
-            ) == 1
+            assert (
+                connection.scalar(
+                    text(
+                        "SELECT count(*) FROM audit_event WHERE action = 'db_recorded' "
+                        "AND entity = 'team_rule' AND entity_id = :id"
+                    ),
+                    {"id": version.id},
+                )
+                == 1
+            )
 
 
 def test_a_bad_policy_is_refused_with_line_and_reason_and_nothing_is_written(
@@ -143,8 +144,7 @@ def test_a_bad_policy_is_refused_with_line_and_reason_and_nothing_is_written(
     with team_db.sessions() as session:
         assert session.scalar(select(TeamRule.id).where(TeamRule.version > 1)) is None
         assert (
-            session.scalar(select(AuditEvent.id).where(AuditEvent.action != "db_recorded"))
-            is None
+            session.scalar(select(AuditEvent.id).where(AuditEvent.action != "db_recorded")) is None
         )
 
 
@@ -196,16 +196,62 @@ def test_rates_add_records_who_when_and_source_and_moves_confirmation(
 ) -> None:
     _people(team_db)
     url = _url(team_db)
-    assert main(["interest", "--database", url, "--principal", "300",
-                 "--from", "2024-10-01", "--to", "2025-04-01"]) == 0
+    assert (
+        main(
+            [
+                "interest",
+                "--database",
+                url,
+                "--principal",
+                "300",
+                "--from",
+                "2024-10-01",
+                "--to",
+                "2025-04-01",
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert "provisional" in captured.err and "2024-12-31" in captured.err
-    assert main(["interest", "--database", url, "--principal", "300",
-                 "--from", "2024-01-01", "--to", "2024-12-31"]) == 0
+    assert (
+        main(
+            [
+                "interest",
+                "--database",
+                url,
+                "--principal",
+                "300",
+                "--from",
+                "2024-01-01",
+                "--to",
+                "2024-12-31",
+            ]
+        )
+        == 0
+    )
     assert "provisional" not in capsys.readouterr().err
-    assert main(["rates", "add", "--database", url, "--from", "2025-07-01", "--percent", "6",
-                 "--source", "Stcrt. 2025, 12345", "--confirmed-until", "2026-12-31",
-                 "--as", "lead"]) == 0
+    assert (
+        main(
+            [
+                "rates",
+                "add",
+                "--database",
+                url,
+                "--from",
+                "2025-07-01",
+                "--percent",
+                "6",
+                "--source",
+                "Stcrt. 2025, 12345",
+                "--confirmed-until",
+                "2026-12-31",
+                "--as",
+                "lead",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["rates", "list", "--database", url, "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
@@ -213,18 +259,53 @@ def test_rates_add_records_who_when_and_source_and_moves_confirmation(
     added = next(r for r in listed["rates"] if r["effective_from"] == "2025-07-01")
     assert added["rate"] == "0.06" and added["source"] == "Stcrt. 2025, 12345"
     assert added["recorded_by"] == "lead" and added["recorded_at"]
-    assert main(["interest", "--database", url, "--principal", "300",
-                 "--from", "2025-01-01", "--to", "2026-06-01"]) == 0
+    assert (
+        main(
+            [
+                "interest",
+                "--database",
+                url,
+                "--principal",
+                "300",
+                "--from",
+                "2025-01-01",
+                "--to",
+                "2026-06-01",
+            ]
+        )
+        == 0
+    )
     assert "provisional" not in capsys.readouterr().err
     # an agent cannot
-    assert main(["rates", "add", "--database", url, "--from", "2027-01-01", "--percent", "9",
-                 "--source", "x", "--as", "anna"]) == 1
+    assert (
+        main(
+            [
+                "rates",
+                "add",
+                "--database",
+                url,
+                "--from",
+                "2027-01-01",
+                "--percent",
+                "9",
+                "--source",
+                "x",
+                "--as",
+                "anna",
+            ]
+        )
+        == 1
+    )
     assert "supervisor" in capsys.readouterr().err
     if not team_db.is_sqlite:
         with team_db.engine.connect() as connection:
-            rows = connection.execute(
-                text("SELECT effective_from FROM agent_desk_guard.interest_rate ORDER BY 1")
-            ).scalars().all()
+            rows = (
+                connection.execute(
+                    text("SELECT effective_from FROM agent_desk_guard.interest_rate ORDER BY 1")
+                )
+                .scalars()
+                .all()
+            )
         assert date(2025, 7, 1) in rows
 
 
