@@ -39,6 +39,7 @@ from agent_desk.domain import policy as policy_rules
 from agent_desk.domain import scripts as script_rules
 from agent_desk.domain import team_rules as rules
 from agent_desk.errors import ConflictError, NotFoundError, ValidationError
+from agent_desk.i18n import N_
 from agent_desk.letters import templates
 from agent_desk.models import Agent, AuditEvent, TeamRule
 from agent_desk.models.base import utcnow
@@ -351,7 +352,7 @@ def save(
     expected_version: int | None = None,
 ) -> RuleVersion:
     """Save a new version of a team document; the caller commits."""
-    actor.require_supervisor("change the team's rules")
+    actor.require_supervisor(N_("change the team's rules"))
     if kind not in rules.KINDS:
         raise ValidationError("There is no kind of team rule '{kind}'.", "kind", kind=kind)
     if body is not None and len(body) > 200_000:
@@ -422,7 +423,7 @@ def set_policy_value(
     session: Session, actor: Actor, name: str, value: str, *, reason: str = ""
 ) -> RuleVersion:
     """``policy set NAME VALUE``: one setting, in the document that has it."""
-    actor.require_supervisor("change the team's rules")
+    actor.require_supervisor(N_("change the team's rules"))
     texts = policy_texts(session)
     key = rules.document_of_setting(texts, name)
     current_value = tomllib.loads(texts[key])[name]
@@ -454,7 +455,7 @@ def add_rate(
     reason: str = "",
 ) -> RuleVersion:
     """``rates add``: a checked rate, with who recorded it, when and its source."""
-    actor.require_supervisor("change the team's rules")
+    actor.require_supervisor(N_("change the team's rules"))
     if not source.strip():
         raise ValidationError(
             "Say where the rate was checked (e.g. the Staatscourant number).", "source"
@@ -511,7 +512,13 @@ def documents(session: Session) -> list[RuleVersion]:
     """Every team document in force, for the supervisor's screen."""
     found: list[RuleVersion] = []
     for kind in rules.KINDS:
-        found.extend(sorted(_versions(session, kind).values(), key=lambda v: v.key))
+        versions = _versions(session, kind)
+        if kind == rules.LETTER:  # every text may be overridden; version 0: the shipped one
+            shipped_at = datetime(1970, 1, 1, tzinfo=UTC)
+            for key in templates.team_keys():
+                if key not in versions:
+                    versions[key] = RuleVersion(0, kind, key, 0, None, "", "", shipped_at)
+        found.extend(sorted(versions.values(), key=lambda v: v.key))
     return found
 
 

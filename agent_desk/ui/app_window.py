@@ -173,13 +173,15 @@ class DeskWindow(QMainWindow):
             self.rates_label.hide()
             return
         self.rates_label.setText(
-            self.tr_(
-                "⚠ Statutory rates unconfirmed since {date}: interest is provisional",
-                date=self.words.day(since),
-            )
+            self.tr_("⚠ Rates unconfirmed since {date}", date=self.words.day(since))
         )
         self.rates_label.setToolTip(
-            self.tr_("Record the checked rate: agent-desk rates add (or Supervisor → Team rules).")
+            self.tr_(
+                "The statutory interest rates are confirmed only until the day before {date}; "
+                "interest after it is provisional. Record the checked rate: agent-desk rates "
+                "add (or Supervisor → Team rules).",
+                date=self.words.day(since),
+            )
         )
         self.rates_label.show()
 

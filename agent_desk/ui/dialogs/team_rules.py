@@ -24,9 +24,17 @@ from sqlalchemy.orm import Session
 
 from agent_desk.domain.team_rules import RuleRefused
 from agent_desk.errors import AgentDeskError
-from agent_desk.i18n import Translator
+from agent_desk.i18n import N_, Translator
 from agent_desk.services import team_rules
 from agent_desk.services.actor import Actor
+
+
+KIND_LABELS = {
+    "policy": N_("Policy"),
+    "rates": N_("Rates"),
+    "script": N_("Script"),
+    "letter": N_("Letter text"),
+}
 
 
 class TeamRulesDialog(QDialog):
@@ -42,7 +50,7 @@ class TeamRulesDialog(QDialog):
         self.current: team_rules.RuleVersion | None = None
         self.documents = QListWidget()
         self.documents.setObjectName("teamRuleList")
-        self.documents.setMinimumWidth(280)
+        self.documents.setMinimumWidth(360)
         self.documents.currentRowChanged.connect(self._chosen)
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("teamRuleEditor")
@@ -86,30 +94,39 @@ class TeamRulesDialog(QDialog):
     def _listed(self, versions: list[team_rules.RuleVersion]) -> None:
         chosen = (self.current.kind, self.current.key) if self.current else None
         self.versions = versions
-        self.documents.blockSignals(True)
-        self.documents.clear()
-        for v in versions:
-            self.documents.addItem(f"{v.kind} · {v.key}  (v{v.version})")
-        self.documents.blockSignals(False)
         row = next(
             (i for i, v in enumerate(versions) if (v.kind, v.key) == chosen),
             0 if versions else -1,
         )
+        self.documents.blockSignals(True)
+        self.documents.clear()
+        for v in versions:
+            self.documents.addItem(f"{self.tr_(KIND_LABELS[v.kind])}: {v.key} · v{v.version}")
         self.documents.setCurrentRow(row)
-        self._chosen(row)
+        self.documents.blockSignals(False)
+        self._chosen(row, keep_message=True)
 
-    def _chosen(self, row: int) -> None:
+    def _chosen(self, row: int, keep_message: bool = False) -> None:
         if not 0 <= row < len(self.versions):
             return
         version = self.versions[row]
         self.current = version
-        self.problem.setText("")
+        if not keep_message:
+            self.problem.setText("")
 
         def read(session: Session) -> str:
             return team_rules.document_text(session, version.kind, version.key)
 
         self.worker.submit(read, self._show_text, self._failed)
-        who = version.changed_by or self.tr_("shipped default")
+        if version.version == 0:
+            self.history.setText(self.tr_("The shipped text; saving makes it the team's own."))
+            return
+        if not version.changed_by:
+            self.history.setText(
+                self.tr_("Version {version}: the shipped default.", version=version.version)
+            )
+            return
+        who = version.changed_by
         self.history.setText(
             self.tr_(
                 "Version {version}, {when}, by {who}: {reason}",
