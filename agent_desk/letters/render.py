@@ -653,6 +653,7 @@ def _arrangement_story(data: ArrangementLetterData) -> list[Flowable]:
         )
     )
     if data.interest_provisional_from is not None and data.charged_interest_cents:
+        story.append(Spacer(1, 4))
         story.append(
             _p(
                 fill(

@@ -118,7 +118,9 @@ def test_an_agent_desk_reloads_the_team_s_scripts_live(
         session.commit()
     window.live_sync.read()
     qtbot.waitUntil(
-        lambda: window.script_host.library is not None
-        and window.script_host.library.get("pause_request", "en").title.startswith("Team "),
+        lambda: (
+            window.script_host.library is not None
+            and window.script_host.library.get("pause_request", "en").title.startswith("Team ")
+        ),
         timeout=WAIT,
     )

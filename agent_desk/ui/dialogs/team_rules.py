@@ -28,7 +28,6 @@ from agent_desk.i18n import N_, Translator
 from agent_desk.services import team_rules
 from agent_desk.services.actor import Actor
 
-
 KIND_LABELS = {
     "policy": N_("Policy"),
     "rates": N_("Rates"),
