@@ -91,7 +91,7 @@ def test_a_policy_edit_reaches_every_reader_with_history_and_audit(team_db: Data
         session.commit()
     assert version.version == 2
     # a second desk (a new connection) sees it, and the comments of the file stay
-    second = Database(team_db.url) if not team_db.is_sqlite else team_db
+    second = Database(team_db.url)  # another desk: its own engine and connections
     with second.sessions() as session:
         assert team_rules.policy(session).max_instalments == 36
         body = team_rules.document_text(session, "policy", "arrangements")
@@ -106,8 +106,7 @@ def test_a_policy_edit_reaches_every_reader_with_history_and_audit(team_db: Data
         ).all()
         assert len(audit) == 1 and audit[0].agent_id == lead.agent_id
         assert json.loads(audit[0].detail)["version"] == 2
-    if second is not team_db:
-        second.dispose()
+    second.dispose()
     if not team_db.is_sqlite:  # the guards use the team's number now
         with team_db.engine.connect() as connection:
             assert connection.scalar(

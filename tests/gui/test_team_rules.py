@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from PySide6.QtGui import QAction
@@ -124,3 +126,37 @@ def test_an_agent_desk_reloads_the_team_s_scripts_live(
         ),
         timeout=WAIT,
     )
+
+
+def test_the_calculator_marks_interest_past_the_confirmed_rates_provisional(
+    qtbot: QtBot, window: DeskWindow, database: Database
+) -> None:
+    from tests.gui.test_arrangement_dialog import books, open_calculator
+
+    dialog = open_calculator(qtbot, window, database, letter=False)
+    file = window.current_file()
+    assert file is not None
+    owed = books(database, file.id)
+    assert owed.interest > 0 and owed.interest_provisional_from is not None
+    assert "provisional from" in dialog.interest_note.text()
+    assert "not confirmed yet" in dialog.interest_note.toolTip()
+    dialog.reject()
+    idle(qtbot, window)
+    # the supervisor records the checked rates up to today: no longer provisional
+    with database.sessions() as session:
+        lead = actor_for_login(session, "marieke")
+        team_rules.add_rate(
+            session,
+            lead,
+            date(2025, 7, 1),
+            Decimal(6),
+            "Staatscourant (test)",
+            confirmed_until=date.today(),
+        )
+        session.commit()
+    window.actions_.arrangement.trigger()
+    again = window.arrangement_dialog
+    assert again is not None and again is not dialog
+    qtbot.waitUntil(lambda: again.owed is not None, timeout=WAIT)
+    assert "provisional" not in again.interest_note.text()
+    again.reject()
