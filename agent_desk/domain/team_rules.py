@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from agent_desk.domain import fees as fee_rules
 from agent_desk.domain import interest as interest_rules
 from agent_desk.domain import ledger as books_rules
 from agent_desk.domain import policy as policy_rules
@@ -37,8 +38,10 @@ KINDS: Final = (POLICY, RATES, SCRIPT, LETTER)
 ARRANGEMENTS: Final = "arrangements"
 BOOKS: Final = "books"
 POLICY_KEYS: Final = (ARRANGEMENTS, BOOKS)
-#: The one rates document.
+#: The rates documents: the key is the shipped file's stem in ``resources/rates``.
 STATUTORY: Final = "statutory_interest_consumer"
+BIK: Final = "bik"
+RATE_KEYS: Final = (STATUTORY, BIK)
 
 
 @dataclass(frozen=True)
@@ -127,13 +130,17 @@ def check_policy(key: str, text: str) -> list[RuleProblem]:
     return []
 
 
-def check_rates(text: str) -> list[RuleProblem]:
-    where = f"rates/{STATUTORY}.toml"
+def check_rates(text: str, key: str = STATUTORY) -> list[RuleProblem]:
+    """The checker of ``resources/rates/<key>.toml`` (statutory interest or the BIK scale)."""
+    where = f"rates/{key}.toml"
     data, problems = _toml(text, where)
     if data is None:
         return problems
     try:
-        interest_rules.parse_rate_table(text)
+        if key == BIK:
+            fee_rules.parse_fee_table(text)
+        else:
+            interest_rules.parse_rate_table(text)
     except ValidationError as error:
         return [_refusal(error, text, where)]
     return []
@@ -166,9 +173,9 @@ def check(kind: str, key: str, text: str) -> list[RuleProblem]:
     if kind == POLICY:
         return check_policy(key, text)
     if kind == RATES:
-        if key != STATUTORY:
+        if key not in RATE_KEYS:
             return [RuleProblem(f"rates/{key}", None, f"there is no rate table '{key}'")]
-        return check_rates(text)
+        return check_rates(text, key)
     if kind == SCRIPT:
         return check_script(key, text)
     return [RuleProblem(f"{kind}/{key}", None, f"unknown kind of team rule '{kind}'")]

@@ -35,7 +35,6 @@ from sqlalchemy.orm import Session
 from agent_desk import letters
 from agent_desk.domain import ledger as books
 from agent_desk.domain.codes import ArrangementStatus, ContactKind
-from agent_desk.domain.fees import load_fee_table
 from agent_desk.domain.policy import ArrangementPolicy
 from agent_desk.errors import AgentDeskError, NotFoundError, ValidationError
 from agent_desk.i18n import N_
@@ -339,7 +338,10 @@ def fourteen_day_draft(
         return draft
     claims = tuple(c for c in draft.claims if c.claim_id not in named)
     costs = books.letter_costs(
-        [c.outstanding_principal for c in claims], load_fee_table(), sent_on, add_vat=add_vat
+        [c.outstanding_principal for c in claims],
+        team_rules.fee_table(session),
+        sent_on,
+        add_vat=add_vat,
     )
     return replace(
         draft,

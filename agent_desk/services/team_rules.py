@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agent_desk import resources
+from agent_desk.domain import fees as fee_rules
 from agent_desk.domain import interest as interest_rules
 from agent_desk.domain import ledger as books_rules
 from agent_desk.domain import policy as policy_rules
@@ -69,7 +70,7 @@ def shipped_documents() -> list[tuple[str, str, str]]:
     """``(kind, key, body)`` of every shipped document a team keeps a version of
     (letter texts are not seeded: the team keeps only the texts it overrides)."""
     documents = [(rules.POLICY, key, shipped_body(rules.POLICY, key)) for key in rules.POLICY_KEYS]
-    documents.append((rules.RATES, rules.STATUTORY, shipped_body(rules.RATES, rules.STATUTORY)))
+    documents += [(rules.RATES, key, shipped_body(rules.RATES, key)) for key in rules.RATE_KEYS]
     folder = resources.resource_path("scripts")
     for language in script_rules.LANGUAGES:
         for path in sorted((folder / language).glob("*.yaml")):
@@ -86,7 +87,7 @@ def guard_values(kind: str, key: str, body: str | None) -> str:
         return json.dumps(db_rules.policy_rule_values(_policy(body)), sort_keys=True)
     if kind == rules.POLICY and key == rules.BOOKS:
         return json.dumps(db_rules.books_rule_values(_books(body)), sort_keys=True)
-    if kind == rules.RATES:
+    if kind == rules.RATES and key == rules.STATUTORY:
         rows = [[on.isoformat(), str(rate)] for on, rate in db_rules.rate_rows(_rates(body))]
         return json.dumps({"rates": rows})
     return ""
@@ -136,6 +137,11 @@ def _books(body: str) -> books_rules.BooksPolicy:
 @lru_cache(maxsize=16)
 def _rates(body: str) -> interest_rules.RateTable:
     return interest_rules.parse_rate_table(body)
+
+
+@lru_cache(maxsize=16)
+def _fees(body: str) -> fee_rules.FeeTable:
+    return fee_rules.parse_fee_table(body)
 
 
 @lru_cache(maxsize=4)
@@ -238,6 +244,11 @@ def books_policy(session: Session | Connection) -> books_rules.BooksPolicy:
 
 def rate_table(session: Session | Connection) -> interest_rules.RateTable:
     return _rates(_body(session, rules.RATES, rules.STATUTORY))
+
+
+def fee_table(session: Session | Connection) -> fee_rules.FeeTable:
+    """The BIK scale and the VAT on costs, as the team keeps them."""
+    return _fees(_body(session, rules.RATES, rules.BIK))
 
 
 def script_texts(session: Session | Connection) -> dict[str, str]:

@@ -1177,6 +1177,18 @@ TEAM_RULE_ATTACKS = [
         reason="next version",
     ),
     _s(
+        "interest rates smuggled in the BIK scale",
+        WRONG,
+        _RULE.format(
+            kind="rates",
+            key="bik",
+            version=_NEXT.format(kind="rates", key="bik"),
+            values='{"rates": [["2015-01-01", "0.99"]]}',
+            who=_ME_ID,
+        ),
+        reason="only policy and rates",
+    ),
+    _s(
         "guard numbers smuggled in a script",
         WRONG,
         _RULE.format(

@@ -346,3 +346,21 @@ def test_scripts_check_checks_the_team_s_scripts_too(
         )
     assert main(["scripts", "check", "--database", url]) == 1
     assert "scripts/en/pause_request.yaml" in capsys.readouterr().out
+
+
+def test_the_bik_scale_is_team_data_too(team_db: Database) -> None:
+    lead, _anna = _people(team_db)
+    shipped = read_text("rates", "bik.toml")
+    with team_db.sessions() as session:
+        with pytest.raises(rules.RuleRefused) as refused:
+            team_rules.save(
+                session, lead, "rates", "bik", shipped.replace('minimum = "40.00"', "minimum = 40")
+            )
+        assert refused.value.problems[0].where == "rates/bik.toml"
+        session.rollback()
+        team_rules.save(
+            session, lead, "rates", "bik", shipped.replace('minimum = "40.00"', 'minimum = "45.00"')
+        )
+        session.commit()
+    with team_db.sessions() as session:
+        assert team_rules.fee_table(session).scales[0].minimum == 4500

@@ -59,7 +59,8 @@ BEGIN
         RAISE EXCEPTION 'Agent Desk: unknown kind of team rule %', NEW.kind
             USING ERRCODE = '23514';
     END IF;
-    IF NEW.guard_values <> '' AND NEW.kind NOT IN ('policy', 'rates') THEN
+    IF NEW.guard_values <> '' AND NOT (NEW.kind = 'policy'
+            OR (NEW.kind = 'rates' AND NEW.key = 'statutory_interest_consumer')) THEN
         RAISE EXCEPTION 'Agent Desk: only policy and rates carry values for the guards'
             USING ERRCODE = '23514';
     END IF;
@@ -88,7 +89,7 @@ BEGIN
     IF NEW.kind = 'policy' THEN
         UPDATE {GUARD}.rule r SET value = (v ->> r.name)::numeric
          WHERE v ? r.name AND r.name IN ({_POLICY_NAMES});
-    ELSIF NEW.kind = 'rates' THEN
+    ELSIF NEW.kind = 'rates' AND NEW.key = 'statutory_interest_consumer' THEN
         IF jsonb_array_length(v -> 'rates') = 0 THEN
             RAISE EXCEPTION 'Agent Desk: a rate table needs at least one rate'
                 USING ERRCODE = '23514';
