@@ -114,9 +114,15 @@ def run_put(args: argparse.Namespace) -> int:
     key = team_rules_domain.script_key(language, path.stem)
     with open_database(args) as database, database.sessions() as session:
         actor = actor_for_login(session, args.as_login)
-        version = team_rules.save(
-            session, actor, team_rules_domain.SCRIPT, key, body, reason=args.reason
-        )
+        try:
+            version = team_rules.save(
+                session, actor, team_rules_domain.SCRIPT, key, body, reason=args.reason
+            )
+        except team_rules_domain.RuleRefused as refused:
+            for problem in refused.problems:
+                print(problem)
+            print(f"agent-desk: {refused}", file=sys.stderr)
+            return EXIT_FAILED
         session.commit()
     print(f"Saved script {key} as version {version.version}.")
     return EXIT_OK

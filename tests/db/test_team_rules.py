@@ -364,3 +364,24 @@ def test_the_bik_scale_is_team_data_too(team_db: Database) -> None:
         session.commit()
     with team_db.sessions() as session:
         assert team_rules.fee_table(session).scales[0].minimum == 4500
+
+
+def test_scripts_put_saves_a_good_script_and_lists_every_problem_of_a_bad_one(
+    team_db: Database, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    _people(team_db)
+    url = _url(team_db)
+    folder = tmp_path / "nl"
+    folder.mkdir()
+    good = read_text("scripts", "nl", "pause_request.yaml")
+    path = folder / "pause_request.yaml"
+    path.write_text(good.replace("title: ", "title: Team ", 1), encoding="utf-8")
+    assert main(["scripts", "put", str(path), "--database", url, "--as", "lead"]) == 0
+    assert "Saved script nl/pause_request as version 2." in capsys.readouterr().out
+    path.write_text(good.replace("goto: ", "goto: nowhere_", 2), encoding="utf-8")
+    assert main(["scripts", "put", str(path), "--database", url, "--as", "lead"]) == 1
+    out, err = capsys.readouterr()
+    lines = [line for line in out.splitlines() if line.startswith("scripts/nl/pause_request.yaml:")]
+    assert len(lines) >= 2 and "nothing was saved" in err
+    with team_db.sessions() as session:
+        assert team_rules.current(session, "script")["nl/pause_request"].version == 2
