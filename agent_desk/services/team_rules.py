@@ -379,7 +379,15 @@ def save(
             key=key,
             version=latest,
         )
-    if found is not None and found.body == body:
+    in_force = found.body if found is not None else None
+    if kind == rules.LETTER:  # no override and the shipped text are the same text
+        shipped = shipped_body(kind, key)
+        unchanged = (body if body is not None else shipped) == (
+            in_force if in_force is not None else shipped
+        )
+    else:
+        unchanged = found is not None and in_force == body
+    if unchanged:
         raise ValidationError("Nothing changed: this is the version in force.", "body")
     row = TeamRule(
         kind=kind,

@@ -19,7 +19,7 @@ from agent_desk.cli import main
 from agent_desk.domain import team_rules as rules
 from agent_desk.domain.codes import Role
 from agent_desk.domain.policy import load_default_policy
-from agent_desk.errors import PermissionDeniedError
+from agent_desk.errors import ConflictError, PermissionDeniedError, ValidationError
 from agent_desk.models import Agent, AuditEvent, TeamRule
 from agent_desk.resources import read_text
 from agent_desk.services import db_rules, team_rules
@@ -188,6 +188,10 @@ def test_letter_texts_are_overridden_per_key_and_language_and_checked(team_db: D
         team_rules.save(session, lead, "letter", "nl/common.salutation", None)
         session.commit()
         assert team_rules.letter_texts(session, "nl") == {}
+        with pytest.raises(ValidationError, match="Nothing changed"):
+            team_rules.save(session, lead, "letter", "nl/common.salutation", None)
+        with pytest.raises(ValidationError, match="Nothing changed"):
+            team_rules.save(session, lead, "letter", "en/common.closing", "Kind regards,")
 
 
 def test_rates_add_records_who_when_and_source_and_moves_confirmation(
@@ -385,3 +389,25 @@ def test_scripts_put_saves_a_good_script_and_lists_every_problem_of_a_bad_one(
     assert len(lines) >= 2 and "nothing was saved" in err
     with team_db.sessions() as session:
         assert team_rules.current(session, "script")["nl/pause_request"].version == 2
+
+
+def test_a_stale_edit_is_a_conflict_and_overwrites_nothing(team_db: Database) -> None:
+    lead, _anna = _people(team_db)
+    body = read_text("policy", "books.toml")
+    with team_db.sessions() as first, team_db.sessions() as second:
+        seen = team_rules.current(first, "policy")["books"].version
+        team_rules.save(
+            second, lead, "policy", "books", body.replace("= 2\n", "= 3\n", 1), expected_version=1
+        )
+        second.commit()
+        with pytest.raises(ConflictError, match="changed policy books first"):
+            team_rules.save(
+                first,
+                lead,
+                "policy",
+                "books",
+                body.replace("= 2\n", "= 4\n", 1),
+                expected_version=seen,
+            )
+    with team_db.sessions() as session:
+        assert team_rules.books_policy(session).post_receipt_working_days == 3
