@@ -249,6 +249,35 @@ def shoot_supervisor(database: Database, out: Path) -> None:
     desk.shutdown()
 
 
+def shoot_team_rules(database: Database, out: Path) -> None:
+    """Marieke's team-rules screen with a refused policy, and the rates warning."""
+    from agent_desk.ui.dialogs.team_rules import TeamRulesDialog
+
+    desk = DeskApp(database, lang="en", agent_login="marieke", prompter=RecordingPrompter())
+    desk.start()
+    wait_until(lambda: desk.window is not None and not desk.window.queue_model.loading)
+    window = desk.window
+    assert isinstance(window, DeskWindow)
+    wait_until(lambda: window.worker.pending == 0 and window.rates_label.isVisibleTo(window))
+    save(window, out / "screenshot-rates-warning-en.png")
+    window.open_team_rules()
+    dialog = window.team_rules_dialog
+    assert isinstance(dialog, TeamRulesDialog)
+    wait_until(lambda: dialog.documents.count() > 0 and window.worker.pending == 0)
+    wait_until(lambda: "max_term_months" in dialog.editor.toPlainText())
+    dialog.editor.setPlainText(
+        dialog.editor.toPlainText().replace("max_term_months = 24", "max_term_months = 0")
+    )
+    dialog.reason.setText("shorter plans")
+    dialog.save()
+    wait_until(lambda: window.worker.pending == 0 and dialog.problem.text() != "")
+    save(dialog, out / "screenshot-team-rules-en.png")
+    dialog.reject()
+    window.releasing_on_close = True
+    window.close()
+    desk.shutdown()
+
+
 def shoot_script_and_verification(
     database: Database, window: DeskWindow, lang: str, out: Path
 ) -> None:
@@ -379,7 +408,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs")
     parser.add_argument("--customers", type=int, default=1500)
-    parser.add_argument("--only", choices=["team"], help="only the team-mode screens")
+    parser.add_argument(
+        "--only", choices=["team", "rules"], help="only the team-mode or team-rules screens"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -391,6 +422,10 @@ def main() -> int:
     database.upgrade()
     with database.transaction() as session:
         load_demo(session, customers=args.customers, seed=42)
+    if args.only == "rules":
+        shoot_team_rules(database, args.out)
+        database.dispose()
+        return 0
     if args.only == "team":
         shoot_team_mode(database, args.out)
         database.dispose()
@@ -399,6 +434,7 @@ def main() -> int:
         shoot(database, lang, args.out)
     shoot_approvals(database, args.out)
     shoot_supervisor(database, args.out)
+    shoot_team_rules(database, args.out)
     shoot_team_mode(database, args.out)
     database.dispose()
     return 0

@@ -1,14 +1,18 @@
 """Calculator commands: ``plan``, ``fees bik`` and ``interest``.
 
 They need no database: they apply the domain rules and the shipped policy and rate
-tables. Amounts are typed and printed as decimal strings ("123.45"), dates as ISO.
+tables, or the team's versions when a database is at hand (``--database``, the
+environment, or the desk's own file); ``interest`` warns on stderr when part of the
+period lies past the rates' ``confirmed_until``. Amounts are typed and printed as decimal strings ("123.45"), dates as ISO.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from agent_desk.cli._common import EXIT_OK, add_command, iso_date, print_json
 from agent_desk.domain import fees, interest, policy
@@ -25,9 +29,7 @@ def register(subparsers: Any) -> None:
 
 
 def _register_plan(subparsers: Any) -> None:
-    parser = add_command(
-        subparsers, "plan", "calculate a payment arrangement's instalments", database=False
-    )
+    parser = add_command(subparsers, "plan", "calculate a payment arrangement's instalments")
     parser.add_argument("--amount", required=True, metavar="EUROS", help="total to pay")
     add_plan_options(parser)
     parser.add_argument(
@@ -89,9 +91,7 @@ def terms_from_options(args: argparse.Namespace) -> Terms:
 def _register_fees(subparsers: Any) -> None:
     parser = add_command(subparsers, "fees", "calculate collection costs", database=False)
     kinds = parser.add_subparsers(dest="fee_kind", metavar="KIND", required=True)
-    bik = add_command(
-        kinds, "bik", "extrajudicial collection costs by the BIK scale", database=False
-    )
+    bik = add_command(kinds, "bik", "extrajudicial collection costs by the BIK scale")
     bik.add_argument(
         "--principal",
         required=True,
@@ -108,9 +108,7 @@ def _register_fees(subparsers: Any) -> None:
 
 
 def _register_interest(subparsers: Any) -> None:
-    parser = add_command(
-        subparsers, "interest", "calculate consumer statutory interest", database=False
-    )
+    parser = add_command(subparsers, "interest", "calculate consumer statutory interest")
     parser.add_argument("--principal", required=True, metavar="EUROS")
     parser.add_argument("--from", dest="start", required=True, type=iso_date, metavar="DATE")
     parser.add_argument(
@@ -123,7 +121,7 @@ def _register_interest(subparsers: Any) -> None:
 def run_plan(args: argparse.Namespace) -> int:
     total = amount_option(args.amount, "amount")
     terms = terms_from_options(args)
-    result = compute_plan(Owed(principal=total), terms, policy.load_default_policy())
+    result = compute_plan(Owed(principal=total), terms, _policy(args))
     for messages in result.errors.values():
         raise UsageError(messages[0].text())
     assert result.plan is not None and result.check is not None
@@ -144,7 +142,7 @@ def run_fees_bik(args: argparse.Namespace) -> int:
     principals = [amount_option(p, "principal") for p in args.principal]
     on: date = args.on or date.today()
     try:
-        result = fees.collection_costs(principals, fees.load_fee_table(), on, add_vat=args.vat)
+        result = fees.collection_costs(principals, _fee_table(args), on, add_vat=args.vat)
     except ValidationError as error:
         raise UsageError(str(error)) from None
     figures = {
@@ -164,12 +162,20 @@ def run_fees_bik(args: argparse.Namespace) -> int:
 
 def run_interest(args: argparse.Namespace) -> int:
     principal = amount_option(args.principal, "principal")
+    table = _rate_table(args)
     try:
-        result = interest.statutory_interest(
-            principal, args.start, args.end, interest.load_rate_table()
-        )
+        result = interest.statutory_interest(principal, args.start, args.end, table)
     except ValidationError as error:
         raise UsageError(str(error)) from None
+    provisional = table.provisional_from(args.start, args.end)
+    if provisional is not None:
+        confirmed = table.confirmed_until.isoformat() if table.confirmed_until else ""
+        print(
+            f"agent-desk: warning: provisional: the statutory rate is confirmed only until "
+            f"{confirmed}; the interest from {provisional.isoformat()} on uses the last "
+            "known rate and may change (see 'agent-desk rates list').",
+            file=sys.stderr,
+        )
     periods = [
         {
             "from": p.start.isoformat(),
@@ -188,6 +194,7 @@ def run_interest(args: argparse.Namespace) -> int:
                 "interest": cents_to_str(result.interest),
                 "total": cents_to_str(result.total),
                 "periods": periods,
+                "provisional_from": provisional.isoformat() if provisional else None,
             }
         )
         return EXIT_OK
@@ -200,6 +207,41 @@ def run_interest(args: argparse.Namespace) -> int:
         )
     print(f"Interest {format_money(result.interest, lang)} on {format_money(principal, lang)}")
     return EXIT_OK
+
+
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+
+def _team(args: argparse.Namespace, read: Callable[[Session], T], shipped: Callable[[], T]) -> T:
+    """The team's version when a database is at hand, else the shipped file."""
+    from agent_desk.cli._db import team_database
+
+    database = team_database(args)
+    if database is None:
+        return shipped()
+    with database, database.sessions() as session:
+        return read(session)
+
+
+def _rate_table(args: argparse.Namespace) -> interest.RateTable:
+    from agent_desk.services import team_rules
+
+    return _team(args, team_rules.rate_table, interest.load_rate_table)
+
+
+def _fee_table(args: argparse.Namespace) -> fees.FeeTable:
+    from agent_desk.services import team_rules
+
+    return _team(args, team_rules.fee_table, fees.load_fee_table)
+
+
+def _policy(args: argparse.Namespace) -> policy.ArrangementPolicy:
+    from agent_desk.services import team_rules
+
+    return _team(args, team_rules.policy, policy.load_default_policy)
 
 
 def _plan_json(plan: Plan, check: policy.PlanCheck) -> dict[str, Any]:

@@ -143,6 +143,9 @@ class Owed:
     interest_since: date | None = None  # first day of default of the oldest claim with interest
     claims: int = 0  # claims with something open that the plan covers
     later: Cents = 0  # open on claims not yet due: not in this plan
+    #: The first day of the interest whose statutory rate is not confirmed yet (the
+    #: rate table's ``confirmed_until``); the interest is provisional from then on.
+    interest_provisional_from: date | None = None
 
     @property
     def total(self) -> Cents:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from agent_desk.domain.arrangements import add_months
@@ -35,11 +35,27 @@ DAYS_PER_YEAR = 365  # day-count convention, not a legal figure: see module docs
 class InterestRate:
     effective_from: date
     rate: Decimal  # a fraction: 0.06 is 6% a year
+    source: str = ""  # where the rate was checked (e.g. the Staatscourant number)
+    recorded_by: str = ""  # the login who recorded it in the team's table
+    recorded_at: str = ""  # ISO timestamp (UTC) of that
 
 
 @dataclass(frozen=True)
 class RateTable:
     rates: tuple[InterestRate, ...]  # sorted by effective_from
+    #: The last day whose rate is confirmed; interest for a later day is still
+    #: computed (on the last known rate) but provisional. ``None``: all confirmed.
+    confirmed_until: date | None = None
+
+    def provisional_from(self, start: date, end: date) -> date | None:
+        """The first day of ``start``..``end`` (end exclusive) past ``confirmed_until``,
+        or ``None`` when the whole period is confirmed."""
+        if self.confirmed_until is None or end <= start:
+            return None
+        first_unconfirmed = self.confirmed_until + timedelta(days=1)
+        if end <= first_unconfirmed:
+            return None
+        return max(start, first_unconfirmed)
 
     def rate_on(self, on: date) -> InterestRate:
         index = bisect.bisect_right([r.effective_from for r in self.rates], on) - 1
@@ -152,6 +168,9 @@ def years_between(since: date, on: date) -> int:
     return years
 
 
+_RATE_KEYS = frozenset({"effective_from", "rate", "source", "recorded_by", "recorded_at"})
+
+
 def parse_rate_table(text: str) -> RateTable:
     try:
         data = tomllib.loads(text)
@@ -159,18 +178,89 @@ def parse_rate_table(text: str) -> RateTable:
         raise ValidationError(
             "The interest table is not valid TOML: {error}.", error=error
         ) from None
+    unknown = sorted(data.keys() - {"rate", "confirmed_until"})
+    if unknown:
+        raise ValidationError(
+            "The interest table has an unknown setting '{name}'.", unknown[0], name=unknown[0]
+        )
+    confirmed = data.get("confirmed_until")
+    if confirmed is not None and (
+        isinstance(confirmed, datetime) or not isinstance(confirmed, date)
+    ):
+        raise ValidationError("confirmed_until must be a date, like 2025-06-30.", "confirmed_until")
     rates = []
-    for raw in data.get("rate", []):
+    raw_rates = data.get("rate", [])
+    if not isinstance(raw_rates, list):
+        raise ValidationError("Each rate must be a [[rate]] table.", "rate")
+    for raw in raw_rates:
+        extra = sorted(raw.keys() - _RATE_KEYS)
+        if extra:
+            raise ValidationError(
+                "A [[rate]] has an unknown setting '{name}'.", extra[0], name=extra[0]
+            )
         when = raw.get("effective_from")
-        if not isinstance(when, date):
+        if not isinstance(when, date) or isinstance(when, datetime):
             raise ValidationError("Each [[rate]] needs an effective_from date.", "effective_from")
-        rates.append(InterestRate(when, _rate(raw.get("rate"))))
+        notes = {}
+        for name in ("source", "recorded_by", "recorded_at"):
+            value = raw.get(name, "")
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            if not isinstance(value, str):
+                raise ValidationError(
+                    "The {name} of a [[rate]] must be text in quotes.", name, name=name
+                )
+            notes[name] = value
+        rates.append(InterestRate(when, _rate(raw.get("rate")), **notes))
     if not rates:
         raise ValidationError("The interest table needs at least one [[rate]].")
     rates.sort(key=lambda r: r.effective_from)
     if len({r.effective_from for r in rates}) != len(rates):
         raise ValidationError("The interest table has two rates with the same date.")
-    return RateTable(tuple(rates))
+    if confirmed is not None and confirmed < rates[0].effective_from:
+        raise ValidationError(
+            "confirmed_until lies before the first rate of the table.", "confirmed_until"
+        )
+    return RateTable(tuple(rates), confirmed)
+
+
+def rate_table_text(table: RateTable, header: str = "") -> str:
+    """The table as TOML that :func:`parse_rate_table` reads back the same."""
+    lines = [header.rstrip("\n"), ""] if header.strip() else []
+    if table.confirmed_until is not None:
+        lines += [
+            "# The last day whose rate is confirmed; interest after it is provisional.",
+            f"confirmed_until = {table.confirmed_until.isoformat()}",
+            "",
+        ]
+    for r in table.rates:
+        lines += ["[[rate]]", f"effective_from = {r.effective_from.isoformat()}"]
+        lines.append(f'rate = "{r.rate}"')
+        for name in ("source", "recorded_by", "recorded_at"):
+            value = getattr(r, name)
+            if value:
+                lines.append(f"{name} = {_quoted(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _quoted(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def with_rate(
+    table: RateTable,
+    rate: InterestRate,
+    *,
+    confirmed_until: date | None = None,
+) -> RateTable:
+    """``table`` with ``rate`` added (or replacing the one of the same date)."""
+    rates = [r for r in table.rates if r.effective_from != rate.effective_from]
+    rates.append(rate)
+    rates.sort(key=lambda r: r.effective_from)
+    confirmed = confirmed_until if confirmed_until is not None else table.confirmed_until
+    return RateTable(tuple(rates), confirmed)
 
 
 def load_rate_table() -> RateTable:

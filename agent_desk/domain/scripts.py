@@ -1604,45 +1604,69 @@ def check_directory(directory: Path) -> tuple[ScriptLibrary, list[ScriptProblem]
     """Read every ``<lang>/<id>.yaml`` under ``directory`` and check the whole set.
 
     Besides each file's own rules: both languages exist, they hold the same script
-    ids, and every script the chooser needs is there.
+    ids, and every script the chooser needs is there (:func:`check_texts`).
     """
     problems: list[ScriptProblem] = []
-    scripts: list[Script] = []
-    files_by_language: dict[str, dict[str, Path]] = {}
+    texts: dict[str, dict[str, tuple[str, str]]] = {}
     for language in LANGUAGES:
         folder = directory / language
         if not folder.is_dir():
-            problems.append(
-                ScriptProblem(str(folder), None, f"the '{language}' scripts folder is missing")
-            )
             continue
-        files = {p.stem: p for p in sorted(folder.glob("*.yaml"))}
-        files_by_language[language] = files
+        by_id = texts.setdefault(language, {})
         for odd in sorted(folder.iterdir()):
             if odd.suffix in (".yml", ".toml", ".json"):
                 problems.append(ScriptProblem(str(odd), None, "script files must end in .yaml"))
-        for path in files.values():
-            script, found = load_script_file(path, language=language)
+        for path in sorted(folder.glob("*.yaml")):
+            try:
+                by_id[path.stem] = (str(path), path.read_text(encoding="utf-8"))
+            except UnicodeDecodeError:
+                problems.append(ScriptProblem(str(path), None, "the file is not UTF-8 text"))
+            except OSError as error:
+                problems.append(
+                    ScriptProblem(str(path), None, f"cannot read the file: {error.strerror}")
+                )
+    library, found = check_texts(texts, root=str(directory))
+    return library, problems + found
+
+
+def check_texts(
+    texts: Mapping[str, Mapping[str, tuple[str, str]]], *, root: str
+) -> tuple[ScriptLibrary, list[ScriptProblem]]:
+    """Check a whole script set given as ``{language: {id: (where, text)}}``: each
+    script's own rules, both languages, the same ids, the required scripts. The one
+    checker for the shipped files and for a team's scripts in the database."""
+    problems: list[ScriptProblem] = []
+    scripts: list[Script] = []
+    for language in LANGUAGES:
+        if language not in texts:
+            problems.append(
+                ScriptProblem(
+                    f"{root}/{language}", None, f"the '{language}' scripts folder is missing"
+                )
+            )
+            continue
+        for script_id, (where, text) in sorted(texts[language].items()):
+            script, found = parse_script(text, path=where, language=language, expected_id=script_id)
             problems.extend(found)
             if script is not None:
                 scripts.append(script)
-    present = [lang for lang in LANGUAGES if lang in files_by_language]
+    present = [lang for lang in LANGUAGES if lang in texts]
     for language in present:
         for other in present:
             if other == language:
                 continue
-            for script_id, path in files_by_language[language].items():
-                if script_id not in files_by_language[other]:
+            for script_id, (where, _text) in sorted(texts[language].items()):
+                if script_id not in texts[other]:
                     problems.append(
                         ScriptProblem(
-                            str(path), 1, f"there is no '{other}' version of script '{script_id}'"
+                            where, 1, f"there is no '{other}' version of script '{script_id}'"
                         )
                     )
         for script_id in REQUIRED_SCRIPT_IDS:
-            if script_id not in files_by_language[language]:
+            if script_id not in texts[language]:
                 problems.append(
                     ScriptProblem(
-                        str(directory / language),
+                        f"{root}/{language}",
                         None,
                         f"the required script '{script_id}' is missing",
                     )

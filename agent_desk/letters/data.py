@@ -165,6 +165,9 @@ class LetterData:
     recipient: Recipient
     creditor: Creditor
     agent_name: str
+    #: The team's own letter texts in this letter's language, by ``group.key``
+    #: (``services.team_rules.letter_texts``); empty: the shipped texts.
+    text_overrides: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def language(self) -> Language:
@@ -192,6 +195,9 @@ class ArrangementLetterData(LetterData):
     #: (this many instalments missed at the same time).
     missed_after_days: int
     missed_instalments_before_broken: int
+    #: The first day of the interest whose statutory rate is not yet confirmed (the
+    #: team's rate table), if any: the letter says that part may still change.
+    interest_provisional_from: date | None = None
 
     @property
     def charged_costs_cents(self) -> int:

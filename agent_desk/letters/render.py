@@ -299,7 +299,7 @@ def _draw_line(
 
 def _footer(canv: Canvas, data: LetterData) -> None:
     creditor = data.creditor
-    t = templates.COMMON[data.language]
+    t = templates.common(data.language, data.text_overrides)
     canv.saveState()
     canv.setStrokeColor(RULE)
     canv.setLineWidth(0.5)
@@ -394,7 +394,7 @@ def _address_window(canv: Canvas, data: LetterData) -> None:
 
 
 def _info_block(canv: Canvas, data: LetterData) -> None:
-    t = templates.COMMON[data.language]
+    t = templates.common(data.language, data.text_overrides)
     rows = [
         (t["date"], format_long_date(data.letter_date, data.language)),
         (t["reference"], data.reference),
@@ -426,7 +426,7 @@ def _marks(canv: Canvas) -> None:
 
 
 def _later_header(canv: Canvas, data: LetterData) -> None:
-    t = templates.COMMON[data.language]
+    t = templates.common(data.language, data.text_overrides)
     canv.saveState()
     y = PAGE_HEIGHT - 16 * mm
     canv.setFillColor(ACCENT)
@@ -511,7 +511,7 @@ def _amount_table(rows: Sequence[tuple[str, str | None]], total: tuple[str, str]
 
 def _pay_box(data: ArrangementLetterData | FourteenDayLetterData) -> list[Flowable]:
     s = _styles()
-    t = templates.texts(data.kind, data.language)
+    t = templates.texts(data.kind, data.language, data.text_overrides)
     rows: list[list[Flowable]] = [
         [_p(escape(t["pay_iban"]), s.cell), _p(escape(data.creditor.iban_display), s.cell_bold)],
         [_p(escape(t["pay_to"]), s.cell), _p(escape(data.creditor.name), s.cell)],
@@ -545,7 +545,7 @@ def _pay_box(data: ArrangementLetterData | FourteenDayLetterData) -> list[Flowab
 
 def _questions(data: LetterData) -> Flowable:
     s = _styles()
-    t = templates.COMMON[data.language]
+    t = templates.common(data.language, data.text_overrides)
     hours = data.creditor.hours(data.language)
     first = (
         fill(
@@ -573,7 +573,7 @@ def _help_contact(help_org: DebtHelp, language: Language) -> str:
 
 def _debt_help(data: LetterData) -> Flowable:
     s = _styles()
-    t = templates.COMMON[data.language]
+    t = templates.common(data.language, data.text_overrides)
     contact = _help_contact(data.debt_help, data.language)
     body = " ".join(part for part in (t["help_body"], contact, t["help_municipality"]) if part)
     return _section(t["help_title"], _p(body, s.body))
@@ -581,7 +581,7 @@ def _debt_help(data: LetterData) -> Flowable:
 
 def _greeting(data: LetterData) -> list[Flowable]:
     s = _styles()
-    t = templates.COMMON[data.language]
+    t = templates.common(data.language, data.text_overrides)
     return [
         KeepTogether(
             [
@@ -597,7 +597,7 @@ def _greeting(data: LetterData) -> list[Flowable]:
 
 def _opening(data: LetterData, subject: str) -> list[Flowable]:
     s = _styles()
-    t = templates.COMMON[data.language]
+    t = templates.common(data.language, data.text_overrides)
     return [
         _p(escape(subject), s.subject),
         _p(fill(t["salutation"], name=data.recipient.name.strip()), s.body),
@@ -617,7 +617,7 @@ def _waived_note(template_plain: str, template_amount: str, cents: int, lang: La
 def _arrangement_story(data: ArrangementLetterData) -> list[Flowable]:
     s = _styles()
     lang = data.language
-    t = templates.texts("arrangement", lang)
+    t = templates.texts("arrangement", lang, data.text_overrides)
     story = _opening(data, t["subject"])
     story.append(_p(escape(t["intro"]), s.body))
 
@@ -652,6 +652,17 @@ def _arrangement_story(data: ArrangementLetterData) -> list[Flowable]:
             _amount_table(rows, (t["total"], money(data.total_cents, lang))),
         )
     )
+    if data.interest_provisional_from is not None and data.charged_interest_cents:
+        story.append(Spacer(1, 4))
+        story.append(
+            _p(
+                fill(
+                    t["interest_provisional"],
+                    date=format_long_date(data.interest_provisional_from, lang),
+                ),
+                s.body,
+            )
+        )
 
     count = len(data.schedule)
     intro = (
@@ -795,7 +806,7 @@ def _claims_table(data: FourteenDayLetterData, t: templates.Texts) -> Table:
 def _fourteen_day_story(data: FourteenDayLetterData) -> list[Flowable]:
     s = _styles()
     lang = data.language
-    t = templates.texts("fourteen_day", lang)
+    t = templates.texts("fourteen_day", lang, data.text_overrides)
     story = _opening(data, t["subject"])
     intro = (
         fill(t["intro_claim"], claim=data.claim_description.strip())
@@ -861,7 +872,7 @@ def _fourteen_day_story(data: FourteenDayLetterData) -> list[Flowable]:
 def _pause_story(data: PauseLetterData) -> list[Flowable]:
     s = _styles()
     lang = data.language
-    t = templates.texts("pause", lang)
+    t = templates.texts("pause", lang, data.text_overrides)
     until = format_long_date(data.paused_until, lang)
     story = _opening(data, t["subject"])
     story.append(_p(escape(t["intro"]), s.body))
@@ -881,7 +892,7 @@ def _pause_story(data: PauseLetterData) -> list[Flowable]:
 def _debt_help_story(data: DebtHelpReferralData) -> list[Flowable]:
     s = _styles()
     lang = data.language
-    t = templates.texts("debt_help", lang)
+    t = templates.texts("debt_help", lang, data.text_overrides)
     org = data.help_organisation
     story = _opening(data, t["subject"])
     story.append(_p(escape(t["intro"]), s.body))
@@ -946,7 +957,7 @@ def _story(data: AnyLetter) -> list[Flowable]:
 
 def subject(data: AnyLetter) -> str:
     """The letter's subject line in the recipient's language."""
-    return templates.texts(data.kind, data.language)["subject"]
+    return templates.texts(data.kind, data.language, data.text_overrides)["subject"]
 
 
 # --------------------------------------------------------------------------- public API
@@ -967,8 +978,8 @@ def render_pdf(data: AnyLetter) -> bytes:
         title=subject(data),
         author=data.creditor.name,
         subject=f"{data.kind} {data.reference}",
-        creator=f"Agent Desk letters/{data.kind} template {templates.template_version(data.kind)}",
-        keywords=[data.kind, templates.template_version(data.kind)],
+        creator=f"Agent Desk letters/{data.kind} template {templates.template_version(data.kind, data.text_overrides)}",
+        keywords=[data.kind, templates.template_version(data.kind, data.text_overrides)],
         lang=data.language,
         invariant=1,
         initialFontName=FONT,
@@ -1008,7 +1019,7 @@ def render_pdf(data: AnyLetter) -> bytes:
     )
     canvasmaker = partial(
         _LetterCanvas,
-        page_label=templates.COMMON[data.language]["page"],
+        page_label=templates.common(data.language, data.text_overrides)["page"],
         letter_date=data.letter_date,
     )
     doc.build(_story(data), canvasmaker=canvasmaker)
@@ -1050,7 +1061,7 @@ def write_pdf(data: AnyLetter, path: str | os.PathLike[str]) -> WrittenLetter:
         path=target,
         sha256=sha256_hex(pdf),
         kind=data.kind,
-        template_version=templates.template_version(data.kind),
+        template_version=templates.template_version(data.kind, data.text_overrides),
         reference=data.reference,
         size=len(pdf),
     )

@@ -16,12 +16,16 @@ Legal wording that must not be paraphrased:
 
 from __future__ import annotations
 
-from typing import Final
+import re
+from collections.abc import Mapping
+from typing import Final, cast
 
+from agent_desk.errors import NotFoundError
 from agent_desk.letters.data import Language, LetterKind
 
 TEMPLATE_VERSION: Final[dict[LetterKind, str]] = {
-    "arrangement": "1.1",  # 1.1: when an instalment is missed, when the plan ends
+    "arrangement": "1.2",  # 1.1: when an instalment is missed, when the plan ends;
+    # 1.2: says when the interest rate of part of the period is not yet confirmed
     "fourteen_day": "1.1",  # 1.1: lists the claims in default it names
     "pause": "1.0",
     "debt_help": "1.0",
@@ -129,6 +133,11 @@ ARRANGEMENT: Final[dict[Language, Texts]] = {
         "costs_waived_amount": "Incassokosten van {amount}: u hoeft deze niet te betalen",
         "interest_waived": "Rente: u hoeft geen rente te betalen",
         "interest_waived_amount": "Rente van {amount}: u hoeft deze niet te betalen",
+        "interest_provisional": (
+            "De wettelijke rente vanaf {date} is berekend met een rentepercentage dat nog "
+            "niet is bevestigd. Verandert het, dan passen wij het bedrag aan en laten wij "
+            "het u weten."
+        ),
         "schedule_title": "Uw betalingen",
         "schedule_intro": (
             "U betaalt dit bedrag in {count} termijnen. Zorg dat elk bedrag uiterlijk "
@@ -190,6 +199,10 @@ ARRANGEMENT: Final[dict[Language, Texts]] = {
         "costs_waived_amount": "Collection costs of {amount}: you do not have to pay these",
         "interest_waived": "Interest: you do not have to pay interest",
         "interest_waived_amount": "Interest of {amount}: you do not have to pay this",
+        "interest_provisional": (
+            "The statutory interest from {date} is calculated at a rate that has not been "
+            "confirmed yet. If it changes, we will adjust the amount and let you know."
+        ),
         "schedule_title": "Your payments",
         "schedule_intro": (
             "You pay this amount in {count} instalments. Please make sure each amount "
@@ -441,10 +454,115 @@ BY_KIND: Final[dict[LetterKind, dict[Language, Texts]]] = {
 }
 
 
-def texts(kind: LetterKind, language: Language) -> Texts:
-    """The letter's own text merged over the common text for that language."""
-    return {**COMMON[language], **BY_KIND[kind][language]}
+def texts(
+    kind: LetterKind, language: Language, overrides: Mapping[str, str] | None = None
+) -> Texts:
+    """The letter's own text merged over the common text for that language, with the
+    team's texts (``overrides``, by ``group.key``) over the shipped ones."""
+    merged = {**common(language, overrides), **BY_KIND[kind][language]}
+    for name, value in (overrides or {}).items():
+        group, _, key = name.partition(".")
+        if group == kind and key in merged:
+            merged[key] = value
+    return merged
 
 
-def template_version(kind: LetterKind) -> str:
-    return TEMPLATE_VERSION[kind]
+def common(language: Language, overrides: Mapping[str, str] | None = None) -> Texts:
+    merged = dict(COMMON[language])
+    for name, value in (overrides or {}).items():
+        group, _, key = name.partition(".")
+        if group == "common" and key in merged:
+            merged[key] = value
+    return merged
+
+
+def template_version(kind: LetterKind, overrides: Mapping[str, str] | None = None) -> str:
+    """The text's version; ``+team`` when the team's own texts replaced some of it."""
+    mine = [n for n in overrides or {} if n.partition(".")[0] in (kind, "common")]
+    return f"{TEMPLATE_VERSION[kind]}+team" if mine else TEMPLATE_VERSION[kind]
+
+
+# ------------------------------------------------------------------ the team's texts
+
+#: ``"<language>/<group>.<key>"``: a group is ``common`` or a letter kind.
+_TEAM_KEY = re.compile(r"^(nl|en)/([a-z_]+)\.([a-z_]+)$")
+_FIELD = re.compile(r"\{([^{}]*)\}")
+_TAG = re.compile(r"<[^>]*>")
+MAX_TEXT = 2000
+_GROUPS: Final[dict[str, dict[Language, Texts]]] = {"common": COMMON, **dict(BY_KIND.items())}
+
+
+def _split(team_key: str) -> tuple[Language, str, str]:
+    match = _TEAM_KEY.match(team_key)
+    if match is None:
+        raise NotFoundError(
+            "There is no letter text '{key}'; a key looks like nl/fourteen_day.term_body.",
+            key=team_key,
+        )
+    language = cast(Language, match.group(1))
+    group, key = match.group(2), match.group(3)
+    table = _GROUPS.get(group)
+    if table is None or key not in table[language]:
+        raise NotFoundError(
+            "There is no letter text '{key}'; a key looks like nl/fourteen_day.term_body.",
+            key=team_key,
+        )
+    return language, group, key
+
+
+def shipped_text(team_key: str) -> str:
+    language, group, key = _split(team_key)
+    return _GROUPS[group][language][key]
+
+
+def team_keys() -> list[str]:
+    """Every letter text a team may override."""
+    keys = []
+    languages: tuple[Language, ...] = ("nl", "en")
+    for language in languages:
+        for group, table in _GROUPS.items():
+            keys += [f"{language}/{group}.{k}" for k in table[language]]
+    return keys
+
+
+def _fields(value: str) -> list[str]:
+    return _FIELD.findall(value)
+
+
+def check_text(team_key: str, value: str) -> list[tuple[int | None, str]]:
+    """Why a team's text for ``team_key`` cannot be used (line, reason); [] if it can.
+
+    The text keeps the shipped text's placeholders (a letter must still say the
+    amount, the date, the legal term), uses no markup but ``<b>`` and stays short.
+    """
+    try:
+        shipped = shipped_text(team_key)
+    except NotFoundError as error:
+        return [(None, str(error))]
+    problems: list[tuple[int | None, str]] = []
+    if not value.strip():
+        return [(1, "the text is empty")]
+    if len(value) > MAX_TEXT:
+        problems.append((None, f"the text is longer than {MAX_TEXT} characters"))
+    wanted = sorted(set(_fields(shipped)))
+    for number, line in enumerate(value.splitlines() or [value], start=1):
+        for name in _fields(line):
+            if name not in wanted:
+                listed = ", ".join("{" + w + "}" for w in wanted) or "none"
+                problems.append(
+                    (number, f"unknown placeholder {{{name}}}; this text may use: {listed}")
+                )
+        for tag in _TAG.findall(line):
+            if tag not in ("<b>", "</b>"):
+                problems.append((number, f"markup {tag} is not allowed; only <b>…</b> is"))
+        stray = _FIELD.sub("", line)
+        if "{" in stray or "}" in stray:
+            problems.append((number, "a brace { or } without its partner"))
+    missing = [w for w in wanted if w not in _fields(value)]
+    if missing:
+        problems.append(
+            (None, "the placeholder " + ", ".join("{" + m + "}" for m in missing) + " is missing")
+        )
+    if value.count("<b>") != value.count("</b>"):
+        problems.append((None, "every <b> needs its </b>"))
+    return problems

@@ -15,6 +15,7 @@ from agent_desk.models.ledger import DemandNotice, DemandNoticeClaim, LedgerEntr
 from agent_desk.models.log import AuditEvent, ChangeLog
 from agent_desk.models.people import Agent, Claim, ContactPoint, Customer
 from agent_desk.models.setting import Setting
+from agent_desk.models.team_rule import TeamRule
 
 __all__ = [
     "Agent",
@@ -36,4 +37,5 @@ __all__ = [
     "Payment",
     "PromiseToPay",
     "Setting",
+    "TeamRule",
 ]

@@ -26,7 +26,7 @@ Only active arrangements are looked at, in batches, and only changed rows are wr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 
@@ -47,14 +47,14 @@ from agent_desk.domain.arrangement_plan import (
 )
 from agent_desk.domain.arrangements import Plan
 from agent_desk.domain.codes import ArrangementStatus, InstalmentStatus, NextStepKind
-from agent_desk.domain.interest import RateTable, load_rate_table
+from agent_desk.domain.interest import RateTable
 from agent_desk.domain.ledger import EntryKind, Part
 from agent_desk.domain.money import cents_to_str
-from agent_desk.domain.policy import ArrangementPolicy, load_default_policy
+from agent_desk.domain.policy import ArrangementPolicy
 from agent_desk.errors import ConflictError, NotFoundError, ValidationError
 from agent_desk.i18n import N_
 from agent_desk.models import Agent, Arrangement, Customer, Instalment, LedgerEntry, NextStep
-from agent_desk.services import ledger
+from agent_desk.services import ledger, team_rules
 from agent_desk.services.activity import (
     NextStepInput,
     load_customer,
@@ -83,12 +83,12 @@ def arrangement_owed(
     if session.get(Customer, customer_id) is None:
         raise NotFoundError("This customer no longer exists.")
     books = ledger.load_customer_books(session, customer_id)
-    return owed_from_books(books, on, rates or load_rate_table())
+    return owed_from_books(books, on, rates or team_rules.rate_table(session))
 
 
 def owed_from_books(books: ledger.CustomerBooks, on: date, rates: RateTable) -> Owed:
     balance = ledger.figures(books, on, rates)
-    return owed_on(
+    owed = owed_on(
         (
             ClaimOwed(
                 c.due_date, c.outstanding_principal, c.outstanding_costs, c.outstanding_interest
@@ -97,6 +97,11 @@ def owed_from_books(books: ledger.CustomerBooks, on: date, rates: RateTable) -> 
         ),
         on,
     )
+    if owed.interest and owed.interest_since is not None:
+        provisional = rates.provisional_from(owed.interest_since, on)
+        if provisional is not None:
+            owed = replace(owed, interest_provisional_from=provisional)
+    return owed
 
 
 def agree_arrangement(
@@ -138,8 +143,8 @@ def agree_arrangement(
         raise TypeError("agree_arrangement needs either terms or a plan")
     if terms is not None and (costs_waived is not None or interest_waived is not None):
         raise TypeError("with terms, the waivers are part of the terms")
-    policy = policy or load_default_policy()
-    rates = rates or load_rate_table()
+    policy = policy or team_rules.policy(session)
+    rates = rates or team_rules.rate_table(session)
     today = now.date()
     for name, cents in (("costs", costs_cents), ("interest", interest_cents)):
         if cents is not None and cents < 0:
@@ -605,7 +610,7 @@ def mark_missed_instalments(
     batch_size: int = NIGHTLY_BATCH,
 ) -> NightlyResult:
     """Evaluate every active arrangement on ``today``; write only what changed."""
-    policy = policy or load_default_policy()
+    policy = policy or team_rules.policy(session)
     now = datetime.combine(today, time(0), tzinfo=UTC)
     missed_before = today - timedelta(days=policy.missed_after_days)  # due < this: missed
     result = NightlyResult(today)

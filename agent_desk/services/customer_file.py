@@ -22,7 +22,7 @@ from agent_desk.models import (
     Note,
     PromiseToPay,
 )
-from agent_desk.services import ledger
+from agent_desk.services import ledger, team_rules
 from agent_desk.services.actor import Actor
 from agent_desk.services.audit import audit
 
@@ -158,7 +158,11 @@ def customer_file(
     if customer is None:
         raise NotFoundError("This customer no longer exists.")
     names = {a.id: a.display_name for a in session.scalars(select(Agent))}
-    balance = ledger.figures(ledger.load_customer_books(session, customer_id), now.date())
+    balance = ledger.figures(
+        ledger.load_customer_books(session, customer_id),
+        now.date(),
+        team_rules.rate_table(session),
+    )
     points = session.scalars(
         select(ContactPoint)
         .where(ContactPoint.customer_id == customer_id)

@@ -3,6 +3,10 @@
 The guards (migration 0004) keep invariants; where they need a number or a rule that
 Python owns, they read it from here instead of a copy typed into SQL:
 
+They are the team's current versions (``services.team_rules``, migration 0009)
+when the database holds them, else the shipped files; a supervisor's later edit
+reaches the guards at once through the database's own team-rule trigger.
+
 * ``agent_desk_guard.rule``: the arrangement policy (``resources/policy/arrangements.toml``),
   the 14-day letter conventions (``resources/policy/books.toml``) and the limits of
   ``agent_desk.domain.limits``, one number per name;
@@ -29,27 +33,45 @@ from sqlalchemy import Connection, text
 from agent_desk.domain import limits
 from agent_desk.domain import queue as queue_rules
 from agent_desk.domain.codes import NextStepKind
-from agent_desk.domain.interest import load_rate_table
-from agent_desk.domain.ledger import load_books_policy
-from agent_desk.domain.policy import load_default_policy
+from agent_desk.domain.interest import RateTable, load_rate_table
+from agent_desk.domain.ledger import BooksPolicy, load_books_policy
+from agent_desk.domain.policy import ArrangementPolicy, load_default_policy
 
 GUARD_SCHEMA = "agent_desk_guard"
 #: A next-step kind the Python rule does not know, as the bucket table spells it.
 OTHER_KIND = "*"
 
 
-def rule_values() -> dict[str, int]:
-    """The numbers the guards check against, by name."""
-    policy = load_default_policy()
-    books = load_books_policy()
+#: The guards' numbers a team may change (through its policy documents); the
+#: database's team-rule trigger updates only these, never the limits.
+POLICY_RULES = ("max_instalments", "min_instalment_cents", "max_term_months", "costs_may_be_added")
+BOOKS_RULES = ("post_receipt_working_days", "email_receipt_days", "fourteen_day_term_days")
+
+
+def policy_rule_values(policy: ArrangementPolicy) -> dict[str, int]:
     return {
         "max_instalments": policy.max_instalments,
         "min_instalment_cents": policy.min_instalment,
         "max_term_months": policy.max_term_months,
         "costs_may_be_added": int(policy.costs_may_be_added),
+    }
+
+
+def books_rule_values(books: BooksPolicy) -> dict[str, int]:
+    return {
         "post_receipt_working_days": books.post_receipt_working_days,
         "email_receipt_days": books.email_receipt_days,
         "fourteen_day_term_days": books.fourteen_day_term_days,
+    }
+
+
+def rule_values(
+    policy: ArrangementPolicy | None = None, books: BooksPolicy | None = None
+) -> dict[str, int]:
+    """The numbers the guards check against, by name (the shipped policy by default)."""
+    return {
+        **policy_rule_values(policy or load_default_policy()),
+        **books_rule_values(books or load_books_policy()),
         "max_pause_days": limits.MAX_PAUSE_DAYS,
         "max_promise_days": limits.MAX_PROMISE_DAYS,
         "max_next_step_days": limits.MAX_NEXT_STEP_DAYS,
@@ -58,8 +80,8 @@ def rule_values() -> dict[str, int]:
     }
 
 
-def rate_rows() -> list[tuple[date, Decimal]]:
-    return [(r.effective_from, r.rate) for r in load_rate_table().rates]
+def rate_rows(table: RateTable | None = None) -> list[tuple[date, Decimal]]:
+    return [(r.effective_from, r.rate) for r in (table or load_rate_table()).rates]
 
 
 def bucket_kinds() -> list[str | None]:
@@ -117,17 +139,23 @@ def install(connection: Connection) -> None:
     present = connection.scalar(text("SELECT to_regclass(:t)"), {"t": f"{GUARD_SCHEMA}.rule"})
     if present is None:  # a database before migration 0004
         return
+    from agent_desk.services import team_rules
+
+    team = team_rules.current_on_connection(connection)
     connection.execute(text(f"DELETE FROM {GUARD_SCHEMA}.rule"))
     connection.execute(
         text(f"INSERT INTO {GUARD_SCHEMA}.rule (name, value) VALUES (:name, :value)"),
-        [{"name": name, "value": value} for name, value in rule_values().items()],
+        [
+            {"name": name, "value": value}
+            for name, value in rule_values(team.policy, team.books).items()
+        ],
     )
     connection.execute(text(f"DELETE FROM {GUARD_SCHEMA}.interest_rate"))
     connection.execute(
         text(
             f"INSERT INTO {GUARD_SCHEMA}.interest_rate (effective_from, rate) VALUES (:on, :rate)"
         ),
-        [{"on": on, "rate": rate} for on, rate in rate_rows()],
+        [{"on": on, "rate": rate} for on, rate in rate_rows(team.rates)],
     )
     connection.execute(text(_bucket_function()))
     connection.execute(
@@ -139,9 +167,13 @@ def install(connection: Connection) -> None:
 
 
 __all__ = [
+    "BOOKS_RULES",
     "GUARD_SCHEMA",
+    "POLICY_RULES",
+    "books_rule_values",
     "bucket_rows",
     "install",
+    "policy_rule_values",
     "rate_rows",
     "rule_values",
 ]

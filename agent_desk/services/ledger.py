@@ -30,7 +30,7 @@ from agent_desk.domain import limits
 from agent_desk.domain.allocation import Allocation
 from agent_desk.domain.arrangements import add_months
 from agent_desk.domain.codes import ArrangementStatus, CustomerStatus, InstalmentStatus
-from agent_desk.domain.fees import FeeTable, load_fee_table
+from agent_desk.domain.fees import FeeTable
 from agent_desk.domain.interest import RateTable, load_rate_table
 from agent_desk.domain.ledger import EntryKind, Part
 from agent_desk.errors import NotFoundError, ValidationError
@@ -45,6 +45,7 @@ from agent_desk.models import (
     NextStep,
     Payment,
 )
+from agent_desk.services import team_rules
 from agent_desk.services.actor import Actor
 
 _RUNNING = (ArrangementStatus.ACTIVE.value, ArrangementStatus.PENDING_APPROVAL.value)
@@ -410,7 +411,8 @@ def figures(books: CustomerBooks, on: date, table: RateTable | None = None) -> B
 def customer_balance(session: Session, customer_id: int, on: date) -> Balance:
     if session.get(Customer, customer_id) is None:
         raise NotFoundError("There is no customer with id {id}.", id=customer_id)
-    return figures(load_customer_books(session, customer_id, as_of=on), on)
+    books = load_customer_books(session, customer_id, as_of=on)
+    return figures(books, on, team_rules.rate_table(session))
 
 
 # -------------------------------------------------------------------- invoices
@@ -524,7 +526,7 @@ def receive_payments(
     """
     from agent_desk.services import promises as promise_service
 
-    rates = rates or load_rate_table()
+    rates = rates or team_rules.rate_table(session)
     result = PaymentsResult()
     if not payments:
         return result
@@ -773,12 +775,12 @@ def draft_notice(
 ) -> NoticeDraft:
     """The 14-day letter's figures: only claims in default on the day it is sent, and
     not those a running arrangement covers (the plan already says what is owed)."""
-    policy = policy or rules.load_books_policy()
-    fees = fees or load_fee_table()
+    policy = policy or team_rules.books_policy(session)
+    fees = fees or team_rules.fee_table(session)
     if session.get(Customer, customer_id) is None:
         raise NotFoundError("There is no customer with id {id}.", id=customer_id)
     books = load_customer_books(session, customer_id, as_of=sent_on)
-    balance = figures(books, sent_on)
+    balance = figures(books, sent_on, team_rules.rate_table(session))
     named = tuple(
         c
         for c in balance.claims
@@ -893,7 +895,7 @@ def book_due_costs(
     over what it named and is still unpaid (with the VAT it announced, never more than
     it named); a letter paid in time books nothing, nor one whose claims an arrangement
     now covers."""
-    fees = fees or load_fee_table()
+    fees = fees or team_rules.fee_table(session)
     result = CostsResult()
     query = select(DemandNotice).where(
         DemandNotice.status == "running", DemandNotice.term_ends < today

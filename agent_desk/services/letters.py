@@ -35,8 +35,7 @@ from sqlalchemy.orm import Session
 from agent_desk import letters
 from agent_desk.domain import ledger as books
 from agent_desk.domain.codes import ArrangementStatus, ContactKind
-from agent_desk.domain.fees import load_fee_table
-from agent_desk.domain.policy import ArrangementPolicy, load_default_policy
+from agent_desk.domain.policy import ArrangementPolicy
 from agent_desk.errors import AgentDeskError, NotFoundError, ValidationError
 from agent_desk.i18n import N_
 from agent_desk.letters import (
@@ -62,7 +61,7 @@ from agent_desk.models import (
     DemandNoticeClaim,
     LetterSent,
 )
-from agent_desk.services import ledger
+from agent_desk.services import ledger, team_rules
 from agent_desk.services.actor import Actor
 from agent_desk.services.audit import audit
 from agent_desk.services.derived import refresh_customers
@@ -257,7 +256,7 @@ def arrangement_letter_data(
     """The confirmation of an active arrangement, with its full schedule of instalments
     and the policy's rules for a missed instalment and a broken arrangement."""
     arrangement = _confirmable(session, arrangement_id)
-    policy = policy or load_default_policy()
+    policy = policy or team_rules.policy(session)
     customer = session.get(Customer, arrangement.customer_id)
     if customer is None:  # pragma: no cover - foreign key
         raise NotFoundError(
@@ -281,6 +280,7 @@ def arrangement_letter_data(
         recipient=recipient,
         creditor=_creditor(),
         agent_name=_require_agent_name(agent_name),
+        text_overrides=team_rules.letter_texts(session, recipient.language),
         principal_cents=arrangement.principal_cents,
         costs_cents=arrangement.costs_cents,
         interest_cents=arrangement.interest_cents,
@@ -291,7 +291,20 @@ def arrangement_letter_data(
         payment_reference=f"{customer.customer_number}-{arrangement.id}",
         missed_after_days=policy.missed_after_days,
         missed_instalments_before_broken=policy.missed_instalments_before_broken,
+        interest_provisional_from=_provisional_from(session, arrangement),
     )
+
+
+def _provisional_from(session: Session, arrangement: Arrangement) -> date | None:
+    """The first day of the arrangement's interest without a confirmed rate, if any
+    (the interest runs up to the day the arrangement was agreed)."""
+    if not arrangement.interest_cents:
+        return None
+    agreed = arrangement.created_at.date()
+    confirmed = team_rules.rate_table(session).confirmed_until
+    if confirmed is None or agreed <= confirmed:
+        return None
+    return date.fromordinal(confirmed.toordinal() + 1)
 
 
 def _already_named(session: Session, customer_id: int) -> dict[int, date]:
@@ -325,7 +338,10 @@ def fourteen_day_draft(
         return draft
     claims = tuple(c for c in draft.claims if c.claim_id not in named)
     costs = books.letter_costs(
-        [c.outstanding_principal for c in claims], load_fee_table(), sent_on, add_vat=add_vat
+        [c.outstanding_principal for c in claims],
+        team_rules.fee_table(session),
+        sent_on,
+        add_vat=add_vat,
     )
     return replace(
         draft,
@@ -381,6 +397,7 @@ def fourteen_day_letter_data(
         recipient=recipient,
         creditor=_creditor(),
         agent_name=_require_agent_name(agent_name),
+        text_overrides=team_rules.letter_texts(session, recipient.language),
         outstanding_cents=draft.principal,
         costs_cents=draft.costs - draft.vat,
         vat_cents=draft.vat,
@@ -453,6 +470,7 @@ def pause_letter_data(
         recipient=recipient,
         creditor=_creditor(),
         agent_name=_require_agent_name(agent_name),
+        text_overrides=team_rules.letter_texts(session, recipient.language),
         paused_until=until,
         reason=why.strip(),
     )
@@ -475,6 +493,7 @@ def debt_help_letter_data(
         recipient=recipient,
         creditor=_creditor(),
         agent_name=_require_agent_name(agent_name),
+        text_overrides=team_rules.letter_texts(session, recipient.language),
         help=help,
         outstanding_cents=customer.arrears_cents if customer.arrears_cents > 0 else None,
     )
@@ -576,6 +595,7 @@ def letter_parameters(data: AnyLetter) -> dict[str, Any]:
         "recipient": _recipient_to_json(data.recipient),
         "creditor": _creditor_to_json(data.creditor),
         "agent_name": data.agent_name,
+        "text_overrides": dict(data.text_overrides),
     }
     if isinstance(data, ArrangementLetterData):
         values.update(
@@ -589,6 +609,11 @@ def letter_parameters(data: AnyLetter) -> dict[str, Any]:
             payment_reference=data.payment_reference,
             missed_after_days=data.missed_after_days,
             missed_instalments_before_broken=data.missed_instalments_before_broken,
+            interest_provisional_from=(
+                data.interest_provisional_from.isoformat()
+                if data.interest_provisional_from
+                else None
+            ),
         )
     elif isinstance(data, FourteenDayLetterData):
         values.update(
@@ -623,6 +648,7 @@ def letter_from_parameters(raw: Mapping[str, Any]) -> AnyLetter:
         "recipient": _recipient_from_json(raw["recipient"]),
         "creditor": _creditor_from_json(raw["creditor"]),
         "agent_name": raw["agent_name"],
+        "text_overrides": dict(raw.get("text_overrides") or {}),
     }
     kind = raw.get("kind")
     if kind == "arrangement":
@@ -641,6 +667,11 @@ def letter_from_parameters(raw: Mapping[str, Any]) -> AnyLetter:
             payment_reference=raw["payment_reference"],
             missed_after_days=raw["missed_after_days"],
             missed_instalments_before_broken=raw["missed_instalments_before_broken"],
+            interest_provisional_from=(
+                date.fromisoformat(raw["interest_provisional_from"])
+                if raw.get("interest_provisional_from")
+                else None
+            ),
         )
     if kind == "fourteen_day":
         return FourteenDayLetterData(

@@ -20,14 +20,17 @@ def alembic_config() -> Config:
 
 
 def upgrade_to_head(engine: Engine) -> None:
-    """Apply the migrations, then write the rules the database's guards check against
-    (``services.db_rules``) again, so an edited policy or rate table reaches them."""
-    from agent_desk.services import db_rules
+    """Apply the migrations, seed the team's rules with any shipped document the team
+    has no version of yet (``services.team_rules``), then write the rules the
+    database's guards check against (``services.db_rules``) again: the team's
+    versions where it has them, else the shipped files."""
+    from agent_desk.services import db_rules, team_rules
 
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        team_rules.seed(connection)
         db_rules.install(connection)
 
 

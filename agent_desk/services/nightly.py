@@ -25,10 +25,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from agent_desk.domain.interest import load_rate_table
 from agent_desk.domain.ledger import EntryKind, Part
 from agent_desk.models import Arrangement, Claim, Customer, LedgerEntry, Setting
-from agent_desk.services import ledger
+from agent_desk.services import ledger, team_rules
 from agent_desk.services.arrangements import NightlyResult, mark_missed_instalments
 from agent_desk.services.derived import refresh_customers
 from agent_desk.services.promises import resolve_due_promises
@@ -151,7 +150,7 @@ def book_monthly_interest(
         .distinct()
     )
     customer_ids = sorted(int(c) for c in session.scalars(behind))
-    rates = load_rate_table()
+    rates = team_rules.rate_table(session)
     claims = cents = 0
     for start in range(0, len(customer_ids), batch_size):
         chunk = customer_ids[start : start + batch_size]

@@ -31,8 +31,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from agent_desk.domain.codes import CustomerStatus, NextStepKind, PromiseStatus
-from agent_desk.domain.ledger import BooksPolicy, load_books_policy
+from agent_desk.domain.ledger import BooksPolicy
 from agent_desk.models import Customer, NextStep, Payment, PromiseToPay
+from agent_desk.services import team_rules
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.audit import audit
 
@@ -133,7 +134,7 @@ def on_payments(
     days = [paid_on for rows in received.values() for paid_on, _ in rows]
     if not days:
         return 0
-    policy = policy or load_books_policy()
+    policy = policy or team_rules.books_policy(session)
     recheck_from = min(days) - timedelta(days=policy.promise_grace_days)
     return _review(session, list(received), now, policy, recheck_broken_due_from=recheck_from).kept
 
@@ -143,7 +144,7 @@ def resolve_due_promises(
 ) -> PromiseRun:
     """The nightly run: every open promise whose last day is before ``today`` is kept
     (when paid) or broken. Running it twice changes nothing the second time."""
-    policy = policy or load_books_policy()
+    policy = policy or team_rules.books_policy(session)
     cutoff = today - timedelta(days=policy.promise_grace_days)  # due before: last day passed
     customers = session.scalars(
         select(PromiseToPay.customer_id)

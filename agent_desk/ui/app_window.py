@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -140,8 +140,50 @@ class DeskWindow(QMainWindow):
         self.recorder.kept = self._kept_offline
         self._stale_file: int | None = None
         self._connect()
+        self.reload_team_rules()
         self._restore_layout()
         self.customer_panel.clear()
+
+    # -- the team's rules (issue 15) ---------------------------------------------
+
+    def open_team_rules(self) -> None:
+        from agent_desk.ui.dialogs.team_rules import TeamRulesDialog
+
+        dialog = TeamRulesDialog(self.worker, self.actor, self.tr_, self)
+        self.team_rules_dialog = dialog
+        dialog.open()
+
+    def reload_team_rules(self) -> None:
+        """The team's scripts for the script panel, and the rates warning (supervisors)."""
+        from agent_desk.services import team_rules
+
+        today = self.clock().date()
+        self.worker.submit(
+            team_rules.script_library, self.script_host.use_library, lambda _error: None
+        )
+        if self.actor.is_supervisor:
+            self.worker.submit(
+                lambda session: team_rules.unconfirmed_since(session, today),
+                self._show_rates_warning,
+                lambda _error: None,
+            )
+
+    def _show_rates_warning(self, since: date | None) -> None:
+        if since is None:
+            self.rates_label.hide()
+            return
+        self.rates_label.setText(
+            self.tr_("⚠ Rates unconfirmed since {date}", date=self.words.day(since))
+        )
+        self.rates_label.setToolTip(
+            self.tr_(
+                "The statutory interest rates are confirmed only until the day before {date}; "
+                "interest after it is provisional. Record the checked rate: agent-desk rates "
+                "add (or Supervisor → Team rules).",
+                date=self.words.day(since),
+            )
+        )
+        self.rates_label.show()
 
     def _role(self) -> str:
         return self.tr_("supervisor") if self.actor.is_supervisor else self.tr_("agent")
@@ -178,6 +220,10 @@ class DeskWindow(QMainWindow):
             supervisor.addAction(a.approvals)
             supervisor.addSeparator()
             supervisor.addActions([a.team_view, a.reassign, a.audit_trail])
+            supervisor.addSeparator()
+            team_rules_action = supervisor.addAction(tr("Team rules…"))
+            team_rules_action.setObjectName("teamRulesAction")
+            team_rules_action.triggered.connect(self.open_team_rules)
         help_ = bar.addMenu(tr("&Help"))
         help_.addAction(a.shortcuts)
 
@@ -222,6 +268,10 @@ class DeskWindow(QMainWindow):
         self.connection_label.setObjectName("connectionLabel")
         self.agent_label = PlainLabel(f"{self.actor.display_name} · {self._role()}")
         self.agent_label.setObjectName("agentLabel")
+        self.rates_label = PlainLabel()
+        self.rates_label.setObjectName("ratesWarning")
+        self.rates_label.hide()
+        bar.addPermanentWidget(self.rates_label)
         for label in (self.database_label, self.connection_label, self.agent_label):
             bar.addPermanentWidget(label)
         self.set_connected(True)
@@ -382,6 +432,8 @@ class DeskWindow(QMainWindow):
 
     def _changes_arrived(self, summary: ChangeSummary) -> None:
         """Refresh only what a colleague's (or our own) change touched."""
+        if summary.touches("team_rule"):
+            self.reload_team_rules()
         if summary.touches("customer"):
             self.queue_model.reload()
         if self.actor.is_supervisor:

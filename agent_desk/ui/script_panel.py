@@ -273,6 +273,10 @@ class ScriptPanelHost(QWidget):
 
     # -- building ------------------------------------------------------------------
 
+    def use_library(self, library: ScriptLibrary) -> None:
+        """The team's scripts (from the database); the open run keeps its script."""
+        self.library = library
+
     def _build(self) -> None:
         tr = self.tr_
         title = PlainLabel(tr("Script"))

@@ -91,6 +91,9 @@ TABLES = (
     "demand_notice_claim",
     "audit_event",
     "change_log",
+    "team_rule",
+    "agent_desk_guard.rule",
+    "agent_desk_guard.interest_rate",
 )
 HEADER = (
     "customer_number,first_name,last_name,language,segment,mobile,phone,email,street,"
@@ -1120,7 +1123,86 @@ SUPERVISOR_ATTACKS = [
     ),
 ]
 
-ATTACKS = AGENT_ATTACKS + SUPERVISOR_ATTACKS
+# --- issue 15: the team's rules (policy, rates, scripts, letter texts); agents read only,
+# supervisors add versions in their own name, one after the other, never rewrite.
+_RULE = (
+    "INSERT INTO team_rule (kind, key, version, body, guard_values, reason, changed_by_id, "
+    "changed_at) VALUES ('{kind}', '{key}', {version}, 'x', '{values}', 'attack', {who}, now())"
+)
+_NEXT = "(SELECT max(version) + 1 FROM team_rule WHERE kind = '{kind}' AND key = '{key}')"
+_ME_ID = "(SELECT agent_desk_current_agent_id())"
+TEAM_RULE_ATTACKS = [
+    _a(
+        "raise the policy's limits",
+        DENIED,
+        _RULE.format(
+            kind="policy",
+            key="arrangements",
+            version=_NEXT.format(kind="policy", key="arrangements"),
+            values='{"max_instalments": 999}',
+            who=_ME_ID,
+        ),
+    ),
+    _a("rewrite a call script", DENIED, "UPDATE team_rule SET body = 'x' WHERE kind = 'script'"),
+    _a("delete the rates", DENIED, "DELETE FROM team_rule WHERE kind = 'rates'"),
+    _a("truncate the team rules", DENIED, "TRUNCATE team_rule"),
+    _a("set the guards' numbers", DENIED, "UPDATE agent_desk_guard.rule SET value = 999"),
+    _a("set the guards' rates", DENIED, "DELETE FROM agent_desk_guard.interest_rate"),
+    _a("run the rules trigger", DENIED, "SELECT agent_desk_guard.team_rule_to_guards()"),
+    _s("rewrite the rules' history", DENIED, "UPDATE team_rule SET reason = 'forged'"),
+    _s("delete the rules' history", DENIED, "DELETE FROM team_rule"),
+    _s(
+        "a rule in a colleague's name",
+        DENIED,
+        _RULE.format(
+            kind="letter",
+            key="nl/common.closing",
+            version=1,
+            values="",
+            who="(SELECT min(id) FROM agent WHERE login <> current_user)",
+        ),
+    ),
+    _s(
+        "skip versions of the policy",
+        WRONG,
+        _RULE.format(kind="policy", key="arrangements", version=99, values="", who=_ME_ID),
+        reason="next version",
+    ),
+    _s(
+        "replace version 1 of the rates",
+        WRONG,
+        _RULE.format(
+            kind="rates", key="statutory_interest_consumer", version=1, values="", who=_ME_ID
+        ),
+        reason="next version",
+    ),
+    _s(
+        "interest rates smuggled in the BIK scale",
+        WRONG,
+        _RULE.format(
+            kind="rates",
+            key="bik",
+            version=_NEXT.format(kind="rates", key="bik"),
+            values='{"rates": [["2015-01-01", "0.99"]]}',
+            who=_ME_ID,
+        ),
+        reason="only policy and rates",
+    ),
+    _s(
+        "guard numbers smuggled in a script",
+        WRONG,
+        _RULE.format(
+            kind="script",
+            key="nl/pause_request",
+            version=_NEXT.format(kind="script", key="nl/pause_request"),
+            values='{"max_instalments": 999}',
+            who=_ME_ID,
+        ),
+        reason="only policy and rates",
+    ),
+]
+
+ATTACKS = AGENT_ATTACKS + SUPERVISOR_ATTACKS + TEAM_RULE_ATTACKS
 
 
 def _snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -1629,3 +1711,50 @@ def test_a_team_database_at_0003_keeps_its_people_working_after_the_upgrade(
                     c.execute(text(f'DROP ROLE "{login}"'))
         finally:
             cleanup.dispose()
+
+
+# ------------------------------------------------------ issue 15: the team's rules
+
+
+def test_an_agent_reads_the_team_rules_and_a_supervisor_s_edit_reaches_the_guards(
+    world: World,
+) -> None:
+    from agent_desk.services import team_rules
+
+    with world.desk(world.agent) as desk, desk.sessions() as session:
+        assert team_rules.policy(session).max_instalments == 60  # read: the seeded policy
+        assert len(team_rules.script_library(session)) > 0
+        anna = actor_for_login(session, world.agent)
+        with pytest.raises(Exception, match="supervisor"):
+            team_rules.set_policy_value(session, anna, "max_instalments", "99")
+    with world.desk(world.supervisor) as desk, desk.sessions() as session:
+        lead = actor_for_login(session, world.supervisor)
+        team_rules.set_policy_value(session, lead, "max_instalments", "48", reason="attack test")
+        session.commit()
+    try:
+        with world.engine("owner").connect() as c:
+            assert (
+                c.scalar(
+                    text("SELECT value FROM agent_desk_guard.rule WHERE name = 'max_instalments'")
+                )
+                == 48
+            )
+            row = c.execute(
+                text(
+                    "SELECT changed_by_id, reason FROM team_rule WHERE kind = 'policy' "
+                    "AND key = 'arrangements' ORDER BY version DESC LIMIT 1"
+                )
+            ).one()
+            assert row.reason == "attack test"
+        # the agent's desk sees the change in the change log and the new value
+        with world.desk(world.agent) as desk, desk.sessions() as session:
+            assert team_rules.policy(session).max_instalments == 48
+            seen = session.execute(
+                text("SELECT count(*) FROM change_log WHERE table_name = 'team_rule'")
+            ).scalar()
+            assert seen and seen >= 1
+    finally:
+        with world.desk(world.supervisor) as desk, desk.sessions() as session:
+            lead = actor_for_login(session, world.supervisor)
+            team_rules.set_policy_value(session, lead, "max_instalments", "60", reason="back")
+            session.commit()

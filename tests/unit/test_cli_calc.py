@@ -167,9 +167,23 @@ def test_fees_without_kind_is_usage_error(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_interest(capsys: pytest.CaptureFixture[str]) -> None:
-    data = run_json(
-        capsys, "interest", "--principal", "300.00", "--from", "2025-01-01", "--to", "2025-04-01"
+    # No database at hand: the shipped table, confirmed until 2024-12-31, so a period
+    # in 2025 is computed but provisional (a warning on stderr, exit 0).
+    code, out, err = run(
+        capsys,
+        "interest",
+        "--principal",
+        "300.00",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-04-01",
+        "--json",
     )
+    assert code == 0
+    assert "warning: provisional" in err and "confirmed only until 2024-12-31" in err
+    data = json.loads(out)
+    assert data["provisional_from"] == "2025-01-01"
     assert data["principal"] == "300.00" and data["interest"] == "4.44"
     assert data["periods"] == [
         {
@@ -189,6 +203,17 @@ def test_interest_splits_at_rate_changes(capsys: pytest.CaptureFixture[str]) -> 
     )
     assert [p["rate"] for p in data["periods"]] == ["0.04", "0.06"]
     assert data["interest"] == "8.39"
+    assert data["provisional_from"] is None  # 2023 is confirmed: no warning (run_json)
+
+
+def test_interest_partly_past_confirmed_is_provisional_from_that_day(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(
+        capsys, "interest", "--principal", "1000", "--from", "2024-12-01", "--to", "2026-12-01"
+    )
+    assert code == 0 and "Interest" in out
+    assert "the interest from 2025-01-01 on uses the last known rate" in err
 
 
 def test_interest_backwards_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

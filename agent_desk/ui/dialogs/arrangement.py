@@ -64,6 +64,7 @@ from agent_desk.domain.money import Cents, cents_to_decimal
 from agent_desk.domain.policy import ArrangementPolicy, load_default_policy
 from agent_desk.errors import AgentDeskError, ConflictError, ValidationError
 from agent_desk.i18n import N_
+from agent_desk.services import team_rules
 from agent_desk.services.actor import Actor
 from agent_desk.services.arrangements import agree_arrangement, arrangement_owed
 from agent_desk.services.customer_file import CustomerFile
@@ -574,6 +575,22 @@ class ArrangementDialog(FormDialog):
             self.waive_interest.setText(tr("No statutory interest"))
             self.waive_interest.setChecked(False)
         self.waive_interest.setEnabled(owed.interest > 0)
+        provisional = owed.interest_provisional_from if owed.interest else None
+        self.interest_note.setToolTip(
+            tr(
+                "The statutory rate from {date} is not confirmed yet: this interest is "
+                "provisional and may change.",
+                date=words.day(provisional),
+            )
+            if provisional is not None
+            else ""
+        )
+        if provisional is not None:
+            self.interest_note.setText(
+                self.interest_note.text()
+                + " · "
+                + tr("provisional from {date}", date=words.day(provisional))
+            )
         self.later_line.setText(
             tr(
                 "Not in this plan: {amount} on claims not yet due.",
@@ -841,12 +858,14 @@ class ArrangementDesk:
             else:
                 self.unexpected(error)
 
-        self.worker.submit(
-            lambda session: arrangement_owed(session, customer_id, today),
-            dialog.set_owed,
-            failed,
-            busy=tr("Reading the books…"),
-        )
+        def read(session: Session) -> tuple[Owed, ArrangementPolicy]:
+            return arrangement_owed(session, customer_id, today), team_rules.policy(session)
+
+        def show(figures: tuple[Owed, ArrangementPolicy]) -> None:
+            dialog.policy = figures[1]  # the team's policy, as the service will check it
+            dialog.set_owed(figures[0])
+
+        self.worker.submit(read, show, failed, busy=tr("Reading the books…"))
 
     def _save(self, dialog: ArrangementDialog, customer_id: int, value: ArrangementInput) -> None:
         actor, now, tr = self.actor, self.clock(), self.words.tr
