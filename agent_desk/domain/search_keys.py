@@ -62,7 +62,7 @@ _FOLD = str.maketrans(
     }
 )
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
-_POSTCODE = re.compile(r"^\s*(\d{4})\s*([a-zA-Z]{2})(?:[\s,]+(.+?))?\s*$")
+_POSTCODE = re.compile(r"^\s*(\d{4})\s*([a-zA-Z]{2})(?:[\s,]*(\d.*?))?\s*$")
 _POSTCODE_ONLY_DIGITS = re.compile(r"^\s*(\d{4})\s*$")
 _PHONE_CHARS = re.compile(r"^[\d\s()+\-./]+$")
 
@@ -90,13 +90,18 @@ def name_words(text: str) -> list[str]:
     return words
 
 
-def phone_key(text: str, region: str = DEFAULT_REGION) -> str | None:
-    """A phone number as E.164 digits without the plus ("31612345678"), if it is one."""
+def phone_key(text: str, region: str = DEFAULT_REGION, *, valid: bool = False) -> str | None:
+    """A phone number as E.164 digits without the plus ("31612345678"), if it is one.
+
+    ``valid``: only a number that can exist (what a typed query must be to be taken
+    as a whole number rather than the start of one).
+    """
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(number):
+    check = phonenumbers.is_valid_number if valid else phonenumbers.is_possible_number
+    if not check(number):
         return None
     e164: str = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return e164.lstrip("+")
@@ -106,7 +111,7 @@ def phone_prefix(text: str, region: str = DEFAULT_REGION) -> str | None:
     """What a partly typed number starts with in E.164 digits: "06-123" -> "316123"."""
     if not _PHONE_CHARS.match(text):
         return None
-    full = phone_key(text, region)
+    full = phone_key(text, region, valid=True)
     if full is not None:
         return full
     digits = re.sub(r"\D", "", text)
@@ -219,7 +224,7 @@ def probes(query: str, region: str = DEFAULT_REGION) -> list[Probe]:
             found.append(Probe(Field.ADDRESS, key))
     elif _POSTCODE_ONLY_DIGITS.match(text):
         found.append(Probe(Field.ADDRESS, compact(text)))
-    words = [w for w in name_words(text) if not w.isdigit()]
+    words = [] if "@" in text else [w for w in name_words(text) if not w.isdigit()]
     words = [w for w in dict.fromkeys(words) if len(w) >= MIN_PREFIX or len(words) > 1]
     if words and any(len(w) >= MIN_PREFIX for w in words):
         # The longest word drives the index lookup (it finds the fewest keys).
@@ -237,7 +242,7 @@ def exact_keys(query: str, region: str = DEFAULT_REGION) -> list[Key]:
     if len(flat) >= 3 and any(c.isdigit() for c in flat):
         keys += [Key(Field.CUSTOMER_NUMBER, flat), Key(Field.CLAIM_REFERENCE, flat)]
     if _PHONE_CHARS.match(text):
-        phone = phone_key(text, region)
+        phone = phone_key(text, region, valid=True)
         if phone:
             keys.append(Key(Field.PHONE, phone))
     if "@" in text and not any(c.isspace() for c in text):

@@ -55,6 +55,7 @@ class SearchHit:
     assigned_agent: str | None
     visible: bool = True  # False: a colleague's customer, opened as an inbound call
     proof: Key | None = None  # the stated key that found it (for opening it)
+    closeness: tuple[int, int] = (0, 0)  # characters beyond the query, field order
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -67,9 +68,12 @@ class SearchHit:
         }
 
 
+_FIELD_ORDER = {f: n for n, f in enumerate(Field)}
+
+
 @dataclass
 class _Found:
-    rank: int
+    order: tuple[int, int, int]  # rank, characters beyond the query, field
     fields: set[Field] = field(default_factory=set)
 
 
@@ -115,9 +119,13 @@ def search_customers(
     found: dict[int, _Found] = {}
     for probe in probes:
         for customer_id, key in session.execute(probe_statement(probe, limit * 3)):
-            score = rules.rank(probe.field, key, probe)
+            score = (
+                rules.rank(probe.field, key, probe),
+                len(key) - len(probe.prefix),
+                _FIELD_ORDER[probe.field],
+            )
             entry = found.setdefault(int(customer_id), _Found(score))
-            entry.rank = min(entry.rank, score)
+            entry.order = min(entry.order, score)
             entry.fields.add(probe.field)
     rows = {
         r.id: r
@@ -166,7 +174,8 @@ def search_customers(
                 customer_number=row.customer_number,
                 name=f"{row.first_name} {row.last_name}".strip(),
                 matched=tuple(rules.iter_fields(entry.fields)),
-                rank=entry.rank,
+                rank=entry.order[0],
+                closeness=entry.order[1:],
                 status=row.status,
                 assigned_agent=names.get(row.assigned_agent_id),
             )
@@ -189,7 +198,7 @@ def search_customers(
                 proof=proof,
             )
         )
-    hits.sort(key=lambda h: (h.rank, rules.fold(h.name), h.customer_number))
+    hits.sort(key=lambda h: (h.rank, *h.closeness, rules.fold(h.name), h.customer_number))
     return hits[:limit]
 
 
