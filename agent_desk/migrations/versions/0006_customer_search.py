@@ -28,6 +28,9 @@ On PostgreSQL:
   calling agent (so the file opens for them, like any hold) after the same check,
   unless a colleague has them open; the database writes the audit event itself
   (``inbound_open``) and allows a bounded number per agent per hour.
+* ``agent_desk_release_holds`` releases one's holds: an agent's own ``UPDATE``
+  cannot release a customer they no longer see afterwards (PostgreSQL checks the
+  new row against the reading policy as well), such as an inbound caller.
 
 On SQLite (one desk) only the table and its keys are made.
 """
@@ -137,6 +140,37 @@ BEGIN
     RETURN true;
 END
 $$;
+
+-- Release one's holds (all but keep). A person's own UPDATE cannot release a customer
+-- they no longer see afterwards (a colleague's: an inbound caller, or one reassigned
+-- meanwhile), because PostgreSQL checks the new row against the reading policy too.
+-- The owner (bulk tools, tests) names the agent; people always release their own.
+CREATE OR REPLACE FUNCTION agent_desk_release_holds(for_agent bigint, keep bigint)
+RETURNS bigint[] LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = @schema@, pg_temp AS $$
+DECLARE
+    who record;
+    me bigint;
+    released bigint[];
+BEGIN
+    who := @guard@.caller();
+    IF who.kind = 'nobody' THEN
+        PERFORM @guard@.refuse('only the people of this team hold customers');
+    END IF;
+    me := CASE WHEN who.kind = 'owner' THEN for_agent ELSE who.agent_id END;
+    WITH done AS (
+        UPDATE customer SET held_by_agent_id = NULL, held_until = NULL
+         WHERE held_by_agent_id = me AND (keep IS NULL OR id <> keep)
+        RETURNING id)
+    SELECT coalesce(array_agg(id ORDER BY id), '{}') INTO released FROM done;
+    IF cardinality(released) > 0 THEN
+        PERFORM agent_desk_log_changes(
+            array_fill('customer'::text, ARRAY[cardinality(released)]), released,
+            array_fill('update'::text, ARRAY[cardinality(released)]), released);
+    END IF;
+    RETURN released;
+END
+$$;
 """
 
 
@@ -188,6 +222,8 @@ REVOKE ALL ON FUNCTION agent_desk_find_by_key(text[], text[], integer) FROM PUBL
 GRANT EXECUTE ON FUNCTION agent_desk_find_by_key(text[], text[], integer) TO {groups};
 REVOKE ALL ON FUNCTION agent_desk_open_inbound(bigint, text, text, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agent_desk_open_inbound(bigint, text, text, timestamptz) TO {groups};
+REVOKE ALL ON FUNCTION agent_desk_release_holds(bigint, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agent_desk_release_holds(bigint, bigint) TO {groups};
 """,
         schema,
     )
@@ -221,6 +257,7 @@ def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         for signature in (
+            "agent_desk_release_holds(bigint, bigint)",
             "agent_desk_open_inbound(bigint, text, text, timestamptz)",
             "agent_desk_find_by_key(text[], text[], integer)",
             f"{GUARD}.key_matches(bigint, text, text)",
