@@ -9,7 +9,7 @@ customer (held for this agent, as opening from the queue does), Esc closes.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -60,6 +61,8 @@ class FindCustomerDialog(QDialog):
         self.query = QLineEdit()
         self.query.setObjectName("findQuery")
         self.query.setClearButtonEnabled(True)
+        for clear in self.query.findChildren(QToolButton):  # Qt's own clear button
+            clear.setAccessibleName(tr("Clear the search text"))
         self.query.setPlaceholderText(
             tr("Name, customer number, phone, e-mail, postcode + house number or claim reference")
         )
@@ -108,7 +111,11 @@ class FindCustomerDialog(QDialog):
         self.results.currentRowChanged.connect(lambda row: self.open_button.setEnabled(row >= 0))
         self.open_button.clicked.connect(self.open_selected)
         self.close_button.clicked.connect(self.reject)
-        self.query.setFocus()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.query.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+        self.query.selectAll()
 
     # -- searching on the worker ---------------------------------------------------
 
