@@ -69,6 +69,8 @@ _PHONE_CHARS = re.compile(r"^[\d\s()+\-./]+$")
 
 def fold(text: str) -> str:
     """Lower-case, without accents: "Hüseyin Çelik" -> "huseyin celik"."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return bare.translate(_FOLD).casefold()

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, select, text
+from sqlalchemy import Select, and_, bindparam, exists, select, text
 from sqlalchemy.orm import Session, aliased
 
 from agent_desk.domain import search_keys as rules
@@ -77,26 +78,38 @@ class _Found:
     fields: set[Field] = field(default_factory=set)
 
 
-def _in_range(column: Any, prefix: str) -> Any:
-    return and_(column >= prefix, column < rules.upper_bound(prefix))
+def _in_range(column: Any, name: str) -> Any:
+    return and_(column >= bindparam(name), column < bindparam(f"{name}_end"))
 
 
-def probe_statement(probe: Probe, limit: int) -> Select[int, str]:
-    """One probe as SQL: an ordered index range scan on ``(field, key)``."""
+@lru_cache(maxsize=64)
+def _probe_shape(field_value: str, words: int, limit: int) -> Select[int, str]:
+    """The statement of one probe shape, built once (the values are bound)."""
     k = aliased(CustomerSearchKey, name="k")
-    statement = select(k.customer_id, k.key).where(
-        k.field == probe.field.value, _in_range(k.key, probe.prefix)
-    )
-    for word in probe.words:
-        w = aliased(CustomerSearchKey, name=f"w_{len(word)}_{word[:8]}")
+    statement = select(k.customer_id, k.key).where(k.field == field_value, _in_range(k.key, "p"))
+    for n in range(words):
+        w = aliased(CustomerSearchKey, name=f"w{n}")
         statement = statement.where(
             exists().where(
                 w.customer_id == k.customer_id,
                 w.field == Field.NAME.value,
-                _in_range(w.key, word),
+                _in_range(w.key, f"w{n}"),
             )
         )
     return statement.order_by(k.field, k.key).limit(limit)
+
+
+def probe_params(probe: Probe) -> dict[str, str]:
+    params = {"p": probe.prefix, "p_end": rules.upper_bound(probe.prefix)}
+    for n, word in enumerate(probe.words):
+        params[f"w{n}"] = word
+        params[f"w{n}_end"] = rules.upper_bound(word)
+    return params
+
+
+def probe_statement(probe: Probe, limit: int) -> Select[int, str]:
+    """One probe as SQL: an ordered index range scan on ``(field, key)``, values bound."""
+    return _probe_shape(probe.field.value, len(probe.words), limit).params(probe_params(probe))
 
 
 def _clamp(limit: int) -> int:
@@ -118,7 +131,8 @@ def search_customers(
         return []
     found: dict[int, _Found] = {}
     for probe in probes:
-        for customer_id, key in session.execute(probe_statement(probe, limit * 3)):
+        statement = _probe_shape(probe.field.value, len(probe.words), limit * 3)
+        for customer_id, key in session.execute(statement, probe_params(probe)):
             score = (
                 rules.rank(probe.field, key, probe),
                 len(key) - len(probe.prefix),
