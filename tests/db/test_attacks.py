@@ -33,7 +33,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from agent_desk.domain.arrangement_plan import Mode, Terms
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome, Role
 from agent_desk.domain.search_keys import Field
-from agent_desk.errors import DatabaseUnavailableError, ValidationError
+from agent_desk.errors import DatabaseUnavailableError, PermissionDeniedError, ValidationError
 from agent_desk.models import (
     Agent,
     Arrangement,
@@ -1822,3 +1822,26 @@ def test_the_search_keys_of_the_fixture_follow_the_rows_people_wrote(world: Worl
         count = c.scalar(text("SELECT count(DISTINCT customer_id) FROM customer_search_key"))
         customers = c.scalar(text("SELECT count(*) FROM customer"))
     assert count == customers
+
+
+def test_inbound_opens_are_limited_per_hour(world: World) -> None:
+    """A bounded number of colleagues' customers per agent and hour (enumeration costs)."""
+    ids = world.ids
+    with world.engine("owner").begin() as c:  # the agent's last hour, as the trail shows it
+        c.execute(
+            text(
+                "INSERT INTO audit_event (at, agent_id, action, entity, entity_id, customer_id, "
+                "detail) SELECT now() - interval '30 minutes', :me, 'inbound_open', 'customer', "
+                ":c, :c, 'phone' FROM generate_series(1, 60)"
+            ),
+            {"me": ids["me"], "c": ids["move"]},
+        )
+    with (
+        world.desk(world.agent) as desk,
+        pytest.raises(PermissionDeniedError, match="too many inbound"),
+        desk.transaction() as s,
+    ):
+        agent = actor_for_login(s, world.agent)
+        (hit,) = search_customers(s, agent, "B-1-1")
+        open_found(s, agent, hit, _now())
+    assert ids["theirs"] not in _assigned_or_held(world, world.agent)
