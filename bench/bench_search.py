@@ -164,6 +164,28 @@ def _median_ms(run: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
+def _measure(database: Database, query: str, repeat: int) -> tuple[int, float, float]:
+    """Customers found, the service's and its raw SQL's median milliseconds."""
+    with database.transaction() as session:
+        hits = search_customers(session, SYSTEM, query)
+        service = _median_ms(lambda: search_customers(session, SYSTEM, query), repeat)
+        compiled = [
+            str(
+                probe_statement(p, 60).compile(
+                    session.get_bind(), compile_kwargs={"literal_binds": True}
+                )
+            )
+            for p in rules.probes(query)
+        ]
+        connection = session.connection()
+
+        def raw() -> None:
+            for sql in compiled:
+                connection.exec_driver_sql(sql).all()
+
+        return len(hits), service, _median_ms(raw, repeat)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -197,26 +219,9 @@ def main() -> int:
     print(f"\n{engine}, {args.customers:,} customers, median of {args.repeat} runs")
     print(f"{'query':<26} {'text':<26} {'found':>5} {'service':>9} {'raw SQL':>9} {'ratio':>6}")
     for label, query in queries.items():
-        with database.transaction() as session:
-            hits = search_customers(session, SYSTEM, query)
-            service = _median_ms(lambda: search_customers(session, SYSTEM, query), args.repeat)
-            compiled = [
-                str(
-                    probe_statement(p, 60).compile(
-                        session.get_bind(), compile_kwargs={"literal_binds": True}
-                    )
-                )
-                for p in rules.probes(query)
-            ]
-            connection = session.connection()
-
-            def raw() -> None:
-                for sql in compiled:
-                    connection.exec_driver_sql(sql).all()
-
-            raw_ms = _median_ms(raw, args.repeat)
+        found, service, raw_ms = _measure(database, query, args.repeat)
         print(
-            f"{label:<26} {query[:26]:<26} {len(hits):>5} {service:>7.2f}ms {raw_ms:>7.2f}ms "
+            f"{label:<26} {query[:26]:<26} {found:>5} {service:>7.2f}ms {raw_ms:>7.2f}ms "
             f"{service / raw_ms:>5.1f}x"
         )
     digits = f"{target:08d}"
