@@ -65,7 +65,7 @@ class SearchHit:
             "matched": [f.value for f in self.matched],
             "status": self.status,
             "assigned_agent": self.assigned_agent,
-            "colleague_s_customer": not self.visible,
+            "colleagues_customer": not self.visible,
         }
 
 
