@@ -143,15 +143,22 @@ def search_customers(
             entry.fields.add(probe.field)
     rows = {
         r.id: r
-        for r in session.execute(
-            select(
-                Customer.id,
-                Customer.customer_number,
-                Customer.first_name,
-                Customer.last_name,
-                Customer.status,
-                Customer.assigned_agent_id,
-            ).where(Customer.id.in_(list(found)))
+        for r in (
+            session.execute(
+                select(
+                    Customer.id,
+                    Customer.customer_number,
+                    Customer.first_name,
+                    Customer.last_name,
+                    Customer.status,
+                    Customer.assigned_agent_id,
+                    Agent.display_name.label("agent_name"),
+                )
+                .outerjoin(Agent, Agent.id == Customer.assigned_agent_id)
+                .where(Customer.id.in_(list(found)))
+            )
+            if found
+            else []
         )
     }
     colleagues: list[Any] = []
@@ -168,15 +175,15 @@ def search_customers(
                     },
                 )
             )
-    agent_ids = {r.assigned_agent_id for r in rows.values()} | {
-        r.assigned_agent_id for r in colleagues
-    }
-    names: dict[int | None, str] = {
-        agent_id: name
-        for agent_id, name in session.execute(
-            select(Agent.id, Agent.display_name).where(Agent.id.in_(agent_ids - {None}))
+    names: dict[int | None, str] = {r.assigned_agent_id: r.agent_name for r in rows.values()}
+    missing = {r.assigned_agent_id for r in colleagues} - set(names) - {None}
+    if missing:
+        names.update(
+            (agent_id, name)
+            for agent_id, name in session.execute(
+                select(Agent.id, Agent.display_name).where(Agent.id.in_(missing))
+            )
         )
-    }
     hits: list[SearchHit] = []
     for customer_id, entry in found.items():
         row = rows.get(customer_id)
