@@ -85,12 +85,22 @@ def shoot(database: Database, lang: str, out: Path) -> None:
     wait_until(lambda: promise.isVisible())
     save(promise, out / f"screenshot-promise-{lang}.png")
     promise.reject()
+    shoot_find(window, lang, out)
     shoot_arrangement(database, window, lang, out)
     shoot_letter(database, window, lang, out)
     shoot_script_and_verification(database, window, lang, out)
     window.releasing_on_close = True
     window.close()
     desk.shutdown()
+
+
+def shoot_find(window: DeskWindow, lang: str, out: Path) -> None:
+    """Ctrl+K: a name typed without accents finds the customers who have them."""
+    dialog = window.find_customer()
+    dialog.query.setText("huseyin" if lang == "en" else "celik")
+    wait_until(lambda: dialog.results.count() > 0 and window.worker.pending == 0)
+    save(dialog, out / f"screenshot-find-{lang}.png")
+    dialog.reject()
 
 
 def _customers_for_plan(database: Database, count: int = 1, skip: int = 0) -> list[int]:

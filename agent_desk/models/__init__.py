@@ -14,6 +14,7 @@ from agent_desk.models.base import Base
 from agent_desk.models.ledger import DemandNotice, DemandNoticeClaim, LedgerEntry
 from agent_desk.models.log import AuditEvent, ChangeLog
 from agent_desk.models.people import Agent, Claim, ContactPoint, Customer
+from agent_desk.models.search import CustomerSearchKey
 from agent_desk.models.setting import Setting
 from agent_desk.models.team_rule import TeamRule
 
@@ -27,6 +28,7 @@ __all__ = [
     "ContactAttempt",
     "ContactPoint",
     "Customer",
+    "CustomerSearchKey",
     "DemandNotice",
     "DemandNoticeClaim",
     "Instalment",

@@ -39,6 +39,7 @@ from agent_desk.errors import (
 from agent_desk.private_files import private_dir, private_sqlite
 from agent_desk.services import secrets
 from agent_desk.services.changelog import install_change_log
+from agent_desk.services.search_index import install_search_index
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ class Database:
         self.engine = self._create_engine(connect_url, echo)
         self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
         install_change_log(self.sessions)
+        install_search_index(self.sessions)
 
     @property
     def display(self) -> str:

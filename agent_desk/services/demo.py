@@ -44,6 +44,7 @@ from agent_desk.models import (
     ContactAttempt,
     ContactPoint,
     Customer,
+    CustomerSearchKey,
     DemandNotice,
     DemandNoticeClaim,
     Instalment,
@@ -51,6 +52,7 @@ from agent_desk.models import (
     NextStep,
     PromiseToPay,
 )
+from agent_desk.services.search_index import keys_for_rows
 
 AGENTS = [
     ("sanne", "Sanne de Vries"),
@@ -299,6 +301,10 @@ class _Batch:
             ChangeLog,
             AuditEvent,
         ]
+        self.rows[CustomerSearchKey] = keys_for_rows(
+            self.rows.get(Customer, []), self.rows.get(ContactPoint, []), self.rows.get(Claim, [])
+        )
+        order.insert(3, CustomerSearchKey)
         copy = session.get_bind().dialect.name == "postgresql"
         for model in order:
             rows = self.rows.get(model)

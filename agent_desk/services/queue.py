@@ -13,7 +13,19 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from agent_desk.domain import queue as queue_rules
@@ -373,6 +385,8 @@ def release_holds(session: Session, actor: Actor, keep: int | None = None) -> in
     """Release every customer this agent holds (moving on, closing the desk)."""
     if actor.agent_id is None:
         return 0
+    if _has_release_function(session):
+        return _release_in_database(session, actor.agent_id, keep)
     statement = select(Customer.id).where(Customer.held_by_agent_id == actor.agent_id)
     if keep is not None:
         statement = statement.where(Customer.id != keep)
@@ -381,16 +395,54 @@ def release_holds(session: Session, actor: Actor, keep: int | None = None) -> in
     return len(ids)
 
 
+_RELEASE = text("SELECT agent_desk_release_holds(:agent, :keep)")
+_HAS_RELEASE = "agent_desk.release_holds_function"  # key in the DBAPI connection's info
+
+
+def _has_release_function(session: Session) -> bool:
+    """PostgreSQL from migration 0006: releasing goes through the database's function.
+
+    An agent's own ``UPDATE`` cannot release a customer they no longer see once
+    released (a colleague's customer reassigned meanwhile, or an inbound caller):
+    PostgreSQL checks the new row against the reading policy too.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return False
+    info = connection.connection.info
+    if info.get(_HAS_RELEASE) is None:
+        found = connection.scalar(
+            text("SELECT to_regprocedure('agent_desk_release_holds(bigint,bigint)') IS NOT NULL")
+        )
+        if found:
+            info[_HAS_RELEASE] = True
+        return bool(found)
+    return True
+
+
+def _release_in_database(session: Session, agent_id: int, keep: int | None) -> int:
+    released = list(session.scalar(_RELEASE, {"agent": agent_id, "keep": keep}) or [])
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Customer) and obj.id in released:
+            session.expire(obj, ["held_by_agent_id", "held_until"])
+    return len(released)
+
+
 def _set_hold(
     session: Session, ids: list[int], agent_id: int | None, until: datetime | None
 ) -> None:
-    """A hold is not an edit of the customer: it does not bump the version."""
+    """A hold is not an edit of the customer: it does not bump the version.
+
+    ``evaluate``, not ``fetch``: on PostgreSQL ``fetch`` adds ``RETURNING``, and a
+    returned row must pass the reading policy, which a released customer of a
+    colleague (reassigned meanwhile, or an inbound caller) no longer does.
+    """
     if not ids:
         return
     session.execute(
         update(Customer)
         .where(Customer.id.in_(ids))
         .values(held_by_agent_id=agent_id, held_until=until)
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session="evaluate")
     )
     log_changes(session, "customer", ids, "update", ids)

@@ -29,6 +29,7 @@ class DeskActions:
     audit_trail: QAction  # supervisors only
     note: QAction  # Ctrl+N: a note on the file
     next_step: QAction  # F12: plan the next step without a contact
+    find_customer: QAction  # Ctrl+K / Ctrl+F: find anyone, also outside the queue
 
     def supervisor_only(self) -> list[QAction]:
         return [self.approvals, self.team_view, self.reassign, self.audit_trail]
@@ -52,6 +53,7 @@ class DeskActions:
             self.audit_trail,
             self.note,
             self.next_step,
+            self.find_customer,
         ]
 
     def on_customer(self) -> list[QAction]:
@@ -122,7 +124,7 @@ def build_actions(parent: QWidget, tr: Translator) -> DeskActions:
             parent,
             "search",
             tr("Search the queue"),
-            "Ctrl+F",
+            "/",
             tr("find a customer by name, number, phone or postcode"),
             tr,
         ),
@@ -189,7 +191,16 @@ def build_actions(parent: QWidget, tr: Translator) -> DeskActions:
             tr("plan the next step without logging a contact"),
             tr,
         ),
+        find_customer=_action(
+            parent,
+            "findCustomer",
+            tr("Find a customer"),
+            "Ctrl+K",
+            tr("anyone you may see, by name, number, phone, e-mail, postcode or claim"),
+            tr,
+        ),
     )
+    actions.find_customer.setShortcuts([QKeySequence("Ctrl+K"), QKeySequence("Ctrl+F")])
     for action in actions.on_customer():
         action.setEnabled(False)
     return actions

@@ -27,11 +27,13 @@ from agent_desk.services.customer_file import CustomerFile
 from agent_desk.services.desk_support import Opened, next_customer, open_customer, reload_file
 from agent_desk.services.outbox import OperationKind, ReplayResult
 from agent_desk.services.queue import QueueScope, release_holds
+from agent_desk.services.search import SearchHit, open_found
 from agent_desk.services.sync import ChangeSummary
 from agent_desk.ui.actions import build_actions
 from agent_desk.ui.customer_panel import CustomerPanel
 from agent_desk.ui.dialogs.approvals import ApprovalsDialog
 from agent_desk.ui.dialogs.arrangement import ArrangementDesk, ArrangementDialog
+from agent_desk.ui.dialogs.find_customer import FindCustomerDialog
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.letters import LetterOutput, LettersDialog
 from agent_desk.ui.dialogs.notices import ShortcutsDialog
@@ -201,7 +203,7 @@ class DeskWindow(QMainWindow):
         customer.addActions([a.log_contact, a.promise, a.arrangement, a.pause, a.letter])
         customer.addActions([a.verify, a.note, a.next_step])
         queue = bar.addMenu(tr("&Queue"))
-        queue.addActions([a.search, a.refresh])
+        queue.addActions([a.find_customer, a.search, a.refresh])
         view = bar.addMenu(tr("&View"))
         language = view.addMenu(tr("Language"))
         group = QActionGroup(self)
@@ -281,6 +283,7 @@ class DeskWindow(QMainWindow):
         a.next_customer.triggered.connect(self.next_customer)
         a.refresh.triggered.connect(self.refresh)
         a.search.triggered.connect(self.queue_panel.focus_search)
+        a.find_customer.triggered.connect(self.find_customer)
         a.log_contact.triggered.connect(self.recorder.log_contact)
         a.promise.triggered.connect(self.recorder.promise)
         a.pause.triggered.connect(self.recorder.pause)
@@ -329,6 +332,21 @@ class DeskWindow(QMainWindow):
         actor, now = self.actor, self.clock()
         self.worker.submit(
             lambda session: open_customer(session, actor, customer_id, now),
+            self._opened,
+            busy=self.tr_("Opening the customer file…"),
+        )
+
+    def find_customer(self) -> FindCustomerDialog:
+        """Ctrl+K: anyone the agent may see, also an inbound caller not in the queue."""
+        dialog = FindCustomerDialog(self.worker, self.actor, self.words, self)
+        dialog.chosen.connect(self._open_found)
+        dialog.open()
+        return dialog
+
+    def _open_found(self, hit: SearchHit) -> None:
+        actor, now = self.actor, self.clock()
+        self.worker.submit(
+            lambda session: open_found(session, actor, hit, now),
             self._opened,
             busy=self.tr_("Opening the customer file…"),
         )

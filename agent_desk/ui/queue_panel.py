@@ -81,7 +81,7 @@ class QueuePanel(QWidget):
         self.search = QLineEdit()
         self.search.setObjectName("queueSearch")
         self.search.setClearButtonEnabled(True)
-        self.search.setPlaceholderText(tr("Search name, number, phone or postcode  (Ctrl+F)"))
+        self.search.setPlaceholderText(tr("Search name, number, phone or postcode  (/)"))
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(250)

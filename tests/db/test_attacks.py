@@ -32,7 +32,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from agent_desk.domain.arrangement_plan import Mode, Terms
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome, Role
-from agent_desk.errors import DatabaseUnavailableError, ValidationError
+from agent_desk.domain.search_keys import Field
+from agent_desk.errors import DatabaseUnavailableError, PermissionDeniedError, ValidationError
 from agent_desk.models import (
     Agent,
     Arrangement,
@@ -61,10 +62,12 @@ from agent_desk.services.arrangements import (
 )
 from agent_desk.services.database import Database
 from agent_desk.services.derived import refresh_customers
+from agent_desk.services.desk_support import Opened
 from agent_desk.services.importers import import_customers, import_payments
 from agent_desk.services.letters import fourteen_day_letter_data, generate_letter
 from agent_desk.services.migrate import alembic_config
 from agent_desk.services.queue import claim_next, release_holds
+from agent_desk.services.search import open_found, search_customers
 from agent_desk.services.sync import ChangeCursor
 from agent_desk.services.team import ReassignFilter, reassign
 from agent_desk.services.team_security import add_user
@@ -94,6 +97,7 @@ TABLES = (
     "team_rule",
     "agent_desk_guard.rule",
     "agent_desk_guard.interest_rate",
+    "customer_search_key",
 )
 HEADER = (
     "customer_number,first_name,last_name,language,segment,mobile,phone,email,street,"
@@ -1202,7 +1206,83 @@ TEAM_RULE_ATTACKS = [
     ),
 ]
 
-ATTACKS = AGENT_ATTACKS + SUPERVISOR_ATTACKS + TEAM_RULE_ATTACKS
+# --- issue 13, find anyone: the search keys and the inbound-call functions (0006)
+_INBOUND = "SELECT agent_desk_open_inbound(:theirs, {f}, {k}, now() + interval '{hold}')"
+SEARCH_ATTACKS = [
+    _a(
+        "read a colleague's search keys",
+        NOTHING,
+        "SELECT * FROM customer_search_key WHERE customer_id = :theirs",
+    ),
+    _a(
+        "delete a colleague's search keys",
+        NOTHING,
+        "DELETE FROM customer_search_key WHERE customer_id = :theirs",
+    ),
+    _a(
+        "plant a key on a colleague's customer",
+        DENIED,
+        "INSERT INTO customer_search_key (customer_id, field, key) "
+        "VALUES (:theirs, 'phone', '31600000009')",
+    ),
+    _a(
+        "rewrite a search key",
+        DENIED,
+        "UPDATE customer_search_key SET key = '31600000009' WHERE customer_id = :mine",
+    ),
+    _a("truncate the search keys", DENIED, "TRUNCATE customer_search_key"),
+    _a(
+        "open a colleague's customer by a name",
+        DENIED,
+        _INBOUND.format(f="'name'", k="'klant'", hold="1 hour"),
+        reason="stated",
+    ),
+    _a(
+        "open a colleague's customer by a number they do not have",
+        DENIED,
+        _INBOUND.format(f="'phone'", k="'31600000000'", hold="1 hour"),
+        reason="stated",
+    ),
+    _a(
+        "open a colleague's customer by a claim of one's own customer",
+        DENIED,
+        _INBOUND.format(f="'claim_reference'", k="'a11'", hold="1 hour"),
+        reason="stated",
+    ),
+    _a(
+        "open a colleague's customer by the start of a claim reference",
+        DENIED,
+        _INBOUND.format(f="'claim_reference'", k="'b1'", hold="1 hour"),
+        reason="stated",
+    ),
+    _a(
+        "hold an inbound caller for a month",
+        DENIED,
+        _INBOUND.format(f="'claim_reference'", k="'b11'", hold="30 days"),
+        reason="a few hours",
+    ),
+    _a(
+        "call the key check directly",
+        DENIED,
+        "SELECT agent_desk_guard.key_matches(:theirs, 'phone', '31612345678')",
+    ),
+    _s("rewrite a search key", DENIED, "UPDATE customer_search_key SET key = 'x'"),
+    _s("truncate the search keys", DENIED, "TRUNCATE customer_search_key"),
+    _s(
+        "search another team's customers by a stated key",
+        DENIED,
+        "SELECT * FROM agent_desk_find_by_key(ARRAY['claim_reference'], ARRAY['c11'], 5)",
+        team=2,
+    ),
+    _s(
+        "open another team's customer as an inbound call",
+        DENIED,
+        "SELECT agent_desk_open_inbound(1, 'claim_reference', 'c11', now())",
+        team=2,
+    ),
+]
+
+ATTACKS = AGENT_ATTACKS + SUPERVISOR_ATTACKS + TEAM_RULE_ATTACKS + SEARCH_ATTACKS
 
 
 def _snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -1758,3 +1838,137 @@ def test_an_agent_reads_the_team_rules_and_a_supervisor_s_edit_reaches_the_guard
             lead = actor_for_login(session, world.supervisor)
             team_rules.set_policy_value(session, lead, "max_instalments", "60", reason="back")
             session.commit()
+# ------------------------------------------- issue 13: find anyone, inbound callers
+
+
+def test_an_agent_finds_a_colleague_s_customer_only_by_a_key_stated_in_full(
+    world: World,
+) -> None:
+    """Own customers by anything; a colleague's only by an identifying key in full,
+    with number and name only (an inbound caller), never by a name or a prefix."""
+    ids = world.ids
+    mine = _assigned_or_held(world, world.agent)
+    with world.engine("owner").connect() as c:
+        everyone = set(c.scalars(text("SELECT id FROM customer")))
+    with world.desk(world.agent) as desk, desk.transaction() as s:
+        agent = actor_for_login(s, world.agent)
+        by_name = search_customers(s, agent, "klant", limit=100)
+        assert by_name and {h.customer_id for h in by_name} <= mine
+        assert ids["theirs"] not in {h.customer_id for h in by_name}
+        (hit,) = search_customers(s, agent, "B-1-1")
+        assert hit.customer_id == ids["theirs"] and hit.customer_number == "B-1"
+        assert not hit.visible and hit.matched == (Field.CLAIM_REFERENCE,)
+        assert hit.assigned_agent == "Agent Twee" and hit.status is None
+        assert search_customers(s, agent, "B-1-") == search_customers(s, agent, "b-1") == []
+        # Everyone in the fixture has this phone: own customers as usual, colleagues' too.
+        by_phone = search_customers(s, agent, "06-12345678", limit=100)
+        colleagues = {h.customer_id for h in by_phone if not h.visible}
+        assert colleagues == everyone - mine and ids["theirs"] in colleagues
+        assert {h.customer_id for h in by_phone if h.visible} <= mine
+        assert all(h.matched == (Field.PHONE,) for h in by_phone)
+        # The function itself never answers a name or a prefix.
+        for fields, keys in ((["name"], ["klant"]), (["claim_reference"], ["b1"])):
+            found = s.execute(
+                text("SELECT * FROM agent_desk_find_by_key(:f, :k, 50)"), {"f": fields, "k": keys}
+            ).all()
+            assert found == []
+    # A key an agent plants on their own customer finds nothing: the rows decide.
+    with world.engine(world.agent).connect() as c:
+        c.execute(
+            text(
+                "INSERT INTO customer_search_key (customer_id, field, key) "
+                "VALUES (:c, 'phone', '31600000001')"
+            ),
+            {"c": ids["mine"]},
+        )
+        planted = c.execute(
+            text("SELECT * FROM agent_desk_find_by_key(ARRAY['phone'], ARRAY['31600000001'], 5)")
+        ).all()
+        c.rollback()
+    assert planted == []
+
+
+def test_an_agent_opens_an_inbound_caller_who_is_a_colleague_s_customer(world: World) -> None:
+    ids = world.ids
+    now = _now()
+    with world.engine("owner").begin() as c:  # a colleague has B-2 on screen right now
+        c.execute(
+            text(
+                "UPDATE customer SET held_by_agent_id = :o, held_until = now() + interval "
+                "'10 minutes' WHERE id = :c"
+            ),
+            {"o": ids["other"], "c": ids["pay"]},
+        )
+    try:
+        with world.desk(world.agent) as desk:
+            with desk.transaction() as s:
+                agent = actor_for_login(s, world.agent)
+                (hit,) = search_customers(s, agent, "B-1-1")
+                opened = open_found(s, agent, hit, now)
+                assert opened.held and opened.file is not None
+                assert opened.file.customer_number == "B-1"
+            with desk.transaction() as s:  # the file stays open for them: they hold it
+                agent = actor_for_login(s, world.agent)
+                held = s.get_one(Customer, ids["theirs"])
+                assert held.held_by_agent_id == ids["me"]
+                assert held.assigned_agent_id == ids["other"]  # still the colleague's
+                (busy,) = search_customers(s, agent, "B-2-1")
+                assert open_found(s, agent, busy, now) == Opened(None, False)
+        with world.engine("owner").connect() as c:
+            recorded = c.execute(
+                text(
+                    "SELECT agent_id, detail FROM audit_event WHERE action = 'inbound_open' "
+                    "AND customer_id = :c"
+                ),
+                {"c": ids["theirs"]},
+            ).all()
+            assert recorded == [(ids["me"], "claim_reference")]
+            logged = c.scalar(
+                text(
+                    "SELECT count(*) FROM change_log WHERE table_name = 'customer' AND row_id = :c"
+                ),
+                {"c": ids["theirs"]},
+            )
+            assert logged and logged > 0
+    finally:
+        with world.desk(world.agent) as desk, desk.transaction() as s:
+            release_holds(s, actor_for_login(s, world.agent))
+        with world.engine("owner").begin() as c:
+            c.execute(
+                text(
+                    "UPDATE customer SET held_by_agent_id = NULL, held_until = NULL WHERE id = :c"
+                ),
+                {"c": ids["pay"]},
+            )
+    assert ids["theirs"] not in _assigned_or_held(world, world.agent)  # released again
+
+
+def test_the_search_keys_of_the_fixture_follow_the_rows_people_wrote(world: World) -> None:
+    """Imported by the supervisor's path, verified and changed by agents: keys right."""
+    with world.engine("owner").connect() as c:
+        count = c.scalar(text("SELECT count(DISTINCT customer_id) FROM customer_search_key"))
+        customers = c.scalar(text("SELECT count(*) FROM customer"))
+    assert count == customers
+
+
+def test_inbound_opens_are_limited_per_hour(world: World) -> None:
+    """A bounded number of colleagues' customers per agent and hour (enumeration costs)."""
+    ids = world.ids
+    with world.engine("owner").begin() as c:  # the agent's last hour, as the trail shows it
+        c.execute(
+            text(
+                "INSERT INTO audit_event (at, agent_id, action, entity, entity_id, customer_id, "
+                "detail) SELECT now() - interval '30 minutes', :me, 'inbound_open', 'customer', "
+                ":c, :c, 'phone' FROM generate_series(1, 60)"
+            ),
+            {"me": ids["me"], "c": ids["move"]},
+        )
+    with (
+        world.desk(world.agent) as desk,
+        pytest.raises(PermissionDeniedError, match="too many inbound"),
+        desk.transaction() as s,
+    ):
+        agent = actor_for_login(s, world.agent)
+        (hit,) = search_customers(s, agent, "B-1-1")
+        open_found(s, agent, hit, _now())
+    assert ids["theirs"] not in _assigned_or_held(world, world.agent)

@@ -303,7 +303,7 @@ def test_shortcuts_are_in_menus_tooltips_and_the_help(qtbot: QtBot, window: Desk
     assert not actions.arrangement.isEnabled()
     assert "plan instalments" in actions.arrangement.toolTip()
     keys = dict(window.shortcuts())
-    for key in ("F2", "F3", "F4", "F5", "F6", "F8", "F9", "Ctrl+F", "Ctrl+Q"):
+    for key in ("F2", "F3", "F4", "F5", "F6", "F8", "F9", "Ctrl+K", "/", "Ctrl+Q"):
         assert key in keys
     dialog = window.show_shortcuts()
     assert dialog.table.rowCount() == len(keys)
