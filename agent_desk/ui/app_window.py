@@ -30,6 +30,7 @@ from agent_desk.services.queue import QueueScope, release_holds
 from agent_desk.services.sync import ChangeSummary
 from agent_desk.ui.actions import build_actions
 from agent_desk.ui.customer_panel import CustomerPanel
+from agent_desk.ui.dialogs.about import add_about_action
 from agent_desk.ui.dialogs.approvals import ApprovalsDialog
 from agent_desk.ui.dialogs.arrangement import ArrangementDesk, ArrangementDialog
 from agent_desk.ui.dialogs.form import FormDialog
@@ -180,6 +181,7 @@ class DeskWindow(QMainWindow):
             supervisor.addActions([a.team_view, a.reassign, a.audit_trail])
         help_ = bar.addMenu(tr("&Help"))
         help_.addAction(a.shortcuts)
+        add_about_action(help_, self, tr, lambda: self.database_label.text())
 
     def _build_action_bar(self) -> None:
         a = self.actions_
