@@ -68,6 +68,9 @@ def main() -> int:
             "QT_QPA_PLATFORM": "offscreen",
             "AGENT_DESK_DATA_DIR": str(root / "data"),
         }
+        # As on an agent's machine: the bytecode cache is written once and then used
+        # (a shell that sets PYTHONDONTWRITEBYTECODE would make every run compile).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         desk = [sys.executable, "-m", "agent_desk"]
         for setup in (["db", "upgrade"], ["demo", "--customers", str(args.customers)]):
             subprocess.run(

@@ -1,8 +1,9 @@
 """Fast start: the first desk window on SQLite loads none of the heavy libraries.
 
 reportlab (letters), pypdfium2 (the letter preview), alembic (migrations only),
-psycopg (PostgreSQL only) and QtCharts (the supervisor's charts) are imported when
-first used. Checked in a fresh interpreter running the real start-up, at the moment
+psycopg and keyring (PostgreSQL only), QtCharts (the supervisor's charts),
+phonenumbers, email-validator and python-stdnum (checking what is typed) are imported
+when first used. Checked in a fresh interpreter running the real start-up, at the moment
 the desk's window is on screen; and the window is there before its queue has loaded.
 """
 
@@ -24,7 +25,7 @@ def open_desk(self, actor):
     opened(self, actor)
     window = self.window
     print("PROBE " + json.dumps({
-        "modules": sorted(m for m in sys.modules if m.split(".")[0] in ("reportlab", "pypdfium2", "alembic", "mako", "psycopg", "PIL") or m == "PySide6.QtCharts"),
+        "modules": sorted(m for m in sys.modules if m.split(".")[0] in ("reportlab", "pypdfium2", "alembic", "mako", "psycopg", "PIL", "keyring", "phonenumbers", "email_validator", "stdnum") or m == "PySide6.QtCharts"),
         "visible": window.isVisible(),
         "queue_loading": window.queue_model.loading,
         "next_enabled": window.actions_.next_customer.isEnabled(),
