@@ -65,6 +65,7 @@ class AboutDialog(QDialog):
         self.licence = QPlainTextEdit(read_text(*FONT_LICENCE))
         self.licence.setObjectName("fontLicence")
         self.licence.setReadOnly(True)
+        self.licence.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # keep its lines
         self.licence_path = resource_path(*FONT_LICENCE)
         qt = PlainLabel(
             tr("Qt for Python (PySide6) is used under the GNU Lesser General Public License v3.")
@@ -90,7 +91,7 @@ class AboutDialog(QDialog):
         layout.addWidget(self.licence, 1)
         layout.addWidget(qt)
         layout.addWidget(buttons)
-        self.resize(620, 560)
+        self.resize(720, 580)
 
     def copy_folder(self) -> None:
         QGuiApplication.clipboard().setText(str(self.folder))
