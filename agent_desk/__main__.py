@@ -1,3 +1,3 @@
-from agent_desk.cli import main
+from agent_desk.cli import run
 
-raise SystemExit(main())
+run()

@@ -6,30 +6,47 @@ it in, so the tests build the same objects on a temporary database.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, QObject, Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtCore import QLocale, QObject, QTimer, Signal
+from PySide6.QtGui import QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
+from agent_desk import config
+from agent_desk.crash_log import CrashLog
 from agent_desk.errors import AgentDeskError, DatabaseUnavailableError
 from agent_desk.i18n import Translator
 from agent_desk.resources import read_text, resource_path
-from agent_desk.services.actor import Actor, actor_for_login
-from agent_desk.services.agents import AgentSummary, list_agents
 from agent_desk.services.database import Database
-from agent_desk.services.desk_support import DEMO_CUSTOMERS, StartState, prepare_database
-from agent_desk.ui.app_window import DeskWindow
-from agent_desk.ui.dialogs.agent_picker import AgentPicker
-from agent_desk.ui.dialogs.notices import EMPTY_DATABASE_TEXT, MessageDialog
-from agent_desk.ui.dialogs.sign_in import SignIn, SignInDialog, needs_sign_in
 from agent_desk.ui.errors import ExceptHook, install_qt_logging
 from agent_desk.ui.prompter import Prompter
 from agent_desk.ui.settings import DeskSettings
+from agent_desk.ui.signals import SignalBridge
+from agent_desk.ui.single_instance import ALREADY_OPEN, SingleInstance
 from agent_desk.ui.startup import StartupWindow
 from agent_desk.ui.worker import DatabaseWorker
+
+# The desk's window and dialogs (and the services behind them) are imported while the
+# start-up window is on screen and the database is being opened, not before the
+# first window: see DeskApp.start and bench/bench_startup.py.
+if TYPE_CHECKING:
+    from agent_desk.services.actor import Actor
+    from agent_desk.services.agents import AgentSummary
+    from agent_desk.services.desk_support import StartState
+    from agent_desk.ui.app_window import DeskWindow
+    from agent_desk.ui.dialogs.agent_picker import AgentPicker
+    from agent_desk.ui.dialogs.notices import MessageDialog
+    from agent_desk.ui.dialogs.previous_crash import PreviousCrashDialog
+    from agent_desk.ui.dialogs.sign_in import SignIn, SignInDialog
+
+log = logging.getLogger(__name__)
+
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
 
 
 def local_now() -> datetime:
@@ -46,11 +63,25 @@ def choose_language(option: str | None, settings: DeskSettings) -> str:
     return "nl" if QLocale.system().name().startswith("nl") else "en"
 
 
+def desk_icon() -> QIcon:
+    """The window and task-bar icon (PNG sizes made from resources/icons/agent-desk.svg)."""
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addFile(str(resource_path("icons", f"agent-desk-{size}.png")))
+    return icon
+
+
 def style_application(app: QApplication) -> None:
     for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
         QFontDatabase.addApplicationFont(str(resource_path("fonts", name)))
     app.setStyle("Fusion")
     app.setStyleSheet(read_text("ui", "desk.qss"))
+    app.setWindowIcon(desk_icon())
+
+
+def load_desk_modules() -> None:
+    """Import the desk's window and what it needs (idempotent; about half a second)."""
+    import agent_desk.ui.app_window  # noqa: F401
 
 
 class DeskApp(QObject):
@@ -70,9 +101,17 @@ class DeskApp(QObject):
         settings: DeskSettings | None = None,
         prompter: Prompter | None = None,
         clock: Callable[[], datetime] = local_now,
-        demo_customers: int = DEMO_CUSTOMERS,
+        demo_customers: int | None = None,  # None: services.desk_support.DEMO_CUSTOMERS
+        previous_crash: Path | None = None,
+        data_folder: Path | None = None,
     ) -> None:
         super().__init__()
+        self.previous_crash = previous_crash
+        self.data_folder = data_folder if data_folder is not None else config.data_dir()
+        self.instance: SingleInstance | None = None
+        self.already_open = False  # this start found the agent's desk open elsewhere
+        self.crash_dialog: PreviousCrashDialog | None = None
+        self.closing = False
         self.database = database
         self.demo = demo
         self.agent_login = agent_login
@@ -102,17 +141,27 @@ class DeskApp(QObject):
     # -- start-up ------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.agent_login and not self.claim(self.agent_login):
+            return
         self.startup = StartupWindow(self.translator, self.database.display, self.demo)
         self._progress.connect(self.startup.progress)
         self.startup.show()
         demo, customers, emit = self.demo, self.demo_customers, self._progress.emit
 
         def prepare(database: Database) -> StartState:
-            return prepare_database(database, demo=demo, customers=customers, progress=emit)
+            from agent_desk.services.desk_support import DEMO_CUSTOMERS, prepare_database
+
+            count = DEMO_CUSTOMERS if customers is None else customers
+            return prepare_database(database, demo=demo, customers=count, progress=emit)
 
         self.worker.submit_raw(prepare, self._prepared, self._cannot_start)
+        QTimer.singleShot(0, load_desk_modules)  # while the start-up window is shown
 
     def _prepared(self, state: StartState) -> None:
+        from agent_desk.services.actor import actor_for_login
+        from agent_desk.services.agents import list_agents
+        from agent_desk.ui.dialogs.notices import EMPTY_DATABASE_TEXT
+
         tr = self.translator
         signed_in, self._signing_in = self._signing_in, None
         if signed_in is not None:
@@ -136,6 +185,8 @@ class DeskApp(QObject):
         )
 
     def _pick_agent(self, agents: list[AgentSummary]) -> None:
+        from agent_desk.ui.dialogs.agent_picker import AgentPicker
+
         picker = AgentPicker(
             self.translator, agents, self.database.display, self.settings.last_agent()
         )
@@ -146,12 +197,20 @@ class DeskApp(QObject):
         self._close_startup()
 
     def _agent_chosen(self, login: str) -> None:
+        if not self.claim(login):
+            if self.picker is not None:
+                self.picker.hide()
+            return
         self.settings.set_last_agent(login)
+        from agent_desk.services.actor import actor_for_login
+
         self.worker.submit(
             lambda session: actor_for_login(session, login), self.open_desk, self._cannot_start
         )
 
     def _cannot_start(self, error: BaseException) -> None:
+        from agent_desk.ui.dialogs.sign_in import needs_sign_in
+
         typed_in_dialog = self._signing_in is not None or self.sign_in is not None
         if not self.database.is_sqlite and (
             needs_sign_in(error)
@@ -177,6 +236,8 @@ class DeskApp(QObject):
 
     def ask_sign_in(self, problem: str = "") -> SignInDialog:
         """The server refused us (wrong or missing password): ask who signs in."""
+        from agent_desk.ui.dialogs.sign_in import SignInDialog
+
         remember = self._signing_in is not None and self._signing_in.remember
         self._signing_in = None
         if self.sign_in is not None:  # the one the agent just submitted
@@ -209,6 +270,8 @@ class DeskApp(QObject):
         self.start()
 
     def _show_message(self, title: str, intro: str, *, status: int, body: str = "") -> None:
+        from agent_desk.ui.dialogs.notices import MessageDialog
+
         if body:
             dialog = MessageDialog(self.translator, title, intro, body)
         else:
@@ -224,9 +287,56 @@ class DeskApp(QObject):
             self.startup.deleteLater()
             self.startup = None
 
+    # -- one desk per agent and data folder ---------------------------------------
+
+    def claim(self, login: str) -> bool:
+        """This agent's desk on this data folder is ours; False (and we stop) if open elsewhere."""
+        if self.instance is not None and self.instance.agent == login:
+            return True
+        instance = SingleInstance(self.data_folder, login, self)
+        if instance.claim():
+            if self.instance is not None:
+                self.instance.release()
+            self.instance = instance
+            instance.raise_requested.connect(self.raise_window)
+            return True
+        raised = instance.ask_first_to_raise()
+        self.already_open = True
+        where = "its window was brought to the front" if raised else "switch to its window"
+        print(f"agent-desk: {ALREADY_OPEN} for {login} ({where}).", file=sys.stderr)
+        log.info("a second start for %s found the desk already open", login)
+        # Inside the event loop, so that quitting takes effect.
+        QTimer.singleShot(0, lambda: self.finished.emit(0))
+        return False
+
+    def raise_window(self) -> None:
+        """A second start of the same desk: come to the front instead."""
+        target: QWidget | None = self.window or self.picker or self.startup or self.message
+        if target is None:
+            return
+        if target.isMinimized():
+            target.showNormal()
+        target.show()
+        target.raise_()
+        target.activateWindow()
+
+    def request_close(self, reason: str = "") -> None:
+        """Close as the agent would (SIGTERM, SIGINT, --quit-after-start): through Qt."""
+        if self.closing:
+            return
+        self.closing = True
+        if reason:
+            log.info("closing the desk: %s", reason)
+        if self.window is not None and self.window.isVisible():
+            self.window.close()  # saves the layout, releases holds, closes the outbox
+            return
+        self.finished.emit(0)
+
     # -- the desk ------------------------------------------------------------------
 
     def open_desk(self, actor: Actor) -> None:
+        from agent_desk.ui.app_window import DeskWindow
+
         self.actor = actor
         old = self.window
         window = DeskWindow(
@@ -255,7 +365,14 @@ class DeskApp(QObject):
             old.deleteLater()
             if file is not None:
                 window.open_customer(file.id)
+        log.info("the desk is open for %s", actor.login)
         self.window_ready.emit(window)
+        if self.previous_crash is not None and old is None:
+            from agent_desk.ui.dialogs.previous_crash import PreviousCrashDialog
+
+            self.crash_dialog = PreviousCrashDialog(self.translator, self.previous_crash, window)
+            self.previous_crash = None
+            self.crash_dialog.open()
 
     def set_language(self, lang: str) -> None:
         """Remember the choice and rebuild the desk in that language (same customer)."""
@@ -267,7 +384,57 @@ class DeskApp(QObject):
             self.open_desk(self.actor)
 
     def shutdown(self) -> None:
+        if self.window is not None:
+            self.window.offline.close()  # the outbox is on disk and closed, also after a signal
         self.worker.shutdown()
         self.excepthook.uninstall()
         for database in self._own_databases:
             database.dispose()
+        if self.instance is not None:
+            self.instance.release()
+            self.instance = None
+
+
+def run_desk(
+    database: Database,
+    *,
+    demo: bool = False,
+    lang: str | None = None,
+    agent_login: str | None = None,
+    quit_after_start: bool = False,
+) -> int:
+    """The desk's process: the QApplication, crash log, signals, until the desk closes."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Agent Desk")
+    app.setOrganizationName("agent-desk")
+    app.setDesktopFileName("agent-desk")  # Wayland: the .desktop entry's icon and name
+    app.setQuitOnLastWindowClosed(False)  # between start-up windows none may be visible
+    style_application(app)
+    crash_log = CrashLog(config.data_dir())
+    previous = crash_log.take_previous()
+    crash_log.enable()
+    desk = DeskApp(database, demo=demo, lang=lang, agent_login=agent_login, previous_crash=previous)
+    desk.install_error_handling()
+    signals = SignalBridge()
+    signals.received.connect(lambda number: desk.request_close(f"signal {number}"))
+    signals.install()
+    status = {"code": 0}
+
+    def stop(code: int) -> None:
+        status["code"] = code
+        app.quit()
+
+    desk.finished.connect(stop)
+    if quit_after_start:
+        desk.window_ready.connect(
+            lambda _window: QTimer.singleShot(0, lambda: desk.request_close("started"))
+        )
+    desk.start()
+    try:
+        app.exec()
+    finally:
+        signals.uninstall()
+        desk.shutdown()
+        crash_log.disable()
+    return status["code"]

@@ -1,27 +1,97 @@
 """The ``agent-desk`` command.
 
 Without a subcommand it starts the desk (GUI). Subcommands live in ``cmd_*.py``
-modules beside this one; each defines ``register(subparsers)`` and is found
-automatically. Exit status: 0 ok, 1 failed, 2 bad usage.
+modules beside this one; each defines ``register(subparsers)``. They are listed
+explicitly in ``COMMANDS`` (not discovered at run time) so that a freezer such as
+PyInstaller sees every one of them, and so that only the module of the command
+being run is imported: ``agent-desk queue`` does not load the PDF library, and
+opening the desk loads none of them. Exit status: 0 ok, 1 failed, 2 bad usage.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import logging
-import pkgutil
+import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
+from typing import NoReturn
 
-from sqlalchemy.exc import SQLAlchemyError
-
+from agent_desk import __version__
 from agent_desk.cli._common import EXIT_FAILED, EXIT_USAGE, DeskArgumentParser, add_database_option
 from agent_desk.errors import AgentDeskError, UsageError
 
 log = logging.getLogger(__name__)
 
+# Every subcommand and the module that registers it, in the order of ``--help``.
+# tests/unit/test_cli_commands.py checks this against the cmd_*.py files present.
+COMMANDS: dict[str, str] = {
+    "admin": "agent_desk.cli.cmd_admin",
+    "agents": "agent_desk.cli.cmd_agents",
+    "arrange": "agent_desk.cli.cmd_arrange",
+    "balance": "agent_desk.cli.cmd_balance",
+    "plan": "agent_desk.cli.cmd_calc",
+    "fees": "agent_desk.cli.cmd_calc",
+    "interest": "agent_desk.cli.cmd_calc",
+    "db": "agent_desk.cli.cmd_db",
+    "demo": "agent_desk.cli.cmd_demo",
+    "import": "agent_desk.cli.cmd_import",
+    "letter": "agent_desk.cli.cmd_letters",
+    "letters": "agent_desk.cli.cmd_letters",
+    "login": "agent_desk.cli.cmd_login",
+    "next": "agent_desk.cli.cmd_next",
+    "release": "agent_desk.cli.cmd_next",
+    "nightly": "agent_desk.cli.cmd_nightly",
+    "promise": "agent_desk.cli.cmd_promise",
+    "queue": "agent_desk.cli.cmd_queue",
+    "reassign": "agent_desk.cli.cmd_reassign",
+    "policy": "agent_desk.cli.cmd_rules",
+    "rates": "agent_desk.cli.cmd_rules",
+    "letter-texts": "agent_desk.cli.cmd_rules",
+    "scripts": "agent_desk.cli.cmd_scripts",
+    "search": "agent_desk.cli.cmd_search",
+    "team": "agent_desk.cli.cmd_team",
+}
 
-def build_parser() -> DeskArgumentParser:
+_DESK_CLOSED = {"value": False}  # the desk ran and shut down cleanly in this process
+
+# Options of the main parser that take a value as the next word (``--lang nl``).
+_VALUE_OPTIONS = frozenset({"--database", "--lang", "--agent"})
+
+
+def command_modules() -> list[str]:
+    """Each command module once, in ``--help`` order (the freezer's hidden imports)."""
+    return list(dict.fromkeys(COMMANDS.values()))
+
+
+def _wanted_modules(argv: Sequence[str]) -> list[str]:
+    """The modules to register for this command line.
+
+    The command's own module when the first word that is not an option names one;
+    none when there is no command (the desk opens); all for ``--help`` or an unknown
+    word, so that argparse can list the commands or say which are valid.
+    """
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+            continue
+        if word == "--":
+            break
+        if word.startswith("-"):
+            skip = word in _VALUE_OPTIONS
+            if word in ("-h", "--help"):
+                return command_modules()
+            continue
+        module = COMMANDS.get(word)
+        return [module] if module else command_modules()
+    return []
+
+
+def build_parser(argv: Sequence[str] | None = None) -> DeskArgumentParser:
+    """The parser; with ``argv``, only the command modules that line needs."""
     parser = DeskArgumentParser(
         prog="agent-desk",
         description=(
@@ -30,6 +100,7 @@ def build_parser() -> DeskArgumentParser:
         ),
     )
     add_database_option(parser)
+    parser.add_argument("--version", action="version", version=f"agent-desk {__version__}")
     parser.add_argument(
         "--demo",
         action="store_true",
@@ -37,26 +108,31 @@ def build_parser() -> DeskArgumentParser:
     )
     parser.add_argument("--lang", choices=["nl", "en"], help="language of the desk")
     parser.add_argument("--agent", metavar="LOGIN", help="open the desk as this agent")
+    # For CI and the start-up benchmark: quit as soon as the desk's window is shown.
+    parser.add_argument("--quit-after-start", action="store_true", help=argparse.SUPPRESS)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    package = importlib.import_module(__name__)
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name.startswith("cmd_"):
-            module = importlib.import_module(f"{__name__}.{info.name}")
-            module.register(subparsers)
+    names = command_modules() if argv is None else _wanted_modules(argv)
+    for name in names:
+        module: ModuleType = importlib.import_module(name)
+        module.register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exit_:  # argparse: --help (0) or bad usage (2, message printed)
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         if args.command is None:
             from agent_desk.cli.desk import start_desk
 
             started: int = start_desk(args)
+            _DESK_CLOSED["value"] = True
             return started
         result: int = args.func(args)
         return result
@@ -77,3 +153,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+
+
+def run() -> NoReturn:
+    """The program's entry point (console script, ``python -m agent_desk``, the bundle).
+
+    After the desk has closed, everything is on disk and closed (settings synced,
+    outbox and databases closed, crash log removed): the interpreter's own teardown
+    of Qt and of hundreds of modules would only add a third of a second of exit.
+    """
+    code = main()
+    if _DESK_CLOSED["value"]:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)

@@ -31,34 +31,18 @@ def start_desk(args: argparse.Namespace) -> int:
         print(f"agent-desk: {reason}", file=sys.stderr)
         return EXIT_FAILED
 
-    from PySide6.QtWidgets import QApplication
+    from agent_desk.app import run_desk
 
-    from agent_desk.app import DeskApp, style_application
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationName("Agent Desk")
-    app.setOrganizationName("agent-desk")
-    app.setQuitOnLastWindowClosed(False)  # between start-up windows none may be visible
-    style_application(app)
-    desk = DeskApp(
-        database, demo=bool(args.demo), lang=args.lang, agent_login=getattr(args, "agent", None)
-    )
-    desk.install_error_handling()
-    status = {"code": 0}
-
-    def stop(code: int) -> None:
-        status["code"] = code
-        app.quit()
-
-    desk.finished.connect(stop)
-    desk.start()
     try:
-        app.exec()
+        return run_desk(
+            database,
+            demo=bool(args.demo),
+            lang=args.lang,
+            agent_login=getattr(args, "agent", None),
+            quit_after_start=bool(getattr(args, "quit_after_start", False)),
+        )
     finally:
-        desk.shutdown()
         database.dispose()
-    return status["code"]
 
 
 def _configure_logging() -> None:

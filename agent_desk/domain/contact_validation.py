@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from typing import TYPE_CHECKING
 
 from agent_desk.errors import ValidationError
+
+if TYPE_CHECKING:
+    import phonenumbers  # imported where used: it compiles its tables at import
 
 DEFAULT_REGION = "NL"
 
@@ -37,6 +38,8 @@ def normalise_phone(text: str, *, region: str = DEFAULT_REGION, field: str = "ph
 
 def normalise_mobile(text: str, *, region: str = DEFAULT_REGION, field: str = "mobile") -> str:
     """A valid mobile number (one that can receive SMS or WhatsApp), as E.164."""
+    import phonenumbers
+
     number = _parse_phone(text, region=region, field=field)
     kind = phonenumbers.number_type(number)
     mobile_kinds = (
@@ -53,6 +56,8 @@ def normalise_mobile(text: str, *, region: str = DEFAULT_REGION, field: str = "m
 
 
 def _parse_phone(text: str, *, region: str, field: str) -> phonenumbers.PhoneNumber:
+    import phonenumbers
+
     raw = text.strip()
     if not raw:
         raise ValidationError("Enter a phone number.", field)
@@ -72,12 +77,16 @@ def _parse_phone(text: str, *, region: str, field: str) -> phonenumbers.PhoneNum
 
 
 def _e164(number: phonenumbers.PhoneNumber) -> str:
+    import phonenumbers
+
     formatted: str = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return formatted
 
 
 def normalise_email(text: str, *, field: str = "email") -> str:
     """A syntactically valid e-mail address, domain in lower case."""
+    from email_validator import EmailNotValidError, validate_email
+
     raw = text.strip()
     if not raw:
         raise ValidationError("Enter an e-mail address.", field)

@@ -17,11 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar, Literal
 
-from stdnum import bic as stdnum_bic
-from stdnum import iban as stdnum_iban
-from stdnum.exceptions import ValidationError as StdnumValidationError
-
-from agent_desk.domain.payment import check_link_template
 from agent_desk.errors import ValidationError
 
 Language = Literal["nl", "en"]
@@ -81,6 +76,8 @@ class Creditor:
     @property
     def iban_display(self) -> str:
         """IBAN in groups of four: ``NL91 ABNA 0417 1643 00``."""
+        from stdnum import iban as stdnum_iban  # loaded with the first letter
+
         return str(stdnum_iban.format(self.iban))
 
 
@@ -323,6 +320,10 @@ def validate_creditor(creditor: Creditor) -> None:
         raise ValidationError(
             "The chamber of commerce (KvK) number must be 8 digits.", "creditor.kvk"
         )
+    from stdnum import bic as stdnum_bic  # loaded with the first letter
+    from stdnum import iban as stdnum_iban
+    from stdnum.exceptions import ValidationError as StdnumValidationError
+
     try:
         stdnum_iban.validate(creditor.iban)
     except StdnumValidationError:
@@ -340,6 +341,8 @@ def validate_creditor(creditor: Creditor) -> None:
         )
     _require_text(creditor.debt_help.name, "The debt-help organisation has no name.", "debt_help")
     if creditor.payment_link_template:
+        from agent_desk.domain.payment import check_link_template
+
         check_link_template(creditor.payment_link_template)
 
 

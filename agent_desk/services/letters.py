@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal, NoReturn, cast
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,9 +50,11 @@ from agent_desk.letters import (
     PauseLetterData,
     Recipient,
     ScheduleLine,
-    WrittenLetter,
 )
 from agent_desk.letters.data import LANGUAGES
+
+if TYPE_CHECKING:
+    from agent_desk.letters import WrittenLetter  # its module loads reportlab
 from agent_desk.models import (
     Arrangement,
     ContactPoint,

@@ -9,10 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 
-import keyring
-import keyring.errors
-from keyring.backends import fail
-
 log = logging.getLogger(__name__)
 
 SERVICE_PREFIX = "agent-desk"
@@ -23,11 +19,16 @@ def service_name(host: str, port: int | None, database: str) -> str:
 
 
 def keyring_available() -> bool:
+    import keyring  # loads its backends: only when a team database needs a password
+    from keyring.backends import fail
+
     backend = keyring.get_keyring()
     return not isinstance(backend, fail.Keyring) and backend.priority > 0
 
 
 def get_password(host: str, port: int | None, database: str, user: str) -> str | None:
+    import keyring.errors
+
     if not keyring_available():
         return None
     try:
@@ -39,6 +40,8 @@ def get_password(host: str, port: int | None, database: str, user: str) -> str |
 
 
 def set_password(host: str, port: int | None, database: str, user: str, password: str) -> None:
+    import keyring
+
     from agent_desk.errors import AgentDeskError
 
     if not keyring_available():
@@ -50,6 +53,8 @@ def set_password(host: str, port: int | None, database: str, user: str, password
 
 
 def delete_password(host: str, port: int | None, database: str, user: str) -> None:
+    import keyring.errors
+
     if not keyring_available():
         return
     with contextlib.suppress(keyring.errors.PasswordDeleteError):

@@ -28,9 +28,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-import psycopg
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -38,6 +37,9 @@ from sqlalchemy.orm import Session
 from agent_desk.models import ChangeLog
 from agent_desk.services.changelog import NOTIFY_CHANNEL
 from agent_desk.services.database import Database
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -324,6 +326,8 @@ class ChangeListener(_ListenerThread):
         return self._backend_pid
 
     def _run(self) -> None:
+        import psycopg  # PostgreSQL only: not loaded by a desk on SQLite
+
         delay = self.retry_initial
         while not self._stop.is_set():
             try:

@@ -31,6 +31,7 @@ from agent_desk.services.search import SearchHit, open_found
 from agent_desk.services.sync import ChangeSummary
 from agent_desk.ui.actions import build_actions
 from agent_desk.ui.customer_panel import CustomerPanel
+from agent_desk.ui.dialogs.about import add_about_action
 from agent_desk.ui.dialogs.approvals import ApprovalsDialog
 from agent_desk.ui.dialogs.arrangement import ArrangementDesk, ArrangementDialog
 from agent_desk.ui.dialogs.find_customer import FindCustomerDialog
@@ -228,6 +229,7 @@ class DeskWindow(QMainWindow):
             team_rules_action.triggered.connect(self.open_team_rules)
         help_ = bar.addMenu(tr("&Help"))
         help_.addAction(a.shortcuts)
+        add_about_action(help_, self, tr, lambda: self.database_label.text())
 
     def _build_action_bar(self) -> None:
         a = self.actions_

@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import pypdfium2 as pdfium
 from PySide6.QtCore import QObject, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPainter, QPixmap, QResizeEvent
 from PySide6.QtPrintSupport import QPrinter
@@ -59,6 +58,8 @@ _PDF_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk-pdf")
 
 def page_count(pdf: bytes) -> int:
     """How many pages ``pdf`` has (call on the PDF thread)."""
+    import pypdfium2 as pdfium  # PDFium loads when a letter is first shown
+
     document = pdfium.PdfDocument(pdf)
     try:
         return len(document)
@@ -68,6 +69,8 @@ def page_count(pdf: bytes) -> int:
 
 def rasterize(pdf: bytes, dpi: float) -> list[QImage]:
     """Every page of ``pdf`` as an RGB image at ``dpi`` (call on the PDF thread)."""
+    import pypdfium2 as pdfium  # PDFium loads when a letter is first shown
+
     document = pdfium.PdfDocument(pdf)
     images: list[QImage] = []
     try:
@@ -461,6 +464,8 @@ class PdfPreview(QWidget):
 
 
 def _rasterize_with_size(pdf: bytes, dpi: float) -> tuple[list[QImage], tuple[float, float]]:
+    import pypdfium2 as pdfium  # PDFium loads when a letter is first shown
+
     document = pdfium.PdfDocument(pdf)
     try:
         size: tuple[float, float] = (595.28, 841.89)

@@ -39,7 +39,6 @@ from agent_desk.services.team import (
     team_summary,
 )
 from agent_desk.ui.buttons import button_row, plain_button
-from agent_desk.ui.charts import OutcomesChart, QueueChart
 from agent_desk.ui.dialogs.audit import AuditDialog, CsvDestination
 from agent_desk.ui.dialogs.reassign import ReassignDialog
 from agent_desk.ui.labels import Words
@@ -161,6 +160,8 @@ class TeamViewDialog(QDialog):
             if item is not None:
                 item.setTextAlignment(RIGHT)
         self._explain_kept_column(PROMISE_DAYS)
+
+        from agent_desk.ui.charts import OutcomesChart, QueueChart  # QtCharts: on first use
 
         self.queue_chart = QueueChart(words)
         self.outcomes_chart = OutcomesChart(words)

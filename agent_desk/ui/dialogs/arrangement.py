@@ -297,8 +297,8 @@ class ArrangementDialog(FormDialog):
         self.start.setObjectName("firstDue")
         self.start.setCalendarPopup(True)
         self.start.setDisplayFormat("dd-MM-yyyy")
-        self.start.setMinimumDate(QDate(self.today))
-        self.start.setDate(QDate(default_first_due(self.today)))
+        self.start.setMinimumDate(QDate(self.today))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
+        self.start.setDate(QDate(default_first_due(self.today)))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
         self.frequency = QComboBox()
         self.frequency.setObjectName("frequency")
         for code, label in FREQUENCIES.items():

@@ -123,9 +123,9 @@ class AuditDialog(QDialog):
         self.agent.setObjectName("auditAgent")
         self.agent.addItem(tr("everyone"), None)
         today = clock().astimezone().date()
-        self.since = QDateEdit(QDate(today - timedelta(days=DEFAULT_DAYS - 1)))
+        self.since = QDateEdit(QDate(today - timedelta(days=DEFAULT_DAYS - 1)))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
         self.since.setObjectName("auditSince")
-        self.until = QDateEdit(QDate(today))
+        self.until = QDateEdit(QDate(today))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
         self.until.setObjectName("auditUntil")
         for edit in (self.since, self.until):
             edit.setCalendarPopup(True)

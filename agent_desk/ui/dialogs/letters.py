@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session
 from agent_desk import letters
 from agent_desk.errors import AgentDeskError
 from agent_desk.i18n import N_, Translator
-from agent_desk.letters import AnyLetter, LetterKind, WrittenLetter
+from agent_desk.letters import AnyLetter, LetterKind
 from agent_desk.services import letters as letter_service
 from agent_desk.services.actor import Actor
 from agent_desk.services.customer_file import ArrangementLine, CustomerFile
@@ -668,7 +668,7 @@ class LettersDialog(QDialog):
             )
             return
         where = printer.outputFileName() or printer.printerName() or "printer"
-        written = WrittenLetter(
+        written = letters.WrittenLetter(
             path=Path(where),
             sha256=sha,
             kind=data.kind,

@@ -111,7 +111,7 @@ class LogContactDialog(FormDialog):
         if self.kept_due is None or keep == (not self.step_due.isEnabled()):
             return
         self.step_due.setEnabled(not keep)
-        self.step_due.setDateTime(QDateTime(self.kept_due if keep else self.suggested))
+        self.step_due.setDateTime(QDateTime(self.kept_due if keep else self.suggested))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
         self.hint.setText(
             self.tr_("It stays as agreed; choose another next step only to replace it.")
             if keep
@@ -135,7 +135,7 @@ class LogContactDialog(FormDialog):
         outcome = Outcome(self.outcome.currentData())
         if outcome.is_failed_attempt and self.step_kind.currentData() in (None, "retry"):
             self.choose(self.step_kind, NextStepKind.RETRY.value)
-            self.step_due.setDateTime(QDateTime(self.suggested))
+            self.step_due.setDateTime(QDateTime(self.suggested))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
 
     def prefill(self, outcome: ScriptOutcome) -> None:
         """Fill in what the call script recorded, so nothing is typed twice."""
@@ -193,7 +193,7 @@ class LogContactDialog(FormDialog):
         elif outcome.callback_requested:
             self.choose(self.step_kind, NextStepKind.CALLBACK.value)
         if step_due is not None and step_due > self.now:
-            self.step_due.setDateTime(QDateTime(step_due))
+            self.step_due.setDateTime(QDateTime(step_due))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
 
     def payload(self) -> ContactInput | None:
         kind = self.step_kind.currentData()

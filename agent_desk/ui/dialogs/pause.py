@@ -45,7 +45,7 @@ class PauseDialog(FormDialog):
         self.until.setObjectName("until")
         self.until.setCalendarPopup(True)
         self.until.setDisplayFormat("dd-MM-yyyy")
-        self.until.setDate(QDate(now.date() + timedelta(days=30)))
+        self.until.setDate(QDate(now.date() + timedelta(days=30)))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
         self.add_field(tr("Reason"), self.reason, "reason")
         self.add_field(tr("Until"), self.until, "until")
         self.save.setText(tr("Pause collection"))

@@ -40,7 +40,7 @@ class PromiseDialog(FormDialog):
         self.due.setObjectName("dueDate")
         self.due.setCalendarPopup(True)
         self.due.setDisplayFormat("dd-MM-yyyy")
-        self.due.setDate(QDate(now.date() + timedelta(days=7)))
+        self.due.setDate(QDate(now.date() + timedelta(days=7)))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
         owes = PlainLabel(tr("The customer owes {amount} in total.", amount=words.money(today)))
         owes.setObjectName("hint")
         self.add_field(tr("Amount (€)"), self.amount, "amount")

@@ -25,5 +25,5 @@ def step_due_edit(start: datetime) -> QDateTimeEdit:
     edit.setObjectName("stepDue")
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("dd-MM-yyyy HH:mm")
-    edit.setDateTime(QDateTime(start))
+    edit.setDateTime(QDateTime(start))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
     return edit
