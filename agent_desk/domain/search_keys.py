@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-import phonenumbers
 
 DEFAULT_REGION = "NL"
 MAX_KEY = 200  # the column's length; longer keys are cut (a prefix still finds them)
@@ -98,6 +97,8 @@ def phone_key(text: str, region: str = DEFAULT_REGION, *, valid: bool = False) -
     ``valid``: only a number that can exist (what a typed query must be to be taken
     as a whole number rather than the start of one).
     """
+    import phonenumbers  # loaded with the first phone number (not at start-up)
+
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -125,6 +126,8 @@ def phone_prefix(text: str, region: str = DEFAULT_REGION) -> str | None:
     if digits.startswith("00"):
         return digits[2:] or None
     if digits.startswith("0"):
+        import phonenumbers
+
         code = phonenumbers.country_code_for_region(region)
         return f"{code}{digits[1:]}"
     return None
