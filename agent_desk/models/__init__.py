@@ -15,6 +15,7 @@ from agent_desk.models.ledger import DemandNotice, DemandNoticeClaim, LedgerEntr
 from agent_desk.models.log import AuditEvent, ChangeLog
 from agent_desk.models.people import Agent, Claim, ContactPoint, Customer
 from agent_desk.models.setting import Setting
+from agent_desk.models.signals import CreditorProfileVersion, EarlySignal, SignalObjection
 
 __all__ = [
     "Agent",
@@ -25,9 +26,11 @@ __all__ = [
     "Claim",
     "ContactAttempt",
     "ContactPoint",
+    "CreditorProfileVersion",
     "Customer",
     "DemandNotice",
     "DemandNoticeClaim",
+    "EarlySignal",
     "Instalment",
     "LedgerEntry",
     "LetterSent",
@@ -36,4 +39,5 @@ __all__ = [
     "Payment",
     "PromiseToPay",
     "Setting",
+    "SignalObjection",
 ]
