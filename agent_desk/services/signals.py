@@ -3,8 +3,9 @@
 The rule is ``agent_desk.domain.signals.reportability``; this module gathers its facts
 from the books and the records, for many customers in a few queries:
 
-* (a) personal contact tried: a phone call (any direction or outcome) or any contact
-  that reached the customer, since the arrears began;
+* (a) personal contact tried: a phone call (any direction or outcome) or a conversation
+  by another channel than a letter (SMS, WhatsApp, e-mail that reached the customer),
+  since the arrears began;
 * (b) pointed to debt help: the customer's debt-help referral (F2 outcome "referred to
   debt help"), or a debt-help letter sent;
 * (c) a written reminder: a 14-day letter sent (its ``DemandNotice``);
@@ -33,7 +34,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from agent_desk.domain import signals as rules
@@ -259,7 +260,10 @@ def _facts(
                 ContactAttempt.customer_id.in_(ids),
                 or_(
                     ContactAttempt.channel == Channel.PHONE.value,
-                    ContactAttempt.outcome.in_(_REACHED),
+                    and_(
+                        ContactAttempt.channel != Channel.LETTER.value,
+                        ContactAttempt.outcome.in_(_REACHED),
+                    ),
                 ),
             )
             .group_by(ContactAttempt.customer_id),
@@ -441,7 +445,15 @@ def due_among(session: Session, customer_ids: Sequence[int], today: date) -> set
     profile = current_profile(session)
     if not profile.early_signal_duty:
         return set()
-    facts = _facts(session, customer_ids, today, profile)
+    offered: list[int] = []
+    for chunk in _chunks(list(customer_ids)):
+        offered += session.scalars(
+            select(DemandNotice.customer_id)
+            .join(LetterSent, LetterSent.id == DemandNotice.letter_id)
+            .where(DemandNotice.customer_id.in_(chunk), LetterSent.parameters.contains(OFFER_MARK))
+            .distinct()
+        )
+    facts = _facts(session, offered, today, profile)
     return {cid for cid, f in facts.items() if rules.reportability(f).due}
 
 

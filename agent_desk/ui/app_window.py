@@ -32,6 +32,7 @@ from agent_desk.ui.actions import build_actions
 from agent_desk.ui.customer_panel import CustomerPanel
 from agent_desk.ui.dialogs.approvals import ApprovalsDialog
 from agent_desk.ui.dialogs.arrangement import ArrangementDesk, ArrangementDialog
+from agent_desk.ui.dialogs.creditor import open_creditor_profile, open_objection
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.letters import LetterOutput, LettersDialog
 from agent_desk.ui.dialogs.notices import ShortcutsDialog
@@ -158,6 +159,7 @@ class DeskWindow(QMainWindow):
         customer = bar.addMenu(tr("&Customer"))
         customer.addActions([a.log_contact, a.promise, a.arrangement, a.pause, a.letter])
         customer.addActions([a.verify, a.note, a.next_step])
+        customer.addAction(tr("Ob&jection to an early signal…"), self._open_objection)
         queue = bar.addMenu(tr("&Queue"))
         queue.addActions([a.search, a.refresh])
         view = bar.addMenu(tr("&View"))
@@ -178,8 +180,28 @@ class DeskWindow(QMainWindow):
             supervisor.addAction(a.approvals)
             supervisor.addSeparator()
             supervisor.addActions([a.team_view, a.reassign, a.audit_trail])
+            supervisor.addAction(tr("C&reditor profile…"), self._open_creditor_profile)
         help_ = bar.addMenu(tr("&Help"))
         help_.addAction(a.shortcuts)
+
+    def _open_creditor_profile(self) -> None:
+        """Supervisor › Creditor profile (issue 15)."""
+        open_creditor_profile(self.worker, self.actor, self.tr_, self.clock, self)
+
+    def _open_objection(self) -> None:
+        """Customer › Objection to an early signal (issue 15)."""
+        file = self.recorder.current_file()
+        if file is not None:
+            open_objection(
+                self.worker,
+                self.actor,
+                self.tr_,
+                self.clock,
+                self,
+                file.id,
+                file.name,
+                self.actions_.refresh.trigger,
+            )
 
     def _build_action_bar(self) -> None:
         a = self.actions_
