@@ -539,8 +539,11 @@ class QrCode(Flowable):
         canv.saveState()
         canv.setFillColor(colors.white)
         canv.rect(0, 0, self.size, self.size, stroke=0, fill=1)
-        canv.setFillColor(colors.black)
         for shape in widget.draw().contents:
+            fill = getattr(shape, "fillColor", None)
+            if fill is None:
+                continue
+            canv.setFillColor(fill)
             canv.rect(
                 (shape.x - left) * sx,
                 (shape.y - bottom) * sy,
