@@ -518,7 +518,7 @@ def _amount_table(rows: Sequence[tuple[str, str | None]], total: tuple[str, str]
 QR_SIZE: Final = 28 * mm
 
 
-class QrCode(Flowable):
+class QrCode(Flowable):  # type: ignore[misc]  # reportlab ships no types
     """The EPC QR code (error correction M, as EPC069-12 requires, with its quiet zone),
     drawn as filled rectangles straight on the page: reportlab's own QR encoder, but
     without a Drawing's default font state (the letter embeds only DejaVu Sans)."""

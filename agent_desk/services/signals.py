@@ -420,7 +420,8 @@ def due_signals(
         if municipality is not None and not same_municipality(place.name, municipality):
             continue
         customer = customers[cid]
-        assert result.since is not None and facts[cid].arrears_since is not None
+        arrears_since = facts[cid].arrears_since
+        assert result.since is not None and arrears_since is not None
         found.append(
             DueSignal(
                 customer_id=cid,
@@ -429,7 +430,7 @@ def due_signals(
                 municipality=place.name,
                 municipality_source=place.source,
                 arrears_cents=customer.arrears_cents,
-                arrears_since=facts[cid].arrears_since,
+                arrears_since=arrears_since,
                 since=result.since,
                 why=result.why(),
             )

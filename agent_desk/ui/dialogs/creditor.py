@@ -41,7 +41,7 @@ CHANNEL_WORDS = {
 
 def _ctrl_enter_saves(dialog: FormDialog) -> None:
     for keys in ("Ctrl+Return", "Ctrl+Enter"):
-        QShortcut(QKeySequence(keys), dialog, activated=dialog.save.click)
+        QShortcut(QKeySequence(keys), dialog, dialog.save.click)
 
 
 class CreditorDialog(FormDialog):
@@ -269,13 +269,18 @@ def open_objection(
                 now=when,  # type: ignore[arg-type]
                 withdrawal=value.withdrawal,
             ),
-            lambda _id: (dialog.accept(), on_saved()),
+            lambda _id: _saved(dialog, on_saved),
             _field_error(dialog, tr),
         )
 
     dialog.submitted.connect(submit)
     dialog.open()
     return dialog
+
+
+def _saved(dialog: FormDialog, then: Callable[[], None]) -> None:
+    dialog.accept()
+    then()
 
 
 def describe_signal(tr: Translator, words: object, item: object) -> str:
