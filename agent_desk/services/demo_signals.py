@@ -16,11 +16,12 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agent_desk import letters
 from agent_desk.domain.codes import Channel, CustomerStatus, Direction, NextStepKind, Outcome
+from agent_desk.errors import AgentDeskError
 from agent_desk.models import Arrangement, ContactPoint, Customer, DemandNotice
 from agent_desk.services.activity import NextStepInput, log_contact_attempt
 from agent_desk.services.actor import Actor
@@ -34,6 +35,8 @@ from agent_desk.services.signals import (
 
 STAGES = ("not_yet", "signal_sent", "reportable", "objected")
 MIN_ARREARS = "300.00"
+#: Below this many demo customers the stages are left out (small demos in tests).
+MIN_DEMO = 100
 
 
 def _candidates(session: Session, count: int) -> list[Customer]:
@@ -50,14 +53,80 @@ def _candidates(session: Session, count: int) -> list[Customer]:
                 Customer.id.not_in(busy),
                 Customer.id.in_(with_address),
             )
-            .order_by(Customer.id)
+            .order_by(Customer.id.desc())  # the last ones: the demo's first stay as generated
             .limit(count)
         )
     )
 
 
+def _take(
+    session: Session, supervisor: Actor, customer: Customer, stage: str, now: datetime
+) -> None:
+    today = now.date()
+    log_contact_attempt(
+        session,
+        supervisor,
+        customer.id,
+        channel=Channel.PHONE,
+        direction=Direction.OUTBOUND,
+        outcome=Outcome.REFERRED_DEBT_HELP,
+        note="Gebeld over de huurachterstand; gewezen op gratis schuldhulp.",
+        next_step=NextStepInput(NextStepKind.CALLBACK, now + timedelta(days=2)),
+        now=now - timedelta(days=25),
+    )
+    if stage == "not_yet":
+        return
+    data = fourteen_day_letter_data(
+        session,
+        customer.customer_number,
+        now,
+        supervisor.display_name,
+        sent_on=today - timedelta(days=21),
+    )
+    pdf = letters.render_pdf(data)
+    written = letters.WrittenLetter(
+        path=Path(tempfile.gettempdir()) / "agent-desk-demo-letter.pdf",
+        sha256=letters.sha256_hex(pdf),
+        kind=data.kind,
+        template_version=letters.template_version("fourteen_day"),
+        reference=data.reference,
+        size=len(pdf),
+    )
+    record_letter(
+        session,
+        supervisor,
+        data,
+        written,
+        now,
+        customer_id=customer.id,
+        delivery="printed",
+        today=today,
+    )
+    if stage == "objected":
+        record_objection(
+            session,
+            supervisor,
+            customer.id,
+            on=today - timedelta(days=10),
+            channel="phone",
+            now=now,
+            note="Wil niet dat de gemeente belt.",
+        )
+    if stage == "signal_sent":
+        point = session.scalars(
+            select(ContactPoint).where(
+                ContactPoint.customer_id == customer.id, ContactPoint.kind == "address"
+            )
+        ).first()
+        place = municipality_of(point).name
+        out = Path(tempfile.gettempdir()) / f"agent-desk-demo-signals-{today}.csv"
+        export_signals(session, supervisor, place, out, today, now)
+
+
 def add_signal_stages(session: Session, supervisor: Actor, now: datetime) -> dict[str, str]:
     """Take demo customers through the stages; returns stage → customer number."""
+    if session.scalar(select(func.count()).select_from(Customer)) < MIN_DEMO:
+        return {}  # a tiny demo (tests) stays as generated, with the default profile
     set_values(
         session,
         supervisor,
@@ -66,61 +135,19 @@ def add_signal_stages(session: Session, supervisor: Actor, now: datetime) -> dic
     )
     stages: dict[str, str] = {}
     today = now.date()
-    for stage, customer in zip(STAGES, _candidates(session, len(STAGES)), strict=False):
-        log_contact_attempt(
-            session,
-            supervisor,
-            customer.id,
-            channel=Channel.PHONE,
-            direction=Direction.OUTBOUND,
-            outcome=Outcome.REFERRED_DEBT_HELP,
-            note="Gebeld over de huurachterstand; gewezen op gratis schuldhulp.",
-            next_step=NextStepInput(NextStepKind.CALLBACK, now + timedelta(days=2)),
-            now=now - timedelta(days=25),
-        )
+    pending = list(STAGES)
+    for customer in _candidates(session, 40):
+        if not pending:
+            break
+        oldest = customer.oldest_due_date
+        if oldest is None or (today - oldest).days < 30:
+            continue  # the letter goes out three weeks ago: the claim must be due before
+        stage = pending[0]
+        try:
+            with session.begin_nested():
+                _take(session, supervisor, customer, stage, now)
+        except AgentDeskError:
+            continue  # this customer does not fit (e.g. nothing a letter could name)
         stages[stage] = customer.customer_number
-        if stage == "not_yet":
-            continue
-        sent_on = today - timedelta(days=21)
-        data = fourteen_day_letter_data(
-            session, customer.customer_number, now, supervisor.display_name, sent_on=sent_on
-        )
-        pdf = letters.render_pdf(data)
-        written = letters.WrittenLetter(
-            path=Path(tempfile.gettempdir()) / "agent-desk-demo-letter.pdf",
-            sha256=letters.sha256_hex(pdf),
-            kind=data.kind,
-            template_version=letters.template_version("fourteen_day"),
-            reference=data.reference,
-            size=len(pdf),
-        )
-        record_letter(
-            session,
-            supervisor,
-            data,
-            written,
-            now,
-            customer_id=customer.id,
-            delivery="printed",
-            today=today,
-        )
-        if stage == "objected":
-            record_objection(
-                session,
-                supervisor,
-                customer.id,
-                on=today - timedelta(days=10),
-                channel="phone",
-                now=now,
-                note="Wil niet dat de gemeente belt.",
-            )
-        if stage == "signal_sent":
-            point = session.scalars(
-                select(ContactPoint).where(
-                    ContactPoint.customer_id == customer.id, ContactPoint.kind == "address"
-                )
-            ).first()
-            place = municipality_of(point).name
-            out = Path(tempfile.gettempdir()) / f"agent-desk-demo-signals-{today}.csv"
-            export_signals(session, supervisor, place, out, today, now)
+        pending.pop(0)
     return stages
