@@ -14,7 +14,17 @@ from datetime import date
 
 from PySide6.QtCore import QDate
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QLineEdit, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QFrame,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from agent_desk.domain import creditor as rules
 from agent_desk.errors import AgentDeskError, ValidationError
@@ -52,6 +62,8 @@ class CreditorDialog(FormDialog):
             tr, tr("Creditor profile (version {version})", version=profile.version), parent
         )
         self.setObjectName("creditorDialog")
+        self.setMinimumWidth(820)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.shown = profile.shown()
         self.inputs: dict[str, QLineEdit | QComboBox | QCheckBox] = {}
         used: set[str] = set()
@@ -89,6 +101,7 @@ class CreditorDialog(FormDialog):
         self._show_duty()
         self.save.setText(tr("Save profile"))
         _ctrl_enter_saves(self)
+        _scrolling_form(self)
 
     def _show_duty(self) -> None:
         sector = self.inputs["sector"]
@@ -102,6 +115,15 @@ class CreditorDialog(FormDialog):
             )
         else:
             self.duty.setText(self.tr_("This sector has no early-signal duty."))
+
+    def show_error(self, field: str | None, message: str) -> None:
+        """Beside the field, and scrolled into view."""
+        super().show_error(field, message)
+        scroll = self.findChild(QScrollArea, "creditorForm")
+        widget = self.inputs.get(field or "")
+        if scroll is not None and widget is not None:
+            scroll.ensureWidgetVisible(widget)
+            widget.setFocus()
 
     def typed(self) -> dict[str, str]:
         values: dict[str, str] = {}
@@ -131,6 +153,22 @@ class CreditorDialog(FormDialog):
             self.show_notice(self.tr_("Nothing changed."))
             return None
         return changes
+
+
+def _scrolling_form(dialog: FormDialog) -> None:
+    """Twenty fields fit a small laptop screen: the form scrolls, the buttons stay."""
+    layout = dialog.layout()
+    assert isinstance(layout, QVBoxLayout)
+    layout.removeItem(dialog.form)
+    inner = QWidget()
+    inner.setLayout(dialog.form)
+    scroll = QScrollArea()
+    scroll.setObjectName("creditorForm")
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(inner)
+    scroll.setMinimumHeight(min(560, inner.sizeHint().height() + 8))
+    layout.insertWidget(2, scroll, 1)
 
 
 def _buddy(dialog: FormDialog, widget: QWidget) -> None:
@@ -180,10 +218,10 @@ class ObjectionDialog(FormDialog):
         self.withdraw = QCheckBox(tr("The customer &withdraws an earlier objection"))
         self.withdraw.setObjectName("objectionWithdraw")
         self.add_field(tr("&Date"), self.day, "date")
+        _buddy(self, self.day)
         self.add_field(tr("&Channel"), self.channel, "channel")
+        _buddy(self, self.channel)
         self.form.addRow(PlainLabel(), self.withdraw)
-        for widget in (self.day, self.channel):
-            _buddy(self, widget)
         hint = PlainLabel(
             tr("An objection stops signals to the municipality until it is withdrawn.")
         )
