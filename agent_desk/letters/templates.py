@@ -121,6 +121,7 @@ COMMON: Final[dict[Language, Texts]] = {
 ARRANGEMENT: Final[dict[Language, Texts]] = {
     "nl": {
         "subject": "Bevestiging van uw betalingsregeling",
+        "pay_qr_amount": "De code is voor de eerste termijn: {amount}.",
         "intro": (
             "Bedankt voor ons gesprek. Fijn dat we samen een betalingsregeling hebben gemaakt. "
             "In deze brief leest u wat we hebben afgesproken. Zo heeft u alles op papier."
@@ -182,6 +183,7 @@ ARRANGEMENT: Final[dict[Language, Texts]] = {
     },
     "en": {
         "subject": "Confirmation of your payment arrangement",
+        "pay_qr_amount": "The code is for the first instalment: {amount}.",
         "intro": (
             "Thank you for talking with us. We are glad that we made a payment arrangement "
             "together. This letter tells you what we agreed, so you have it all on paper."
@@ -339,11 +341,11 @@ FOURTEEN_DAY: Final[dict[Language, Texts]] = {
             "possible, for example paying in parts."
         ),
         "already_paid": "Have you already paid? Then you do not need to do anything. Thank you!",
-        "signal_title": "Help from your municipality",
+        "signal_title": "Help from your local council",
         "signal_body": (
             "We want to help you. That is why we pass your name, address, phone number, "
-            "e-mail address and the amount still open to your municipality. We only do "
-            "this if the arrears remain. The municipality will then contact you and offer "
+            "e-mail address and the amount still open to your local council (gemeente). We "
+            "only do this if the arrears remain. The council will then contact you and offer "
             "you free help. You decide yourself whether you want that help."
         ),
         "signal_object": (
