@@ -63,8 +63,25 @@ def municipality_for(
         return Municipality(found, "postcode")
     town = " ".join((city or "").split())
     if town:
-        return Municipality(town[:1].upper() + town[1:].lower() if town.isupper() else town, "city")
+        return Municipality(_as_written(town) if town.isupper() else town, "city")
     return Municipality("", "")
+
+
+_PARTICLES = {"aan", "de", "den", "der", "en", "in", "op", "bij", "het", "van"}
+
+
+def _as_written(town: str) -> str:
+    """A town in capitals (as on an envelope) the way it is spelled: DE BILT → De Bilt,
+    BERGEN OP ZOOM → Bergen op Zoom, 'S-GRAVENHAGE → 's-Gravenhage."""
+    words = []
+    for position, word in enumerate(town.lower().split(" ")):
+        if word.startswith("'s-"):
+            words.append("'s-" + word[3:].capitalize())
+        elif position and word in _PARTICLES:
+            words.append(word)
+        else:
+            words.append("-".join(part.capitalize() for part in word.split("-")))
+    return " ".join(words)
 
 
 def same_municipality(a: str, b: str) -> bool:
