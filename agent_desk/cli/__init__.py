@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "plan": "agent_desk.cli.cmd_calc",
     "fees": "agent_desk.cli.cmd_calc",
     "interest": "agent_desk.cli.cmd_calc",
+    "creditor": "agent_desk.cli.cmd_creditor",
     "db": "agent_desk.cli.cmd_db",
     "demo": "agent_desk.cli.cmd_demo",
     "import": "agent_desk.cli.cmd_import",
@@ -44,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "next": "agent_desk.cli.cmd_next",
     "release": "agent_desk.cli.cmd_next",
     "nightly": "agent_desk.cli.cmd_nightly",
+    "objection": "agent_desk.cli.cmd_objection",
     "promise": "agent_desk.cli.cmd_promise",
     "queue": "agent_desk.cli.cmd_queue",
     "reassign": "agent_desk.cli.cmd_reassign",
@@ -52,6 +54,7 @@ COMMANDS: dict[str, str] = {
     "letter-texts": "agent_desk.cli.cmd_rules",
     "scripts": "agent_desk.cli.cmd_scripts",
     "search": "agent_desk.cli.cmd_search",
+    "signals": "agent_desk.cli.cmd_signals",
     "team": "agent_desk.cli.cmd_team",
 }
 

@@ -57,6 +57,9 @@ CUSTOMER_COLUMNS = (
     "claim_description",
     "principal",
     "due_date",
+    # Early signals: the day the customer objected to a signal to the municipality
+    # (optional; issue 15).
+    "signal_objection",
 )
 CUSTOMER_REQUIRED = (
     "customer_number",
@@ -92,6 +95,7 @@ class CustomerRecord:
     principal_cents: int
     due_date: date
     date_of_birth: date | None = None
+    signal_objection: date | None = None
 
 
 @dataclass(frozen=True)
@@ -229,6 +233,15 @@ def parse_customer_row(row: dict[str, str], known_agents: set[str], today: date)
             "due_date",
             due=due.isoformat(),
         )
+    objected = (
+        _date(row, "signal_objection") if _text(row, "signal_objection", required=False) else None
+    )
+    if objected is not None and not date(2021, 1, 1) <= objected <= today:
+        raise ValidationError(
+            "The objection date {date} is in the future or before 2021 (when early signals began).",
+            "signal_objection",
+            date=objected.isoformat(),
+        )
     return CustomerRecord(
         customer_number=number,
         first_name=_text(row, "first_name", required=False, limit=100),
@@ -245,6 +258,7 @@ def parse_customer_row(row: dict[str, str], known_agents: set[str], today: date)
         principal_cents=principal,
         due_date=due,
         date_of_birth=born,
+        signal_objection=objected,
     )
 
 

@@ -15,10 +15,6 @@ import re
 import string
 from urllib.parse import quote, urlsplit
 
-from stdnum import bic as stdnum_bic
-from stdnum import iban as stdnum_iban
-from stdnum.exceptions import ValidationError as StdnumValidationError
-
 from agent_desk.errors import ValidationError
 
 #: What a payment-link template may name.
@@ -92,6 +88,10 @@ def epc_qr_payload(
     ``text`` is the unstructured remittance information (the reference the customer
     would otherwise type). Raises :class:`ValidationError` when a field does not fit.
     """
+    from stdnum import bic as stdnum_bic  # loaded with the first letter, not at start-up
+    from stdnum import iban as stdnum_iban
+    from stdnum.exceptions import ValidationError as StdnumValidationError
+
     name = name.strip()
     text = text.strip()
     if not name or len(name) > EPC_MAX_NAME or _CONTROL.search(name):

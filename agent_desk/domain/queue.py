@@ -57,6 +57,9 @@ class QueueFacts:
     paused_until: date | None = None
     contact_stale: bool = False  # a contact point never or not recently verified
     reminder: tuple[int, date] | None = None  # (instalment number, due date) to remind of
+    #: An early signal to the municipality is due (``domain.signals``). A reason only:
+    #: it does not change the bucket (so ``services.db_rules``' table is unaffected).
+    signal_due: bool = False
 
 
 def bucket(facts: QueueFacts) -> Bucket:
@@ -137,6 +140,8 @@ def reasons(facts: QueueFacts, now: datetime, *, local_time: str | None = None) 
         found.append(Reason(N_("broken arrangement")))
     elif facts.missed_instalment:
         found.append(Reason(N_("missed instalment")))
+    if facts.signal_due:
+        found.append(Reason(N_("signal to the municipality due")))
     if facts.first_time_arrears:
         found.append(Reason(N_("first time in arrears")))
     if facts.contact_stale:

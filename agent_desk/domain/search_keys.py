@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-
 DEFAULT_REGION = "NL"
 MAX_KEY = 200  # the column's length; longer keys are cut (a prefix still finds them)
 MIN_PREFIX = 2  # shorter words find too much to be useful

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar, Literal
 
+from agent_desk.domain.payment import epc_qr_payload, payment_link
 from agent_desk.errors import ValidationError
 
 Language = Literal["nl", "en"]
@@ -232,6 +233,11 @@ class FourteenDayLetterData(LetterData):
     #: The customer has other claims, not yet due or in default: they are not in
     #: this letter, and the letter says so.
     later_claims: bool = False
+    #: Early signals (vroegsignalering): the letter offers to pass the details on to
+    #: the municipality and says how to object (creditors with the duty).
+    early_signal_offer: bool = False
+    #: The days the customer has to object (the creditor's waiting period).
+    objection_days: int = 14
 
     @property
     def total_if_unpaid_cents(self) -> int:
@@ -258,6 +264,33 @@ class DebtHelpReferralData(LetterData):
     @property
     def help_organisation(self) -> DebtHelp:
         return self.help or self.creditor.debt_help
+
+
+def payment_amount_cents(data: ArrangementLetterData | FourteenDayLetterData) -> int:
+    """What the QR code and the payment link ask for: the first instalment of an
+    arrangement, or what a 14-day letter demands."""
+    if isinstance(data, ArrangementLetterData):
+        return data.schedule[0].amount_cents if data.schedule else data.total_cents
+    return data.outstanding_cents
+
+
+def epc_payload(data: ArrangementLetterData | FourteenDayLetterData) -> str:
+    """The EPC069-12 "SEPA credit transfer" QR payload the letter prints."""
+    return epc_qr_payload(
+        name=data.creditor.name,
+        iban=data.creditor.iban,
+        bic=data.creditor.bic,
+        amount_cents=payment_amount_cents(data),
+        text=data.payment_reference,
+    )
+
+
+def letter_payment_link(data: ArrangementLetterData | FourteenDayLetterData) -> str | None:
+    """The creditor's payment link for this letter, or ``None`` without a template."""
+    template = data.creditor.payment_link_template
+    if not template:
+        return None
+    return payment_link(template, data.payment_reference, payment_amount_cents(data))
 
 
 AnyLetter = ArrangementLetterData | FourteenDayLetterData | PauseLetterData | DebtHelpReferralData
@@ -466,8 +499,14 @@ def validate(data: AnyLetter) -> None:
     _validate_common(data)
     if isinstance(data, ArrangementLetterData):
         _validate_arrangement(data)
+        epc_payload(data)
+        letter_payment_link(data)
     elif isinstance(data, FourteenDayLetterData):
         _validate_fourteen_day(data)
+        epc_payload(data)
+        letter_payment_link(data)
+        if not 0 <= data.objection_days <= 365:
+            raise ValidationError("The days to object must be from 0 to 365.", "objection_days")
     elif isinstance(data, PauseLetterData):
         _validate_pause(data)
     elif isinstance(data, DebtHelpReferralData):

@@ -30,6 +30,7 @@ from typing import Any, Final
 from xml.sax.saxutils import escape
 
 from babel.dates import format_date
+from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -62,6 +63,9 @@ from agent_desk.letters.data import (
     Language,
     LetterData,
     PauseLetterData,
+    epc_payload,
+    letter_payment_link,
+    payment_amount_cents,
     validate,
 )
 from agent_desk.resources import resource_path
@@ -509,6 +513,48 @@ def _amount_table(rows: Sequence[tuple[str, str | None]], total: tuple[str, str]
     return table
 
 
+#: Side of the printed EPC QR code. EPC069-12 asks for at least 2 x 2 cm; banking apps
+#: read 28 mm comfortably from paper.
+QR_SIZE: Final = 28 * mm
+
+
+class QrCode(Flowable):  # type: ignore[misc]  # reportlab ships no types
+    """The EPC QR code (error correction M, as EPC069-12 requires, with its quiet zone),
+    drawn as filled rectangles straight on the page: reportlab's own QR encoder, but
+    without a Drawing's default font state (the letter embeds only DejaVu Sans)."""
+
+    def __init__(self, payload: str, size: float = QR_SIZE) -> None:
+        super().__init__()
+        self.payload = payload
+        self.size = size
+
+    def wrap(self, _available_width: float, _available_height: float) -> tuple[float, float]:
+        return self.size, self.size
+
+    def draw(self) -> None:
+        widget = QrCodeWidget(self.payload, barLevel="M", barBorder=4)
+        left, bottom, right, top = widget.getBounds()
+        sx, sy = self.size / (right - left), self.size / (top - bottom)
+        canv = self.canv
+        canv.saveState()
+        canv.setFillColor(colors.white)
+        canv.rect(0, 0, self.size, self.size, stroke=0, fill=1)
+        for shape in widget.draw().contents:
+            fill = getattr(shape, "fillColor", None)
+            if fill is None:
+                continue
+            canv.setFillColor(fill)
+            canv.rect(
+                (shape.x - left) * sx,
+                (shape.y - bottom) * sy,
+                shape.width * sx,
+                shape.height * sy,
+                stroke=0,
+                fill=1,
+            )
+        canv.restoreState()
+
+
 def _pay_box(data: ArrangementLetterData | FourteenDayLetterData) -> list[Flowable]:
     s = _styles()
     t = templates.texts(data.kind, data.language, data.text_overrides)
@@ -522,25 +568,66 @@ def _pay_box(data: ArrangementLetterData | FourteenDayLetterData) -> list[Flowab
     ]
     if data.creditor.bic:
         rows.append([_p(escape(t["pay_bic"]), s.note), _p(escape(data.creditor.bic), s.note)])
-    box = Table(rows, colWidths=[62 * mm, BODY_WIDTH - 62 * mm], hAlign="LEFT")
+    qr_column = QR_SIZE + 6 * mm
+    box = Table(rows, colWidths=[52 * mm, BODY_WIDTH - 52 * mm - qr_column], hAlign="LEFT")
     box.setStyle(
         TableStyle(
             [
                 *_TABLE_BASE,
-                ("BACKGROUND", (0, 0), (-1, -1), ACCENT_TINT),
-                ("LINEBEFORE", (0, 0), (0, -1), 2, ACCENT),
                 ("LEFTPADDING", (0, 0), (-1, -1), 8),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 6),
                 ("TOPPADDING", (0, 0), (-1, -1), 2.5),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-                ("TOPPADDING", (0, 0), (-1, 0), 6),
-                ("BOTTOMPADDING", (0, -1), (-1, -1), 6),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ]
         )
     )
-    # The note belongs to the box: never left alone at the top of the next page.
-    return [_section(t["pay_title"], box, Spacer(1, 4), _p(escape(t["pay_note"]), s.body))]
+    amount = money(payment_amount_cents(data), data.language)
+    outer = Table(
+        [[box, QrCode(epc_payload(data))]],
+        colWidths=[BODY_WIDTH - qr_column, qr_column],
+        hAlign="LEFT",
+    )
+    outer.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("BACKGROUND", (0, 0), (0, -1), ACCENT_TINT),
+                ("BACKGROUND", (1, 0), (1, -1), colors.white),  # the code's quiet zone
+                ("BOX", (1, 0), (1, -1), 0.5, ACCENT_TINT),
+                ("LINEBEFORE", (0, 0), (0, -1), 2, ACCENT),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LEFTPADDING", (0, 0), (0, -1), 0),
+                ("LEFTPADDING", (1, 0), (1, -1), 3 * mm),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3 * mm),
+                ("TOPPADDING", (0, 0), (-1, -1), 3 * mm),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3 * mm),
+            ]
+        )
+    )
+    notes = escape(t["pay_qr"]) + " " + fill(t["pay_qr_amount"], amount=amount)
+    link = letter_payment_link(data)
+    content: list[Flowable] = [outer, Spacer(1, 4), _p(notes, s.body)]
+    if link:
+        content += [Spacer(1, 2), _p(fill(t["pay_link"], link=link), s.body)]
+    content += [Spacer(1, 4), _p(escape(t["pay_note"]), s.body)]
+    # The notes belong to the box: never left alone at the top of the next page.
+    return [_section(t["pay_title"], *content)]
+
+
+def _early_signal(data: FourteenDayLetterData) -> Flowable:
+    """The offer to pass the details to the municipality, and the right to object
+    (Besluit gemeentelijke schuldhulpverlening art. 2 d)."""
+    s = _styles()
+    t = templates.texts("fourteen_day", data.language)
+    return _section(
+        t["signal_title"],
+        _p(escape(t["signal_body"]), s.body),
+        Spacer(1, 3),
+        _p(fill(t["signal_object"], days=data.objection_days), s.body),
+        Spacer(1, 3),
+        _p(escape(t["signal_law"]), s.note),
+    )
 
 
 def _questions(data: LetterData) -> Flowable:
@@ -863,6 +950,8 @@ def _fourteen_day_story(data: FourteenDayLetterData) -> list[Flowable]:
     story.append(_section(t["cant_pay_title"], _p(escape(t["cant_pay_body"]), s.body)))
     story.append(_questions(data))
     story.append(_debt_help(data))
+    if data.early_signal_offer:
+        story.append(_early_signal(data))
     story.append(Spacer(1, 6))
     story.append(_p(escape(t["already_paid"]), s.body))
     story.extend(_greeting(data))

@@ -24,9 +24,11 @@ from agent_desk.errors import NotFoundError
 from agent_desk.letters.data import Language, LetterKind
 
 TEMPLATE_VERSION: Final[dict[LetterKind, str]] = {
-    "arrangement": "1.2",  # 1.1: when an instalment is missed, when the plan ends;
-    # 1.2: says when the interest rate of part of the period is not yet confirmed
-    "fourteen_day": "1.1",  # 1.1: lists the claims in default it names
+    "arrangement": "1.3",  # 1.1: when an instalment is missed, when the plan ends;
+    # 1.2: says when the interest rate of part of the period is not yet confirmed;
+    # 1.3: payment link and EPC QR code
+    "fourteen_day": "1.2",  # 1.1: lists the claims in default it names; 1.2: payment
+    # link, EPC QR code, early-signal offer (if due)
     "pause": "1.0",
     "debt_help": "1.0",
 }
@@ -61,6 +63,9 @@ COMMON: Final[dict[Language, Texts]] = {
             "Vermeld bij elke betaling het betalingskenmerk. "
             "Dan weten wij meteen dat de betaling van u is."
         ),
+        "pay_qr": "Scan de code met uw bank-app. Dan staan bedrag en kenmerk er al in.",
+        "pay_link": "Of betaal online: {link}",
+        "pay_qr_amount": "De code is voor {amount}.",
         "questions_title": "Vragen?",
         "questions_hours": "Bel ons op {phone} ({hours}) of mail naar {email}.",
         "questions_no_hours": "Bel ons op {phone} of mail naar {email}.",
@@ -96,6 +101,9 @@ COMMON: Final[dict[Language, Texts]] = {
             "Always add the payment reference to your payment. "
             "Then we know straight away that the payment is yours."
         ),
+        "pay_qr": "Scan the code with your banking app. The amount and reference are filled in.",
+        "pay_link": "Or pay online: {link}",
+        "pay_qr_amount": "The code is for {amount}.",
         "questions_title": "Questions?",
         "questions_hours": "Call us on {phone} ({hours}) or email {email}.",
         "questions_no_hours": "Call us on {phone} or email {email}.",
@@ -119,6 +127,7 @@ COMMON: Final[dict[Language, Texts]] = {
 ARRANGEMENT: Final[dict[Language, Texts]] = {
     "nl": {
         "subject": "Bevestiging van uw betalingsregeling",
+        "pay_qr_amount": "De code is voor de eerste termijn: {amount}.",
         "intro": (
             "Bedankt voor ons gesprek. Fijn dat we samen een betalingsregeling hebben gemaakt. "
             "In deze brief leest u wat we hebben afgesproken. Zo heeft u alles op papier."
@@ -185,6 +194,7 @@ ARRANGEMENT: Final[dict[Language, Texts]] = {
     },
     "en": {
         "subject": "Confirmation of your payment arrangement",
+        "pay_qr_amount": "The code is for the first instalment: {amount}.",
         "intro": (
             "Thank you for talking with us. We are glad that we made a payment arrangement "
             "together. This letter tells you what we agreed, so you have it all on paper."
@@ -293,6 +303,18 @@ FOURTEEN_DAY: Final[dict[Language, Texts]] = {
             "bijvoorbeeld betalen in delen."
         ),
         "already_paid": "Heeft u al betaald? Dan hoeft u niets te doen. Bedankt!",
+        "signal_title": "Hulp van uw gemeente",
+        "signal_body": (
+            "Wij willen u graag helpen. Daarom geven wij uw naam, adres, telefoonnummer, "
+            "e-mailadres en het bedrag dat openstaat door aan uw gemeente. Dat doen we "
+            "alleen als de achterstand blijft. De gemeente neemt dan contact met u op en "
+            "biedt u gratis hulp aan. U beslist zelf of u die hulp wilt."
+        ),
+        "signal_object": (
+            "Wilt u niet dat wij uw gegevens doorgeven? Dan mag u dat zeggen. Bel of mail "
+            "ons binnen {days} dagen, of schrijf ons. Wij geven uw gegevens dan niet door."
+        ),
+        "signal_law": ("Dit staat in de Wet gemeentelijke schuldhulpverlening (vroegsignalering)."),
     },
     "en": {
         "subject": "Reminder: pay within 14 days without extra costs",
@@ -334,6 +356,20 @@ FOURTEEN_DAY: Final[dict[Language, Texts]] = {
             "possible, for example paying in parts."
         ),
         "already_paid": "Have you already paid? Then you do not need to do anything. Thank you!",
+        "signal_title": "Help from your local council",
+        "signal_body": (
+            "We want to help you. That is why we pass your name, address, phone number, "
+            "e-mail address and the amount still open to your local council (gemeente). We "
+            "only do this if the arrears remain. The council will then contact you and offer "
+            "you free help. You decide yourself whether you want that help."
+        ),
+        "signal_object": (
+            "Do you not want us to pass on your details? You may say so. Call or email us "
+            "within {days} days, or write to us. We will then not pass on your details."
+        ),
+        "signal_law": (
+            "This is set out in the Dutch Municipal Debt Assistance Act (early signalling)."
+        ),
     },
 }
 

@@ -16,6 +16,7 @@ from agent_desk.models.log import AuditEvent, ChangeLog
 from agent_desk.models.people import Agent, Claim, ContactPoint, Customer
 from agent_desk.models.search import CustomerSearchKey
 from agent_desk.models.setting import Setting
+from agent_desk.models.signals import CreditorProfileVersion, EarlySignal, SignalObjection
 from agent_desk.models.team_rule import TeamRule
 
 __all__ = [
@@ -27,10 +28,12 @@ __all__ = [
     "Claim",
     "ContactAttempt",
     "ContactPoint",
+    "CreditorProfileVersion",
     "Customer",
     "CustomerSearchKey",
     "DemandNotice",
     "DemandNoticeClaim",
+    "EarlySignal",
     "Instalment",
     "LedgerEntry",
     "LetterSent",
@@ -39,5 +42,6 @@ __all__ = [
     "Payment",
     "PromiseToPay",
     "Setting",
+    "SignalObjection",
     "TeamRule",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -260,6 +261,21 @@ def customer_file(
     for event in session.scalars(pauses):
         timeline.append(
             TimelineItem(event.at, "pause", event.detail, "", names.get(event.agent_id or 0))
+        )
+    # Early signals: an objection (or its withdrawal) and each signal sent (issue 15).
+    signal_events = select(AuditEvent).where(
+        AuditEvent.customer_id == customer_id,
+        AuditEvent.action.in_(("signal_objection", "signal_withdrawal", "signal_sent")),
+    )
+    for event in session.scalars(signal_events):
+        try:
+            detail = {k: str(v) for k, v in json.loads(event.detail or "{}").items()}
+        except (ValueError, AttributeError):
+            detail = {}
+        timeline.append(
+            TimelineItem(
+                event.at, "signal", event.action, "", names.get(event.agent_id or 0), detail
+            )
         )
     timeline.sort(key=lambda item: item.at, reverse=True)
     if audit_view:

@@ -52,6 +52,8 @@ from agent_desk.models import (
     NextStep,
     PromiseToPay,
 )
+from agent_desk.services.actor import actor_for_login
+from agent_desk.services.demo_signals import add_signal_stages
 from agent_desk.services.search_index import keys_for_rows
 
 AGENTS = [
@@ -254,6 +256,7 @@ def load_demo(
         if progress:
             progress(min(customers, start + chunk), customers)
     _reset_sequences(session)
+    add_signal_stages(session, actor_for_login(session, SUPERVISOR[0]), now)  # issue 15
     return DemoSummary(
         agents=len(agent_ids),
         customers=customers,

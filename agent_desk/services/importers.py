@@ -33,12 +33,14 @@ from agent_desk.models import (
     Customer,
     NextStep,
     Payment,
+    SignalObjection,
 )
 from agent_desk.services import ledger
 from agent_desk.services.activity import NextStepInput, set_next_step
 from agent_desk.services.actor import Actor
 from agent_desk.services.audit import audit
 from agent_desk.services.derived import refresh_customers
+from agent_desk.services.signals import record_objection
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 _NUL = re.compile("\x00")
@@ -215,6 +217,8 @@ def import_customers(session: Session, actor: Actor, path: Path, now: datetime) 
                     setattr(customer, name, value)
                     changed = True
         changed |= _sync_contact_points(session, customer, record)
+        if record.signal_objection is not None:
+            changed |= _objection(session, actor, customer.id, record.signal_objection, now)
         claim = _sync_claim(session, customer, record)
         if claim is not None:
             invoiced[id(claim)] = claim
@@ -238,6 +242,19 @@ def import_customers(session: Session, actor: Actor, path: Path, now: datetime) 
     result.updated = len(touched) - result.created
     result.unchanged = len({r.customer_number for _, r in records}) - len(touched)
     return result
+
+
+def _objection(session: Session, actor: Actor, customer_id: int, on: date, now: datetime) -> bool:
+    """The billing system's objection to an early signal, recorded once per day."""
+    known = session.scalar(
+        select(SignalObjection.id).where(
+            SignalObjection.customer_id == customer_id, SignalObjection.objected_on == on
+        )
+    )
+    if known is not None:
+        return False
+    record_objection(session, actor, customer_id, on=on, channel="import", now=now, source="import")
+    return True
 
 
 def _check_consistent(path: Path, records: list[tuple[int, rules.CustomerRecord]]) -> None:

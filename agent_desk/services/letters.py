@@ -64,8 +64,9 @@ from agent_desk.models import (
     LetterSent,
 )
 from agent_desk.services import ledger, team_rules
-from agent_desk.services.actor import Actor
+from agent_desk.services.actor import SYSTEM, Actor
 from agent_desk.services.audit import audit
+from agent_desk.services.creditor import current_profile, letter_creditor
 from agent_desk.services.derived import refresh_customers
 from agent_desk.services.nightly import add_vat_on_costs
 
@@ -168,8 +169,20 @@ def _recipient(session: Session, customer: Customer) -> Recipient:
     )
 
 
-def _creditor() -> Creditor:
-    return letters.demo_creditor()
+def _creditor(session: Session) -> Creditor:
+    """The sender as the team's creditor profile says (``services.creditor``)."""
+    return letter_creditor(current_profile(session))
+
+
+#: The name a letter is signed with when nobody in particular signs it (``--as`` left out).
+_NOBODY = {SYSTEM.display_name}
+
+
+def _signer(session: Session, agent_name: str) -> str:
+    """The agent's own name, or the profile's default signatory for a letter of the system."""
+    if agent_name.strip() in _NOBODY:
+        return current_profile(session).signatory
+    return agent_name
 
 
 def channel_for(delivery: str) -> books.Channel | None:
@@ -280,8 +293,8 @@ def arrangement_letter_data(
         reference=f"AD-{customer.customer_number}-{arrangement.id}",
         letter_date=now.date(),
         recipient=recipient,
-        creditor=_creditor(),
-        agent_name=_require_agent_name(agent_name),
+        creditor=_creditor(session),
+        agent_name=_require_agent_name(_signer(session, agent_name)),
         text_overrides=team_rules.letter_texts(session, recipient.language),
         principal_cents=arrangement.principal_cents,
         costs_cents=arrangement.costs_cents,
@@ -382,6 +395,7 @@ def fourteen_day_letter_data(
             date=sent_on.isoformat(),
         )
     customer = _customer_by_number(session, customer_number)
+    profile = current_profile(session)
     vat = add_vat_on_costs(session) if add_vat is None else add_vat
     draft = fourteen_day_draft(session, customer.id, sent_on, books.Channel.POST, add_vat=vat)
     if not draft.claims:
@@ -397,8 +411,8 @@ def fourteen_day_letter_data(
         reference=f"AD-{customer.customer_number}-{sent_on:%Y%m%d}",
         letter_date=sent_on,
         recipient=recipient,
-        creditor=_creditor(),
-        agent_name=_require_agent_name(agent_name),
+        creditor=_creditor(session),
+        agent_name=_require_agent_name(_signer(session, agent_name)),
         text_overrides=team_rules.letter_texts(session, recipient.language),
         outstanding_cents=draft.principal,
         costs_cents=draft.costs - draft.vat,
@@ -415,6 +429,8 @@ def fourteen_day_letter_data(
             for c in draft.claims
         ),
         later_claims=later,
+        early_signal_offer=profile.early_signal_duty,
+        objection_days=profile.signal_wait_days,
     )
 
 
@@ -470,8 +486,8 @@ def pause_letter_data(
         reference=f"AD-{customer.customer_number}-{now.date():%Y%m%d}",
         letter_date=now.date(),
         recipient=recipient,
-        creditor=_creditor(),
-        agent_name=_require_agent_name(agent_name),
+        creditor=_creditor(session),
+        agent_name=_require_agent_name(_signer(session, agent_name)),
         text_overrides=team_rules.letter_texts(session, recipient.language),
         paused_until=until,
         reason=why.strip(),
@@ -493,8 +509,8 @@ def debt_help_letter_data(
         reference=f"AD-{customer.customer_number}-{now.date():%Y%m%d}",
         letter_date=now.date(),
         recipient=recipient,
-        creditor=_creditor(),
-        agent_name=_require_agent_name(agent_name),
+        creditor=_creditor(session),
+        agent_name=_require_agent_name(_signer(session, agent_name)),
         text_overrides=team_rules.letter_texts(session, recipient.language),
         help=help,
         outstanding_cents=customer.arrears_cents if customer.arrears_cents > 0 else None,
@@ -629,6 +645,8 @@ def letter_parameters(data: AnyLetter) -> dict[str, Any]:
                 [c.reference, c.description, c.due.isoformat(), c.amount_cents] for c in data.claims
             ],
             later_claims=data.later_claims,
+            early_signal_offer=data.early_signal_offer,
+            objection_days=data.objection_days,
         )
     elif isinstance(data, PauseLetterData):
         values.update(paused_until=data.paused_until.isoformat(), reason=data.reason)
@@ -689,6 +707,8 @@ def letter_from_parameters(raw: Mapping[str, Any]) -> AnyLetter:
                 for r, d, due, a in raw.get("claims", ())
             ),
             later_claims=bool(raw.get("later_claims", False)),
+            early_signal_offer=bool(raw.get("early_signal_offer", False)),
+            objection_days=int(raw.get("objection_days", 14)),
         )
     if kind == "pause":
         return PauseLetterData(

@@ -34,6 +34,7 @@ from agent_desk.domain.verification import DEFAULT_INTERVAL_DAYS
 from agent_desk.models import AuditEvent, ContactPoint, Customer, NextStep
 from agent_desk.services.actor import Actor
 from agent_desk.services.changelog import log_changes
+from agent_desk.services.signals import due_among
 
 DEFAULT_LEASE = timedelta(minutes=20)
 
@@ -231,9 +232,14 @@ def queue_rows(session: Session, ids: Sequence[int], now: datetime) -> list[Queu
             )
         )
         reminders = _reminders(session, chunk)
+        signals = due_among(session, chunk, now.date())
         for record in session.execute(select(*_ROW_COLUMNS).where(Customer.id.in_(chunk))):
             found[record.id] = _row(
-                record, now, contact_stale=record.id in stale, reminder=reminders.get(record.id)
+                record,
+                now,
+                contact_stale=record.id in stale,
+                reminder=reminders.get(record.id),
+                signal_due=record.id in signals,
             )
     return [found[i] for i in ids if i in found]
 
@@ -264,6 +270,7 @@ def _row(
     *,
     contact_stale: bool = False,
     reminder: tuple[int, date] | None = None,
+    signal_due: bool = False,
 ) -> QueueRow:
     """A queue row from a result row or a Customer (both have the same attribute names)."""
     facts = queue_rules.QueueFacts(
@@ -279,6 +286,7 @@ def _row(
         paused_until=r.paused_until,
         contact_stale=contact_stale,
         reminder=reminder,
+        signal_due=signal_due,
     )
     local = r.next_step_due_at.astimezone().strftime("%H:%M") if r.next_step_due_at else None
     return QueueRow(

@@ -34,6 +34,7 @@ from agent_desk.ui.customer_panel import CustomerPanel
 from agent_desk.ui.dialogs.about import add_about_action
 from agent_desk.ui.dialogs.approvals import ApprovalsDialog
 from agent_desk.ui.dialogs.arrangement import ArrangementDesk, ArrangementDialog
+from agent_desk.ui.dialogs.creditor import open_creditor_profile, open_objection
 from agent_desk.ui.dialogs.find_customer import FindCustomerDialog
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.letters import LetterOutput, LettersDialog
@@ -203,6 +204,8 @@ class DeskWindow(QMainWindow):
         customer = bar.addMenu(tr("&Customer"))
         customer.addActions([a.log_contact, a.promise, a.arrangement, a.pause, a.letter])
         customer.addActions([a.verify, a.note, a.next_step])
+        objection = customer.addAction(tr("Ob&jection to an early signal…"), self._open_objection)
+        objection.setObjectName("signalObjection")
         queue = bar.addMenu(tr("&Queue"))
         queue.addActions([a.find_customer, a.search, a.refresh])
         view = bar.addMenu(tr("&View"))
@@ -227,9 +230,30 @@ class DeskWindow(QMainWindow):
             team_rules_action = supervisor.addAction(tr("Team rules…"))
             team_rules_action.setObjectName("teamRulesAction")
             team_rules_action.triggered.connect(self.open_team_rules)
+            profile = supervisor.addAction(tr("C&reditor profile…"), self._open_creditor_profile)
+            profile.setObjectName("creditorProfile")
         help_ = bar.addMenu(tr("&Help"))
         help_.addAction(a.shortcuts)
         add_about_action(help_, self, tr, lambda: self.database_label.text())
+
+    def _open_creditor_profile(self) -> None:
+        """Supervisor › Creditor profile (issue 15)."""
+        open_creditor_profile(self.worker, self.actor, self.tr_, self.clock, self)
+
+    def _open_objection(self) -> None:
+        """Customer › Objection to an early signal (issue 15)."""
+        file = self.recorder.current_file()
+        if file is not None:
+            open_objection(
+                self.worker,
+                self.actor,
+                self.tr_,
+                self.clock,
+                self,
+                file.id,
+                file.name,
+                self.actions_.refresh.trigger,
+            )
 
     def _build_action_bar(self) -> None:
         a = self.actions_

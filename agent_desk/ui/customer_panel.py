@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from agent_desk.domain.verification import masked_date_of_birth
 from agent_desk.i18n import N_
 from agent_desk.services.customer_file import CustomerFile, TimelineItem
+from agent_desk.ui.dialogs.creditor import describe_signal
 from agent_desk.ui.instalments import InstalmentsWidget
 from agent_desk.ui.labels import (
     ARRANGEMENT_STATUS,
@@ -418,4 +419,6 @@ class CustomerPanel(QStackedWidget):
                 until = date.fromisoformat(item.summary.removeprefix("until "))
                 return tr("⏸ collection paused until {date}", date=words.day(until))
             return tr("▶ pause ended")
+        if item.kind == "signal":
+            return describe_signal(tr, words, item)
         return item.summary

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -98,6 +98,10 @@ TABLES = (
     "agent_desk_guard.rule",
     "agent_desk_guard.interest_rate",
     "customer_search_key",
+    # Issue 15 (creditor profile and early signals, migration 0008).
+    "creditor_profile",
+    "signal_objection",
+    "early_signal",
 )
 HEADER = (
     "customer_number,first_name,last_name,language,segment,mobile,phone,email,street,"
@@ -334,6 +338,7 @@ def _build(world: World, tmp: Path) -> None:
             )
             database = c.scalar(text("SELECT current_database()"))
             c.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO "{world.supervisor}"'))
+    _build_signals(world)
 
 
 def _contact_point_model() -> Any:
@@ -1282,7 +1287,117 @@ SEARCH_ATTACKS = [
     ),
 ]
 
-ATTACKS = AGENT_ATTACKS + SUPERVISOR_ATTACKS + TEAM_RULE_ATTACKS + SEARCH_ATTACKS
+# ---------------------------------- issue 15: the creditor profile and early signals
+
+_PROFILE = (
+    "INSERT INTO creditor_profile (version, profile, changed_key, changed_by_id, changed_at) "
+    "VALUES ((SELECT coalesce(max(version), 0) + 1 FROM creditor_profile), "
+    "'{{\"sector\": \"other\"}}', 'sector', {by}, now())"
+)
+_SIGNAL = (
+    "INSERT INTO early_signal (customer_id, municipality, arrears_since, arrears_cents, "
+    "due_since, sent_on, export_file, export_sha256, sent_by_id, sent_at) VALUES "
+    "({customer}, 'Ede', current_date - 90, 100, current_date, current_date, 'x.csv', '', "
+    "{by}, now())"
+)
+_OBJECTION = (
+    "INSERT INTO signal_objection (customer_id, kind, objected_on, channel, source, "
+    "recorded_by_id, recorded_at, note) VALUES ({customer}, '{kind}', current_date, "
+    "'phone', 'desk', {by}, now(), '')"
+)
+
+
+def _build_signals(world: World) -> None:
+    """A profile version, objections and signals on both sides of the agent's reach."""
+    ids = world.ids
+    with Database(world.owner_url) as owner, owner.engine.begin() as c:
+        c.execute(text(_PROFILE.format(by=":sup")), {"sup": ids["sup"]})
+        for key, customer in (("mine_objection", "mine"), ("theirs_objection", "theirs")):
+            ids[key] = c.execute(
+                text(
+                    _OBJECTION.format(customer=":c", kind="objection", by=":sup") + " RETURNING id"
+                ),
+                {"c": ids[customer], "sup": ids["sup"]},
+            ).scalar_one()
+        for key, customer in (("mine_signal", "mine"), ("theirs_signal", "theirs")):
+            ids[key] = c.execute(
+                text(_SIGNAL.format(customer=":c", by=":sup") + " RETURNING id"),
+                {"c": ids[customer], "sup": ids["sup"]},
+            ).scalar_one()
+    with Database(world.other_url) as second, second.engine.begin() as c:
+        c.execute(text(_PROFILE.format(by="NULL")))
+
+
+SIGNAL_ATTACKS = [
+    # --- an agent and the creditor profile: read it, never change it
+    _a("add a profile version (set the sector)", DENIED, _PROFILE.format(by=":me")),
+    _a("rewrite the profile", DENIED, "UPDATE creditor_profile SET profile = '{}'"),
+    _a("delete the profile's history", DENIED, "DELETE FROM creditor_profile"),
+    _a("truncate the profile", DENIED, "TRUNCATE creditor_profile"),
+    _a(
+        "switch the VAT on costs behind the profile",
+        DENIED,
+        "UPDATE setting SET value = 'true' WHERE key = 'letters.add_vat'",
+    ),
+    # --- an agent and the signals: the supervisor's export, never the agent's
+    _a("mark an own customer as signalled", DENIED, _SIGNAL.format(customer=":fresh", by=":me")),
+    _a(
+        "move a signal's date",
+        DENIED,
+        "UPDATE early_signal SET sent_on = current_date - 400 WHERE id = :mine_signal",
+    ),
+    _a("delete a signal", DENIED, "DELETE FROM early_signal WHERE id = :mine_signal"),
+    _a(
+        "read a colleague's customer's signal",
+        NOTHING,
+        "SELECT * FROM early_signal WHERE id = :theirs_signal",
+    ),
+    # --- an agent and objections: own customers, own name, append-only
+    _a(
+        "record an objection for a colleague's customer",
+        DENIED,
+        _OBJECTION.format(customer=":theirs", kind="objection", by=":me"),
+    ),
+    _a(
+        "record an objection in a colleague's name",
+        DENIED,
+        _OBJECTION.format(customer=":fresh", kind="objection", by=":other"),
+    ),
+    _a(
+        "withdraw a customer's objection by rewriting it",
+        DENIED,
+        "UPDATE signal_objection SET kind = 'withdrawal' WHERE id = :mine_objection",
+    ),
+    _a(
+        "delete a customer's objection",
+        DENIED,
+        "DELETE FROM signal_objection WHERE id = :mine_objection",
+    ),
+    _a(
+        "read a colleague's customer's objection",
+        NOTHING,
+        "SELECT * FROM signal_objection WHERE id = :theirs_objection",
+    ),
+    # --- a supervisor: in their own name, and history is never rewritten
+    _s("add a profile version in someone else's name", DENIED, _PROFILE.format(by=":me")),
+    _s("add a profile version in nobody's name", DENIED, _PROFILE.format(by="NULL")),
+    _s("rewrite the profile's history", DENIED, "UPDATE creditor_profile SET changed_by_id = :me"),
+    _s("delete the profile's history", DENIED, "DELETE FROM creditor_profile"),
+    _s("record a signal in an agent's name", DENIED, _SIGNAL.format(customer=":fresh", by=":me")),
+    _s(
+        "send the same signal twice",
+        "23505",
+        "INSERT INTO early_signal (customer_id, municipality, arrears_since, arrears_cents, "
+        "due_since, sent_on, export_file, export_sha256, sent_by_id, sent_at) "
+        "SELECT customer_id, municipality, arrears_since, 1, due_since, sent_on, 'y.csv', '', "
+        ":sup, now() FROM early_signal WHERE id = :mine_signal",
+    ),
+    _s("delete a signal sent", DENIED, "DELETE FROM early_signal WHERE id = :mine_signal"),
+    _s("delete an objection", DENIED, "DELETE FROM signal_objection WHERE id = :mine_objection"),
+    _s("read another team's creditor profile", NOTHING, "SELECT * FROM creditor_profile", team=2),
+]
+
+ATTACKS = AGENT_ATTACKS + SUPERVISOR_ATTACKS + TEAM_RULE_ATTACKS + SEARCH_ATTACKS + SIGNAL_ATTACKS
 
 
 def _snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -1838,6 +1953,8 @@ def test_an_agent_reads_the_team_rules_and_a_supervisor_s_edit_reaches_the_guard
             lead = actor_for_login(session, world.supervisor)
             team_rules.set_policy_value(session, lead, "max_instalments", "60", reason="back")
             session.commit()
+
+
 # ------------------------------------------- issue 13: find anyone, inbound callers
 
 
@@ -1972,3 +2089,57 @@ def test_inbound_opens_are_limited_per_hour(world: World) -> None:
         (hit,) = search_customers(s, agent, "B-1-1")
         open_found(s, agent, hit, _now())
     assert ids["theirs"] not in _assigned_or_held(world, world.agent)
+
+
+def test_the_early_signal_work_goes_through_on_people_s_own_connections(
+    world: World, tmp_path: Path
+) -> None:
+    """Issue 15: an agent reads the profile and records an objection for their own
+    customer; a supervisor changes the profile and exports signals, in their own names."""
+    from agent_desk.models import CreditorProfileVersion, EarlySignal, SignalObjection
+    from agent_desk.services.creditor import current_profile, set_values
+    from agent_desk.services.signals import export_signals, record_objection
+
+    ids = world.ids
+    with world.desk(world.supervisor) as boss, boss.transaction() as s:
+        actor = actor_for_login(s, world.supervisor)
+        profile = set_values(s, actor, {"sector": "housing", "signal_wait_days": "10"}, _now())
+        assert profile.early_signal_duty and profile.changed_by == "Super Visor"
+    with world.desk(world.agent) as desk:
+        with desk.transaction() as s:
+            assert current_profile(s).signal_wait_days == 10
+            objection = record_objection(
+                s,
+                actor_for_login(s, world.agent),
+                ids["fresh"],
+                on=_today(),
+                channel="phone",
+                now=_now(),
+            )
+        with (
+            pytest.raises(
+                PermissionDeniedError, match="permission denied for table creditor_profile"
+            ),
+            desk.transaction() as s,
+        ):
+            # Past the service's check: the database itself refuses an agent's version.
+            s.add(
+                CreditorProfileVersion(
+                    version=999,
+                    profile="{}",
+                    changed_key="x",
+                    changed_by_id=ids["me"],
+                    changed_at=_now(),
+                )
+            )
+            s.flush()
+    with world.desk(world.supervisor) as boss, boss.transaction() as s:
+        result = export_signals(
+            s, actor_for_login(s, world.supervisor), "Ede", tmp_path / "ede.csv", _today(), _now()
+        )
+        assert result.signal_ids == ()  # nobody passed every step in this world
+    with Database(world.owner_url) as owner, owner.transaction() as s:
+        row = s.get(SignalObjection, objection)
+        assert row is not None and row.recorded_by_id == ids["me"]
+        assert s.scalar(select(func.max(CreditorProfileVersion.version))) >= 2
+        assert s.scalar(select(func.count()).select_from(EarlySignal)) == 2

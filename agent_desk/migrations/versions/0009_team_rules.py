@@ -28,7 +28,7 @@ from sqlalchemy import text
 from agent_desk.services import db_rules, team_rules
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
