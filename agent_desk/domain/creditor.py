@@ -19,11 +19,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-from stdnum import bic as stdnum_bic
-from stdnum import iban as stdnum_iban
-from stdnum.exceptions import ValidationError as StdnumValidationError
-
 from agent_desk.domain.money import cents_to_str, parse_amount
 from agent_desk.domain.payment import check_link_template
 from agent_desk.errors import ValidationError
@@ -93,6 +88,10 @@ def _address(value: str, key: str) -> list[str]:
 
 
 def _iban(value: str, key: str) -> str:
+    # stdnum and email_validator load with the first check, not at the desk's start-up.
+    from stdnum import iban as stdnum_iban
+    from stdnum.exceptions import ValidationError as StdnumValidationError
+
     try:
         return str(stdnum_iban.format(stdnum_iban.validate(value)))
     except StdnumValidationError:
@@ -104,6 +103,9 @@ def _iban(value: str, key: str) -> str:
 def _bic(value: str, key: str) -> str:
     if not value.strip():
         return ""
+    from stdnum import bic as stdnum_bic
+    from stdnum.exceptions import ValidationError as StdnumValidationError
+
     try:
         return str(stdnum_bic.validate(value))
     except StdnumValidationError:
@@ -118,6 +120,8 @@ def _kvk(value: str, key: str) -> str:
 
 
 def _email(value: str, key: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         return str(validate_email(value.strip(), check_deliverability=False).normalized)
     except EmailNotValidError:
