@@ -257,6 +257,7 @@ def customer_file(
         timeline.append(
             TimelineItem(event.at, "pause", event.detail, "", names.get(event.agent_id or 0))
         )
+    timeline.extend(_message_items(session, customer_id))
     timeline.sort(key=lambda item: item.at, reverse=True)
     if audit_view:
         audit(session, actor, "view", "customer", customer.id, customer_id=customer.id, at=now)
@@ -339,3 +340,25 @@ def customer_file(
         timeline=tuple(timeline),
         date_of_birth=customer.date_of_birth,
     )
+
+
+def _message_items(session: Session, customer_id: int) -> list[TimelineItem]:
+    """Every e-mail and SMS in the timeline with its status (issue 14)."""
+    from agent_desk.services.messages import list_messages
+
+    return [
+        TimelineItem(
+            row.sent_at or row.created_at,
+            "message",
+            row.kind,
+            row.subject or row.body,
+            row.agent,
+            {
+                "channel": row.channel,
+                "to": row.to,
+                "status": row.status,
+                "held_reason": row.held_reason or "",
+            },
+        )
+        for row in list_messages(session, customer_id)
+    ]

@@ -18,6 +18,7 @@ before the message itself is handed over, so the caller can journal that moment.
 
 from __future__ import annotations
 
+import email.policy
 import ipaddress
 import os
 import smtplib
@@ -226,7 +227,8 @@ class SmtpTransport:
                         raise MailRefused(f"{code} {reply.decode(errors='replace')}")
                     raise MailTemporary(f"{code} {reply.decode(errors='replace')}")
             before_data()
-            code, reply = smtp.data(message.as_bytes())
+            # CRLF line ends: smtplib sends bytes as they are.
+            code, reply = smtp.data(message.as_bytes(policy=email.policy.SMTP))
             if code != 250:
                 raise self._failure(code, reply, "DATA")
         except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as error:
