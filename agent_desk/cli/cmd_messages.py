@@ -124,7 +124,9 @@ def _now(args: argparse.Namespace) -> datetime:
 
 
 def _customer(session: Any, number: str) -> Customer:
-    customer = session.scalar(select(Customer).where(Customer.customer_number == number.strip()))
+    customer: Customer | None = session.scalar(
+        select(Customer).where(Customer.customer_number == number.strip())
+    )
     if customer is None:
         raise NotFoundError("There is no customer with number '{number}'.", number=number)
     return customer

@@ -239,7 +239,20 @@ def _money(cents: int, language: str) -> str:
     return f"€ {groups},{frac}" if language == "nl" else f"€{groups}.{frac}"
 
 
-_MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"]
+_MONTHS_NL = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
 
 
 def _date(value: date, language: str) -> str:
@@ -311,9 +324,9 @@ def subject_for(
             datetime.combine(promise.due_date, time(23, 59), tzinfo=UTC),
         )
     if kind is MessageKind.ARRANGEMENT_CONFIRMATION:
-        arrangement = session.get(Arrangement, arrangement_id) if arrangement_id else None
-        if arrangement is None:
-            arrangement = session.scalars(
+        agreed = session.get(Arrangement, arrangement_id) if arrangement_id else None
+        if agreed is None:
+            agreed = session.scalars(
                 select(Arrangement)
                 .where(Arrangement.customer_id == customer.id, Arrangement.status == "active")
                 .order_by(Arrangement.created_at.desc())
@@ -607,7 +620,9 @@ def apply_delivery_report(
     try:
         new = MessageStatus(status)
     except ValueError:
-        raise ValidationError("'{status}' is not a delivery status.", "status", status=status) from None
+        raise ValidationError(
+            "'{status}' is not a delivery status.", "status", status=status
+        ) from None
     order = {
         MessageStatus.HANDED_OVER: 0,
         MessageStatus.IN_DOUBT: 0,

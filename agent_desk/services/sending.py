@@ -138,12 +138,12 @@ def _utc(moment: datetime | None) -> datetime | None:
 def recover(database: Database, now: datetime) -> tuple[int, int]:
     """Claims of a process that died: back to the queue, or in doubt (see module doc)."""
     with database.transaction() as s:
-        requeued = s.execute(
+        requeued: Any = s.execute(
             update(Message)
             .where(Message.status == MessageStatus.SENDING.value, Message.claimed_until < now)
             .values(status=MessageStatus.QUEUED.value, claimed_until=None)
-        ).rowcount
-        doubt = s.execute(
+        )
+        doubt: Any = s.execute(
             update(Message)
             .where(Message.status == MessageStatus.HANDED_OVER.value, Message.claimed_until < now)
             .values(
@@ -152,8 +152,8 @@ def recover(database: Database, now: datetime) -> tuple[int, int]:
                 last_error="the sender stopped while handing this over; it may have been "
                 "sent - check before sending it again",
             )
-        ).rowcount
-    return int(requeued or 0), int(doubt or 0)
+        )
+    return int(requeued.rowcount or 0), int(doubt.rowcount or 0)
 
 
 def _sent_last_week(session: Session, customer_ids: Iterable[int], now: datetime) -> Counter[int]:

@@ -112,9 +112,7 @@ def test_the_arrangement_confirmation_goes_by_email_with_its_pdf_in_both_languag
                     customer,
                     MessageKind.ARRANGEMENT_CONFIRMATION,
                     MessageChannel.EMAIL,
-                    subject=msgs.subject_for(
-                        s, customer, MessageKind.ARRANGEMENT_CONFIRMATION
-                    ),
+                    subject=msgs.subject_for(s, customer, MessageKind.ARRANGEMENT_CONFIRMATION),
                     agent_name="Sanne de Vries",
                 )
                 draft = msgs.attach_confirmation(s, SYSTEM, draft, arrangement.id, OPEN)
@@ -131,14 +129,15 @@ def test_the_arrangement_confirmation_goes_by_email_with_its_pdf_in_both_languag
     assert "Dear Ms Smith" in en.text and "€150.00" in en.text
     assert "https://betalen.delinde.example/100-" in nl.text
     for received, word in ((nl, "betalingsregeling"), (en, "payment")):
-        (name, pdf), = received.attachments()
+        ((name, pdf),) = received.attachments()
         assert name.endswith(".pdf")
         text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
         assert word.lower() in text.lower()
         assert "AD-" in text
     with database.transaction() as s:
-        rows = msgs.list_messages(s, s.scalar(select(Customer.id).where(
-            Customer.customer_number == "100")))
+        rows = msgs.list_messages(
+            s, s.scalar(select(Customer.id).where(Customer.customer_number == "100"))
+        )
         assert [(r.kind, r.status) for r in rows] == [("arrangement-confirmation", "sent")]
 
 
@@ -180,8 +179,13 @@ def test_opt_out_holds_the_message_for_good(database: Database, smtp: SmtpServer
         customer = s.scalar(select(Customer).where(Customer.customer_number == "1"))
         assert customer is not None
         msgs.set_preferences(
-            s, SYSTEM, customer.id, email_opt_out=True, sms_opt_out=False,
-            preferred_channel=None, now=OPEN,
+            s,
+            SYSTEM,
+            customer.id,
+            email_opt_out=True,
+            sms_opt_out=False,
+            preferred_channel=None,
+            now=OPEN,
         )
     result = _dispatch(database)
     assert result.held["opted_out"] == 1 and not result.sent
@@ -310,8 +314,9 @@ def test_an_sms_goes_through_messagebird_and_its_delivery_report_reaches_the_tim
     with database.transaction() as s:
         customer_id = s.scalar(select(Customer.id).where(Customer.customer_number == "1"))
         assert customer_id is not None
-        items = [i for i in customer_file(s, SYSTEM, customer_id, OPEN).timeline
-                 if i.kind == "message"]
+        items = [
+            i for i in customer_file(s, SYSTEM, customer_id, OPEN).timeline if i.kind == "message"
+        ]
     assert [(i.summary, i.values["status"]) for i in items] == [("missed-call", "delivered")]
 
 
@@ -323,9 +328,14 @@ def test_a_status_report_that_the_number_does_not_exist_flags_it(
     _dispatch(database)
     (sent,) = bird.sent
     report = sms.report_from_query(
-        {"id": sent["id"], "reference": sent["reference"], "recipient": "31612345678",
-         "status": "delivery_failed", "statusErrorCode": "1",
-         "statusDatetime": "2026-12-08T09:01:00+00:00"}
+        {
+            "id": sent["id"],
+            "reference": sent["reference"],
+            "recipient": "31612345678",
+            "status": "delivery_failed",
+            "statusErrorCode": "1",
+            "statusDatetime": "2026-12-08T09:01:00+00:00",
+        }
     )
     with database.transaction() as s:
         assert msgs.apply_delivery_report(s, report.provider_id, report.status, OPEN)
@@ -358,8 +368,13 @@ def test_messagebird_errors_wrong_key_invalid_number_and_outage(
 def test_a_free_text_sms_never_names_the_debt(database: Database) -> None:
     _customers(database, "1")
     with pytest.raises(Exception, match="locked screen"):
-        _queue(database, "1", MessageKind.FREE_TEXT, MessageChannel.SMS,
-               text="Uw schuld is nog niet betaald")
+        _queue(
+            database,
+            "1",
+            MessageKind.FREE_TEXT,
+            MessageChannel.SMS,
+            text="Uw schuld is nog niet betaald",
+        )
 
 
 # ---------------------------------------------------------------------- the nightly run
@@ -377,12 +392,16 @@ def test_send_due_sends_reminders_by_preferred_channel_and_says_what_it_held(
         add_arrangement(s, by_mail, today + timedelta(days=3))
         add_arrangement(s, by_sms, today + timedelta(days=2))
         add_arrangement(s, opted, today + timedelta(days=1))
-        late = add_arrangement(s, add_customer(s, "4", email="late@example.org"),
-                               today - timedelta(days=10))
+        late = add_arrangement(
+            s, add_customer(s, "4", email="late@example.org"), today - timedelta(days=10)
+        )
         late.instalments[0].status = "missed"
         add_arrangement(s, add_customer(s, "5"), today + timedelta(days=10))  # not yet
-        s.add(PromiseToPay(customer_id=by_mail.id, amount_cents=2000,
-                           due_date=today + timedelta(days=1)))
+        s.add(
+            PromiseToPay(
+                customer_id=by_mail.id, amount_cents=2000, due_date=today + timedelta(days=1)
+            )
+        )
     result = sending.send_due(database, today, OPEN)
     data = result.as_json()
     assert data["sent"] == {
@@ -393,7 +412,8 @@ def test_send_due_sends_reminders_by_preferred_channel_and_says_what_it_held(
     assert data["held_back"] == {"opted_out": 1}
     assert len(smtp.store.received) == 3 and len(bird.sent) == 1
     assert "Lukt het deze keer niet?" in next(
-        r.text for r in smtp.store.received if "Herinnering: uw termijn" in r.email["Subject"])
+        r.text for r in smtp.store.received if "Herinnering: uw termijn" in r.email["Subject"]
+    )
     again = sending.send_due(database, today, OPEN + timedelta(hours=1)).as_json()
     assert again["sent_total"] == 0 and again["queued"] == {}
     assert len(smtp.store.received) == 3

@@ -64,10 +64,12 @@ class SmtpStore:
     reject: set[str] = field(default_factory=set)
     data_delay: float = 0.0
     rcpt_delay: float = 0.0
+    rcpt_seen: int = 0
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
     ) -> str:
+        self.rcpt_seen += 1
         if self.rcpt_delay:
             await asyncio.sleep(self.rcpt_delay)
         if address in self.reject:
@@ -75,7 +77,7 @@ class SmtpStore:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802
+    async def handle_DATA(
         self, server: Any, session: Any, envelope: Any
     ) -> str:
         self.received.append(
@@ -182,7 +184,7 @@ def _bird_handler(bird: FakeBird) -> type[BaseHTTPRequestHandler]:
                 return False
             return True
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             if self.path != "/messages":
                 self._json(404, {"errors": [{"code": 20, "description": "not found"}]})
                 return
@@ -195,9 +197,7 @@ def _bird_handler(bird: FakeBird) -> type[BaseHTTPRequestHandler]:
                 self._json(503, {"errors": [{"code": 99, "description": "internal error"}]})
                 return
             if not bird.balance:
-                self._json(
-                    402, {"errors": [{"code": 25, "description": "Not enough balance"}]}
-                )
+                self._json(402, {"errors": [{"code": 25, "description": "Not enough balance"}]})
                 return
             recipients = [str(r) for r in body.get("recipients", [])]
             if not recipients or any(r in bird.invalid_numbers for r in recipients):
@@ -243,7 +243,7 @@ def _bird_handler(bird: FakeBird) -> type[BaseHTTPRequestHandler]:
                 },
             )
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if not self.path.startswith("/messages/"):
                 self._json(404, {"errors": [{"code": 20, "description": "not found"}]})
                 return
@@ -352,7 +352,12 @@ def add_customer(
 
 
 def add_arrangement(
-    session: Any, customer: Customer, first_due: date, *, count: int = 3, amount: int = 5000,
+    session: Any,
+    customer: Customer,
+    first_due: date,
+    *,
+    count: int = 3,
+    amount: int = 5000,
     status: str = "active",
 ) -> Arrangement:
     arrangement = Arrangement(
