@@ -331,14 +331,14 @@ def subject_for(
                 .where(Arrangement.customer_id == customer.id, Arrangement.status == "active")
                 .order_by(Arrangement.created_at.desc())
             ).first()
-        if arrangement is None or arrangement.customer_id != customer.id:
+        if agreed is None or agreed.customer_id != customer.id:
             raise ValidationError("This customer has no active arrangement to confirm.", "kind")
-        first = arrangement.instalments[0] if arrangement.instalments else None
+        first = agreed.instalments[0] if agreed.instalments else None
         return Subject(
-            f"{customer.customer_number}-{arrangement.id}",
-            first.amount_cents if first else arrangement.total_cents,
+            f"{customer.customer_number}-{agreed.id}",
+            first.amount_cents if first else agreed.total_cents,
             first.due_date if first else None,
-            {"arrangement_id": str(arrangement.id)},
+            {"arrangement_id": str(agreed.id)},
         )
     return Subject(customer.customer_number, max(0, customer.arrears_cents))
 

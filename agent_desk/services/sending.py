@@ -661,10 +661,16 @@ def queue_due(
                 continue
             channel = _channel_for(customer, points.get(customer.id, []))
             if channel is None:
+                reachable_but_opted_out = any(
+                    msgs.opted_out(customer, c)
+                    and any(
+                        p.kind == msgs.CHANNEL_KIND[c] and msgs.usable(p)
+                        for p in points.get(customer.id, [])
+                    )
+                    for c in MessageChannel
+                )
                 reason = (
-                    HeldReason.OPTED_OUT
-                    if customer.email_opt_out and customer.sms_opt_out
-                    else HeldReason.NO_CONTACT_POINT
+                    HeldReason.OPTED_OUT if reachable_but_opted_out else HeldReason.NO_CONTACT_POINT
                 )
                 result.not_queued[reason.value] += 1
                 continue
