@@ -59,6 +59,7 @@ from agent_desk.models import (
 )
 from agent_desk.services import mail, sms
 from agent_desk.services import messages as msgs
+from agent_desk.services.changelog import log_changes
 from agent_desk.services.database import Database
 
 log = logging.getLogger(__name__)
@@ -315,9 +316,17 @@ def _release(database: Database, message_id: int) -> None:
         )
 
 
+_SHOWN = frozenset({"sent", "delivered", "failed", "bounced", "in_doubt"})
+
+
 def _set(database: Database, message_id: int, **values: Any) -> None:
     with database.transaction() as s:
         s.execute(update(Message).where(Message.id == message_id).values(**values))
+        if values.get("status") in _SHOWN:
+            # The customer's file shows the message: other desks refresh it.
+            customer_id = s.scalar(select(Message.customer_id).where(Message.id == message_id))
+            if customer_id is not None:
+                log_changes(s, "customer", [customer_id], "update", [customer_id])
 
 
 def _send_one(
