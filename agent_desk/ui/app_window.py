@@ -28,6 +28,7 @@ from agent_desk.services.desk_support import Opened, next_customer, open_custome
 from agent_desk.services.outbox import OperationKind, ReplayResult
 from agent_desk.services.queue import QueueScope, release_holds
 from agent_desk.services.sync import ChangeSummary
+from agent_desk.ui import messaging_hooks
 from agent_desk.ui.actions import build_actions
 from agent_desk.ui.customer_panel import CustomerPanel
 from agent_desk.ui.dialogs.approvals import ApprovalsDialog
@@ -94,6 +95,7 @@ class DeskWindow(QMainWindow):
         self.splitter.setSizes([600, 520, 320])
         self.setCentralWidget(self.splitter)
         self._build_menus()
+        self.send_message_action = messaging_hooks.install(self)
         self._build_action_bar()
         self._build_status_bar(database_label, team_server)
         self.recorder = Recorder(
@@ -109,6 +111,7 @@ class DeskWindow(QMainWindow):
         )
         self.letter_output = LetterOutput()  # tests swap in a ScriptedLetterOutput
         self.letters_dialog: LettersDialog | None = None
+        self.send_message_dialog: QDialog | None = None  # issue 14
         self.arranger = ArrangementDesk(
             self,
             worker,
@@ -522,6 +525,7 @@ class DeskWindow(QMainWindow):
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.destroyed.connect(lambda _obj=None: self._letters_closed(dialog))
+        dialog.email_requested.connect(lambda: messaging_hooks.send_confirmation_by_email(self))
         self.letters_dialog = dialog
         dialog.open()
         return dialog

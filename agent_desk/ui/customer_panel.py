@@ -418,4 +418,8 @@ class CustomerPanel(QStackedWidget):
                 until = date.fromisoformat(item.summary.removeprefix("until "))
                 return tr("⏸ collection paused until {date}", date=words.day(until))
             return tr("▶ pause ended")
+        if item.kind == "message":  # issue 14: e-mail and SMS with their status
+            from agent_desk.ui.dialogs.send_message import describe_message
+
+            return describe_message(tr, item.summary, values)
         return item.summary
