@@ -149,6 +149,9 @@ class CustomerFile:
     credit_cents: int = 0  # a surplus kept for the customer
     #: For the identity check: the desk shows it masked, in full only to compare with.
     date_of_birth: date | None = None
+    #: The customer said "no e-mail" / "no SMS" (issue 14).
+    email_opt_out: bool = False
+    sms_opt_out: bool = False
 
 
 def customer_file(
@@ -339,6 +342,8 @@ def customer_file(
         ),
         timeline=tuple(timeline),
         date_of_birth=customer.date_of_birth,
+        email_opt_out=bool(customer.email_opt_out),
+        sms_opt_out=bool(customer.sms_opt_out),
     )
 
 

@@ -151,6 +151,38 @@ def choose_channel(
     return order[0] if order else None
 
 
+def set_opt_outs(
+    session: Session,
+    actor: Actor,
+    customer_id: int,
+    *,
+    email_opt_out: bool,
+    sms_opt_out: bool,
+    now: datetime,
+) -> bool:
+    """The customer's "no e-mail" / "no SMS", as they said it; audited. True if changed."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFoundError("This customer no longer exists.")
+    if (customer.email_opt_out, customer.sms_opt_out) == (email_opt_out, sms_opt_out):
+        return False
+    customer.email_opt_out = email_opt_out
+    customer.sms_opt_out = sms_opt_out
+    session.add(
+        AuditEvent(
+            at=now,
+            agent_id=actor.agent_id,
+            action="opt_out",
+            entity="customer",
+            entity_id=customer_id,
+            customer_id=customer_id,
+            detail=f"email_opt_out={email_opt_out} sms_opt_out={sms_opt_out}",
+        )
+    )
+    session.flush()
+    return True
+
+
 def set_preferences(
     session: Session,
     actor: Actor,

@@ -155,3 +155,53 @@ def test_f6_sends_the_confirmation_by_email_with_its_pdf(
     (received,) = smtp.store.received
     ((_, pdf),) = received.attachments()
     assert len(PdfReader(io.BytesIO(pdf)).pages) >= 1
+
+
+def test_opt_outs_are_saved_with_the_verification(
+    qtbot: QtBot, window: DeskWindow, database: Database
+) -> None:
+    from agent_desk.domain.verification import FlowStep
+    from agent_desk.models import AuditEvent
+    from tests.gui.test_desk import idle, next_customer
+    from tests.gui.test_verification_dialog import (
+        click,
+        confirm_page,
+        field,
+        open_verification,
+    )
+
+    customer_id = next_customer(qtbot, window)
+    dialog = open_verification(qtbot, window)
+    click(qtbot, dialog.next)
+    while dialog.flow.step is not FlowStep.PREFERENCES:
+        confirm_page(qtbot, dialog)
+        if dialog.flow.step is FlowStep.DATE_OF_BIRTH:
+            birth = [
+                e
+                for e in dialog.page.findChildren(
+                    type(field(dialog, "birth_date_of_birth")), "birth_date_of_birth"
+                )
+                if e.isVisible()
+            ]
+            if birth and not birth[0].text():
+                qtbot.keyClicks(birth[0], "12-03-1981")
+        click(qtbot, dialog.next)
+    assert dialog.opt_outs.isVisible()
+    assert dialog.opt_outs.no_sms.accessibleName()
+    assert not dialog.opt_outs.no_sms.isChecked()
+    dialog.opt_outs.no_sms.setChecked(True)
+    click(qtbot, dialog.next)
+    assert dialog.flow.step is FlowStep.SUMMARY
+    with qtbot.waitSignal(window.file_shown, timeout=WAIT):
+        click(qtbot, dialog.save)
+    idle(qtbot, window)
+    with database.transaction() as s:
+        customer = s.get_one(Customer, customer_id)
+        assert (customer.email_opt_out, customer.sms_opt_out) == (False, True)
+        assert s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.customer_id == customer_id, AuditEvent.action == "opt_out"
+            )
+        ).all()
+    file = window.current_file()
+    assert file is not None and file.sms_opt_out is True
