@@ -263,7 +263,7 @@ def dispatch(
                 )
             }
             counts = _sent_last_week(s, customers, now)
-            claimed: list[int] = []
+            claimed: list[_Claimed] = []
             for message in batch:
                 seen.add(message.id)
                 customer = customers[message.customer_id]
@@ -289,22 +289,50 @@ def dispatch(
                 message.held_reason = None
                 message.attempts += 1
                 message.claimed_until = now + lease
-                claimed.append(message.id)
-        for message_id in claimed:
+                claimed.append(_Claimed.of(message))
+        for item in claimed:
             if limit is not None and done >= limit:
-                _release(database, message_id)
+                _release(database, item.id)
                 continue
-            outcome = _send_one(database, transports, message_id, now, policy, result, clock)
+            outcome = _send_one(database, transports, item, now, policy, result, clock)
             done += 1
             if outcome == "config":
-                stop_channels.add(_channel_of(database, message_id))
+                stop_channels.add(item.channel)
     transports.close()
     return result
 
 
-def _channel_of(database: Database, message_id: int) -> str:
-    with database.transaction() as s:
-        return str(s.scalar(select(Message.channel).where(Message.id == message_id)))
+@dataclass(frozen=True)
+class _Claimed:
+    """What the sender needs of a claimed message (read in the claiming transaction)."""
+
+    id: int
+    customer_id: int
+    kind: str
+    channel: str
+    to: str
+    key: str
+    subject: str
+    body: str
+    attempts: int
+    letter_id: int | None
+    language: str
+
+    @classmethod
+    def of(cls, m: Message) -> _Claimed:
+        return cls(
+            m.id,
+            m.customer_id,
+            m.kind,
+            m.channel,
+            m.to_address,
+            m.idempotency_key,
+            m.subject,
+            m.body,
+            m.attempts,
+            m.letter_id,
+            m.language,
+        )
 
 
 def _release(database: Database, message_id: int) -> None:
@@ -319,12 +347,15 @@ def _release(database: Database, message_id: int) -> None:
 _SHOWN = frozenset({"sent", "delivered", "failed", "bounced", "in_doubt"})
 
 
-def _set(database: Database, message_id: int, **values: Any) -> None:
+def _set(
+    database: Database, message_id: int, customer_id: int | None = None, **values: Any
+) -> None:
     with database.transaction() as s:
         s.execute(update(Message).where(Message.id == message_id).values(**values))
         if values.get("status") in _SHOWN:
             # The customer's file shows the message: other desks refresh it.
-            customer_id = s.scalar(select(Message.customer_id).where(Message.id == message_id))
+            if customer_id is None:
+                customer_id = s.scalar(select(Message.customer_id).where(Message.id == message_id))
             if customer_id is not None:
                 log_changes(s, "customer", [customer_id], "update", [customer_id])
 
@@ -332,24 +363,23 @@ def _set(database: Database, message_id: int, **values: Any) -> None:
 def _send_one(
     database: Database,
     transports: Transports,
-    message_id: int,
+    item: _Claimed,
     now: datetime,
     policy: SendingPolicy,
     result: DispatchResult,
     clock: Callable[[], datetime] | None,
 ) -> str:
-    with database.transaction() as s:
-        message = s.get(Message, message_id)
-        assert message is not None
-        channel = MessageChannel(message.channel)
-        kind, to, key = message.kind, message.to_address, message.idempotency_key
-        subject, body, attempts = message.subject, message.body, message.attempts
-        attachment = None
-        if message.letter_id is not None:
-            from agent_desk.services.letters import regenerate
+    message_id = item.id
+    channel = MessageChannel(item.channel)
+    kind, to, key = item.kind, item.to, item.key
+    subject, body, attempts = item.subject, item.body, item.attempts
+    attachment = None
+    if item.letter_id is not None:
+        from agent_desk.services.letters import regenerate
 
-            name = "bevestiging.pdf" if message.language == "nl" else "confirmation.pdf"
-            attachment = (name, regenerate(s, message.letter_id))
+        with database.transaction() as s:
+            name = "bevestiging.pdf" if item.language == "nl" else "confirmation.pdf"
+            attachment = (name, regenerate(s, item.letter_id))
 
     def handed_over() -> None:
         _set(database, message_id, status=MessageStatus.HANDED_OVER.value)
@@ -453,6 +483,7 @@ def _send_one(
         _set(
             database,
             message_id,
+            item.customer_id,
             status=MessageStatus.SENT.value,
             sent_at=sent_at,
             status_at=sent_at,
@@ -477,6 +508,7 @@ def _send_one(
         _set(
             database,
             message_id,
+            item.customer_id,
             status=answer.status,
             provider_id=answer.provider_id,
             sent_at=sent_at,
