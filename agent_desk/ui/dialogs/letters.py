@@ -391,9 +391,9 @@ class LettersDialog(QDialog):
         buttons = QHBoxLayout()
         buttons.addWidget(self.print_button)
         buttons.addWidget(self.save_button)
-        buttons.addWidget(self.email_button)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
+        side_layout.addWidget(self.email_button)  # issue 14: its own row, the panel is narrow
         side_layout.addLayout(buttons)
 
         self.preview = PdfPreview(tr, self.runner)
