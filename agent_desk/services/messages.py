@@ -509,12 +509,17 @@ def queue(
     now: datetime,
     *,
     key: str | None = None,
+    known_new: bool = False,
 ) -> Queued:
-    """Put ``draft`` in the outbox once: a key queued before returns that message."""
+    """Put ``draft`` in the outbox once: a key queued before returns that message.
+
+    ``known_new``: the caller checked the keys in bulk (the nightly run); the row is
+    added without a flush of its own (the unique key still guards a race)."""
     key = key or f"desk:{uuid.uuid4()}"
-    existing = session.scalar(select(Message).where(Message.idempotency_key == key))
-    if existing is not None:
-        return Queued(existing.id, False, existing.status)
+    if not known_new:
+        existing = session.scalar(select(Message).where(Message.idempotency_key == key))
+        if existing is not None:
+            return Queued(existing.id, False, existing.status)
     if not draft.to_address:
         raise ValidationError(
             "This customer has no {channel} address to send to.",
@@ -541,6 +546,8 @@ def queue(
         created_at=now,
     )
     session.add(message)
+    if known_new:
+        return Queued(0, True, message.status)
     session.flush()
     return Queued(message.id, True, message.status)
 

@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from agent_desk.domain.messaging import (
     OUT_STATUSES,
@@ -696,50 +696,78 @@ def queue_due(
         points: dict[int, list[ContactPoint]] = {}
         for p in session.scalars(select(ContactPoint).where(ContactPoint.customer_id.in_(ids))):
             points.setdefault(p.customer_id, []).append(p)
-        for item in chunk:
-            customer = customers[item.customer_id]
-            if customer.status != "open":
-                continue
-            channel = _channel_for(customer, points.get(customer.id, []))
-            if channel is None:
-                reachable_but_opted_out = any(
-                    msgs.opted_out(customer, c)
-                    and any(
-                        p.kind == msgs.CHANNEL_KIND[c] and msgs.usable(p)
-                        for p in points.get(customer.id, [])
-                    )
-                    for c in MessageChannel
+        # Into the identity map: composing each message then reads no more rows.
+        instalment_ids = [i.instalment_id for i in chunk if i.instalment_id]
+        held: list[object] = []  # the identity map is weak: keep them while composing
+        if instalment_ids:
+            held += session.scalars(
+                select(Instalment)
+                .options(joinedload(Instalment.arrangement))
+                .where(Instalment.id.in_(instalment_ids))
+            ).all()
+        promise_ids = [i.promise_id for i in chunk if i.promise_id]
+        if promise_ids:
+            held += session.scalars(
+                select(PromiseToPay).where(PromiseToPay.id.in_(promise_ids))
+            ).all()
+        with session.no_autoflush:
+            _compose_chunk(session, chunk, customers, points, now, templates, creditor_, result)
+        session.flush()
+        del held
+
+
+def _compose_chunk(
+    session: Session,
+    chunk: list[DueItem],
+    customers: dict[int, Customer],
+    points: dict[int, list[ContactPoint]],
+    now: datetime,
+    templates: Any,
+    creditor_: Any,
+    result: SendDueResult,
+) -> None:
+    for item in chunk:
+        customer = customers[item.customer_id]
+        if customer.status != "open":
+            continue
+        channel = _channel_for(customer, points.get(customer.id, []))
+        if channel is None:
+            reachable_but_opted_out = any(
+                msgs.opted_out(customer, c)
+                and any(
+                    p.kind == msgs.CHANNEL_KIND[c] and msgs.usable(p)
+                    for p in points.get(customer.id, [])
                 )
-                reason = (
-                    HeldReason.OPTED_OUT if reachable_but_opted_out else HeldReason.NO_CONTACT_POINT
-                )
-                result.not_queued[reason.value] += 1
-                continue
-            kind_points = [
-                p for p in points.get(customer.id, []) if p.kind == msgs.CHANNEL_KIND[channel]
-            ]
-            kind_points.sort(
-                key=lambda p: (not msgs.usable(p), p.verified_at is None, not p.preferred)
+                for c in MessageChannel
             )
-            subject = msgs.subject_for(
-                session,
-                customer,
-                item.kind,
-                instalment_id=item.instalment_id,
-                promise_id=item.promise_id,
+            reason = (
+                HeldReason.OPTED_OUT if reachable_but_opted_out else HeldReason.NO_CONTACT_POINT
             )
-            draft = msgs.compose(
-                session,
-                customer,
-                item.kind,
-                channel,
-                subject=subject,
-                templates=templates,
-                creditor_=creditor_,
-                points=kind_points,
-            )
-            msgs.queue(session, None, draft, now, key=item.key)
-            result.queued[(item.kind.value, channel.value)] += 1
+            result.not_queued[reason.value] += 1
+            continue
+        kind_points = [
+            p for p in points.get(customer.id, []) if p.kind == msgs.CHANNEL_KIND[channel]
+        ]
+        kind_points.sort(key=lambda p: (not msgs.usable(p), p.verified_at is None, not p.preferred))
+        subject = msgs.subject_for(
+            session,
+            customer,
+            item.kind,
+            instalment_id=item.instalment_id,
+            promise_id=item.promise_id,
+        )
+        draft = msgs.compose(
+            session,
+            customer,
+            item.kind,
+            channel,
+            subject=subject,
+            templates=templates,
+            creditor_=creditor_,
+            points=kind_points,
+        )
+        msgs.queue(session, None, draft, now, key=item.key, known_new=True)
+        result.queued[(item.kind.value, channel.value)] += 1
 
 
 def _channel_for(customer: Customer, points: list[ContactPoint]) -> MessageChannel | None:
