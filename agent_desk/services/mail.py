@@ -115,7 +115,14 @@ class MailPermanent(Exception):
 
 
 class MailTemporary(Exception):
-    """Try again later: the server was unreachable or answered 4xx."""
+    """Try again later: the server was unreachable or answered 4xx.
+
+    ``safe``: the server said it does not have the message (a 4xx reply, or no
+    connection); ``False`` when the connection broke while it might have taken it."""
+
+    def __init__(self, text: str, *, safe: bool = True) -> None:
+        super().__init__(text)
+        self.safe = safe
 
 
 class MailConfigError(Exception):
@@ -233,7 +240,7 @@ class SmtpTransport:
                 raise self._failure(code, reply, "DATA")
         except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as error:
             self.close()
-            raise MailTemporary(f"connection lost: {type(error).__name__}") from None
+            raise MailTemporary(f"connection lost: {type(error).__name__}", safe=False) from None
 
     @staticmethod
     def _failure(code: int, reply: bytes, step: str) -> Exception:

@@ -235,8 +235,6 @@ def dispatch(
                 .order_by(Message.next_attempt_at, Message.id)
                 .limit(batch_size)
             )
-            if seen:
-                query = query.where(Message.id.not_in(seen)) if len(seen) < 5000 else query
             if only_ids is not None:
                 query = query.where(Message.id.in_(only_ids))
             if stop_channels:
@@ -469,7 +467,7 @@ def _send_one(
         except mail.MailConfigError as error:
             return config(str(error))
         except mail.MailTemporary as error:
-            if _status(database, message_id) == MessageStatus.HANDED_OVER.value:
+            if not error.safe and _status(database, message_id) == MessageStatus.HANDED_OVER.value:
                 _set(
                     database,
                     message_id,
@@ -503,6 +501,18 @@ def _send_one(
             _set(database, message_id, status=MessageStatus.SENDING.value)
             return config(str(error))
         except sms.SmsTemporary as error:
+            if not error.safe:  # it may have gone: never again by itself
+                _set(
+                    database,
+                    message_id,
+                    item.customer_id,
+                    status=MessageStatus.IN_DOUBT.value,
+                    status_at=now,
+                    last_error=str(error),
+                    claimed_until=None,
+                )
+                result.in_doubt += 1
+                return "doubt"
             _set(database, message_id, status=MessageStatus.SENDING.value)
             return temporary(str(error))
         _set(

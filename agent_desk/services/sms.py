@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -56,7 +57,14 @@ class SmsRejected(Exception):
 
 
 class SmsTemporary(Exception):
-    """Try again later (the provider was unreachable or answered 5xx / 429)."""
+    """Try again later (the provider was unreachable or answered 5xx / 429).
+
+    ``safe``: the provider cannot have taken it (refused connection, an error reply);
+    ``False`` when the answer was lost on the way (a timeout, a reset)."""
+
+    def __init__(self, text: str, *, safe: bool = True) -> None:
+        super().__init__(text)
+        self.safe = safe
 
 
 class SmsConfigError(Exception):
@@ -163,8 +171,16 @@ class MessageBirdGateway:
                 return json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as error:
             raise self._error(error) from None
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            raise SmsTemporary(f"cannot reach the SMS provider: {type(error).__name__}") from None
+        except urllib.error.URLError as error:
+            # Not even connected (refused, unknown host): the provider has nothing.
+            safe = isinstance(error.reason, (ConnectionRefusedError, socket.gaierror))
+            raise SmsTemporary(
+                f"cannot reach the SMS provider: {type(error.reason).__name__}", safe=safe
+            ) from None
+        except (OSError, ValueError) as error:
+            raise SmsTemporary(
+                f"the SMS provider's answer was lost: {type(error).__name__}", safe=False
+            ) from None
 
     @staticmethod
     def _error(error: urllib.error.HTTPError) -> Exception:

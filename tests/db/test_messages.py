@@ -428,3 +428,17 @@ def test_send_due_dry_run_counts_and_writes_nothing(database: Database, smtp: Sm
     with database.transaction() as s:
         assert s.scalars(select(Message)).all() == []
     assert smtp.store.received == []
+
+
+def test_an_sms_whose_answer_is_lost_is_never_sent_twice(
+    database: Database, bird: FakeBird, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _customers(database, "1")
+    monkeypatch.setattr(sms, "TIMEOUT_SECONDS", 0.5)
+    bird.delay = 2.0  # MessageBird takes it, but the answer comes after we gave up
+    message_id = _queue(database, "1", MessageKind.MISSED_CALL, MessageChannel.SMS)
+    result = _dispatch(database)
+    assert result.in_doubt == 1 and _status(database, message_id)[0] == "in_doubt"
+    bird.delay = 0
+    _dispatch(database, OPEN + timedelta(hours=1))
+    assert len(bird.sent) == 1

@@ -9,6 +9,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -149,6 +150,7 @@ class FakeBird:
     statuses: dict[str, tuple[str, int | None]] = field(default_factory=dict)
     invalid_numbers: set[str] = field(default_factory=set)
     fail_next: int = 0  # answer 503 this many times
+    delay: float = 0.0  # take the message, then answer this late
     balance: bool = True
 
 
@@ -215,6 +217,8 @@ def _bird_handler(bird: FakeBird) -> type[BaseHTTPRequestHandler]:
             message_id = uuid.uuid4().hex
             now = datetime.now(UTC).isoformat(timespec="seconds")
             bird.sent.append(body | {"id": message_id})
+            if bird.delay:
+                time.sleep(bird.delay)
             bird.statuses[message_id] = ("sent", None)
             self._json(
                 201,
@@ -272,10 +276,15 @@ def _bird_handler(bird: FakeBird) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return  # a client that gave up (the timeout test) is not an error of the server
+
+
 @contextmanager
 def messagebird_server() -> Iterator[tuple[FakeBird, str]]:
     bird = FakeBird()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _bird_handler(bird))
+    server = _QuietServer(("127.0.0.1", 0), _bird_handler(bird))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
