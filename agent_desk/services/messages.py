@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,6 @@ from agent_desk.domain.messaging import (
 )
 from agent_desk.domain.money import cents_to_str
 from agent_desk.domain.payment import payment_link
-from agent_desk.domain.sending_rules import SendingPolicy, load_sending_policy
 from agent_desk.errors import NotFoundError, ValidationError
 from agent_desk.letters.data import Creditor
 from agent_desk.models import (
@@ -689,11 +688,3 @@ def flag_bounced(session: Session, message: Message, now: datetime) -> None:
     point = session.get(ContactPoint, message.contact_point_id)
     if point is not None:
         point.bounced_at = now
-
-
-def policy() -> SendingPolicy:
-    return load_sending_policy()
-
-
-def days(n: int) -> timedelta:
-    return timedelta(days=n)
