@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QActionGroup, QCloseEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
     QMainWindow,
@@ -95,6 +95,8 @@ class DeskWindow(QMainWindow):
         self.splitter.setSizes([600, 520, 320])
         self.setCentralWidget(self.splitter)
         self._build_menus()
+        self.campaign_dialog: QDialog | None = None  # issue 14
+        self.campaign_action: QAction | None = None
         self.send_message_action = messaging_hooks.install(self)
         self._build_action_bar()
         self._build_status_bar(database_label, team_server)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from agent_desk.domain.messaging import MessageChannel, MessageKind
+from agent_desk.ui.dialogs.campaign import CampaignDialog
 from agent_desk.ui.dialogs.send_message import SendMessageDialog
 
 if TYPE_CHECKING:
@@ -32,7 +33,28 @@ def install(window: DeskWindow) -> QAction:
     for menu in window.menuBar().findChildren(QMenu):
         if letter in menu.actions():
             menu.insertAction(window.actions_.verify, action)
+    if window.actor.is_supervisor:
+        campaign = QAction(tr("Message a selection…"), window)
+        campaign.setObjectName("campaign")
+        campaign.setStatusTip(tr("A message to customers with a known trigger, counted first"))
+        campaign.triggered.connect(lambda: open_campaign(window))
+        window.addAction(campaign)
+        for menu in window.menuBar().findChildren(QMenu):
+            if window.actions_.team_view in menu.actions():
+                menu.addAction(campaign)
+        window.campaign_action = campaign
     return action
+
+
+def open_campaign(window: DeskWindow) -> CampaignDialog:
+    """Supervisor ▸ Message a selection (count and example before anything is queued)."""
+    dialog = CampaignDialog(
+        worker=window.worker, actor=window.actor, tr=window.tr_, clock=window.clock, parent=window
+    )
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    window.campaign_dialog = dialog
+    dialog.open()
+    return dialog
 
 
 def open_send_message(

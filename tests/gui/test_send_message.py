@@ -205,3 +205,58 @@ def test_opt_outs_are_saved_with_the_verification(
         ).all()
     file = window.current_file()
     assert file is not None and file.sms_opt_out is True
+
+
+def test_a_supervisor_counts_then_messages_a_selection(
+    qtbot: QtBot, database: Database, styled: None
+) -> None:
+    from datetime import date
+
+    from PySide6.QtCore import QDate
+
+    from agent_desk.ui.dialogs.campaign import CampaignDialog
+    from agent_desk.ui.prompter import RecordingPrompter
+    from agent_desk.ui.settings import DeskSettings
+
+    with database.transaction() as s:
+        chosen = s.scalars(select(Customer).where(Customer.status == "open").limit(3)).all()
+        for customer in chosen:
+            customer.trigger, customer.trigger_on = "discount_ending", date(2027, 1, 15)
+        chosen_ids = {c.id for c in chosen}
+    desk = DeskApp(
+        database,
+        lang="en",
+        agent_login="marieke",
+        prompter=RecordingPrompter(),
+        settings=DeskSettings(),
+    )
+    desk.start()
+    try:
+        qtbot.waitUntil(lambda: desk.window is not None, timeout=WAIT)
+        window = desk.window
+        assert window is not None and window.campaign_action is not None
+        qtbot.waitUntil(lambda: window.worker.pending == 0, timeout=WAIT)
+        window.campaign_action.trigger()
+        dialog = window.campaign_dialog
+        assert isinstance(dialog, CampaignDialog)
+        dialog.date_from.setDate(QDate(2027, 1, 1))
+        dialog.date_to.setDate(QDate(2027, 1, 31))
+        dialog.when.setText("next week")
+        assert not dialog.send_button.isEnabled()  # first a count
+        dialog.preview_button.click()
+        qtbot.waitUntil(lambda: dialog.preview is not None, timeout=WAIT)
+        assert "3 customers" in dialog.summary.toPlainText()
+        with database.transaction() as s:
+            assert s.scalars(select(Message)).all() == []
+        reachable = sum(dialog.preview.by_channel.values()) if dialog.preview else 0
+        assert reachable >= 1
+        qtbot.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT)
+        with database.transaction() as s:
+            queued = s.scalars(select(Message)).all()
+        assert len(queued) == reachable and {m.customer_id for m in queued} <= chosen_ids
+        assert all(m.idempotency_key.startswith("campaign:") for m in queued)
+    finally:
+        if desk.window is not None:
+            desk.window.close()
+        desk.shutdown()
