@@ -251,7 +251,7 @@ def test_a_supervisor_counts_then_messages_a_selection(
         reachable = sum(dialog.preview.by_channel.values()) if dialog.preview else 0
         assert reachable >= 1
         qtbot.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-        qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT)
+        qtbot.waitUntil(lambda: window.worker.pending == 0, timeout=WAIT)
         with database.transaction() as s:
             queued = s.scalars(select(Message)).all()
         assert len(queued) == reachable and {m.customer_id for m in queued} <= chosen_ids
