@@ -88,6 +88,7 @@ def shoot(database: Database, lang: str, out: Path) -> None:
     shoot_find(window, lang, out)
     shoot_arrangement(database, window, lang, out)
     shoot_letter(database, window, lang, out)
+    shoot_send_message(window, lang, out)
     shoot_script_and_verification(database, window, lang, out)
     window.releasing_on_close = True
     window.close()
@@ -177,6 +178,18 @@ def shoot_letter(database: Database, window: DeskWindow, lang: str, out: Path) -
     assert dialog is not None
     wait_until(lambda: dialog.preview.page_count() > 0 and dialog.save_button.isEnabled())
     save(dialog, out / f"screenshot-letter-preview-{lang}.png")
+    dialog.reject()
+
+
+def shoot_send_message(window: DeskWindow, lang: str, out: Path) -> None:
+    """Ctrl+M: an SMS with its preview and part count (issue 14)."""
+    from agent_desk.ui.dialogs.send_message import SendMessageDialog
+
+    window.send_message_action.trigger()
+    dialog = window.send_message_dialog
+    assert isinstance(dialog, SendMessageDialog)
+    wait_until(lambda: dialog.send_button.isEnabled() or dialog.error.isVisible())
+    save(dialog, out / f"screenshot-send-sms-{lang}.png")
     dialog.reject()
 
 

@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "letter": "agent_desk.cli.cmd_letters",
     "letters": "agent_desk.cli.cmd_letters",
     "login": "agent_desk.cli.cmd_login",
+    "messages": "agent_desk.cli.cmd_messages",
     "next": "agent_desk.cli.cmd_next",
     "release": "agent_desk.cli.cmd_next",
     "nightly": "agent_desk.cli.cmd_nightly",

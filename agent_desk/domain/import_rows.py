@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from agent_desk.domain.codes import Language, Segment
 from agent_desk.domain.contact_validation import (
@@ -60,6 +61,8 @@ CUSTOMER_COLUMNS = (
     # Early signals: the day the customer objected to a signal to the municipality
     # (optional; issue 15).
     "signal_objection",
+    "trigger",
+    "trigger_on",
 )
 CUSTOMER_REQUIRED = (
     "customer_number",
@@ -96,6 +99,8 @@ class CustomerRecord:
     due_date: date
     date_of_birth: date | None = None
     signal_objection: date | None = None
+    trigger: str | None = None
+    trigger_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -259,7 +264,29 @@ def parse_customer_row(row: dict[str, str], known_agents: set[str], today: date)
         due_date=due,
         date_of_birth=born,
         signal_objection=objected,
+        **parse_known_trigger(row),
     )
+
+
+def parse_known_trigger(row: dict[str, str]) -> dict[str, Any]:
+    """The optional ``trigger`` (e.g. ``discount_ending``) and ``trigger_on`` (its date)
+    columns: a known reason for arrears that a supervisor's message can anticipate."""
+    from agent_desk.domain.codes import Trigger
+
+    name = _text(row, "trigger", required=False).lower()
+    if not name:
+        if _text(row, "trigger_on", required=False):
+            raise ValidationError("A trigger date needs a trigger.", "trigger")
+        return {}
+    if name not in {t.value for t in Trigger}:
+        raise ValidationError(
+            "'{trigger}' is not a known trigger; use one of: {known}.",
+            "trigger",
+            trigger=name,
+            known=", ".join(t.value for t in Trigger),
+        )
+    when = _date(row, "trigger_on") if _text(row, "trigger_on", required=False) else None
+    return {"trigger": name, "trigger_on": when}
 
 
 def parse_payment_row(row: dict[str, str], today: date) -> PaymentRecord:

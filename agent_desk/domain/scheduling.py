@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from agent_desk.domain.codes import TimeOfDay
+from agent_desk.domain.sending_rules import public_holiday
 
 # Reasonable calling windows (local time).
 WINDOWS: dict[TimeOfDay, tuple[time, time]] = {
@@ -55,7 +56,7 @@ def suggest_retry(
 ) -> datetime:
     """Next retry (local time): the customer's best time if known, else a part of the day
     not tried recently, always later than ``now`` and never on Sunday (nor Saturday
-    unless ``weekend``)."""
+    unless ``weekend``), nor on a Dutch public holiday (Christmas Day, King's Day, ...)."""
     tried = [_nearest_part(moment) for moment in sorted(failed_attempts)[-3:]]
     if best_time is not None:
         wanted = [best_time]
@@ -69,6 +70,8 @@ def suggest_retry(
         candidate_day = day + timedelta(days=offset)
         weekday = candidate_day.weekday()
         if weekday == 6 or (weekday == 5 and not weekend):
+            continue
+        if public_holiday(candidate_day) is not None:
             continue
         for part in _ORDER:
             if part not in wanted:

@@ -13,6 +13,7 @@ from agent_desk.models.activity import (
 from agent_desk.models.base import Base
 from agent_desk.models.ledger import DemandNotice, DemandNoticeClaim, LedgerEntry
 from agent_desk.models.log import AuditEvent, ChangeLog
+from agent_desk.models.messages import Message
 from agent_desk.models.people import Agent, Claim, ContactPoint, Customer
 from agent_desk.models.search import CustomerSearchKey
 from agent_desk.models.setting import Setting
@@ -37,6 +38,7 @@ __all__ = [
     "Instalment",
     "LedgerEntry",
     "LetterSent",
+    "Message",
     "NextStep",
     "Note",
     "Payment",

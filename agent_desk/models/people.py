@@ -48,6 +48,11 @@ class Customer(Base):
     assigned_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"))
     preferred_channel: Mapped[str | None] = mapped_column(String(16))
     best_time: Mapped[str | None] = mapped_column(String(16))
+    # The customer said "no e-mail" / "no SMS" (issue 14): nothing is sent that way.
+    email_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    sms_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A known trigger's date (e.g. the introductory discount ends), from the import.
+    trigger_on: Mapped[date | None] = mapped_column(Date)
 
     vulnerable: Mapped[bool] = mapped_column(Boolean, default=False)
     vulnerability_note: Mapped[str | None] = mapped_column(Text)
@@ -122,6 +127,8 @@ class ContactPoint(Base):
     verification_source: Mapped[str | None] = mapped_column(String(64))
     invalid: Mapped[bool] = mapped_column(Boolean, default=False)
     invalid_reason: Mapped[str | None] = mapped_column(Text)
+    # A message to it bounced; verifying it again (verified_at later) lifts the flag.
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     customer: Mapped[Customer] = relationship(back_populates="contact_points")

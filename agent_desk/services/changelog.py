@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
-from agent_desk.models import AuditEvent, ChangeLog
+from agent_desk.models import AuditEvent, ChangeLog, Message
 from agent_desk.models.base import utcnow
 
 _UNTRACKED = (ChangeLog, AuditEvent)
@@ -123,6 +123,19 @@ def _after_flush(session: Session, _context: Any) -> None:
             if isinstance(obj, _UNTRACKED) or not hasattr(obj, "__tablename__"):
                 continue
             if kind == "update" and not session.is_modified(obj, include_collections=False):
+                continue
+            if isinstance(obj, Message):
+                # A message shows in its customer's file: desks refresh that customer
+                # (and the guarded log function knows customers, not the outbox).
+                rows.append(
+                    {
+                        "at": now,
+                        "table_name": "customer",
+                        "row_id": obj.customer_id,
+                        "kind": "update",
+                        "customer_id": obj.customer_id,
+                    }
+                )
                 continue
             state = inspect(obj)
             key = state.mapper.primary_key_from_instance(obj)[0]

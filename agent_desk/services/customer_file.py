@@ -150,6 +150,9 @@ class CustomerFile:
     credit_cents: int = 0  # a surplus kept for the customer
     #: For the identity check: the desk shows it masked, in full only to compare with.
     date_of_birth: date | None = None
+    #: The customer said "no e-mail" / "no SMS" (issue 14).
+    email_opt_out: bool = False
+    sms_opt_out: bool = False
 
 
 def customer_file(
@@ -277,6 +280,7 @@ def customer_file(
                 event.at, "signal", event.action, "", names.get(event.agent_id or 0), detail
             )
         )
+    timeline.extend(_message_items(session, customer_id))
     timeline.sort(key=lambda item: item.at, reverse=True)
     if audit_view:
         audit(session, actor, "view", "customer", customer.id, customer_id=customer.id, at=now)
@@ -358,4 +362,28 @@ def customer_file(
         ),
         timeline=tuple(timeline),
         date_of_birth=customer.date_of_birth,
+        email_opt_out=bool(customer.email_opt_out),
+        sms_opt_out=bool(customer.sms_opt_out),
     )
+
+
+def _message_items(session: Session, customer_id: int) -> list[TimelineItem]:
+    """Every e-mail and SMS in the timeline with its status (issue 14)."""
+    from agent_desk.services.messages import list_messages
+
+    return [
+        TimelineItem(
+            row.sent_at or row.created_at,
+            "message",
+            row.kind,
+            row.subject or row.body,
+            row.agent,
+            {
+                "channel": row.channel,
+                "to": row.to,
+                "status": row.status,
+                "held_reason": row.held_reason or "",
+            },
+        )
+        for row in list_messages(session, customer_id)
+    ]

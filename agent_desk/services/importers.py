@@ -183,6 +183,8 @@ def import_customers(session: Session, actor: Actor, path: Path, now: datetime) 
                 language=record.language,
                 segment=record.segment,
                 date_of_birth=record.date_of_birth,
+                trigger=record.trigger,
+                trigger_on=record.trigger_on,
                 status=CustomerStatus.OPEN.value,
                 assigned_agent_id=logins.get(record.agent) if record.agent else None,
             )
@@ -212,6 +214,8 @@ def import_customers(session: Session, actor: Actor, path: Path, now: datetime) 
                 values["assigned_agent_id"] = logins[record.agent]
             if record.date_of_birth is not None:  # empty: keep the one the desk holds
                 values["date_of_birth"] = record.date_of_birth
+            if record.trigger is not None:  # empty: keep the trigger the desk holds
+                values |= {"trigger": record.trigger, "trigger_on": record.trigger_on}
             for name, value in values.items():
                 if getattr(customer, name) != value:
                     setattr(customer, name, value)

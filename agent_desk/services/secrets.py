@@ -59,3 +59,42 @@ def delete_password(host: str, port: int | None, database: str, user: str) -> No
         return
     with contextlib.suppress(keyring.errors.PasswordDeleteError):
         keyring.delete_password(service_name(host, port, database), user)
+
+
+# --- other accounts (issue 14): the mail server and the SMS provider
+
+
+def smtp_service(host: str, port: int) -> str:
+    return f"{SERVICE_PREFIX}-smtp:{host}:{port}"
+
+
+def sms_service(key_name: str) -> str:
+    return f"{SERVICE_PREFIX}-sms:{key_name}"
+
+
+def get_secret(service: str, user: str) -> str | None:
+    """A secret of another account (mail server, SMS provider), or ``None``."""
+    if not keyring_available():
+        return None
+    import keyring
+    import keyring.errors
+
+    try:
+        value: str | None = keyring.get_password(service, user)
+        return value
+    except keyring.errors.KeyringError as error:
+        log.warning("The keyring could not be read: %s", type(error).__name__)
+        return None
+
+
+def set_secret(service: str, user: str, secret: str) -> None:
+    from agent_desk.errors import AgentDeskError
+
+    if not keyring_available():
+        raise AgentDeskError(
+            "No keyring is available on this computer, so the password cannot be "
+            "remembered; you will be asked for it each session."
+        )
+    import keyring
+
+    keyring.set_password(service, user, secret)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QActionGroup, QCloseEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
     QMainWindow,
@@ -29,6 +29,7 @@ from agent_desk.services.outbox import OperationKind, ReplayResult
 from agent_desk.services.queue import QueueScope, release_holds
 from agent_desk.services.search import SearchHit, open_found
 from agent_desk.services.sync import ChangeSummary
+from agent_desk.ui import messaging_hooks
 from agent_desk.ui.actions import build_actions
 from agent_desk.ui.customer_panel import CustomerPanel
 from agent_desk.ui.dialogs.about import add_about_action
@@ -98,6 +99,9 @@ class DeskWindow(QMainWindow):
         self.splitter.setSizes([600, 520, 320])
         self.setCentralWidget(self.splitter)
         self._build_menus()
+        self.campaign_dialog: QDialog | None = None  # issue 14
+        self.campaign_action: QAction | None = None
+        self.send_message_action = messaging_hooks.install(self)
         self._build_action_bar()
         self._build_status_bar(database_label, team_server)
         self.recorder = Recorder(
@@ -113,6 +117,7 @@ class DeskWindow(QMainWindow):
         )
         self.letter_output = LetterOutput()  # tests swap in a ScriptedLetterOutput
         self.letters_dialog: LettersDialog | None = None
+        self.send_message_dialog: QDialog | None = None  # issue 14
         self.arranger = ArrangementDesk(
             self,
             worker,
@@ -618,6 +623,7 @@ class DeskWindow(QMainWindow):
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.destroyed.connect(lambda _obj=None: self._letters_closed(dialog))
+        dialog.email_requested.connect(lambda: messaging_hooks.send_confirmation_by_email(self))
         self.letters_dialog = dialog
         dialog.open()
         return dialog

@@ -421,4 +421,8 @@ class CustomerPanel(QStackedWidget):
             return tr("▶ pause ended")
         if item.kind == "signal":
             return describe_signal(tr, words, item)
+        if item.kind == "message":  # issue 14: e-mail and SMS with their status
+            from agent_desk.ui.dialogs.send_message import describe_message
+
+            return describe_message(tr, item.summary, values)
         return item.summary

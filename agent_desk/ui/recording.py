@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QWidget
 from sqlalchemy.orm import Session
@@ -37,6 +37,7 @@ from agent_desk.services.activity import (
 from agent_desk.services.actor import Actor
 from agent_desk.services.conflicts import ChangeLine, colleague_changes
 from agent_desk.services.customer_file import CustomerFile
+from agent_desk.services.messages import set_opt_outs
 from agent_desk.services.verification import (
     VerificationData,
     apply_verification,
@@ -154,12 +155,19 @@ class Recorder:
         )
         dialog = VerificationDialog(self.words, current, data, flow, self.parent)
         dialog.submitted.connect(
-            lambda value: self._save(dialog, current.id, self._verification(value), typed=value)
+            lambda value: self._save(
+                dialog,
+                current.id,
+                self._verification(value, dialog.opt_outs.values()),
+                typed=value,
+            )
         )
         self.verification_dialog = dialog
         self._open(dialog)
 
-    def _verification(self, value: VerificationResult) -> Callable[[int], Task]:
+    def _verification(
+        self, value: VerificationResult, opt_outs: tuple[bool, bool] | None = None
+    ) -> Callable[[int], Task]:
         def task_for(customer_id: int) -> Task:
             actor, now, version = self.actor, self.clock(), self._version(customer_id)
             file = self.current_file()
@@ -169,16 +177,30 @@ class Recorder:
                 else None
             )
             language = self.words.lang
-            return lambda session: apply_verification(
-                session,
-                actor,
-                customer_id,
-                value,
-                now=now,
-                expected_version=version,
-                point_versions=points,
-                language=language,
-            )
+
+            def task(session: Session) -> Any:
+                result = apply_verification(
+                    session,
+                    actor,
+                    customer_id,
+                    value,
+                    now=now,
+                    expected_version=version,
+                    point_versions=points,
+                    language=language,
+                )
+                if opt_outs is not None:  # issue 14: saved with the check
+                    set_opt_outs(
+                        session,
+                        actor,
+                        customer_id,
+                        email_opt_out=opt_outs[0],
+                        sms_opt_out=opt_outs[1],
+                        now=now,
+                    )
+                return result
+
+            return task
 
         return task_for
 

@@ -102,6 +102,7 @@ TABLES = (
     "creditor_profile",
     "signal_objection",
     "early_signal",
+    "message",
 )
 HEADER = (
     "customer_number,first_name,last_name,language,segment,mobile,phone,email,street,"
@@ -311,6 +312,7 @@ def _build(world: World, tmp: Path) -> None:
         ids["mine_point"] = _id(s, _contact_point_model(), customer_id=ids["mine"])
         ids["colleague_note"] = _id(s, Note, customer_id=ids["mine"], agent_id=ids["other"])
         ids["theirs_note"] = _add_theirs_note(s, ids)
+        _add_messages(s, ids)  # issue 14: the outbox
 
     # Team 2: its own people and a customer; a supervisor of team 1 is let in by a
     # mistake (or a copy of the database made for training keeps the grants).
@@ -1397,7 +1399,91 @@ SIGNAL_ATTACKS = [
     _s("read another team's creditor profile", NOTHING, "SELECT * FROM creditor_profile", team=2),
 ]
 
-ATTACKS = AGENT_ATTACKS + SUPERVISOR_ATTACKS + TEAM_RULE_ATTACKS + SEARCH_ATTACKS + SIGNAL_ATTACKS
+# --- the message outbox (issue 14): agents queue, only the sender marks sent
+_MESSAGE = (
+    "INSERT INTO message (customer_id, agent_id, idempotency_key, kind, channel, "
+    "contact_point_id, to_address, language, subject, body, template_version, status, "
+    "attempts, next_attempt_at, created_at) VALUES ({customer}, {agent}, '{key}', "
+    "'free-text', 'sms', :mine_point, {to}, 'nl', '', 'x', '1', '{status}', 0, now(), now())"
+)
+_MINE_NUMBER = "(SELECT value FROM contact_point WHERE id = :mine_point)"
+
+
+def _message(
+    customer: str = ":mine",
+    agent: str = ":me",
+    key: str = "desk:x1",
+    to: str = _MINE_NUMBER,
+    status: str = "queued",
+) -> str:
+    return _MESSAGE.format(customer=customer, agent=agent, key=key, to=to, status=status)
+
+
+def _add_messages(session: Any, ids: dict[str, Any]) -> None:
+    """A message to the agent's customer and one to a colleague's (written by the owner)."""
+    from agent_desk.models import Message
+
+    for key in ("mine", "theirs"):
+        message = Message(
+            customer_id=ids[key],
+            idempotency_key=f"missed-call:{key}",
+            kind="missed-call",
+            channel="sms",
+            to_address="+31612345678",
+            language="nl",
+            subject="",
+            body="Hallo",
+            template_version="1",
+            status="sent",
+            attempts=1,
+            next_attempt_at=_now(),
+            created_at=_now(),
+            sent_at=_now(),
+        )
+        session.add(message)
+        session.flush()
+        ids[f"{key}_message"] = message.id
+
+
+MESSAGE_ATTACKS = [
+    _a("queue a message to a number of one's choosing", DENIED, _message(to="'+31600000000'")),
+    _a("queue a message marked as sent", DENIED, _message(status="sent")),
+    _a("queue under the nightly run's key", DENIED, _message(key="instalment-reminder:1")),
+    _a("queue a message in a colleague's name", DENIED, _message(agent=":other")),
+    _a("queue a message to a colleague's customer", DENIED, _message(customer=":theirs")),
+    _a(
+        "mark a message delivered",
+        DENIED,
+        "UPDATE message SET status = 'delivered' WHERE id = :mine_message",
+    ),
+    _a("delete the record of what was sent", DENIED, "DELETE FROM message"),
+    _a(
+        "read the messages of a colleague's customer",
+        NOTHING,
+        "SELECT * FROM message WHERE id = :theirs_message",
+    ),
+    _a(
+        "clear a bounce on a contact point",
+        DENIED,
+        "UPDATE contact_point SET bounced_at = NULL WHERE id = :mine_point",
+    ),
+    _a(
+        "set a customer's trigger date",
+        DENIED,
+        "UPDATE customer SET trigger_on = '2030-01-01' WHERE id = :mine",
+    ),
+    _s("delete a message", DENIED, "DELETE FROM message WHERE id = :mine_message"),
+    _s("truncate the outbox", DENIED, "TRUNCATE message"),
+]
+
+ATTACKS = (
+    AGENT_ATTACKS
+    + SUPERVISOR_ATTACKS
+    + TEAM_RULE_ATTACKS
+    + SEARCH_ATTACKS
+    + SIGNAL_ATTACKS
+    + MESSAGE_ATTACKS
+)
 
 
 def _snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -2143,3 +2229,49 @@ def test_the_early_signal_work_goes_through_on_people_s_own_connections(
         assert row is not None and row.recorded_by_id == ids["me"]
         assert s.scalar(select(func.max(CreditorProfileVersion.version))) >= 2
         assert s.scalar(select(func.count()).select_from(EarlySignal)) == 2
+
+
+# ------------------------------------------------------ the message outbox (issue 14)
+
+
+def test_an_agent_queues_a_message_and_sets_opt_outs_and_the_sender_sends_it(
+    world: World,
+) -> None:
+    from agent_desk.domain.messaging import MessageChannel, MessageKind
+    from agent_desk.models import Message
+    from agent_desk.services import messages as msgs
+
+    ids = world.ids
+    now = _now()
+    with world.desk(world.agent) as desk:
+        with desk.transaction() as s:
+            actor = actor_for_login(s, world.agent)
+            customer = s.get_one(Customer, ids["work"])
+            draft = msgs.compose(
+                s,
+                customer,
+                MessageKind.MISSED_CALL,
+                MessageChannel.SMS,
+                subject=msgs.subject_for(s, customer, MessageKind.MISSED_CALL),
+            )
+            queued = msgs.queue(s, actor, draft, now)
+        with desk.transaction() as s:
+            msgs.set_preferences(
+                s,
+                actor_for_login(s, world.agent),
+                ids["work"],
+                email_opt_out=True,
+                sms_opt_out=False,
+                preferred_channel="sms",
+                now=now,
+            )
+        with desk.transaction() as s:
+            # The agent sees the message, but cannot mark it sent.
+            assert s.get_one(Message, queued.message_id).status == "queued"
+    with world.desk(world.supervisor) as boss, boss.transaction() as s:
+        message = s.get_one(Message, queued.message_id)
+        message.status = "sent"  # what the sender does on a supervisor's connection
+        message.sent_at = now
+    with Database(world.owner_url) as owner, owner.transaction() as s:
+        assert s.get_one(Message, queued.message_id).status == "sent"
+        assert s.get_one(Customer, ids["work"]).email_opt_out is True

@@ -233,6 +233,7 @@ class LettersDialog(QDialog):
     preview_ready = Signal(int)  # pages, when a letter's preview is on screen
     problem = Signal(str)  # a plain explanation of why the letter cannot be made or sent
     recorded = Signal(object)  # LetterRecord, after a print or save was recorded
+    email_requested = Signal()  # "Send by e-mail": the confirmation, PDF attached (issue 14)
     finished_output = Signal(str)  # "print" or "save", after it went through
 
     def __init__(
@@ -345,9 +346,16 @@ class LettersDialog(QDialog):
         self.save_button.setToolTip(
             tr("Save the letter as a PDF file (Ctrl+S); it is recorded as saved, not as sent")
         )
+        self.email_button = QPushButton(tr("Send by &e-mail…"))
+        self.email_button.setObjectName("emailLetter")
+        self.email_button.setAccessibleName(tr("Send the confirmation by e-mail"))
+        self.email_button.setToolTip(
+            tr("E-mail the confirmation with this PDF to a verified address (preview first)")
+        )
+        self.email_button.clicked.connect(self.email_requested.emit)
         self.close_button = QPushButton(tr("Close"))
         self.close_button.setObjectName("closeButton")
-        for push in (self.print_button, self.save_button, self.close_button):
+        for push in (self.print_button, self.save_button, self.email_button, self.close_button):
             push.setAutoDefault(False)
         self.print_button.clicked.connect(self.print_letter)
         self.save_button.clicked.connect(self.save_as_pdf)
@@ -385,6 +393,7 @@ class LettersDialog(QDialog):
         buttons.addWidget(self.save_button)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
+        side_layout.addWidget(self.email_button)  # issue 14: its own row, the panel is narrow
         side_layout.addLayout(buttons)
 
         self.preview = PdfPreview(tr, self.runner)
@@ -783,6 +792,7 @@ class LettersDialog(QDialog):
         ready = self.ready
         self.print_button.setEnabled(ready)
         self.save_button.setEnabled(ready)
+        self.email_button.setEnabled(ready and self.kind() == "arrangement")
 
     @property
     def busy(self) -> bool:

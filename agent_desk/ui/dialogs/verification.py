@@ -47,6 +47,7 @@ from agent_desk.errors import ValidationError
 from agent_desk.i18n import N_
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.services.verification import VerificationData
+from agent_desk.ui.channel_preferences import OptOutBox
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import CHANNELS, CONTACT_ICONS, CONTACT_KINDS, TIMES_OF_DAY, Words
 from agent_desk.ui.messages import explain
@@ -166,6 +167,7 @@ class VerificationDialog(FormDialog):
             box.setObjectName(f"time_{time_of_day.value}")
         self.consent_sms = self._consent_combo("consentSms")
         self.consent_whatsapp = self._consent_combo("consentWhatsapp")
+        self.opt_outs = OptOutBox(tr, file)  # issue 14: "no e-mail", "no SMS"
         self.preference_error = PlainLabel()
         self.preference_error.setObjectName("fieldError")
         self.preference_error.setWordWrap(True)
@@ -208,6 +210,7 @@ class VerificationDialog(FormDialog):
             *self.times.values(),
             self.consent_sms,
             self.consent_whatsapp,
+            self.opt_outs,
             self.preference_error,
         ]
 
@@ -572,6 +575,7 @@ class VerificationDialog(FormDialog):
             "hint",
         )
         grid.addWidget(hint, 5, 0, 1, 2)
+        grid.addWidget(self.opt_outs, 6, 0, 1, 2)
         grid.setColumnStretch(1, 1)
         self.page_layout.addWidget(box)
         for widget in self._persistent():
