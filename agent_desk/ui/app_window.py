@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QActionGroup, QCloseEvent
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QActionGroup, QCloseEvent, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QMainWindow,
@@ -38,7 +38,7 @@ from agent_desk.ui.dialogs.notices import ShortcutsDialog
 from agent_desk.ui.dialogs.outbox_review import OutboxReviewDialog
 from agent_desk.ui.labels import Words
 from agent_desk.ui.live_sync import LiveSync, OfflineWork
-from agent_desk.ui.plain import PlainLabel
+from agent_desk.ui.plain import ElidedLabel, PlainLabel
 from agent_desk.ui.prompter import Prompter
 from agent_desk.ui.queue_model import QueueModel
 from agent_desk.ui.queue_panel import QueuePanel
@@ -91,7 +91,10 @@ class DeskWindow(QMainWindow):
             self.splitter.setStretchFactor(self.splitter.indexOf(widget), stretch)
         self.splitter.addWidget(self.script_host)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([600, 520, 320])
+        # The file keeps room to be read; each column scrolls or elides below its minimum
+        # instead of pushing the window wider (the desk fits 1,024 px).
+        self.customer_panel.setMinimumWidth(340)
+        self.splitter.setSizes([480, 560, 330])
         self.setCentralWidget(self.splitter)
         self._build_menus()
         self._build_action_bar()
@@ -139,6 +142,7 @@ class DeskWindow(QMainWindow):
         self.recorder.offline = self.offline
         self.recorder.kept = self._kept_offline
         self._stale_file: int | None = None
+        self._fitted_once = False
         self._connect()
         self._restore_layout()
         self.customer_panel.clear()
@@ -214,8 +218,8 @@ class DeskWindow(QMainWindow):
         bar.addWidget(self.busy_bar)
         bar.addWidget(self.busy_label)
         kind = tr("team server") if team_server else tr("embedded")
-        self.database_label = PlainLabel(
-            tr("Database: {name} ({kind})", name=database_label, kind=kind)
+        self.database_label = ElidedLabel(
+            tr("Database: {name} ({kind})", name=database_label, kind=kind), minimum_chars=12
         )
         self.database_label.setObjectName("databaseLabel")
         self.connection_label = PlainLabel()
@@ -579,11 +583,36 @@ class DeskWindow(QMainWindow):
         splitter = self.settings.blob("splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Never larger than the screen's free area (a 1366×768 laptop, 150 % scaling);
+        a layout saved on a bigger monitor is shrunk, not shown half off-screen."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()
+        # Before the window manager framed the window, assume a title bar and borders.
+        frame_w = frame.width() if frame.width() > 0 else 8
+        frame_h = frame.height() if frame.height() > 0 else 40
+        width = min(self.width(), free.width() - frame_w)
+        height = min(self.height(), free.height() - frame_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(max(width, self.minimumSizeHint().width()), height)
+        if not free.contains(self.frameGeometry().topLeft()):
+            self.move(free.topLeft())
 
     def save_layout(self) -> None:
         self.settings.set_blob("geometry", self.saveGeometry())
         self.settings.set_blob("splitter", self.splitter.saveState())
         self.settings.sync()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._fitted_once:
+            self._fitted_once = True
+            QTimer.singleShot(300, self.fit_to_screen)  # once framed: the real frame size
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()

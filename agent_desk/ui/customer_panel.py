@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -38,7 +39,7 @@ from agent_desk.ui.labels import (
     TIMES_OF_DAY,
     Words,
 )
-from agent_desk.ui.plain import PlainLabel, plain_tip
+from agent_desk.ui.plain import ElidedLabel, PlainLabel, plain_tip
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 #: A letter in the timeline says how it left: a saved PDF was not sent.
@@ -101,8 +102,11 @@ class CustomerPanel(QStackedWidget):
 
         page = QWidget()
         page.setObjectName("customerPage")
-        self.name = _label(name="customerName")
-        self.number = _label(name="customerNumber")
+        # Name and number never push the column wider: elided, in full in the tooltip.
+        self.name = ElidedLabel(minimum_chars=10)
+        self.name.setObjectName("customerName")
+        self.number = ElidedLabel(minimum_chars=8)
+        self.number.setObjectName("customerNumber")
         # Date of birth: masked as "born ••-••-1981" by default. The year gives the
         # agent the customer's age at a glance (and spots a wrong person by decades),
         # while day and month, the part that makes it an identity check, stay hidden
@@ -141,18 +145,21 @@ class CustomerPanel(QStackedWidget):
         self.timeline.setWordWrap(True)
         # Rows grow to show wrapped text in full instead of eliding it.
         self.timeline.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # ... also after the columns changed width (the splitter moved, the window shrank).
+        self.timeline.horizontalHeader().sectionResized.connect(
+            lambda *_: self.timeline.resizeRowsToContents()
+        )
 
         heading = QHBoxLayout()
-        heading.addWidget(self.name)
+        heading.addWidget(self.name, 1)
         heading.addWidget(self.number)
         heading.addWidget(self.born)
         heading.addWidget(self.born_toggle)
-        heading.addStretch(1)
-        heading.addWidget(self.badge_box)
         layout = QVBoxLayout(page)
         layout.setContentsMargins(14, 12, 14, 8)
         layout.setSpacing(8)
         layout.addLayout(heading)
+        layout.addWidget(self.badge_box)  # a line of its own: it must not widen the heading
         layout.addWidget(self.summary)
         layout.addWidget(self.next_step)
         layout.addWidget(self.waiting)
@@ -165,7 +172,15 @@ class CustomerPanel(QStackedWidget):
         layout.addWidget(self.instalments)
         layout.addWidget(_label(tr("Timeline, newest first"), "sectionTitle"))
         layout.addWidget(self.timeline, 1)
-        self.addWidget(page)
+        # On a short screen the file scrolls instead of making the window taller.
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("customerScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.scroll.setWidget(page)
+        page.setMinimumHeight(560)
+        self.addWidget(self.scroll)
         self.page = page
 
     @staticmethod
@@ -230,7 +245,7 @@ class CustomerPanel(QStackedWidget):
         self._fill_claims(file)
         self.instalments.show_arrangements(file.arrangements)
         self._fill_timeline(file.timeline)
-        self.setCurrentWidget(self.page)
+        self.setCurrentWidget(self.scroll)
 
     def _fill_born(self, file: CustomerFile) -> None:
         """The date of birth line (see ``__init__`` for why it is masked)."""
@@ -330,7 +345,9 @@ class CustomerPanel(QStackedWidget):
             state = _label(f"{'⚠' if stale else '✓'} {fresh}", "freshness")
             state.setProperty("stale", "true" if stale else "false")
             grid.addWidget(_label(f"{icon}  {kind}", "contactKind"), row, 0)
-            grid.addWidget(_label(point.value, "contactValue"), row, 1)
+            value = ElidedLabel(point.value, minimum_chars=10)
+            value.setObjectName("contactValue")
+            grid.addWidget(value, row, 1)
             grid.addWidget(state, row, 2)
         grid.setColumnStretch(1, 1)
         self.contact_box = self._replace(self.contact_box, box)

@@ -51,7 +51,10 @@ from agent_desk.ui.queue_model import (
 HIDDEN_COLUMNS = (COL_WHY,)
 # Widest the fixed columns may grow (longer text is elided; the tooltip has it all).
 MAX_WIDTHS = {COL_ARREARS: 120, COL_NEXT: 150, COL_BEST: 110}
-MIN_CUSTOMER_WIDTH = 200
+MIN_CUSTOMER_WIDTH = 150
+# On a narrow column these give way first (the row's tooltip and accessible text keep
+# them): best time, then next step. Each comes back when there is room.
+OPTIONAL_COLUMNS = (COL_BEST, COL_NEXT)
 SORT_ROOM = 26  # the header's sort arrow and padding
 
 
@@ -146,6 +149,8 @@ class QueuePanel(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.view and event.type() == QEvent.Type.FontChange:
             self._apply_metrics()
+        if watched is self.view and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
         return super().eventFilter(watched, event)
 
     def _apply_metrics(self) -> None:
@@ -173,10 +178,24 @@ class QueuePanel(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             header.resizeSection(column, width)
         header.setSectionResizeMode(COL_CUSTOMER, QHeaderView.ResizeMode.Stretch)
-        fixed = sum(header.sectionSize(c) for c in samples)
+        self._widths = {column: header.sectionSize(column) for column in samples}
         scroll_bar = view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, view)
-        frame = 2 * view.frameWidth()
-        view.setMinimumWidth(fixed + MIN_CUSTOMER_WIDTH + max(scroll_bar, 16) + frame)
+        self._chrome = max(scroll_bar, 16) + 2 * view.frameWidth()
+        required = self._widths[COL_ARREARS]
+        view.setMinimumWidth(required + MIN_CUSTOMER_WIDTH + self._chrome)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Show the optional columns only while the customer column keeps its room."""
+        widths = getattr(self, "_widths", None)
+        if not widths:
+            return
+        room = self.view.width() - self._chrome - MIN_CUSTOMER_WIDTH - widths[COL_ARREARS]
+        for column in reversed(OPTIONAL_COLUMNS):  # next step stays longest
+            fits = room >= widths[column]
+            self.view.setColumnHidden(column, not fits)
+            if fits:
+                room -= widths[column]
 
     def _update_title(self) -> None:
         count = self.model.rowCount()

@@ -244,7 +244,7 @@ class ScriptPanelHost(QWidget):
         super().__init__()
         self.setObjectName("scriptPanel")
         self.setStyleSheet(_STYLE)
-        self.setMinimumWidth(300)
+        self.setMinimumWidth(250)
         self.tr_ = tr
         self.library: ScriptLibrary | None = library
         self.load_error = ""
@@ -285,6 +285,11 @@ class ScriptPanelHost(QWidget):
         self.reason.setWordWrap(True)
         self.switch = QComboBox()
         self.switch.setObjectName("switchScript")
+        # A long script name must not widen the column: the list shows it in full.
+        self.switch.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.switch.setMinimumContentsLength(10)
         self.switch.setToolTip(tr("Switch to another script; what was recorded is kept"))
         self.switch.activated.connect(self._switch_chosen)
         switch_row = QHBoxLayout()
