@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from agent_desk.errors import AgentDeskError, DatabaseUnavailableError
 from agent_desk.i18n import Translator
-from agent_desk.resources import read_text, resource_path
+from agent_desk.resources import resource_path
 from agent_desk.services.actor import Actor, actor_for_login
 from agent_desk.services.agents import AgentSummary, list_agents
 from agent_desk.services.database import Database
@@ -29,6 +29,7 @@ from agent_desk.ui.errors import ExceptHook, install_qt_logging
 from agent_desk.ui.prompter import Prompter
 from agent_desk.ui.settings import DeskSettings
 from agent_desk.ui.startup import StartupWindow
+from agent_desk.ui.theme import apply_theme
 from agent_desk.ui.worker import DatabaseWorker
 
 
@@ -50,7 +51,7 @@ def style_application(app: QApplication) -> None:
     for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
         QFontDatabase.addApplicationFont(str(resource_path("fonts", name)))
     app.setStyle("Fusion")
-    app.setStyleSheet(read_text("ui", "desk.qss"))
+    apply_theme(app)  # the style sheet for the colour scheme, and the keyboard rules
 
 
 class DeskApp(QObject):

@@ -7,9 +7,16 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QActionGroup, QCloseEvent, QGuiApplication, QShowEvent
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QActionGroup,
+    QCloseEvent,
+    QDesktopServices,
+    QGuiApplication,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QMainWindow,
     QProgressBar,
@@ -28,12 +35,13 @@ from agent_desk.services.desk_support import Opened, next_customer, open_custome
 from agent_desk.services.outbox import OperationKind, ReplayResult
 from agent_desk.services.queue import QueueScope, release_holds
 from agent_desk.services.sync import ChangeSummary
-from agent_desk.ui.actions import build_actions
+from agent_desk.ui.actions import build_actions, build_pane_actions
 from agent_desk.ui.customer_panel import CustomerPanel
 from agent_desk.ui.dialogs.approvals import ApprovalsDialog
 from agent_desk.ui.dialogs.arrangement import ArrangementDesk, ArrangementDialog
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.letters import LetterOutput, LettersDialog
+from agent_desk.ui.dialogs.log_contact import LogContactDialog
 from agent_desk.ui.dialogs.notices import ShortcutsDialog
 from agent_desk.ui.dialogs.outbox_review import OutboxReviewDialog
 from agent_desk.ui.labels import Words
@@ -46,6 +54,8 @@ from agent_desk.ui.recording import Recorder
 from agent_desk.ui.script_panel import ScriptPanelHost
 from agent_desk.ui.settings import DeskSettings
 from agent_desk.ui.team_view import SupervisorDesk
+from agent_desk.ui.theme import apply_theme, effective_scheme
+from agent_desk.ui.typed_dates import TypedDateTimeEdit
 from agent_desk.ui.worker import DatabaseWorker
 
 
@@ -76,6 +86,9 @@ class DeskWindow(QMainWindow):
             tr("Agent Desk — {name} ({role})", name=actor.display_name, role=self._role())
         )
         self.actions_ = build_actions(self, tr)
+        self.pane_actions = build_pane_actions(self, tr)
+        TypedDateTimeEdit.translate = staticmethod(tr)  # type: ignore[method-assign]
+        self.call_opener: Callable[[QUrl], object] = QDesktopServices.openUrl
         own_queue = actor.role is Role.AGENT
         scope = QueueScope(agent_id=actor.agent_id if own_queue else None)
         self.queue_model = QueueModel(worker, self.words, clock, scope, actor.agent_id)
@@ -162,6 +175,8 @@ class DeskWindow(QMainWindow):
         customer = bar.addMenu(tr("&Customer"))
         customer.addActions([a.log_contact, a.promise, a.arrangement, a.pause, a.letter])
         customer.addActions([a.verify, a.note, a.next_step])
+        customer.addSeparator()
+        customer.addAction(self.pane_actions.call)
         queue = bar.addMenu(tr("&Queue"))
         queue.addActions([a.search, a.refresh])
         view = bar.addMenu(tr("&View"))
@@ -174,6 +189,23 @@ class DeskWindow(QMainWindow):
             item.setChecked(code == self.tr_.lang)
             group.addAction(item)
             item.triggered.connect(lambda _checked=False, c=code: self.language_requested.emit(c))
+        colours = view.addMenu(tr("Colours"))
+        schemes = QActionGroup(self)
+        chosen = self.settings.colour_scheme()
+        for scheme, label in (
+            ("system", tr("Follow the system (light or dark)")),
+            ("light", tr("Light")),
+            ("dark", tr("Dark")),
+            ("contrast", tr("High contrast")),
+        ):
+            item = colours.addAction(label)
+            item.setObjectName(f"scheme_{scheme}")
+            item.setCheckable(True)
+            item.setChecked(scheme == chosen)
+            schemes.addAction(item)
+            item.triggered.connect(lambda _checked=False, s=scheme: self.set_colour_scheme(s))
+        view.addSeparator()
+        view.addActions([self.pane_actions.next_pane, self.pane_actions.previous_pane])
         for action in a.supervisor_only():
             action.setVisible(self.actor.is_supervisor)
             action.setEnabled(self.actor.is_supervisor)
@@ -254,6 +286,14 @@ class DeskWindow(QMainWindow):
         self.recorder.script_outcome = self.script_host.current_outcome
         a.shortcuts.triggered.connect(self.show_shortcuts)
         a.quit.triggered.connect(self.close)
+        self.pane_actions.next_pane.triggered.connect(lambda: self.cycle_pane(1))
+        self.pane_actions.previous_pane.triggered.connect(lambda: self.cycle_pane(-1))
+        self.pane_actions.call.triggered.connect(lambda: self.call_number(None))
+        self.customer_panel.call_requested.connect(self.call_number)
+        # Tab walks the columns in reading order: search, queue, file, script.
+        QWidget.setTabOrder(self.queue_panel.search, self.queue_panel.view)
+        QWidget.setTabOrder(self.queue_panel.view, self.customer_panel.scroll)
+        QWidget.setTabOrder(self.customer_panel.scroll, self.script_host)
         self.queue_panel.customer_chosen.connect(self.open_customer)
         self.queue_model.loaded.connect(self._queue_loaded)
         self.worker.busy_changed.connect(self._busy)
@@ -279,6 +319,66 @@ class DeskWindow(QMainWindow):
         if file is not None:
             self._reload_file(file.id)
 
+    # -- keyboard: the three columns ------------------------------------------------
+
+    def panes(self) -> list[QWidget]:
+        """The focus stops Ctrl+F6 cycles through: queue, file, script."""
+        file = self.customer_panel.currentWidget() or self.customer_panel
+        return [self.queue_panel.view, file, self.script_host]
+
+    def pane_of(self, widget: QWidget | None) -> int | None:
+        for index, pane in enumerate(self.panes()):
+            if widget is not None and (widget is pane or pane.isAncestorOf(widget)):
+                return index
+        if widget is self.queue_panel.search:
+            return 0
+        return None
+
+    def cycle_pane(self, step: int) -> QWidget:
+        panes = self.panes()
+        current = self.pane_of(QApplication.focusWidget())
+        index = 0 if current is None and step > 0 else ((current or 0) + step) % len(panes)
+        target = panes[index]
+        if target is not self.script_host:
+            target.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        return target
+
+    def focus_script(self) -> None:
+        """After F8 or opening a customer: the keys 1–9 answer the script."""
+        self.script_host.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # -- click-to-call -----------------------------------------------------------
+
+    def call_number(self, number: str | None = None) -> bool:
+        """Hand ``number`` (default: the preferred phone) to the softphone and start the
+        contact attempt (F2) with the call's start time filled in."""
+        file = self.current_file()
+        if file is None:
+            return False
+        if number is None:
+            number = self.customer_panel.phone_to_call()
+        if not number:
+            self.statusBar().showMessage(self.tr_("This customer has no phone number."), 15_000)
+            return False
+        dial = "".join(ch for ch in number if ch.isdigit() or ch == "+")
+        url = QUrl(self.settings.call_url().replace("{number}", dial))
+        started = self.clock()
+        self.call_opener(url)
+        self.statusBar().showMessage(self.tr_("Calling {number}…", number=number), 15_000)
+        dialog = self.recorder.log_contact()
+        if isinstance(dialog, LogContactDialog):
+            dialog.start_call(number, started)
+        return True
+
+    def set_colour_scheme(self, scheme: str) -> str:
+        self.settings.set_colour_scheme(scheme)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, scheme)
+            return effective_scheme(app)
+        return scheme
+
     def open_customer(self, customer_id: int) -> None:
         actor, now = self.actor, self.clock()
         self.worker.submit(
@@ -296,6 +396,7 @@ class DeskWindow(QMainWindow):
             )
             return
         self._show(opened.file)
+        self.focus_script()
 
     def next_customer(self) -> None:
         actor, now = self.actor, self.clock()
@@ -331,6 +432,7 @@ class DeskWindow(QMainWindow):
             )
             return
         self._show(file)
+        self.focus_script()
         self.queue_model.reload()
 
     def _show(self, file: CustomerFile) -> None:
@@ -339,6 +441,7 @@ class DeskWindow(QMainWindow):
         self.script_host.show_file(file, self.actor.display_name, self.clock())
         for action in self.actions_.on_customer():
             action.setEnabled(True)
+        self.pane_actions.call.setEnabled(True)
         self.queue_panel.select_customer(file.id)
         self.file_shown.emit(file.id)
 

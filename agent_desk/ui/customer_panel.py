@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -41,6 +41,7 @@ from agent_desk.ui.labels import (
 )
 from agent_desk.ui.plain import ElidedLabel, PlainLabel, plain_tip
 
+PHONE_KINDS = ("phone", "mobile", "landline")
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 #: A letter in the timeline says how it left: a saved PDF was not sent.
 LETTER_DELIVERY: dict[str, str] = {
@@ -83,6 +84,8 @@ def _table(headers: list[str], name: str) -> QTableWidget:
 
 
 class CustomerPanel(QStackedWidget):
+    call_requested = Signal(str)  # a phone number clicked: hand it to the softphone
+
     def __init__(self, words: Words, clock: Callable[[], datetime]) -> None:
         super().__init__()
         self.setObjectName("customerPanel")
@@ -348,9 +351,27 @@ class CustomerPanel(QStackedWidget):
             value = ElidedLabel(point.value, minimum_chars=10)
             value.setObjectName("contactValue")
             grid.addWidget(value, row, 1)
+            if point.kind in PHONE_KINDS and not point.invalid:
+                call = QPushButton(tr("☎ Call"))
+                call.setObjectName("callButton")
+                call.setAutoDefault(False)
+                call.setFlat(True)
+                call.setCursor(Qt.CursorShape.PointingHandCursor)
+                call.setToolTip(plain_tip(tr("Call {number} (Ctrl+D)", number=point.value)))
+                call.setAccessibleName(tr("Call {number}", number=point.value))
+                call.clicked.connect(lambda _c=False, n=point.value: self.call_requested.emit(n))
+                grid.addWidget(call, row, 3)
             grid.addWidget(state, row, 2)
         grid.setColumnStretch(1, 1)
         self.contact_box = self._replace(self.contact_box, box)
+
+    def phone_to_call(self) -> str | None:
+        """The preferred usable phone number, else the first usable one."""
+        if self.file is None:
+            return None
+        phones = [p for p in self.file.contact_points if p.kind in PHONE_KINDS and not p.invalid]
+        phones.sort(key=lambda p: not p.preferred)
+        return phones[0].value if phones else None
 
     def _fill_claims(self, file: CustomerFile) -> None:
         words = self.words

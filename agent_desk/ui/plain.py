@@ -59,22 +59,25 @@ class ElidedLabel(PlainLabel):
         if text:
             self.setText(text)
 
-    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+    def setText(self, text: str) -> None:
         self._full = text
         self.setAccessibleName(text)
         self.updateGeometry()
         self._elide()
 
-    def full_text(self) -> str:
+    def text(self) -> str:
+        """The whole text (what is painted may be elided)."""
         return self._full
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    full_text = text
+
+    def sizeHint(self) -> QSize:
         metrics = self.fontMetrics()
         margins = self.contentsMargins()
         extra = margins.left() + margins.right() + 2 * self.margin() + 2
         return QSize(metrics.horizontalAdvance(self._full) + extra, super().sizeHint().height())
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
+    def minimumSizeHint(self) -> QSize:
         metrics = self.fontMetrics()
         width = min(
             metrics.horizontalAdvance(self._full) + 2,
@@ -82,7 +85,7 @@ class ElidedLabel(PlainLabel):
         )
         return QSize(width, super().minimumSizeHint().height())
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._elide()
 

@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -91,6 +91,8 @@ class QueuePanel(QWidget):
         self._debounce.timeout.connect(self.apply_search)
         self.search.textChanged.connect(lambda _text: self._debounce.start())
         self.search.returnPressed.connect(self.apply_search)
+        self.search.installEventFilter(self)  # Esc clears the search and leaves it
+        self.search.setAccessibleName(tr("Search the queue"))
 
         self.view = QTableView()
         self.view.setObjectName("queueView")
@@ -100,6 +102,12 @@ class QueuePanel(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # One Tab stop: arrows move inside the queue, Tab goes on to the file.
+        self.view.setTabKeyNavigation(False)
+        self.view.setAccessibleName(title)
+        self.view.setAccessibleDescription(
+            tr("Up and Down choose a customer, Enter opens the file, Tab goes to the file.")
+        )
         self.view.setAlternatingRowColors(True)
         self.view.setShowGrid(False)
         self.view.setWordWrap(False)
@@ -147,6 +155,14 @@ class QueuePanel(QWidget):
         self._update_title()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.search
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+        ):
+            self.leave_search()
+            return True
         if watched is self.view and event.type() == QEvent.Type.FontChange:
             self._apply_metrics()
         if watched is self.view and event.type() == QEvent.Type.Resize:
@@ -224,6 +240,13 @@ class QueuePanel(QWidget):
     def apply_search(self) -> None:
         self._debounce.stop()
         self.model.search(self.search.text())
+
+    def leave_search(self) -> None:
+        """Esc in the search: empty it, show the whole queue, and go back to the queue."""
+        if self.search.text():
+            self.search.clear()
+            self.apply_search()
+        self.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -257,7 +257,7 @@ class Recorder:
                 outcome=value.outcome,
                 note=value.note,
                 next_step=step,
-                now=now,
+                now=value.started_at or now,
                 expected_version=version,
             )
 

@@ -245,6 +245,10 @@ class ScriptPanelHost(QWidget):
         self.setObjectName("scriptPanel")
         self.setStyleSheet(_STYLE)
         self.setMinimumWidth(250)
+        # The script is a focus stop of its own: after F8 the keys 1–9 answer it.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName(tr("Script"))
+        self.setAccessibleDescription(tr("Press the number of an answer; Alt+Left goes back."))
         self.tr_ = tr
         self.library: ScriptLibrary | None = library
         self.load_error = ""

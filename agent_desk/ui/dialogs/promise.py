@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QDateEdit, QLineEdit, QWidget
+from PySide6.QtWidgets import QLineEdit, QWidget
 
 from agent_desk.domain.money import cents_to_decimal, parse_amount
 from agent_desk.errors import ValidationError
@@ -14,6 +14,7 @@ from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel
+from agent_desk.ui.typed_dates import TypedDateEdit
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class PromiseDialog(FormDialog):
         owed = f"{cents_to_decimal(today)}"
         self.amount.setText(owed.replace(".", ",") if words.lang == "nl" else owed)
         self.amount.setPlaceholderText(tr("e.g. 123,45"))
-        self.due = QDateEdit()
+        self.due = TypedDateEdit()
         self.due.setObjectName("dueDate")
         self.due.setCalendarPopup(True)
         self.due.setDisplayFormat("dd-MM-yyyy")
