@@ -229,12 +229,10 @@ class CustomerPanel(QStackedWidget):
         if file.credit_cents:
             parts.append(tr("credit {amount}", amount=words.money(file.credit_cents)))
         if file.days_past_due:
-            parts.append(tr("{days} days past due", days=file.days_past_due))
+            days = file.days_past_due
+            parts.append(tr.n("{days} day past due", "{days} days past due", days, days=days))
         open_claims = sum(1 for c in file.claims if c.outstanding_cents > 0)
-        if open_claims == 1:
-            parts.append(tr("1 open claim"))
-        else:
-            parts.append(tr("{count} open claims", count=open_claims))
+        parts.append(tr.n("{count} open claim", "{count} open claims", open_claims))
         if file.best_time:
             parts.append(tr("best reached {time}", time=words.code(TIMES_OF_DAY, file.best_time)))
         self.summary.setText("  ·  ".join(parts))

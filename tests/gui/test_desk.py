@@ -15,10 +15,10 @@ from agent_desk.models import Customer
 from agent_desk.services import ledger
 from agent_desk.services.database import Database
 from agent_desk.ui.app_window import DeskWindow
-from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.dialogs.log_contact import LogContactDialog
 from agent_desk.ui.dialogs.pause import PauseDialog
 from agent_desk.ui.dialogs.promise import PromiseDialog
+from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.queue_model import COL_ARREARS, COL_CUSTOMER, COL_WHY, QueueModel
 
 WAIT = 20_000
