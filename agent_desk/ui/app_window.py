@@ -598,11 +598,25 @@ class DeskWindow(QMainWindow):
         sys.excepthook(type(error), error, error.__traceback__)
 
     def shortcuts(self) -> list[tuple[str, str]]:
-        return [
+        """Every key of the desk, then the rules every dialog follows (docs/keyboard.md)."""
+        tr = self.tr_
+        keys = [
             (action.shortcut().toString(), action.text())
-            for action in self.actions_.all()
+            for action in [*self.actions_.all(), *self.pane_actions.all()]
             if action.isVisible()
         ]
+        rules = [
+            ("1–9", tr("answer the script (focus is on the script after F8)")),
+            ("Alt+Left / Alt+Right", tr("script: back / forward")),
+            ("Tab", tr("queue → customer file → script; the queue is one stop")),
+            ("↑ ↓ Enter", tr("queue: choose a customer, open the file")),
+            ("Esc", tr("close a dialog without saving; in the search: clear it and leave")),
+            ("Enter", tr("in a one-line field: go to the next field (never saves)")),
+            ("Ctrl+Enter", tr("save the dialog (Save, Agree, Send)")),
+            ("Alt+letter", tr("press the button with that underlined letter")),
+            ("15-12, 15 dec, +7", tr("date fields: type the date; Up/Down step a day")),
+        ]
+        return keys + rules
 
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(self.tr_, self.shortcuts(), self)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import SIGNAL, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -264,6 +264,8 @@ class DeskConventions(QObject):
         single_line = isinstance(owner, QLineEdit | QComboBox | QAbstractSpinBox)
         if not single_line or owner.property(ENTER_SUBMITS):
             return False
+        if isinstance(owner, QLineEdit) and owner.receivers(SIGNAL("returnPressed()")) > 0:
+            return False  # the field does its own thing on Enter (add, look up, apply)
         if isinstance(owner, QComboBox) and owner.view().isVisible():
             return False  # Enter picks from the open list
         owner.focusNextChild()
