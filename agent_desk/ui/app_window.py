@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QToolBar,
+    QToolButton,
     QWidget,
 )
 
@@ -44,6 +45,7 @@ from agent_desk.ui.dialogs.letters import LetterOutput, LettersDialog
 from agent_desk.ui.dialogs.log_contact import LogContactDialog
 from agent_desk.ui.dialogs.notices import ShortcutsDialog
 from agent_desk.ui.dialogs.outbox_review import OutboxReviewDialog
+from agent_desk.ui.keyboard import name_controls
 from agent_desk.ui.labels import Words
 from agent_desk.ui.live_sync import LiveSync, OfflineWork
 from agent_desk.ui.plain import ElidedLabel, PlainLabel
@@ -236,6 +238,8 @@ class DeskWindow(QMainWindow):
             next_button.setObjectName("nextButton")
         self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, bar)
         self.action_bar = bar
+        for button in bar.findChildren(QToolButton, "qt_toolbar_ext_button"):
+            button.setAccessibleName(self.tr_("More actions"))  # shown when the bar is narrow
 
     def _build_status_bar(self, database_label: str, team_server: bool) -> None:
         tr, bar = self.tr_, self.statusBar()
@@ -443,6 +447,7 @@ class DeskWindow(QMainWindow):
             action.setEnabled(True)
         self.pane_actions.call.setEnabled(True)
         self.queue_panel.select_customer(file.id)
+        name_controls(self)  # the new file's and script's buttons get their names
         self.file_shown.emit(file.id)
 
     def _reload_file(self, customer_id: int) -> None:

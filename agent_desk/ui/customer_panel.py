@@ -141,11 +141,13 @@ class CustomerPanel(QStackedWidget):
             "claimsTable",
         )
         self.claims.setWordWrap(True)
+        self.claims.setAccessibleName(tr("Claims"))
         self._fit_columns(self.claims, {1: 88, 2: 78, 3: 78, 4: 106}, stretch=(0,))
         self.timeline = _table([tr("When"), tr("What happened"), tr("Note"), tr("By")], "timeline")
         # What happened and the note share what is left, so neither vanishes on a narrow panel.
         self._fit_columns(self.timeline, {0: 110, 3: 130}, stretch=(1, 2))
         self.timeline.setWordWrap(True)
+        self.timeline.setAccessibleName(tr("Timeline, newest first"))
         # Rows grow to show wrapped text in full instead of eliding it.
         self.timeline.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         # ... also after the columns changed width (the splitter moved, the window shrank).

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -165,11 +166,12 @@ def _form_label(widget: QWidget) -> str:
         parent = node.parentWidget()
         if parent is None:
             return ""
-        layout = parent.layout()
-        if isinstance(layout, QFormLayout):
-            label = layout.labelForField(node)
-            if isinstance(label, QLabel) and label.text():
-                return _strip(label.text())
+        forms = [parent.layout(), *parent.findChildren(QFormLayout)]
+        for form in forms:
+            if isinstance(form, QFormLayout):
+                label = form.labelForField(node)
+                if isinstance(label, QLabel) and label.text():
+                    return _strip(label.text())
         for label in parent.findChildren(QLabel):
             if label.buddy() is widget and label.text():
                 return _strip(label.text())
@@ -207,6 +209,8 @@ def name_controls(root: QWidget) -> list[QWidget]:
     for widget in root.findChildren(QWidget):
         if not isinstance(widget, CONTROLS) or widget.accessibleName():
             continue
+        if isinstance(widget, QHeaderView):
+            continue  # part of its table, which is named
         if isinstance(widget.parentWidget(), QComboBox | QAbstractSpinBox):
             continue  # the inner line edit of a combo or spin box: its owner is named
         name = describe_control(widget)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtWidgets import QDialog, QHeaderView, QWidget
 from pytestqt.qtbot import QtBot
 
 from agent_desk.ui.app_window import DeskWindow
@@ -20,6 +20,8 @@ def unnamed(root: QWidget) -> list[str]:
     for widget in root.findChildren(QWidget):
         if not isinstance(widget, CONTROLS) or not widget.isVisibleTo(root):
             continue
+        if isinstance(widget, QHeaderView):
+            continue  # part of its table
         if widget.parentWidget() is not None and type(widget.parentWidget()).__name__ in (
             "QComboBox",
             "QDateTimeEdit",

@@ -393,6 +393,7 @@ class ArrangementDialog(FormDialog):
         self.policy_line.setWordWrap(False)
         self.schedule = QTableWidget(0, 3)
         self.schedule.setObjectName("schedule")
+        self.schedule.setAccessibleName(tr("Schedule"))
         self.schedule.setHorizontalHeaderLabels([tr("No."), tr("Due"), tr("Amount")])
         self.schedule.verticalHeader().setVisible(False)
         self.schedule.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
