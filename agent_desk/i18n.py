@@ -63,7 +63,7 @@ def plurals(lang: str) -> dict[str, dict[str, str]]:
 
 @cache
 def _plural_rule(lang: str) -> Callable[[int], str]:
-    return Locale.parse(lang).plural_form  # type: ignore[no-any-return]
+    return Locale.parse(lang).plural_form
 
 
 def plural_category(lang: str, count: int) -> str:

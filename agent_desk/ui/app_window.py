@@ -89,7 +89,7 @@ class DeskWindow(QMainWindow):
         )
         self.actions_ = build_actions(self, tr)
         self.pane_actions = build_pane_actions(self, tr)
-        TypedDateTimeEdit.translate = staticmethod(tr)  # type: ignore[method-assign]
+        TypedDateTimeEdit.translate = staticmethod(tr)
         self.call_opener: Callable[[QUrl], object] = QDesktopServices.openUrl
         own_queue = actor.role is Role.AGENT
         scope = QueueScope(agent_id=actor.agent_id if own_queue else None)
@@ -296,8 +296,8 @@ class DeskWindow(QMainWindow):
         self.customer_panel.call_requested.connect(self.call_number)
         # Tab walks the columns in reading order: search, queue, file, script.
         QWidget.setTabOrder(self.queue_panel.search, self.queue_panel.view)
-        QWidget.setTabOrder(self.queue_panel.view, self.customer_panel.scroll)
-        QWidget.setTabOrder(self.customer_panel.scroll, self.script_host)
+        QWidget.setTabOrder(self.queue_panel.view, self.customer_panel.file_scroll)
+        QWidget.setTabOrder(self.customer_panel.file_scroll, self.script_host)
         self.queue_panel.customer_chosen.connect(self.open_customer)
         self.queue_model.loaded.connect(self._queue_loaded)
         self.worker.busy_changed.connect(self._busy)

@@ -178,14 +178,14 @@ class CustomerPanel(QStackedWidget):
         layout.addWidget(_label(tr("Timeline, newest first"), "sectionTitle"))
         layout.addWidget(self.timeline, 1)
         # On a short screen the file scrolls instead of making the window taller.
-        self.scroll = QScrollArea()
-        self.scroll.setObjectName("customerScroll")
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.scroll.setWidget(page)
+        self.file_scroll = QScrollArea()
+        self.file_scroll.setObjectName("customerScroll")
+        self.file_scroll.setWidgetResizable(True)
+        self.file_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.file_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.file_scroll.setWidget(page)
         page.setMinimumHeight(560)
-        self.addWidget(self.scroll)
+        self.addWidget(self.file_scroll)
         self.page = page
 
     @staticmethod
@@ -248,7 +248,7 @@ class CustomerPanel(QStackedWidget):
         self._fill_claims(file)
         self.instalments.show_arrangements(file.arrangements)
         self._fill_timeline(file.timeline)
-        self.setCurrentWidget(self.scroll)
+        self.setCurrentWidget(self.file_scroll)
 
     def _fill_born(self, file: CustomerFile) -> None:
         """The date of birth line (see ``__init__`` for why it is masked)."""

@@ -102,7 +102,7 @@ def primary_button(dialog: QWidget) -> QAbstractButton | None:
 
 
 def _usable(widget: QWidget) -> bool:
-    return (
+    return bool(
         widget.isVisible()
         and widget.isEnabled()
         and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
@@ -205,7 +205,7 @@ def describe_control(widget: QWidget) -> str:
 
 def name_controls(root: QWidget) -> list[QWidget]:
     """Give each control under ``root`` without an accessible name one; return the rest."""
-    unnamed = []
+    unnamed: list[QWidget] = []
     for widget in root.findChildren(QWidget):
         if not isinstance(widget, CONTROLS) or widget.accessibleName():
             continue
@@ -263,8 +263,9 @@ class DeskConventions(QObject):
         if modifiers != Qt.KeyboardModifier.NoModifier:
             return False
         owner = widget
-        if isinstance(widget.parentWidget(), QComboBox | QAbstractSpinBox):
-            owner = widget.parentWidget()
+        parent = widget.parentWidget()
+        if isinstance(parent, QComboBox | QAbstractSpinBox):
+            owner = parent
         single_line = isinstance(owner, QLineEdit | QComboBox | QAbstractSpinBox)
         if not single_line or owner.property(ENTER_SUBMITS):
             return False

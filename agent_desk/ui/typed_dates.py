@@ -94,10 +94,10 @@ def parse_typed_date(text: str, today: date) -> date | None:
     if match := _NUMERIC.match(text):
         return _make(int(match[1]), int(match[2]), _year(match[3], today), today)
     if match := _NAMED.match(text):
-        month = MONTHS.get(match[2])
-        if month is None:
+        named = MONTHS.get(match[2])
+        if named is None:
             return None
-        return _make(int(match[1]), month, _year(match[3], today), today)
+        return _make(int(match[1]), named, _year(match[3], today), today)
     return None
 
 
@@ -229,9 +229,10 @@ class TypedDateTimeEdit(QLineEdit):
             Qt.Key.Key_PageUp: 7,
             Qt.Key.Key_PageDown: -7,
         }
-        if event.key() in step and not event.modifiers():
+        key = Qt.Key(event.key())
+        if key in step and not event.modifiers():
             self.interpretText()
-            self._set(self._value.addDays(step[event.key()]))
+            self._set(self._value.addDays(step[key]))
             self.selectAll()
             return
         super().keyPressEvent(event)
