@@ -202,9 +202,10 @@ class PaneActions:
     next_pane: QAction  # Ctrl+F6 / Ctrl+Tab: queue → file → script → queue
     previous_pane: QAction  # Ctrl+Shift+F6 / Ctrl+Shift+Tab
     call: QAction  # Ctrl+D: dial the preferred phone number in the softphone
+    release: QAction  # Ctrl+Shift+S: release / skip this customer, with a reason
 
     def all(self) -> list[QAction]:
-        return [self.next_pane, self.previous_pane, self.call]
+        return [self.next_pane, self.previous_pane, self.call, self.release]
 
 
 def build_pane_actions(parent: QWidget, tr: Translator) -> PaneActions:
@@ -233,10 +234,19 @@ def build_pane_actions(parent: QWidget, tr: Translator) -> PaneActions:
             tr("dial the customer's preferred phone number in your softphone"),
             tr,
         ),
+        release=_action(
+            parent,
+            "releaseCustomer",
+            tr("Release / skip customer"),
+            "Ctrl+Shift+S",
+            tr("let this customer go for now, with a reason; they come back later"),
+            tr,
+        ),
     )
     actions.next_pane.setShortcuts([QKeySequence("Ctrl+F6"), QKeySequence("Ctrl+Tab")])
     actions.previous_pane.setShortcuts(
         [QKeySequence("Ctrl+Shift+F6"), QKeySequence("Ctrl+Shift+Tab")]
     )
     actions.call.setEnabled(False)
+    actions.release.setEnabled(False)
     return actions

@@ -26,10 +26,12 @@ from PySide6.QtWidgets import (
     QToolButton,
     QWidget,
 )
+from sqlalchemy.orm import Session
 
-from agent_desk.domain.codes import Role
-from agent_desk.errors import AgentDeskError, DatabaseUnavailableError
+from agent_desk.domain.codes import NextStepKind, Role
+from agent_desk.errors import AgentDeskError, DatabaseUnavailableError, ValidationError
 from agent_desk.i18n import Translator
+from agent_desk.services.activity import NextStepInput, add_note, plan_next_step
 from agent_desk.services.actor import Actor
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.services.desk_support import Opened, next_customer, open_customer, reload_file
@@ -45,6 +47,8 @@ from agent_desk.ui.dialogs.letters import LetterOutput, LettersDialog
 from agent_desk.ui.dialogs.log_contact import LogContactDialog
 from agent_desk.ui.dialogs.notices import ShortcutsDialog
 from agent_desk.ui.dialogs.outbox_review import OutboxReviewDialog
+from agent_desk.ui.dialogs.promise import PromiseInput
+from agent_desk.ui.dialogs.release import ReleaseDialog, ReleaseInput, release_note
 from agent_desk.ui.keyboard import name_controls
 from agent_desk.ui.labels import Words
 from agent_desk.ui.live_sync import LiveSync, OfflineWork
@@ -178,7 +182,7 @@ class DeskWindow(QMainWindow):
         customer.addActions([a.log_contact, a.promise, a.arrangement, a.pause, a.letter])
         customer.addActions([a.verify, a.note, a.next_step])
         customer.addSeparator()
-        customer.addAction(self.pane_actions.call)
+        customer.addActions([self.pane_actions.call, self.pane_actions.release])
         queue = bar.addMenu(tr("&Queue"))
         queue.addActions([a.search, a.refresh])
         view = bar.addMenu(tr("&View"))
@@ -288,11 +292,13 @@ class DeskWindow(QMainWindow):
         self.script_host.calculator_requested.connect(a.arrangement.trigger)
         self.script_host.verify_requested.connect(a.verify.trigger)
         self.recorder.script_outcome = self.script_host.current_outcome
+        self.recorder.promise_saved = self._promise_saved
         a.shortcuts.triggered.connect(self.show_shortcuts)
         a.quit.triggered.connect(self.close)
         self.pane_actions.next_pane.triggered.connect(lambda: self.cycle_pane(1))
         self.pane_actions.previous_pane.triggered.connect(lambda: self.cycle_pane(-1))
         self.pane_actions.call.triggered.connect(lambda: self.call_number(None))
+        self.pane_actions.release.triggered.connect(self.release_customer)
         self.customer_panel.call_requested.connect(self.call_number)
         # Tab walks the columns in reading order: search, queue, file, script.
         QWidget.setTabOrder(self.queue_panel.search, self.queue_panel.view)
@@ -375,6 +381,58 @@ class DeskWindow(QMainWindow):
             dialog.start_call(number, started)
         return True
 
+    def release_customer(self) -> ReleaseDialog | None:
+        """Ctrl+Shift+S: let the customer go for now, with a reason, and take the next."""
+        file = self.current_file()
+        if file is None:
+            return None
+        dialog = ReleaseDialog(self.words, file, self.clock(), self)
+        customer_id, actor = file.id, self.actor
+
+        def release(value: ReleaseInput) -> None:
+            now, note = self.clock(), release_note(self.words, value)
+            step = NextStepInput(NextStepKind.RETRY, value.back_at, note)
+
+            def task(session: Session) -> None:
+                plan_next_step(session, actor, customer_id, step, now)
+                add_note(session, actor, customer_id, note, now)
+                release_holds(session, actor)
+
+            def done(_result: object) -> None:
+                dialog.accept()
+                self.customer_panel.clear()
+                self.script_host.clear()
+                for action in [*self.actions_.on_customer(), self.pane_actions.call]:
+                    action.setEnabled(False)
+                self.pane_actions.release.setEnabled(False)
+                self.statusBar().showMessage(self.tr_("Customer released."), 15_000)
+                self.queue_model.reload()
+                self.next_customer()
+
+            def failed(error: BaseException) -> None:
+                if isinstance(error, ValidationError):
+                    dialog.show_error(error.field, self.tr_.error(error))
+                else:
+                    dialog.set_busy(False)
+                    self.handle_error(error)
+
+            self.worker.submit(task, done, failed, busy=self.tr_("Releasing the customer…"))
+
+        dialog.submitted.connect(release)
+        self.release_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _promise_saved(self, customer_id: int, value: PromiseInput) -> None:
+        self.script_host.show_saved(
+            customer_id,
+            self.tr_(
+                "Promise saved (F3): {amount} on {date}",
+                amount=self.words.money(value.amount_cents),
+                date=self.words.day(value.due_date),
+            ),
+        )
+
     def set_colour_scheme(self, scheme: str) -> str:
         self.settings.set_colour_scheme(scheme)
         app = QApplication.instance()
@@ -446,6 +504,7 @@ class DeskWindow(QMainWindow):
         for action in self.actions_.on_customer():
             action.setEnabled(True)
         self.pane_actions.call.setEnabled(True)
+        self.pane_actions.release.setEnabled(True)
         self.queue_panel.select_customer(file.id)
         name_controls(self)  # the new file's and script's buttons get their names
         self.file_shown.emit(file.id)

@@ -73,7 +73,6 @@ from agent_desk.services.script_context import (
 )
 from agent_desk.services.verification import file_needs_verification
 from agent_desk.ui.labels import OUTCOMES
-from agent_desk.ui.messages import explain
 from agent_desk.ui.plain import PlainLabel
 
 #: Labels of the fields a step can ask for or record.
@@ -258,6 +257,9 @@ class ScriptPanelHost(QWidget):
             except (ScriptFormatError, OSError) as error:
                 self.load_error = str(error)
         self.file: CustomerFile | None = None
+        #: What was saved for this customer outside the script (F3's promise): the
+        #: script shows it under "Recorded so far", so there is one promise, not two.
+        self.saved_lines: list[str] = []
         self.agent_name = ""
         self.now: datetime | None = None
         self.run: ScriptRun | None = None
@@ -521,6 +523,7 @@ class ScriptPanelHost(QWidget):
             self._update_verify_banner()
             return
         self._verify_dismissed = False
+        self.saved_lines = []
         self.capacity_cents = None
         self.capacity.clear()
         if self.library is None:
@@ -650,7 +653,7 @@ class ScriptPanelHost(QWidget):
             self.run.enter(name, text)
         except ValidationError as error:
             if label is not None:
-                label.setText("⚠ " + explain(self.tr_, str(error)))
+                label.setText("⚠ " + self.tr_.error(error))
                 label.show()
             return False
         if label is not None:
@@ -798,6 +801,7 @@ class ScriptPanelHost(QWidget):
                 continue
             label = self.tr_(FIELD_LABELS.get(name, name))
             lines.append(f"• {label}: {self._value_text(name, value)}")
+        lines += [f"✓ {line}" for line in self.saved_lines]
         self.recorded.setText("\n".join(lines) if lines else self.tr_("Nothing yet."))
 
     def _value_text(self, name: str, value: RecordValue, *, typed: bool = False) -> str:
@@ -832,6 +836,13 @@ class ScriptPanelHost(QWidget):
 
     # -- what the run recorded -----------------------------------------------------
 
+    def show_saved(self, customer_id: int, line: str) -> None:
+        """Something saved for the customer on screen (a promise with F3), in the script."""
+        if self.file is None or self.file.id != customer_id:
+            return
+        self.saved_lines.append(line)
+        self._fill_recorded()
+
     def current_outcome(self, customer_id: int | None = None) -> ScriptOutcome | None:
         """What the script recorded for the customer on screen (None: nothing yet)."""
         if self.run is None or self.file is None:
@@ -852,7 +863,7 @@ class ScriptPanelHost(QWidget):
         try:
             self.capacity_cents = parse_amount(text)
         except ValidationError as error:
-            self.capacity_error.setText("⚠ " + explain(self.tr_, str(error)))
+            self.capacity_error.setText("⚠ " + self.tr_.error(error))
             self.capacity_error.show()
             return False
         self.capacity_error.hide()

@@ -35,6 +35,7 @@ class PromiseDialog(FormDialog):
         # What is owed today (the books, interest to date), as the file and service say.
         today = file.owed_cents or file.arrears_cents
         owed = f"{cents_to_decimal(today)}"
+        self.words_lang = words.lang
         self.amount.setText(owed.replace(".", ",") if words.lang == "nl" else owed)
         self.amount.setPlaceholderText(tr("e.g. 123,45"))
         self.due = TypedDateEdit()
@@ -48,6 +49,14 @@ class PromiseDialog(FormDialog):
         self.add_field(tr("Pays on"), self.due, "due_date")
         self.form.addRow(PlainLabel(), owes)
         self.save.setText(tr("Save promise"))
+
+    def prefill(self, amount_cents: int | None, due: date | None) -> None:
+        """Start from what the script noted, so the promise is typed once."""
+        if amount_cents:
+            text = str(cents_to_decimal(amount_cents))
+            self.amount.setText(text.replace(".", ",") if self.words_lang == "nl" else text)
+        if due is not None:
+            self.due.setDate(QDate(due))
 
     def payload(self) -> PromiseInput | None:
         try:

@@ -49,7 +49,6 @@ from agent_desk.services.customer_file import CustomerFile
 from agent_desk.services.verification import VerificationData
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import CHANNELS, CONTACT_ICONS, CONTACT_KINDS, TIMES_OF_DAY, Words
-from agent_desk.ui.messages import explain
 from agent_desk.ui.plain import PlainLabel
 
 PAGE_TITLES: dict[FlowStep, str] = {
@@ -533,7 +532,7 @@ class VerificationDialog(FormDialog):
         try:
             self.flow.state_date_of_birth(text)
         except ValidationError as error:
-            editor.error.setText("⚠ " + explain(self.tr_, str(error)))
+            editor.error.setText("⚠ " + self.tr_.error(error))
             editor.error.show()
             editor.fields["date_of_birth"].setFocus()
             return False
@@ -632,7 +631,7 @@ class VerificationDialog(FormDialog):
     # -- actions -------------------------------------------------------------------
 
     def _fail(self, error: ValidationError, handle: int | None) -> None:
-        message = "⚠ " + explain(self.tr_, str(error))
+        message = "⚠ " + self.tr_.error(error)
         field = error.field
         if field == "preferred_channel" or (
             self.flow.step is FlowStep.PREFERENCES and handle is None
@@ -648,7 +647,7 @@ class VerificationDialog(FormDialog):
         elif handle is not None and handle in self.item_errors:
             target = self.item_errors[handle]
         if target is None:
-            self.show_notice(explain(self.tr_, str(error)))
+            self.show_notice(self.tr_.error(error))
             return
         target.setText(message)
         target.show()
