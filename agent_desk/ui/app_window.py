@@ -93,6 +93,7 @@ class DeskWindow(QMainWindow):
         )
         self.actions_ = build_actions(self, tr)
         self.pane_actions = build_pane_actions(self, tr)
+        self.release_dialog: ReleaseDialog | None = None
         TypedDateTimeEdit.translate = staticmethod(tr)
         self.call_opener: Callable[[QUrl], object] = QDesktopServices.openUrl
         own_queue = actor.role is Role.AGENT

@@ -118,14 +118,12 @@ class CustomerPanel(QStackedWidget):
         # question. "show" reveals it here for this customer only; the next file
         # starts masked again.
         self.born = _label(name="customerBorn")
-        self.born.setStyleSheet("color: #5b6770; font-size: 11pt; padding-left: 8px;")
         self.born_toggle = QPushButton()
         self.born_toggle.setObjectName("revealBirthDate")
         self.born_toggle.setFlat(True)
         self.born_toggle.setAutoDefault(False)
         self.born_toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.born_toggle.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.born_toggle.setStyleSheet("color: #0f6e6e; text-decoration: underline; border: none;")
         self.born_toggle.clicked.connect(self._toggle_born)
         self.born_revealed = False
         self.badge_box = QWidget()

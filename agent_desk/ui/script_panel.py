@@ -25,7 +25,14 @@ from functools import cache
 from typing import Any
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPaintEvent, QResizeEvent, QShortcut
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleEvent,
+    QKeySequence,
+    QPaintEvent,
+    QResizeEvent,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -108,38 +115,6 @@ PLACEHOLDERS: dict[FieldKind, str] = {
 }
 
 _TEXT_INPUTS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
-_STYLE = """
-QWidget#scriptPanel QLabel#scriptTitle { font-size: 12pt; font-weight: bold; color: #0f4f4f; }
-QWidget#scriptPanel QFrame#scriptSayBox {
-    background: #ffffff; border: 1px solid #dde2e4; border-left: 4px solid #0f6e6e;
-    border-radius: 4px;
-}
-QWidget#scriptPanel QLabel#scriptSay {
-    font-size: 13pt; color: #14262b; background: transparent; border: none;
-}
-QWidget#scriptPanel QLabel#scriptDo { color: #3c4a50; font-style: italic; }
-QWidget#scriptPanel QFrame#compareBox {
-    background: #eef4f8; border: 1px dashed #8fb0c4; border-radius: 4px;
-}
-QWidget#scriptPanel QFrame#compareBox QLabel { background: transparent; color: #1d3a4a; }
-QWidget#scriptPanel QLabel#compareTitle { font-size: 9pt; font-weight: bold; color: #35586b; }
-QWidget#scriptPanel QLabel#scriptStep { color: #5b6770; font-size: 9pt; }
-QWidget#scriptPanel QLabel#identityBanner {
-    background: #fbf0e2; color: #6b3a08; border: 1px solid #efd7b8; border-radius: 4px;
-    padding: 6px 8px;
-}
-QWidget#scriptPanel QFrame#verifyBanner {
-    background: #fbf0e2; border: 1px solid #efd7b8; border-radius: 4px;
-}
-QWidget#scriptPanel QFrame#verifyBanner QLabel { color: #6b3a08; background: transparent; }
-QWidget#scriptPanel QPushButton#choiceButton:hover { border-color: #0f6e6e; }
-QWidget#scriptPanel QPushButton#logButton {
-    background: #0f6e6e; color: #ffffff; border-color: #0f6e6e; font-weight: bold;
-}
-QWidget#scriptPanel QLabel#recorded { color: #3c4a50; font-size: 9pt; }
-QScrollArea#scriptScroll { border: none; background: transparent; }
-QWidget#scriptBody { background: transparent; }
-"""
 
 
 @cache
@@ -242,7 +217,6 @@ class ScriptPanelHost(QWidget):
     def __init__(self, tr: Translator, library: ScriptLibrary | None = None) -> None:
         super().__init__()
         self.setObjectName("scriptPanel")
-        self.setStyleSheet(_STYLE)
         self.setMinimumWidth(250)
         # The script is a focus stop of its own: after F8 the keys 1–9 answer it.
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -309,6 +283,12 @@ class ScriptPanelHost(QWidget):
         )
         self.identity_banner.setObjectName("identityBanner")
         self.identity_banner.setWordWrap(True)
+        # A screen reader says it when it appears (an alert), not only when read out.
+        self.identity_banner.setAccessibleName(self.identity_banner.text())
+        self.identity_banner.setAccessibleDescription(
+            tr("Ask the identity question of the script first.")
+        )
+        self._identity_announced = False
         # a wrapped label and a short button: a long button text would widen the column
         self.verify_banner = QFrame()
         self.verify_banner.setObjectName("verifyBanner")
@@ -683,6 +663,7 @@ class ScriptPanelHost(QWidget):
         else:
             self.reason.setText(self.choice.explanation() if self.choice is not None else "")
         self.identity_banner.setVisible(not run.identity_confirmed)
+        self._announce_identity(not run.identity_confirmed)
         self._update_verify_banner()
         self.step_label.setText(
             tr("Step {number}", number=len(run.history))
@@ -835,6 +816,15 @@ class ScriptPanelHost(QWidget):
         self._update_verify_banner()
 
     # -- what the run recorded -----------------------------------------------------
+
+    def _announce_identity(self, shown: bool) -> None:
+        """Tell assistive technology once when the banner appears or goes."""
+        if shown == self._identity_announced:
+            return
+        self._identity_announced = shown
+        banner = self.identity_banner
+        kind = QAccessible.Event.Alert if shown else QAccessible.Event.NameChanged
+        QAccessible.updateAccessibility(QAccessibleEvent(banner, kind))
 
     def show_saved(self, customer_id: int, line: str) -> None:
         """Something saved for the customer on screen (a promise with F3), in the script."""

@@ -1,0 +1,74 @@
+"""One way for each thing: the script's answer carries into F2, one promise, release."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from agent_desk.models import Note
+from agent_desk.services.database import Database
+from agent_desk.ui.app_window import DeskWindow
+from agent_desk.ui.dialogs.log_contact import LogContactDialog
+from agent_desk.ui.dialogs.promise import PromiseDialog
+from agent_desk.ui.dialogs.release import ReleaseDialog
+
+WAIT = 20_000
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+def open_next(qtbot: QtBot, window: DeskWindow) -> int:
+    window.show()
+    with qtbot.waitSignal(window.file_shown, timeout=WAIT) as shown:
+        qtbot.keyClick(window, Qt.Key.Key_F8)
+    qtbot.waitUntil(lambda: window.worker.pending == 0, timeout=WAIT)
+    return int(shown.args[0])
+
+
+def test_someone_else_in_the_script_is_someone_else_in_f2(
+    qtbot: QtBot, window: DeskWindow
+) -> None:
+    open_next(qtbot, window)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_2)  # "Someone else answers"
+    qtbot.keyClick(window, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: isinstance(window.open_dialog, LogContactDialog), timeout=WAIT)
+    dialog = window.open_dialog
+    assert isinstance(dialog, LogContactDialog)
+    assert dialog.outcome.currentData() == "third_party"
+    assert dialog.outcome.currentText() == "spoke to someone else"
+    dialog.reject()
+
+
+def test_the_saved_promise_shows_in_the_script(qtbot: QtBot, window: DeskWindow) -> None:
+    open_next(qtbot, window)
+    assert window.script_host.recorded.text() == "Nothing yet."
+    qtbot.keyClick(window, Qt.Key.Key_F3)
+    qtbot.waitUntil(lambda: isinstance(window.open_dialog, PromiseDialog), timeout=WAIT)
+    dialog = window.open_dialog
+    assert isinstance(dialog, PromiseDialog)
+    dialog.amount.setText("25,00")
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT)
+    qtbot.waitUntil(lambda: "Promise saved (F3)" in window.script_host.recorded.text())
+    assert "25.00" in window.script_host.recorded.text()
+
+
+def test_release_with_a_reason_moves_on_and_notes_why(
+    qtbot: QtBot, window: DeskWindow, database: Database
+) -> None:
+    first = open_next(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_S, CTRL | Qt.KeyboardModifier.ShiftModifier)
+    dialog = window.release_dialog
+    assert isinstance(dialog, ReleaseDialog)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.reason)
+    dialog.reason.setCurrentIndex(dialog.reason.findData("other"))
+    qtbot.keyClick(dialog.reason, Qt.Key.Key_Return, CTRL)
+    assert "Say why" in dialog.error_text("detail")  # "other" needs words
+    qtbot.keyClicks(dialog.detail, "customer asked for Monday")
+    with qtbot.waitSignal(window.file_shown, timeout=WAIT) as shown:
+        qtbot.keyClick(dialog.detail, Qt.Key.Key_Return, CTRL)
+    assert shown.args[0] != first
+    with database.transaction() as session:
+        notes = session.scalars(select(Note.text).where(Note.customer_id == first)).all()
+    assert any("Released: Another reason" in n and "Monday" in n for n in notes)
