@@ -26,9 +26,7 @@ def open_next(qtbot: QtBot, window: DeskWindow) -> int:
     return int(shown.args[0])
 
 
-def test_someone_else_in_the_script_is_someone_else_in_f2(
-    qtbot: QtBot, window: DeskWindow
-) -> None:
+def test_someone_else_in_the_script_is_someone_else_in_f2(qtbot: QtBot, window: DeskWindow) -> None:
     open_next(qtbot, window)
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_2)  # "Someone else answers"
     qtbot.keyClick(window, Qt.Key.Key_F2)
@@ -47,7 +45,8 @@ def test_the_saved_promise_shows_in_the_script(qtbot: QtBot, window: DeskWindow)
     qtbot.waitUntil(lambda: isinstance(window.open_dialog, PromiseDialog), timeout=WAIT)
     dialog = window.open_dialog
     assert isinstance(dialog, PromiseDialog)
-    dialog.amount.setText("25,00")
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.amount)
+    dialog.amount.setText("25.00")
     qtbot.keyClick(dialog.amount, Qt.Key.Key_Return, CTRL)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT)
     qtbot.waitUntil(lambda: "Promise saved (F3)" in window.script_host.recorded.text())
@@ -65,10 +64,17 @@ def test_release_with_a_reason_moves_on_and_notes_why(
     dialog.reason.setCurrentIndex(dialog.reason.findData("other"))
     qtbot.keyClick(dialog.reason, Qt.Key.Key_Return, CTRL)
     assert "Say why" in dialog.error_text("detail")  # "other" needs words
+    dialog.detail.setFocus()  # Tab order: reason, details
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.detail)
     qtbot.keyClicks(dialog.detail, "customer asked for Monday")
-    with qtbot.waitSignal(window.file_shown, timeout=WAIT) as shown:
-        qtbot.keyClick(dialog.detail, Qt.Key.Key_Return, CTRL)
-    assert shown.args[0] != first
+    qtbot.keyClick(dialog.detail, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT)
+
+    def moved_on() -> bool:
+        file = window.current_file()
+        return file is not None and file.id != first and window.worker.pending == 0
+
+    qtbot.waitUntil(moved_on, timeout=WAIT)  # the next customer, not the same one again
     with database.transaction() as session:
         notes = session.scalars(select(Note.text).where(Note.customer_id == first)).all()
     assert any("Released: Another reason" in n and "Monday" in n for n in notes)
