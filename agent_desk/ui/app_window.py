@@ -765,6 +765,7 @@ class DeskWindow(QMainWindow):
         splitter = self.settings.blob("splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
+        self._splitter_restored = splitter is not None
         self.fit_to_screen()
 
     def fit_to_screen(self) -> None:
@@ -794,6 +795,9 @@ class DeskWindow(QMainWindow):
         super().showEvent(event)
         if not self._fitted_once:
             self._fitted_once = True
+            if not self._splitter_restored:  # queue 30 %, file 45 %, script 25 %
+                width = self.splitter.width() or self.width()
+                self.splitter.setSizes([width * 30 // 100, width * 45 // 100, width * 25 // 100])
             QTimer.singleShot(300, self.fit_to_screen)  # once framed: the real frame size
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -140,7 +140,13 @@ class CustomerPanel(QStackedWidget):
         )
         self.claims.setWordWrap(True)
         self.claims.setAccessibleName(tr("Claims"))
-        self._fit_columns(self.claims, {1: 88, 2: 78, 3: 78, 4: 106}, stretch=(0,))
+        # Amounts as wide as they are; the claim (reference and due date) gets the rest.
+        for column in (1, 2, 3, 4):
+            self.claims.horizontalHeader().setSectionResizeMode(
+                column, QHeaderView.ResizeMode.ResizeToContents
+            )
+        self.claims.horizontalHeader().setStretchLastSection(False)
+        self.claims.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.timeline = _table([tr("When"), tr("What happened"), tr("Note"), tr("By")], "timeline")
         # What happened and the note share what is left, so neither vanishes on a narrow panel.
         self._fit_columns(self.timeline, {0: 110, 3: 130}, stretch=(1, 2))
@@ -214,6 +220,8 @@ class CustomerPanel(QStackedWidget):
         self.file = file
         tr, words = self.tr_, self.words
         self.name.setText(file.name)
+        # The name is what the agent says first: it keeps its room; the number gives way.
+        self.name.set_minimum_chars(min(len(file.name), 20))
         self.number.setText(tr("customer {number}", number=file.customer_number))
         self._fill_born(file)
         self._fill_badges(file)
@@ -343,11 +351,13 @@ class CustomerPanel(QStackedWidget):
             fresh, stale = self.words.freshness(point.verified_at, now)
             if point.invalid:
                 fresh, stale = tr("marked invalid"), True
-            state = _label(f"{'⚠' if stale else '✓'} {fresh}", "freshness")
+            # The value must be read (and dialled): it wraps; the freshness gives way.
+            state = ElidedLabel(f"{'⚠' if stale else '✓'} {fresh}", minimum_chars=6)
+            state.setObjectName("freshness")
             state.setProperty("stale", "true" if stale else "false")
             grid.addWidget(_label(f"{icon}  {kind}", "contactKind"), row, 0)
-            value = ElidedLabel(point.value, minimum_chars=10)
-            value.setObjectName("contactValue")
+            value = _label(point.value, "contactValue", wrap=True)
+            value.setMinimumWidth(min(value.sizeHint().width(), 140))
             grid.addWidget(value, row, 1)
             if point.kind in PHONE_KINDS and not point.invalid:
                 call = QPushButton(tr("☎ Call"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
@@ -65,6 +65,11 @@ class ElidedLabel(PlainLabel):
         self.updateGeometry()
         self._elide()
 
+    def set_minimum_chars(self, count: int) -> None:
+        """How many characters the label keeps before eliding (when space is short)."""
+        self._minimum_chars = count
+        self.updateGeometry()
+
     def text(self) -> str:
         """The whole text (what is painted may be elided)."""
         return self._full
@@ -72,12 +77,14 @@ class ElidedLabel(PlainLabel):
     full_text = text
 
     def sizeHint(self) -> QSize:
+        self.ensurePolished()  # the style sheet's font, not the default one
         metrics = self.fontMetrics()
         margins = self.contentsMargins()
         extra = margins.left() + margins.right() + 2 * self.margin() + 2
         return QSize(metrics.horizontalAdvance(self._full) + extra, super().sizeHint().height())
 
     def minimumSizeHint(self) -> QSize:
+        self.ensurePolished()
         metrics = self.fontMetrics()
         width = min(
             metrics.horizontalAdvance(self._full) + 2,
@@ -88,6 +95,12 @@ class ElidedLabel(PlainLabel):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._elide()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.updateGeometry()
+            self._elide()
 
     def _elide(self) -> None:
         margins = self.contentsMargins()

@@ -207,8 +207,9 @@ class QueuePanel(QWidget):
         if not widths:
             return
         room = self.view.width() - self._chrome - MIN_CUSTOMER_WIDTH - widths[COL_ARREARS]
+        fits = True
         for column in reversed(OPTIONAL_COLUMNS):  # next step stays longest
-            fits = room >= widths[column]
+            fits = fits and room >= widths[column]  # never best time without next step
             self.view.setColumnHidden(column, not fits)
             if fits:
                 room -= widths[column]
