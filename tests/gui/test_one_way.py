@@ -78,3 +78,31 @@ def test_release_with_a_reason_moves_on_and_notes_why(
     with database.transaction() as session:
         notes = session.scalars(select(Note.text).where(Note.customer_id == first)).all()
     assert any("Released: Another reason" in n and "Monday" in n for n in notes)
+
+
+def test_the_file_and_the_verification_show_one_preferred_channel(
+    qtbot: QtBot, window: DeskWindow, database: Database
+) -> None:
+    from agent_desk.models import Customer
+    from tests.gui.test_verification_dialog import open_verification
+
+    customer_id = open_next(qtbot, window)
+    with database.transaction() as session:
+        customer = session.get(Customer, customer_id)
+        assert customer is not None
+        customer.preferred_channel = None  # only a contact point says "preferred"
+    window.refresh()
+    qtbot.waitUntil(lambda: window.worker.pending == 0, timeout=WAIT)
+    file = window.current_file()
+    assert file is not None
+    preferred = [p for p in file.contact_points if p.preferred]
+    assert preferred, "the demo customer has a preferred contact point"
+    channel = {"mobile": "phone", "phone": "phone", "email": "email", "address": "letter"}
+    dialog = open_verification(qtbot, window)
+    assert dialog.channel.currentData() == channel[preferred[0].kind]  # the same one
+    # Saving without touching it does not choose it anew (which could move it).
+    assert dialog.channel_to_save() is None
+    other = "email" if dialog.channel.currentData() != "email" else "letter"
+    dialog.channel.setCurrentIndex(dialog.channel.findData(other))
+    assert dialog.channel_to_save() == other  # a real change is saved
+    dialog.reject()

@@ -183,9 +183,22 @@ class VerificationDialog(FormDialog):
         combo.addItem(tr("no"), False)
         return combo
 
+    def _shown_channel(self) -> str | None:
+        """The one preferred channel, as the file shows it: the customer's setting, else
+        the channel of the contact point the file marks "(preferred)"."""
+        prefs = self.flow.preferences
+        if prefs.preferred_channel:
+            return prefs.preferred_channel.value
+        kinds = {"mobile": "phone", "phone": "phone", "email": "email", "address": "letter"}
+        for point in self.file.contact_points:
+            if point.preferred and not point.invalid and point.kind in kinds:
+                return kinds[point.kind]
+        return None
+
     def _load_preferences(self) -> None:
         prefs = self.flow.preferences
-        value = prefs.preferred_channel.value if prefs.preferred_channel else None
+        value = self._shown_channel()
+        self._loaded_channel = value
         self.channel.setCurrentIndex(max(self.channel.findData(value), 0))
         for time_of_day, box in self.times.items():
             box.setChecked(time_of_day in prefs.best_times)
@@ -720,8 +733,17 @@ class VerificationDialog(FormDialog):
             return
         self.show_page()
 
-    def _read_preferences(self) -> bool:
+    def channel_to_save(self) -> str | None:
+        """The chosen channel; None when it is the file's, shown and not changed: saving
+        then leaves it as it is (choosing it anew could move "preferred" to another
+        number)."""
         channel = self.channel.currentData()
+        if channel == self._loaded_channel and self.flow.preferences.preferred_channel is None:
+            return None
+        return str(channel) if channel else None
+
+    def _read_preferences(self) -> bool:
+        channel = self.channel_to_save()
         try:
             self.flow.set_preferences(
                 preferred_channel=Channel(channel) if channel else None,
