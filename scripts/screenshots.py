@@ -15,6 +15,7 @@ processes, one per screen (``--laptop WxH --scale F --lang L``).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -23,42 +24,43 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-LAPTOPS = (("1366x768", "1", "en"), ("1366x768", "1", "nl"), ("1920x1080", "1.5", "nl"))
-
-
-def _screen_from_argv() -> str:
-    if "--laptop" in sys.argv:
-        return sys.argv[sys.argv.index("--laptop") + 1]
-    return "1366x768"
-
-
-def _offscreen_with_screen(size: str) -> None:
-    """The offscreen platform with one screen of ``size`` (default: 800×800)."""
-    import json
-
-    width, height = (int(part) for part in size.split("x"))
-    config = Path(tempfile.mkdtemp(prefix="agent-desk-screen-")) / "screen.json"
-    screen = {"name": "laptop", "x": 0, "y": 0, "width": width, "height": height}
-    screen.update(logicalDpi=96, logicalBaseDpi=96, dpr=1)
-    config.write_text(json.dumps({"screens": [screen]}), encoding="utf-8")
-    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
-
-
+# The offscreen platform with one screen of the size shot (its default is 800×800).
+_SIZE = sys.argv[sys.argv.index("--laptop") + 1] if "--laptop" in sys.argv else "1366x768"
+_CONFIG = Path(tempfile.mkdtemp(prefix="agent-desk-screen-")) / "screen.json"
+_CONFIG.write_text(
+    json.dumps(
+        {
+            "screens": [
+                {
+                    "name": "laptop",
+                    "x": 0,
+                    "y": 0,
+                    "width": int(_SIZE.split("x")[0]),
+                    "height": int(_SIZE.split("x")[1]),
+                    "logicalDpi": 96,
+                    "logicalBaseDpi": 96,
+                    "dpr": 1,
+                }
+            ]
+        }
+    ),
+    encoding="utf-8",
+)
 if os.environ.get("QT_QPA_PLATFORM", "offscreen").startswith("offscreen"):
-    _offscreen_with_screen(_screen_from_argv())
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_CONFIG}"
 os.environ["AGENT_DESK_DATA_DIR"] = tempfile.mkdtemp(prefix="agent-desk-shots-")
 
-from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QCoreApplication  # noqa: E402 (after the platform is chosen)
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402 (after the platform is chosen)
 
-from agent_desk.app import DeskApp, style_application
-from agent_desk.domain.codes import Outcome
-from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
-from agent_desk.ui.app_window import DeskWindow
-from agent_desk.ui.dialogs.arrangement import ArrangementDialog, Mode
-from agent_desk.ui.dialogs.log_contact import LogContactDialog
-from agent_desk.ui.prompter import RecordingPrompter
+from agent_desk.app import DeskApp, style_application  # noqa: E402 (after the platform is chosen)
+from agent_desk.domain.codes import Outcome  # noqa: E402 (after the platform is chosen)
+from agent_desk.services.database import Database  # noqa: E402 (after the platform is chosen)
+from agent_desk.services.demo import load_demo  # noqa: E402 (after the platform is chosen)
+from agent_desk.ui.app_window import DeskWindow  # noqa: E402 (after the platform is chosen)
+from agent_desk.ui.dialogs.arrangement import ArrangementDialog, Mode  # noqa: E402 (after the platform is chosen)
+from agent_desk.ui.dialogs.log_contact import LogContactDialog  # noqa: E402 (after the platform is chosen)
+from agent_desk.ui.prompter import RecordingPrompter  # noqa: E402 (after the platform is chosen)
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 30.0) -> None:
@@ -401,6 +403,9 @@ def shoot_team_mode(database: Database, out: Path) -> None:
     window.offline.outbox._connection.execute("DELETE FROM operation")  # not for real
     window.close()
     desk.shutdown()
+
+
+LAPTOPS = (("1366x768", "1", "en"), ("1366x768", "1", "nl"), ("1920x1080", "1.5", "nl"))
 
 
 def shoot_laptop(database: Database, lang: str, size: str, scale: str, out: Path) -> None:
