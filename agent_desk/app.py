@@ -21,7 +21,7 @@ from agent_desk import config
 from agent_desk.crash_log import CrashLog
 from agent_desk.errors import AgentDeskError, DatabaseUnavailableError
 from agent_desk.i18n import Translator
-from agent_desk.resources import read_text, resource_path
+from agent_desk.resources import resource_path
 from agent_desk.services.database import Database
 from agent_desk.ui.errors import ExceptHook, install_qt_logging
 from agent_desk.ui.prompter import Prompter
@@ -29,6 +29,7 @@ from agent_desk.ui.settings import DeskSettings
 from agent_desk.ui.signals import SignalBridge
 from agent_desk.ui.single_instance import ALREADY_OPEN, SingleInstance
 from agent_desk.ui.startup import StartupWindow
+from agent_desk.ui.theme import apply_theme
 from agent_desk.ui.worker import DatabaseWorker
 
 # The desk's window and dialogs (and the services behind them) are imported while the
@@ -75,7 +76,7 @@ def style_application(app: QApplication) -> None:
     for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
         QFontDatabase.addApplicationFont(str(resource_path("fonts", name)))
     app.setStyle("Fusion")
-    app.setStyleSheet(read_text("ui", "desk.qss"))
+    apply_theme(app)  # the style sheet for the colour scheme, and the keyboard rules
     app.setWindowIcon(desk_icon())
 
 

@@ -1,14 +1,21 @@
 """Render the desk's main screens offscreen to PNG for the README.
 
-    QT_SCALE_FACTOR=1.25 python scripts/screenshots.py [--out docs]
+    python scripts/screenshots.py [--out docs]
 
 Uses a throw-away demo database in a temporary folder (``AGENT_DESK_DATA_DIR``), so
 no real settings or data are touched.
+
+The offscreen platform is given a real screen size (a JSON ``configfile``), so the
+desk is laid out as on that screen. The desk and its dialogs are taken on a 1366×768
+laptop screen; the laptop set (``screenshot-desk-1366x768-{en,nl}.png`` and
+``screenshot-desk-1920x1080-150-nl.png``, 1920×1080 at 150 % scaling) is taken by child
+processes, one per screen (``--laptop WxH --scale F --lang L``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -17,20 +24,43 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The offscreen platform with one screen of the size shot (its default is 800×800).
+_SIZE = sys.argv[sys.argv.index("--laptop") + 1] if "--laptop" in sys.argv else "1366x768"
+_CONFIG = Path(tempfile.mkdtemp(prefix="agent-desk-screen-")) / "screen.json"
+_CONFIG.write_text(
+    json.dumps(
+        {
+            "screens": [
+                {
+                    "name": "laptop",
+                    "x": 0,
+                    "y": 0,
+                    "width": int(_SIZE.split("x")[0]),
+                    "height": int(_SIZE.split("x")[1]),
+                    "logicalDpi": 96,
+                    "logicalBaseDpi": 96,
+                    "dpr": 1,
+                }
+            ]
+        }
+    ),
+    encoding="utf-8",
+)
+if os.environ.get("QT_QPA_PLATFORM", "offscreen").startswith("offscreen"):
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_CONFIG}"
 os.environ["AGENT_DESK_DATA_DIR"] = tempfile.mkdtemp(prefix="agent-desk-shots-")
 
-from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QCoreApplication  # noqa: E402 (after the platform is chosen)
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402 (after the platform is chosen)
 
-from agent_desk.app import DeskApp, style_application
-from agent_desk.domain.codes import Outcome
-from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
-from agent_desk.ui.app_window import DeskWindow
-from agent_desk.ui.dialogs.arrangement import ArrangementDialog, Mode
-from agent_desk.ui.dialogs.log_contact import LogContactDialog
-from agent_desk.ui.prompter import RecordingPrompter
+from agent_desk.app import DeskApp, style_application  # noqa: E402 (after the platform is chosen)
+from agent_desk.domain.codes import Outcome  # noqa: E402 (after the platform is chosen)
+from agent_desk.services.database import Database  # noqa: E402 (after the platform is chosen)
+from agent_desk.services.demo import load_demo  # noqa: E402 (after the platform is chosen)
+from agent_desk.ui.app_window import DeskWindow  # noqa: E402 (after the platform is chosen)
+from agent_desk.ui.dialogs.arrangement import ArrangementDialog, Mode  # noqa: E402 (after the platform is chosen)
+from agent_desk.ui.dialogs.log_contact import LogContactDialog  # noqa: E402 (after the platform is chosen)
+from agent_desk.ui.prompter import RecordingPrompter  # noqa: E402 (after the platform is chosen)
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 30.0) -> None:
@@ -62,7 +92,7 @@ def shoot(database: Database, lang: str, out: Path) -> None:
     wait_until(lambda: desk.window is not None and not desk.window.queue_model.loading)
     window = desk.window
     assert isinstance(window, DeskWindow)
-    window.resize(1440, 900)
+    window.resize(1366, 768)
     window.actions_.next_customer.trigger()
     wait_until(lambda: window.current_file() is not None and window.worker.pending == 0)
     save(window, out / f"screenshot-desk-{lang}.png")
@@ -390,7 +420,7 @@ def shoot_team_mode(database: Database, out: Path) -> None:
     wait_until(lambda: desk.window is not None and not desk.window.queue_model.loading)
     window = desk.window
     assert isinstance(window, DeskWindow)
-    window.resize(1440, 900)
+    window.resize(1366, 768)
     window.actions_.next_customer.trigger()
     wait_until(lambda: window.current_file() is not None and window.worker.pending == 0)
     wait_until(lambda: window.live_sync.listener is not None)
@@ -427,14 +457,51 @@ def shoot_team_mode(database: Database, out: Path) -> None:
     desk.shutdown()
 
 
+LAPTOPS = (("1366x768", "1", "en"), ("1366x768", "1", "nl"), ("1920x1080", "1.5", "nl"))
+
+
+def shoot_laptop(database: Database, lang: str, size: str, scale: str, out: Path) -> None:
+    """The desk as it opens on this screen (never resized by hand), with a customer."""
+    desk = DeskApp(database, lang=lang, agent_login="sanne", prompter=RecordingPrompter())
+    desk.start()
+    wait_until(lambda: desk.window is not None and not desk.window.queue_model.loading)
+    window = desk.window
+    assert isinstance(window, DeskWindow)
+    window.fit_to_screen()
+    window.actions_.next_customer.trigger()
+    wait_until(lambda: window.current_file() is not None and window.worker.pending == 0)
+    window.queue_panel.view.setFocus()
+    wait_until(lambda: True)
+    suffix = f"{size}-{round(float(scale) * 100)}" if scale != "1" else size
+    save(window, out / f"screenshot-desk-{suffix}-{lang}.png")
+    window.close()
+    desk.shutdown()
+
+
+def laptop_shots(out: Path, customers: int) -> None:
+    import subprocess
+
+    for size, scale, lang in LAPTOPS:
+        env = dict(os.environ, QT_SCALE_FACTOR=scale)
+        env.pop("QT_QPA_PLATFORM", None)
+        command = [sys.executable, __file__, "--out", str(out), "--customers", str(customers)]
+        command += ["--laptop", size, "--scale", scale, "--lang", lang]
+        subprocess.run(command, env=env, check=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs")
     parser.add_argument("--customers", type=int, default=1500)
-    parser.add_argument(
-        "--only", choices=["team", "rules"], help="only the team-mode or team-rules screens"
-    )
+    parser.add_argument("--only", choices=["team", "rules", "laptop"], help="only these screens")
+    parser.add_argument("--laptop", help="(child) the desk on a WxH screen")
+    parser.add_argument("--scale", default="1", help="(child) QT_SCALE_FACTOR in use")
+    parser.add_argument("--lang", default="en", help="(child) the desk's language")
     args = parser.parse_args()
+    if args.only == "laptop" or (args.laptop is None and args.only is None):
+        laptop_shots(args.out, min(args.customers, 600))
+        if args.only == "laptop":
+            return 0
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -447,6 +514,8 @@ def main() -> int:
         load_demo(session, customers=args.customers, seed=42)
     if args.only == "rules":
         shoot_team_rules(database, args.out)
+    if args.laptop:
+        shoot_laptop(database, args.lang, args.laptop, args.scale, args.out)
         database.dispose()
         return 0
     if args.only == "team":

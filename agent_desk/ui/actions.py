@@ -204,3 +204,60 @@ def build_actions(parent: QWidget, tr: Translator) -> DeskActions:
     for action in actions.on_customer():
         action.setEnabled(False)
     return actions
+
+
+@dataclass
+class PaneActions:
+    """Moving between the three columns, and calling the customer (issue 13)."""
+
+    next_pane: QAction  # Ctrl+F6 / Ctrl+Tab: queue → file → script → queue
+    previous_pane: QAction  # Ctrl+Shift+F6 / Ctrl+Shift+Tab
+    call: QAction  # Ctrl+D: dial the preferred phone number in the softphone
+    release: QAction  # Ctrl+Shift+S: release / skip this customer, with a reason
+
+    def all(self) -> list[QAction]:
+        return [self.next_pane, self.previous_pane, self.call, self.release]
+
+
+def build_pane_actions(parent: QWidget, tr: Translator) -> PaneActions:
+    actions = PaneActions(
+        next_pane=_action(
+            parent,
+            "nextPane",
+            tr("Next pane"),
+            "Ctrl+F6",
+            tr("move the focus on: queue, customer file, script"),
+            tr,
+        ),
+        previous_pane=_action(
+            parent,
+            "previousPane",
+            tr("Previous pane"),
+            "Ctrl+Shift+F6",
+            tr("move the focus back: script, customer file, queue"),
+            tr,
+        ),
+        call=_action(
+            parent,
+            "callCustomer",
+            tr("Call"),
+            "Ctrl+D",
+            tr("dial the customer's preferred phone number in your softphone"),
+            tr,
+        ),
+        release=_action(
+            parent,
+            "releaseCustomer",
+            tr("Release / skip customer"),
+            "Ctrl+Shift+S",
+            tr("let this customer go for now, with a reason; they come back later"),
+            tr,
+        ),
+    )
+    actions.next_pane.setShortcuts([QKeySequence("Ctrl+F6"), QKeySequence("Ctrl+Tab")])
+    actions.previous_pane.setShortcuts(
+        [QKeySequence("Ctrl+Shift+F6"), QKeySequence("Ctrl+Shift+Tab")]
+    )
+    actions.call.setEnabled(False)
+    actions.release.setEnabled(False)
+    return actions

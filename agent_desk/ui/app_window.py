@@ -7,21 +7,32 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDesktopServices,
+    QGuiApplication,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QMainWindow,
     QProgressBar,
     QSizePolicy,
     QSplitter,
     QToolBar,
+    QToolButton,
     QWidget,
 )
+from sqlalchemy.orm import Session
 
-from agent_desk.domain.codes import Role
-from agent_desk.errors import AgentDeskError, DatabaseUnavailableError
+from agent_desk.domain.codes import NextStepKind, Role
+from agent_desk.errors import AgentDeskError, DatabaseUnavailableError, ValidationError
 from agent_desk.i18n import Translator
+from agent_desk.services.activity import NextStepInput, add_note, plan_next_step
 from agent_desk.services.actor import Actor
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.services.desk_support import Opened, next_customer, open_customer, reload_file
@@ -30,7 +41,7 @@ from agent_desk.services.queue import QueueScope, release_holds
 from agent_desk.services.search import SearchHit, open_found
 from agent_desk.services.sync import ChangeSummary
 from agent_desk.ui import messaging_hooks
-from agent_desk.ui.actions import build_actions
+from agent_desk.ui.actions import build_actions, build_pane_actions
 from agent_desk.ui.customer_panel import CustomerPanel
 from agent_desk.ui.dialogs.about import add_about_action
 from agent_desk.ui.dialogs.approvals import ApprovalsDialog
@@ -39,11 +50,15 @@ from agent_desk.ui.dialogs.creditor import open_creditor_profile, open_objection
 from agent_desk.ui.dialogs.find_customer import FindCustomerDialog
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.letters import LetterOutput, LettersDialog
+from agent_desk.ui.dialogs.log_contact import LogContactDialog
 from agent_desk.ui.dialogs.notices import ShortcutsDialog
 from agent_desk.ui.dialogs.outbox_review import OutboxReviewDialog
+from agent_desk.ui.dialogs.promise import PromiseInput
+from agent_desk.ui.dialogs.release import ReleaseDialog, ReleaseInput, release_note
+from agent_desk.ui.keyboard import name_controls
 from agent_desk.ui.labels import Words
 from agent_desk.ui.live_sync import LiveSync, OfflineWork
-from agent_desk.ui.plain import PlainLabel
+from agent_desk.ui.plain import ElidedLabel, PlainLabel
 from agent_desk.ui.prompter import Prompter
 from agent_desk.ui.queue_model import QueueModel
 from agent_desk.ui.queue_panel import QueuePanel
@@ -51,6 +66,8 @@ from agent_desk.ui.recording import Recorder
 from agent_desk.ui.script_panel import ScriptPanelHost
 from agent_desk.ui.settings import DeskSettings
 from agent_desk.ui.team_view import SupervisorDesk
+from agent_desk.ui.theme import apply_theme, effective_scheme
+from agent_desk.ui.typed_dates import TypedDateTimeEdit
 from agent_desk.ui.worker import DatabaseWorker
 
 
@@ -81,6 +98,10 @@ class DeskWindow(QMainWindow):
             tr("Agent Desk — {name} ({role})", name=actor.display_name, role=self._role())
         )
         self.actions_ = build_actions(self, tr)
+        self.pane_actions = build_pane_actions(self, tr)
+        self.release_dialog: ReleaseDialog | None = None
+        TypedDateTimeEdit.translate = staticmethod(tr)
+        self.call_opener: Callable[[QUrl], object] = QDesktopServices.openUrl
         own_queue = actor.role is Role.AGENT
         scope = QueueScope(agent_id=actor.agent_id if own_queue else None)
         self.queue_model = QueueModel(worker, self.words, clock, scope, actor.agent_id)
@@ -96,7 +117,10 @@ class DeskWindow(QMainWindow):
             self.splitter.setStretchFactor(self.splitter.indexOf(widget), stretch)
         self.splitter.addWidget(self.script_host)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([600, 520, 320])
+        # The file keeps room to be read; each column scrolls or elides below its minimum
+        # instead of pushing the window wider (the desk fits 1,024 px).
+        self.customer_panel.setMinimumWidth(340)
+        self.splitter.setSizes([480, 560, 330])
         self.setCentralWidget(self.splitter)
         self._build_menus()
         self.campaign_dialog: QDialog | None = None  # issue 14
@@ -148,6 +172,7 @@ class DeskWindow(QMainWindow):
         self.recorder.offline = self.offline
         self.recorder.kept = self._kept_offline
         self._stale_file: int | None = None
+        self._fitted_once = False
         self._connect()
         self.reload_team_rules()
         self._restore_layout()
@@ -211,6 +236,8 @@ class DeskWindow(QMainWindow):
         customer.addActions([a.verify, a.note, a.next_step])
         objection = customer.addAction(tr("Ob&jection to an early signal…"), self._open_objection)
         objection.setObjectName("signalObjection")
+        customer.addSeparator()
+        customer.addActions([self.pane_actions.call, self.pane_actions.release])
         queue = bar.addMenu(tr("&Queue"))
         queue.addActions([a.find_customer, a.search, a.refresh])
         view = bar.addMenu(tr("&View"))
@@ -223,6 +250,23 @@ class DeskWindow(QMainWindow):
             item.setChecked(code == self.tr_.lang)
             group.addAction(item)
             item.triggered.connect(lambda _checked=False, c=code: self.language_requested.emit(c))
+        colours = view.addMenu(tr("Colours"))
+        schemes = QActionGroup(self)
+        chosen = self.settings.colour_scheme()
+        for scheme, label in (
+            ("system", tr("Follow the system (light or dark)")),
+            ("light", tr("Light")),
+            ("dark", tr("Dark")),
+            ("contrast", tr("High contrast")),
+        ):
+            item = colours.addAction(label)
+            item.setObjectName(f"scheme_{scheme}")
+            item.setCheckable(True)
+            item.setChecked(scheme == chosen)
+            schemes.addAction(item)
+            item.triggered.connect(lambda _checked=False, s=scheme: self.set_colour_scheme(s))
+        view.addSeparator()
+        view.addActions([self.pane_actions.next_pane, self.pane_actions.previous_pane])
         for action in a.supervisor_only():
             action.setVisible(self.actor.is_supervisor)
             action.setEnabled(self.actor.is_supervisor)
@@ -279,6 +323,8 @@ class DeskWindow(QMainWindow):
             next_button.setObjectName("nextButton")
         self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, bar)
         self.action_bar = bar
+        for button in bar.findChildren(QToolButton, "qt_toolbar_ext_button"):
+            button.setAccessibleName(self.tr_("More actions"))  # shown when the bar is narrow
 
     def _build_status_bar(self, database_label: str, team_server: bool) -> None:
         tr, bar = self.tr_, self.statusBar()
@@ -293,8 +339,8 @@ class DeskWindow(QMainWindow):
         bar.addWidget(self.busy_bar)
         bar.addWidget(self.busy_label)
         kind = tr("team server") if team_server else tr("embedded")
-        self.database_label = PlainLabel(
-            tr("Database: {name} ({kind})", name=database_label, kind=kind)
+        self.database_label = ElidedLabel(
+            tr("Database: {name} ({kind})", name=database_label, kind=kind), minimum_chars=12
         )
         self.database_label.setObjectName("databaseLabel")
         self.connection_label = PlainLabel()
@@ -332,8 +378,18 @@ class DeskWindow(QMainWindow):
         self.script_host.calculator_requested.connect(a.arrangement.trigger)
         self.script_host.verify_requested.connect(a.verify.trigger)
         self.recorder.script_outcome = self.script_host.current_outcome
+        self.recorder.promise_saved = self._promise_saved
         a.shortcuts.triggered.connect(self.show_shortcuts)
         a.quit.triggered.connect(self.close)
+        self.pane_actions.next_pane.triggered.connect(lambda: self.cycle_pane(1))
+        self.pane_actions.previous_pane.triggered.connect(lambda: self.cycle_pane(-1))
+        self.pane_actions.call.triggered.connect(lambda: self.call_number(None))
+        self.pane_actions.release.triggered.connect(self.release_customer)
+        self.customer_panel.call_requested.connect(self.call_number)
+        # Tab walks the columns in reading order: search, queue, file, script.
+        QWidget.setTabOrder(self.queue_panel.search, self.queue_panel.view)
+        QWidget.setTabOrder(self.queue_panel.view, self.customer_panel.file_scroll)
+        QWidget.setTabOrder(self.customer_panel.file_scroll, self.script_host)
         self.queue_panel.customer_chosen.connect(self.open_customer)
         self.queue_model.loaded.connect(self._queue_loaded)
         self.worker.busy_changed.connect(self._busy)
@@ -358,6 +414,118 @@ class DeskWindow(QMainWindow):
         file = self.current_file()
         if file is not None:
             self._reload_file(file.id)
+
+    # -- keyboard: the three columns ------------------------------------------------
+
+    def panes(self) -> list[QWidget]:
+        """The focus stops Ctrl+F6 cycles through: queue, file, script."""
+        file = self.customer_panel.currentWidget() or self.customer_panel
+        return [self.queue_panel.view, file, self.script_host]
+
+    def pane_of(self, widget: QWidget | None) -> int | None:
+        for index, pane in enumerate(self.panes()):
+            if widget is not None and (widget is pane or pane.isAncestorOf(widget)):
+                return index
+        if widget is self.queue_panel.search:
+            return 0
+        return None
+
+    def cycle_pane(self, step: int) -> QWidget:
+        panes = self.panes()
+        current = self.pane_of(QApplication.focusWidget())
+        index = 0 if current is None and step > 0 else ((current or 0) + step) % len(panes)
+        target = panes[index]
+        if target is not self.script_host:
+            target.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        return target
+
+    def focus_script(self) -> None:
+        """After F8 or opening a customer: the keys 1–9 answer the script."""
+        self.script_host.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # -- click-to-call -----------------------------------------------------------
+
+    def call_number(self, number: str | None = None) -> bool:
+        """Hand ``number`` (default: the preferred phone) to the softphone and start the
+        contact attempt (F2) with the call's start time filled in."""
+        file = self.current_file()
+        if file is None:
+            return False
+        if number is None:
+            number = self.customer_panel.phone_to_call()
+        if not number:
+            self.statusBar().showMessage(self.tr_("This customer has no phone number."), 15_000)
+            return False
+        dial = "".join(ch for ch in number if ch.isdigit() or ch == "+")
+        url = QUrl(self.settings.call_url().replace("{number}", dial))
+        started = self.clock()
+        self.call_opener(url)
+        self.statusBar().showMessage(self.tr_("Calling {number}…", number=number), 15_000)
+        dialog = self.recorder.log_contact()
+        if isinstance(dialog, LogContactDialog):
+            dialog.start_call(number, started)
+        return True
+
+    def release_customer(self) -> ReleaseDialog | None:
+        """Ctrl+Shift+S: let the customer go for now, with a reason, and take the next."""
+        file = self.current_file()
+        if file is None:
+            return None
+        dialog = ReleaseDialog(self.words, file, self.clock(), self)
+        customer_id, actor = file.id, self.actor
+
+        def release(value: ReleaseInput) -> None:
+            now, note = self.clock(), release_note(self.words, value)
+            step = NextStepInput(NextStepKind.RETRY, value.back_at, note)
+
+            def task(session: Session) -> None:
+                plan_next_step(session, actor, customer_id, step, now)
+                add_note(session, actor, customer_id, note, now)
+                release_holds(session, actor)
+
+            def done(_result: object) -> None:
+                dialog.accept()
+                self.customer_panel.clear()
+                self.script_host.clear()
+                for action in [*self.actions_.on_customer(), self.pane_actions.call]:
+                    action.setEnabled(False)
+                self.pane_actions.release.setEnabled(False)
+                self.statusBar().showMessage(self.tr_("Customer released."), 15_000)
+                self.queue_model.reload()
+                self.next_customer()
+
+            def failed(error: BaseException) -> None:
+                if isinstance(error, ValidationError):
+                    dialog.show_error(error.field, self.tr_.error(error))
+                else:
+                    dialog.set_busy(False)
+                    self.handle_error(error)
+
+            self.worker.submit(task, done, failed, busy=self.tr_("Releasing the customer…"))
+
+        dialog.submitted.connect(release)
+        self.release_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _promise_saved(self, customer_id: int, value: PromiseInput) -> None:
+        self.script_host.show_saved(
+            customer_id,
+            self.tr_(
+                "Promise saved (F3): {amount} on {date}",
+                amount=self.words.money(value.amount_cents),
+                date=self.words.day(value.due_date),
+            ),
+        )
+
+    def set_colour_scheme(self, scheme: str) -> str:
+        self.settings.set_colour_scheme(scheme)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, scheme)
+            return effective_scheme(app)
+        return scheme
 
     def open_customer(self, customer_id: int) -> None:
         actor, now = self.actor, self.clock()
@@ -391,6 +559,7 @@ class DeskWindow(QMainWindow):
             )
             return
         self._show(opened.file)
+        self.focus_script()
 
     def next_customer(self) -> None:
         actor, now = self.actor, self.clock()
@@ -426,6 +595,7 @@ class DeskWindow(QMainWindow):
             )
             return
         self._show(file)
+        self.focus_script()
         self.queue_model.reload()
 
     def _show(self, file: CustomerFile) -> None:
@@ -434,7 +604,10 @@ class DeskWindow(QMainWindow):
         self.script_host.show_file(file, self.actor.display_name, self.clock())
         for action in self.actions_.on_customer():
             action.setEnabled(True)
+        self.pane_actions.call.setEnabled(True)
+        self.pane_actions.release.setEnabled(True)
         self.queue_panel.select_customer(file.id)
+        name_controls(self)  # the new file's and script's buttons get their names
         self.file_shown.emit(file.id)
 
     def _reload_file(self, customer_id: int) -> None:
@@ -592,11 +765,25 @@ class DeskWindow(QMainWindow):
         sys.excepthook(type(error), error, error.__traceback__)
 
     def shortcuts(self) -> list[tuple[str, str]]:
-        return [
+        """Every key of the desk, then the rules every dialog follows (docs/keyboard.md)."""
+        tr = self.tr_
+        keys = [
             (action.shortcut().toString(), action.text())
-            for action in self.actions_.all()
+            for action in [*self.actions_.all(), *self.pane_actions.all()]
             if action.isVisible()
         ]
+        rules = [
+            ("1–9", tr("answer the script (focus is on the script after F8)")),
+            ("Alt+Left / Alt+Right", tr("script: back / forward")),
+            ("Tab", tr("queue → customer file → script; the queue is one stop")),
+            ("↑ ↓ Enter", tr("queue: choose a customer, open the file")),
+            ("Esc", tr("close a dialog without saving; in the search: clear it and leave")),
+            ("Enter", tr("in a one-line field: go to the next field (never saves)")),
+            ("Ctrl+Enter", tr("save the dialog (Save, Agree, Send)")),
+            ("Alt+letter", tr("press the button with that underlined letter")),
+            ("15-12, 15 dec, +7", tr("date fields: type the date; Up/Down step a day")),
+        ]
+        return keys + rules
 
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(self.tr_, self.shortcuts(), self)
@@ -681,11 +868,40 @@ class DeskWindow(QMainWindow):
         splitter = self.settings.blob("splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
+        self._splitter_restored = splitter is not None
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Never larger than the screen's free area (a 1366×768 laptop, 150 % scaling);
+        a layout saved on a bigger monitor is shrunk, not shown half off-screen."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()
+        # Before the window manager framed the window, assume a title bar and borders.
+        frame_w = frame.width() if frame.width() > 0 else 8
+        frame_h = frame.height() if frame.height() > 0 else 40
+        width = min(self.width(), free.width() - frame_w)
+        height = min(self.height(), free.height() - frame_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(max(width, self.minimumSizeHint().width()), height)
+        if not free.contains(self.frameGeometry().topLeft()):
+            self.move(free.topLeft())
 
     def save_layout(self) -> None:
         self.settings.set_blob("geometry", self.saveGeometry())
         self.settings.set_blob("splitter", self.splitter.saveState())
         self.settings.sync()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._fitted_once:
+            self._fitted_once = True
+            if not self._splitter_restored:  # queue 30 %, file 45 %, script 25 %
+                width = self.splitter.width() or self.width()
+                self.splitter.setSizes([width * 30 // 100, width * 45 // 100, width * 25 // 100])
+            QTimer.singleShot(300, self.fit_to_screen)  # once framed: the real frame size
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()

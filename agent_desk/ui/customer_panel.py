@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -39,8 +40,9 @@ from agent_desk.ui.labels import (
     TIMES_OF_DAY,
     Words,
 )
-from agent_desk.ui.plain import PlainLabel, plain_tip
+from agent_desk.ui.plain import ElidedLabel, PlainLabel, plain_tip
 
+PHONE_KINDS = ("phone", "mobile", "landline")
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 #: A letter in the timeline says how it left: a saved PDF was not sent.
 LETTER_DELIVERY: dict[str, str] = {
@@ -83,6 +85,8 @@ def _table(headers: list[str], name: str) -> QTableWidget:
 
 
 class CustomerPanel(QStackedWidget):
+    call_requested = Signal(str)  # a phone number clicked: hand it to the softphone
+
     def __init__(self, words: Words, clock: Callable[[], datetime]) -> None:
         super().__init__()
         self.setObjectName("customerPanel")
@@ -102,8 +106,11 @@ class CustomerPanel(QStackedWidget):
 
         page = QWidget()
         page.setObjectName("customerPage")
-        self.name = _label(name="customerName")
-        self.number = _label(name="customerNumber")
+        # Name and number never push the column wider: elided, in full in the tooltip.
+        self.name = ElidedLabel(minimum_chars=10)
+        self.name.setObjectName("customerName")
+        self.number = ElidedLabel(minimum_chars=8)
+        self.number.setObjectName("customerNumber")
         # Date of birth: masked as "born ••-••-1981" by default. The year gives the
         # agent the customer's age at a glance (and spots a wrong person by decades),
         # while day and month, the part that makes it an identity check, stay hidden
@@ -112,14 +119,12 @@ class CustomerPanel(QStackedWidget):
         # question. "show" reveals it here for this customer only; the next file
         # starts masked again.
         self.born = _label(name="customerBorn")
-        self.born.setStyleSheet("color: #5b6770; font-size: 11pt; padding-left: 8px;")
         self.born_toggle = QPushButton()
         self.born_toggle.setObjectName("revealBirthDate")
         self.born_toggle.setFlat(True)
         self.born_toggle.setAutoDefault(False)
         self.born_toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.born_toggle.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.born_toggle.setStyleSheet("color: #0f6e6e; text-decoration: underline; border: none;")
         self.born_toggle.clicked.connect(self._toggle_born)
         self.born_revealed = False
         self.badge_box = QWidget()
@@ -135,25 +140,36 @@ class CustomerPanel(QStackedWidget):
             "claimsTable",
         )
         self.claims.setWordWrap(True)
-        self._fit_columns(self.claims, {1: 88, 2: 78, 3: 78, 4: 106}, stretch=(0,))
+        self.claims.setAccessibleName(tr("Claims"))
+        # Amounts as wide as they are; the claim (reference and due date) gets the rest.
+        for column in (1, 2, 3, 4):
+            self.claims.horizontalHeader().setSectionResizeMode(
+                column, QHeaderView.ResizeMode.ResizeToContents
+            )
+        self.claims.horizontalHeader().setStretchLastSection(False)
+        self.claims.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.timeline = _table([tr("When"), tr("What happened"), tr("Note"), tr("By")], "timeline")
         # What happened and the note share what is left, so neither vanishes on a narrow panel.
         self._fit_columns(self.timeline, {0: 110, 3: 130}, stretch=(1, 2))
         self.timeline.setWordWrap(True)
+        self.timeline.setAccessibleName(tr("Timeline, newest first"))
         # Rows grow to show wrapped text in full instead of eliding it.
         self.timeline.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # ... also after the columns changed width (the splitter moved, the window shrank).
+        self.timeline.horizontalHeader().sectionResized.connect(
+            lambda *_: self.timeline.resizeRowsToContents()
+        )
 
         heading = QHBoxLayout()
-        heading.addWidget(self.name)
+        heading.addWidget(self.name, 1)
         heading.addWidget(self.number)
         heading.addWidget(self.born)
         heading.addWidget(self.born_toggle)
-        heading.addStretch(1)
-        heading.addWidget(self.badge_box)
         layout = QVBoxLayout(page)
         layout.setContentsMargins(14, 12, 14, 8)
         layout.setSpacing(8)
         layout.addLayout(heading)
+        layout.addWidget(self.badge_box)  # a line of its own: it must not widen the heading
         layout.addWidget(self.summary)
         layout.addWidget(self.next_step)
         layout.addWidget(self.waiting)
@@ -166,7 +182,15 @@ class CustomerPanel(QStackedWidget):
         layout.addWidget(self.instalments)
         layout.addWidget(_label(tr("Timeline, newest first"), "sectionTitle"))
         layout.addWidget(self.timeline, 1)
-        self.addWidget(page)
+        # On a short screen the file scrolls instead of making the window taller.
+        self.file_scroll = QScrollArea()
+        self.file_scroll.setObjectName("customerScroll")
+        self.file_scroll.setWidgetResizable(True)
+        self.file_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.file_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.file_scroll.setWidget(page)
+        page.setMinimumHeight(560)
+        self.addWidget(self.file_scroll)
         self.page = page
 
     @staticmethod
@@ -197,6 +221,8 @@ class CustomerPanel(QStackedWidget):
         self.file = file
         tr, words = self.tr_, self.words
         self.name.setText(file.name)
+        # The name is what the agent says first: it keeps its room; the number gives way.
+        self.name.set_minimum_chars(min(len(file.name), 20))
         self.number.setText(tr("customer {number}", number=file.customer_number))
         self._fill_born(file)
         self._fill_badges(file)
@@ -212,12 +238,10 @@ class CustomerPanel(QStackedWidget):
         if file.credit_cents:
             parts.append(tr("credit {amount}", amount=words.money(file.credit_cents)))
         if file.days_past_due:
-            parts.append(tr("{days} days past due", days=file.days_past_due))
+            days = file.days_past_due
+            parts.append(tr.n("{days} day past due", "{days} days past due", days, days=days))
         open_claims = sum(1 for c in file.claims if c.outstanding_cents > 0)
-        if open_claims == 1:
-            parts.append(tr("1 open claim"))
-        else:
-            parts.append(tr("{count} open claims", count=open_claims))
+        parts.append(tr.n("{count} open claim", "{count} open claims", open_claims))
         if file.best_time:
             parts.append(tr("best reached {time}", time=words.code(TIMES_OF_DAY, file.best_time)))
         self.summary.setText("  ·  ".join(parts))
@@ -231,7 +255,7 @@ class CustomerPanel(QStackedWidget):
         self._fill_claims(file)
         self.instalments.show_arrangements(file.arrangements)
         self._fill_timeline(file.timeline)
-        self.setCurrentWidget(self.page)
+        self.setCurrentWidget(self.file_scroll)
 
     def _fill_born(self, file: CustomerFile) -> None:
         """The date of birth line (see ``__init__`` for why it is masked)."""
@@ -328,13 +352,35 @@ class CustomerPanel(QStackedWidget):
             fresh, stale = self.words.freshness(point.verified_at, now)
             if point.invalid:
                 fresh, stale = tr("marked invalid"), True
-            state = _label(f"{'⚠' if stale else '✓'} {fresh}", "freshness")
+            # The value must be read (and dialled): it wraps; the freshness gives way.
+            state = ElidedLabel(f"{'⚠' if stale else '✓'} {fresh}", minimum_chars=6)
+            state.setObjectName("freshness")
             state.setProperty("stale", "true" if stale else "false")
             grid.addWidget(_label(f"{icon}  {kind}", "contactKind"), row, 0)
-            grid.addWidget(_label(point.value, "contactValue"), row, 1)
+            value = _label(point.value, "contactValue", wrap=True)
+            value.setMinimumWidth(min(value.sizeHint().width(), 140))
+            grid.addWidget(value, row, 1)
+            if point.kind in PHONE_KINDS and not point.invalid:
+                call = QPushButton(tr("☎ Call"))
+                call.setObjectName("callButton")
+                call.setAutoDefault(False)
+                call.setFlat(True)
+                call.setCursor(Qt.CursorShape.PointingHandCursor)
+                call.setToolTip(plain_tip(tr("Call {number} (Ctrl+D)", number=point.value)))
+                call.setAccessibleName(tr("Call {number}", number=point.value))
+                call.clicked.connect(lambda _c=False, n=point.value: self.call_requested.emit(n))
+                grid.addWidget(call, row, 3)
             grid.addWidget(state, row, 2)
         grid.setColumnStretch(1, 1)
         self.contact_box = self._replace(self.contact_box, box)
+
+    def phone_to_call(self) -> str | None:
+        """The preferred usable phone number, else the first usable one."""
+        if self.file is None:
+            return None
+        phones = [p for p in self.file.contact_points if p.kind in PHONE_KINDS and not p.invalid]
+        phones.sort(key=lambda p: not p.preferred)
+        return phones[0].value if phones else None
 
     def _fill_claims(self, file: CustomerFile) -> None:
         words = self.words

@@ -136,5 +136,8 @@ class Words:
             return self.tr("never verified"), True
         days = (now - verified_at).days
         if days > STALE_AFTER_DAYS:
-            return self.tr("not verified for {days} days", days=days), True
+            text = self.tr.n(
+                "not verified for {days} day", "not verified for {days} days", days, days=days
+            )
+            return text, True
         return self.tr("verified {date}", date=self.day(verified_at.astimezone().date())), False

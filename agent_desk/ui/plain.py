@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 RICH_PROPERTY = "agentDeskRichText"  # set on the few labels that are markup on purpose
 
@@ -40,3 +41,72 @@ def plain_tip(text: str) -> str:
     if not text:
         return ""
     return "<qt>" + html.escape(text).replace("\n", "<br>") + "</qt>"
+
+
+class ElidedLabel(PlainLabel):
+    """One line that never pushes its panel wider: cut with "…", all of it in the tooltip.
+
+    The label asks for little width (``minimum_chars`` characters); when it gets less
+    than its text needs, it paints the elided text and the tooltip and accessible
+    description carry the full text, so nothing is lost for mouse or screen-reader users.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, minimum_chars: int = 8):
+        self._full = ""
+        self._minimum_chars = minimum_chars
+        super().__init__("", parent)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        if text:
+            self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setAccessibleName(text)
+        self.updateGeometry()
+        self._elide()
+
+    def set_minimum_chars(self, count: int) -> None:
+        """How many characters the label keeps before eliding (when space is short)."""
+        self._minimum_chars = count
+        self.updateGeometry()
+
+    def text(self) -> str:
+        """The whole text (what is painted may be elided)."""
+        return self._full
+
+    full_text = text
+
+    def sizeHint(self) -> QSize:
+        self.ensurePolished()  # the style sheet's font, not the default one
+        metrics = self.fontMetrics()
+        margins = self.contentsMargins()
+        extra = margins.left() + margins.right() + 2 * self.margin() + 2
+        return QSize(metrics.horizontalAdvance(self._full) + extra, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        self.ensurePolished()
+        metrics = self.fontMetrics()
+        width = min(
+            metrics.horizontalAdvance(self._full) + 2,
+            metrics.averageCharWidth() * self._minimum_chars,
+        )
+        return QSize(width, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.updateGeometry()
+            self._elide()
+
+    def _elide(self) -> None:
+        margins = self.contentsMargins()
+        room = max(self.width() - margins.left() - margins.right() - 2 * self.margin(), 0)
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, room)
+        if not self.isVisible() and self.width() <= 0:
+            shown = self._full
+        QLabel.setText(self, shown)
+        self.setToolTip(plain_tip(self._full) if shown != self._full else "")

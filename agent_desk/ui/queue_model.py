@@ -76,6 +76,8 @@ _TEXT_ROLES = frozenset(
     {
         Qt.ItemDataRole.DisplayRole,
         Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.AccessibleTextRole,
+        Qt.ItemDataRole.AccessibleDescriptionRole,
         PRIMARY_ROLE,
         SECONDARY_ROLE,
         DETAIL_ROLE,
@@ -235,6 +237,14 @@ class QueueModel(QAbstractTableModel):
             return self._cell(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.summary(row)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            # The row is painted, so a screen reader gets it in words: the customer
+            # column says the whole row, the others their own cell.
+            if column == COL_CUSTOMER:
+                return self.summary(row).replace("\n", ". ")
+            return self._cell(row, column)
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            return " · ".join(reason.text(self._words.tr) for reason in row.reasons) or None
         return self._part(row, column, role)
 
     def _part(self, row: QueueRow, column: int, role: int) -> str | None:
@@ -259,9 +269,7 @@ class QueueModel(QAbstractTableModel):
                 return words.money(row.arrears_cents)
             if role == DETAIL_ROLE:
                 days = self.days_overdue(row)
-                if days == 1:
-                    return words.tr("{days} day", days=days)
-                return words.tr("{days} days", days=days) if days else None
+                return words.tr.n("{days} day", "{days} days", days, days=days) if days else None
             return None
         if column == COL_NEXT:
             if role == PRIMARY_ROLE:

@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -51,7 +51,10 @@ from agent_desk.ui.queue_model import (
 HIDDEN_COLUMNS = (COL_WHY,)
 # Widest the fixed columns may grow (longer text is elided; the tooltip has it all).
 MAX_WIDTHS = {COL_ARREARS: 120, COL_NEXT: 150, COL_BEST: 110}
-MIN_CUSTOMER_WIDTH = 200
+MIN_CUSTOMER_WIDTH = 150
+# On a narrow column these give way first (the row's tooltip and accessible text keep
+# them): best time, then next step. Each comes back when there is room.
+OPTIONAL_COLUMNS = (COL_BEST, COL_NEXT)
 SORT_ROOM = 26  # the header's sort arrow and padding
 
 
@@ -88,6 +91,8 @@ class QueuePanel(QWidget):
         self._debounce.timeout.connect(self.apply_search)
         self.search.textChanged.connect(lambda _text: self._debounce.start())
         self.search.returnPressed.connect(self.apply_search)
+        self.search.installEventFilter(self)  # Esc clears the search and leaves it
+        self.search.setAccessibleName(tr("Search the queue"))
 
         self.view = QTableView()
         self.view.setObjectName("queueView")
@@ -97,6 +102,12 @@ class QueuePanel(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # One Tab stop: arrows move inside the queue, Tab goes on to the file.
+        self.view.setTabKeyNavigation(False)
+        self.view.setAccessibleName(title)
+        self.view.setAccessibleDescription(
+            tr("Up and Down choose a customer, Enter opens the file, Tab goes to the file.")
+        )
         self.view.setAlternatingRowColors(True)
         self.view.setShowGrid(False)
         self.view.setWordWrap(False)
@@ -144,8 +155,18 @@ class QueuePanel(QWidget):
         self._update_title()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.search
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+        ):
+            self.leave_search()
+            return True
         if watched is self.view and event.type() == QEvent.Type.FontChange:
             self._apply_metrics()
+        if watched is self.view and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
         return super().eventFilter(watched, event)
 
     def _apply_metrics(self) -> None:
@@ -173,10 +194,25 @@ class QueuePanel(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             header.resizeSection(column, width)
         header.setSectionResizeMode(COL_CUSTOMER, QHeaderView.ResizeMode.Stretch)
-        fixed = sum(header.sectionSize(c) for c in samples)
+        self._widths = {column: header.sectionSize(column) for column in samples}
         scroll_bar = view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, view)
-        frame = 2 * view.frameWidth()
-        view.setMinimumWidth(fixed + MIN_CUSTOMER_WIDTH + max(scroll_bar, 16) + frame)
+        self._chrome = max(scroll_bar, 16) + 2 * view.frameWidth()
+        required = self._widths[COL_ARREARS]
+        view.setMinimumWidth(required + MIN_CUSTOMER_WIDTH + self._chrome)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Show the optional columns only while the customer column keeps its room."""
+        widths = getattr(self, "_widths", None)
+        if not widths:
+            return
+        room = self.view.width() - self._chrome - MIN_CUSTOMER_WIDTH - widths[COL_ARREARS]
+        fits = True
+        for column in reversed(OPTIONAL_COLUMNS):  # next step stays longest
+            fits = fits and room >= widths[column]  # never best time without next step
+            self.view.setColumnHidden(column, not fits)
+            if fits:
+                room -= widths[column]
 
     def _update_title(self) -> None:
         count = self.model.rowCount()
@@ -205,6 +241,13 @@ class QueuePanel(QWidget):
     def apply_search(self) -> None:
         self._debounce.stop()
         self.model.search(self.search.text())
+
+    def leave_search(self) -> None:
+        """Esc in the search: empty it, show the whole queue, and go back to the queue."""
+        if self.search.text():
+            self.search.clear()
+            self.apply_search()
+        self.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)

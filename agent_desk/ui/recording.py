@@ -89,6 +89,8 @@ class Recorder:
         self.verification_dialog: VerificationDialog | None = None
         #: What the call script recorded for a customer id (prefills the F2 dialog).
         self.script_outcome: Callable[[int], ScriptOutcome | None] | None = None
+        #: Called with the customer and the promise once F3 saved it (the script shows it).
+        self.promise_saved: Callable[[int, PromiseInput], None] | None = None
         #: The offline outbox (set by the desk); None: saves need the connection.
         self.offline: OfflineWork | None = None
         #: Told the customer id after a save was kept on this computer, and whether
@@ -209,12 +211,24 @@ class Recorder:
         if file is None:
             return None
         dialog = PromiseDialog(self.words, file, self.clock(), self.parent)
+        # One promise: what the script noted (amount, date) is where F3 starts, and
+        # what F3 saves shows in the script.
+        outcome = self.script_outcome(file.id) if self.script_outcome is not None else None
+        if outcome is not None:
+            dialog.prefill(outcome.promise_amount_cents, outcome.promise_date)
+        dialog.submitted.connect(lambda value: setattr(dialog, "sent", value))
+        dialog.accepted.connect(lambda: self._promise_saved(file.id, dialog))
         dialog.submitted.connect(
             lambda value: self._save(
                 dialog, file.id, self._promise(value), self._keep_promise(value), typed=value
             )
         )
         return self._open(dialog)
+
+    def _promise_saved(self, customer_id: int, dialog: PromiseDialog) -> None:
+        value = getattr(dialog, "sent", None)
+        if self.promise_saved is not None and isinstance(value, PromiseInput):
+            self.promise_saved(customer_id, value)
 
     def pause(self) -> FormDialog | None:
         file = self.current_file()
@@ -279,7 +293,7 @@ class Recorder:
                 outcome=value.outcome,
                 note=value.note,
                 next_step=step,
-                now=now,
+                now=value.started_at or now,
                 expected_version=version,
             )
 

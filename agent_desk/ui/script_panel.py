@@ -25,7 +25,14 @@ from functools import cache
 from typing import Any
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPaintEvent, QResizeEvent, QShortcut
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleEvent,
+    QKeySequence,
+    QPaintEvent,
+    QResizeEvent,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -73,7 +80,6 @@ from agent_desk.services.script_context import (
 )
 from agent_desk.services.verification import file_needs_verification
 from agent_desk.ui.labels import OUTCOMES
-from agent_desk.ui.messages import explain
 from agent_desk.ui.plain import PlainLabel
 
 #: Labels of the fields a step can ask for or record.
@@ -109,38 +115,6 @@ PLACEHOLDERS: dict[FieldKind, str] = {
 }
 
 _TEXT_INPUTS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
-_STYLE = """
-QWidget#scriptPanel QLabel#scriptTitle { font-size: 12pt; font-weight: bold; color: #0f4f4f; }
-QWidget#scriptPanel QFrame#scriptSayBox {
-    background: #ffffff; border: 1px solid #dde2e4; border-left: 4px solid #0f6e6e;
-    border-radius: 4px;
-}
-QWidget#scriptPanel QLabel#scriptSay {
-    font-size: 13pt; color: #14262b; background: transparent; border: none;
-}
-QWidget#scriptPanel QLabel#scriptDo { color: #3c4a50; font-style: italic; }
-QWidget#scriptPanel QFrame#compareBox {
-    background: #eef4f8; border: 1px dashed #8fb0c4; border-radius: 4px;
-}
-QWidget#scriptPanel QFrame#compareBox QLabel { background: transparent; color: #1d3a4a; }
-QWidget#scriptPanel QLabel#compareTitle { font-size: 9pt; font-weight: bold; color: #35586b; }
-QWidget#scriptPanel QLabel#scriptStep { color: #5b6770; font-size: 9pt; }
-QWidget#scriptPanel QLabel#identityBanner {
-    background: #fbf0e2; color: #6b3a08; border: 1px solid #efd7b8; border-radius: 4px;
-    padding: 6px 8px;
-}
-QWidget#scriptPanel QFrame#verifyBanner {
-    background: #fbf0e2; border: 1px solid #efd7b8; border-radius: 4px;
-}
-QWidget#scriptPanel QFrame#verifyBanner QLabel { color: #6b3a08; background: transparent; }
-QWidget#scriptPanel QPushButton#choiceButton:hover { border-color: #0f6e6e; }
-QWidget#scriptPanel QPushButton#logButton {
-    background: #0f6e6e; color: #ffffff; border-color: #0f6e6e; font-weight: bold;
-}
-QWidget#scriptPanel QLabel#recorded { color: #3c4a50; font-size: 9pt; }
-QScrollArea#scriptScroll { border: none; background: transparent; }
-QWidget#scriptBody { background: transparent; }
-"""
 
 
 @cache
@@ -243,8 +217,11 @@ class ScriptPanelHost(QWidget):
     def __init__(self, tr: Translator, library: ScriptLibrary | None = None) -> None:
         super().__init__()
         self.setObjectName("scriptPanel")
-        self.setStyleSheet(_STYLE)
-        self.setMinimumWidth(300)
+        self.setMinimumWidth(250)
+        # The script is a focus stop of its own: after F8 the keys 1–9 answer it.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName(tr("Script"))
+        self.setAccessibleDescription(tr("Press the number of an answer; Alt+Left goes back."))
         self.tr_ = tr
         self.library: ScriptLibrary | None = library
         self.load_error = ""
@@ -254,6 +231,9 @@ class ScriptPanelHost(QWidget):
             except (ScriptFormatError, OSError) as error:
                 self.load_error = str(error)
         self.file: CustomerFile | None = None
+        #: What was saved for this customer outside the script (F3's promise): the
+        #: script shows it under "Recorded so far", so there is one promise, not two.
+        self.saved_lines: list[str] = []
         self.agent_name = ""
         self.now: datetime | None = None
         self.run: ScriptRun | None = None
@@ -289,6 +269,11 @@ class ScriptPanelHost(QWidget):
         self.reason.setWordWrap(True)
         self.switch = QComboBox()
         self.switch.setObjectName("switchScript")
+        # A long script name must not widen the column: the list shows it in full.
+        self.switch.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.switch.setMinimumContentsLength(10)
         self.switch.setToolTip(tr("Switch to another script; what was recorded is kept"))
         self.switch.activated.connect(self._switch_chosen)
         switch_row = QHBoxLayout()
@@ -302,6 +287,12 @@ class ScriptPanelHost(QWidget):
         )
         self.identity_banner.setObjectName("identityBanner")
         self.identity_banner.setWordWrap(True)
+        # A screen reader says it when it appears (an alert), not only when read out.
+        self.identity_banner.setAccessibleName(self.identity_banner.text())
+        self.identity_banner.setAccessibleDescription(
+            tr("Ask the identity question of the script first.")
+        )
+        self._identity_announced = False
         # a wrapped label and a short button: a long button text would widen the column
         self.verify_banner = QFrame()
         self.verify_banner.setObjectName("verifyBanner")
@@ -516,6 +507,7 @@ class ScriptPanelHost(QWidget):
             self._update_verify_banner()
             return
         self._verify_dismissed = False
+        self.saved_lines = []
         self.capacity_cents = None
         self.capacity.clear()
         if self.library is None:
@@ -645,7 +637,7 @@ class ScriptPanelHost(QWidget):
             self.run.enter(name, text)
         except ValidationError as error:
             if label is not None:
-                label.setText("⚠ " + explain(self.tr_, str(error)))
+                label.setText("⚠ " + self.tr_.error(error))
                 label.show()
             return False
         if label is not None:
@@ -675,6 +667,7 @@ class ScriptPanelHost(QWidget):
         else:
             self.reason.setText(self.choice.explanation() if self.choice is not None else "")
         self.identity_banner.setVisible(not run.identity_confirmed)
+        self._announce_identity(not run.identity_confirmed)
         self._update_verify_banner()
         self.step_label.setText(
             tr("Step {number}", number=len(run.history))
@@ -793,6 +786,7 @@ class ScriptPanelHost(QWidget):
                 continue
             label = self.tr_(FIELD_LABELS.get(name, name))
             lines.append(f"• {label}: {self._value_text(name, value)}")
+        lines += [f"✓ {line}" for line in self.saved_lines]
         self.recorded.setText("\n".join(lines) if lines else self.tr_("Nothing yet."))
 
     def _value_text(self, name: str, value: RecordValue, *, typed: bool = False) -> str:
@@ -827,6 +821,22 @@ class ScriptPanelHost(QWidget):
 
     # -- what the run recorded -----------------------------------------------------
 
+    def _announce_identity(self, shown: bool) -> None:
+        """Tell assistive technology once when the banner appears or goes."""
+        if shown == self._identity_announced:
+            return
+        self._identity_announced = shown
+        banner = self.identity_banner
+        kind = QAccessible.Event.Alert if shown else QAccessible.Event.NameChanged
+        QAccessible.updateAccessibility(QAccessibleEvent(banner, kind))
+
+    def show_saved(self, customer_id: int, line: str) -> None:
+        """Something saved for the customer on screen (a promise with F3), in the script."""
+        if self.file is None or self.file.id != customer_id:
+            return
+        self.saved_lines.append(line)
+        self._fill_recorded()
+
     def current_outcome(self, customer_id: int | None = None) -> ScriptOutcome | None:
         """What the script recorded for the customer on screen (None: nothing yet)."""
         if self.run is None or self.file is None:
@@ -847,7 +857,7 @@ class ScriptPanelHost(QWidget):
         try:
             self.capacity_cents = parse_amount(text)
         except ValidationError as error:
-            self.capacity_error.setText("⚠ " + explain(self.tr_, str(error)))
+            self.capacity_error.setText("⚠ " + self.tr_.error(error))
             self.capacity_error.show()
             return False
         self.capacity_error.hide()

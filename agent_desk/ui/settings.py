@@ -38,6 +38,26 @@ class DeskSettings:
     def set_last_agent(self, login: str) -> None:
         self._store.setValue("ui/last_agent", login)
 
+    #: How a number goes to the softphone: ``{number}`` is the number without spaces.
+    #: ``tel:{number}`` suits most softphones; ``sip:{number}@pbx.example.nl`` a SIP one.
+    DEFAULT_CALL_URL = "tel:{number}"
+
+    def call_url(self) -> str:
+        value = self._store.value("call/url_template", self.DEFAULT_CALL_URL)
+        return value if isinstance(value, str) and "{number}" in value else self.DEFAULT_CALL_URL
+
+    def set_call_url(self, template: str) -> None:
+        if "{number}" not in template:
+            raise ValueError("the call URL template needs {number}")
+        self._store.setValue("call/url_template", template)
+
+    def colour_scheme(self) -> str:
+        value = self._store.value("ui/colour_scheme", "system")
+        return value if value in ("system", "light", "dark", "contrast") else "system"
+
+    def set_colour_scheme(self, scheme: str) -> None:
+        self._store.setValue("ui/colour_scheme", scheme)
+
     def blob(self, key: str) -> QByteArray | None:
         value = self._store.value(f"layout/{key}")
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None

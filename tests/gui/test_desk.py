@@ -18,6 +18,7 @@ from agent_desk.ui.app_window import DeskWindow
 from agent_desk.ui.dialogs.log_contact import LogContactDialog
 from agent_desk.ui.dialogs.pause import PauseDialog
 from agent_desk.ui.dialogs.promise import PromiseDialog
+from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.queue_model import COL_ARREARS, COL_CUSTOMER, COL_WHY, QueueModel
 
 WAIT = 20_000
@@ -212,7 +213,7 @@ def test_a_pause_shows_in_the_timeline_and_can_be_ended(qtbot: QtBot, window: De
     idle(qtbot, window)
     assert "collection paused until" in timeline_texts(window)[0]
     assert customer_id not in window.queue_model.ids()
-    badges = window.customer_panel.page.findChildren(type(window.customer_panel.name), "badge")
+    badges = window.customer_panel.page.findChildren(PlainLabel, "badge")
     assert any("paused until" in badge.text() for badge in badges)
 
     window.actions_.pause.trigger()

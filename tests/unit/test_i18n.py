@@ -92,7 +92,71 @@ def message_ids() -> dict[str, str]:
 
 
 def dutch() -> dict[str, str]:
-    return {str(k): str(v) for k, v in tomllib.loads(read_text("i18n", "nl.toml")).items()}
+    """The plain entries (and "context|msgid" entries)."""
+    data = tomllib.loads(read_text("i18n", "nl.toml"))
+    return {str(k): v for k, v in data.items() if isinstance(v, str)}
+
+
+def dutch_plurals() -> dict[str, dict[str, str]]:
+    data = tomllib.loads(read_text("i18n", "nl.toml"))
+    return {str(k): dict(v) for k, v in data.items() if isinstance(v, dict)}
+
+
+def _calls(attribute: str, literals: int) -> dict[tuple[str, ...], str]:
+    """Calls ``x.attribute("…", "…", …)`` whose first ``literals`` arguments are strings."""
+    found: dict[tuple[str, ...], str] = {}
+    for path, tree in _trees():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            if node.func.attr != attribute or len(node.args) < literals:
+                continue
+            args = node.args[:literals]
+            if all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
+                key = tuple(str(a.value) for a in args)  # type: ignore[attr-defined]
+                found.setdefault(key, f"{path.relative_to(SOURCE.parent)}:{node.lineno}")
+    return found
+
+
+def test_every_plural_message_has_dutch_forms() -> None:
+    """``tr.n(singular, plural, count)``: an entry with the English plural and both
+    Dutch forms (CLDR "one" and "other"), with the same placeholders."""
+    calls = _calls("n", 2)
+    assert ("{days} day", "{days} days") in calls
+    entries = dutch_plurals()
+    wrong = []
+    for (singular, plural), where in calls.items():
+        entry = entries.get(singular)
+        if entry is None or entry.get("plural") != plural:
+            wrong.append(f"{where}: no plural entry {singular!r} with plural {plural!r}")
+            continue
+        for form in ("one", "other"):
+            if _fields(entry.get(form, "")) != _fields(singular) | _fields(plural):
+                wrong.append(f"{where}: {singular!r} form {form!r} is {entry.get(form)!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_message_in_context_has_a_dutch_translation() -> None:
+    catalogue = dutch()
+    missing = [
+        f"{where}: {context}|{msgid}"
+        for (context, msgid), where in _calls("p", 2).items()
+        if f"{context}|{msgid}" not in catalogue
+    ]
+    assert not missing, "\n".join(missing)
+
+
+def test_plural_forms_follow_the_language() -> None:
+    from agent_desk.i18n import Translator
+
+    nl, en = Translator("nl"), Translator("en")
+    assert nl.n("{days} day", "{days} days", 1, days=1) == "1 dag"
+    assert nl.n("{days} day", "{days} days", 2, days=2) == "2 dagen"
+    assert nl.n("{days} day", "{days} days", 0, days=0) == "0 dagen"
+    assert en.n("{days} day", "{days} days", 1, days=1) == "1 day"
+    assert en.n("{days} day", "{days} days", 2, days=2) == "2 days"
+    assert en.n("{count} open claim", "{count} open claims", 1) == "1 open claim"
+    assert nl.n("{count} open claim", "{count} open claims", 3) == "3 openstaande vorderingen"
 
 
 def _fields(text: str) -> set[str]:

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -72,6 +71,7 @@ from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import MONTHS, Words
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.prompter import Prompter
+from agent_desk.ui.typed_dates import TypedDateEdit
 from agent_desk.ui.worker import DatabaseWorker
 
 __all__ = ["FREQUENCIES", "ArrangementDesk", "ArrangementDialog", "ArrangementInput", "Mode"]
@@ -293,7 +293,7 @@ class ArrangementDialog(FormDialog):
         budget_grid.addWidget(self._error_label("capacity"), 2, 0, 1, 3)
         self.form.addRow(PlainLabel(tr("Income − expenses (€)")), budget)
 
-        self.start = QDateEdit()
+        self.start = TypedDateEdit()
         self.start.setObjectName("firstDue")
         self.start.setCalendarPopup(True)
         self.start.setDisplayFormat("dd-MM-yyyy")
@@ -394,6 +394,7 @@ class ArrangementDialog(FormDialog):
         self.policy_line.setWordWrap(False)
         self.schedule = QTableWidget(0, 3)
         self.schedule.setObjectName("schedule")
+        self.schedule.setAccessibleName(tr("Schedule"))
         self.schedule.setHorizontalHeaderLabels([tr("No."), tr("Due"), tr("Amount")])
         self.schedule.verticalHeader().setVisible(False)
         self.schedule.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

@@ -15,7 +15,6 @@ from PySide6.QtCore import QDate, QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -38,6 +37,7 @@ from agent_desk.services.agents import AgentSummary, list_agents
 from agent_desk.services.audit_view import AuditRow, audit_events, export_audit_csv
 from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel, plain_tip
+from agent_desk.ui.typed_dates import TypedDateEdit
 from agent_desk.ui.worker import DatabaseWorker
 
 PAGE = 500
@@ -123,9 +123,9 @@ class AuditDialog(QDialog):
         self.agent.setObjectName("auditAgent")
         self.agent.addItem(tr("everyone"), None)
         today = clock().astimezone().date()
-        self.since = QDateEdit(QDate(today - timedelta(days=DEFAULT_DAYS - 1)))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
+        self.since = TypedDateEdit(QDate(today - timedelta(days=DEFAULT_DAYS - 1)))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
         self.since.setObjectName("auditSince")
-        self.until = QDateEdit(QDate(today))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
+        self.until = TypedDateEdit(QDate(today))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
         self.until.setObjectName("auditUntil")
         for edit in (self.since, self.until):
             edit.setCalendarPopup(True)

@@ -34,6 +34,8 @@ class ContactInput:
     next_step_due: datetime
     #: Keep the open instalment reminder, promise check or callback (no new step).
     keep_next_step: bool = False
+    #: When the call began (click-to-call); the attempt is recorded at that time.
+    started_at: datetime | None = None
 
 
 def failed_attempts(file: CustomerFile) -> list[datetime]:
@@ -85,6 +87,7 @@ class LogContactDialog(FormDialog):
         self.add_field(tr("When"), self.step_due, "next_step_due")
         self.form.addRow(PlainLabel(), self.hint)
         self.save.setText(tr("Save contact"))
+        self.started_at: datetime | None = None
         self.outcome.currentIndexChanged.connect(self._outcome_changed)
         self.step_kind.currentIndexChanged.connect(self._step_changed)
         self._step_changed()
@@ -195,6 +198,21 @@ class LogContactDialog(FormDialog):
         if step_due is not None and step_due > self.now:
             self.step_due.setDateTime(QDateTime(step_due))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
 
+    def start_call(self, number: str, started: datetime) -> None:
+        """Click-to-call: an outgoing phone call to ``number`` that began at ``started``."""
+        self.started_at = started.astimezone()
+        self.choose(self.channel, Channel.PHONE.value)
+        self.choose(self.direction, Direction.OUTBOUND.value)
+        self.notice.setText(
+            self.tr_(
+                "☎ Call to {number} started at {time}.",
+                number=number,
+                time=self.started_at.strftime("%H:%M"),
+            )
+        )
+        self.notice.show()
+        self.outcome.setFocus()
+
     def payload(self) -> ContactInput | None:
         kind = self.step_kind.currentData()
         keep = kind == KEEP
@@ -208,4 +226,5 @@ class LogContactDialog(FormDialog):
             next_step_kind=NextStepKind(kind) if kind and not keep else None,
             next_step_due=due.astimezone(),
             keep_next_step=keep,
+            started_at=self.started_at,
         )

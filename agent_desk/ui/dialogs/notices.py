@@ -46,6 +46,7 @@ class ShortcutsDialog(QDialog):
         self.setWindowTitle(tr("Keyboard shortcuts"))
         table = QTableWidget(len(shortcuts), 2)
         table.setObjectName("shortcutsTable")
+        table.setAccessibleName(tr("Keyboard shortcuts"))
         table.setHorizontalHeaderLabels([tr("Key"), tr("Action")])
         table.verticalHeader().setVisible(False)
         table.setShowGrid(False)

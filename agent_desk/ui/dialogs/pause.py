@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QComboBox, QDateEdit, QDialogButtonBox, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QDialogButtonBox, QPushButton, QWidget
 
 from agent_desk.i18n import N_
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import Words
+from agent_desk.ui.typed_dates import TypedDateEdit
 
 REASONS = (
     N_("waiting for income support"),
@@ -41,7 +42,7 @@ class PauseDialog(FormDialog):
         self.reason.addItems([tr(text) for text in REASONS])
         self.reason.setCurrentIndex(-1)
         self.reason.setPlaceholderText(tr("Why is collection paused?"))
-        self.until = QDateEdit()
+        self.until = TypedDateEdit()
         self.until.setObjectName("until")
         self.until.setCalendarPopup(True)
         self.until.setDisplayFormat("dd-MM-yyyy")

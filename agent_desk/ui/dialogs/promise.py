@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QDateEdit, QLineEdit, QWidget
+from PySide6.QtWidgets import QLineEdit, QWidget
 
 from agent_desk.domain.money import cents_to_decimal, parse_amount
 from agent_desk.errors import ValidationError
@@ -14,6 +14,7 @@ from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel
+from agent_desk.ui.typed_dates import TypedDateEdit
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,10 @@ class PromiseDialog(FormDialog):
         # What is owed today (the books, interest to date), as the file and service say.
         today = file.owed_cents or file.arrears_cents
         owed = f"{cents_to_decimal(today)}"
+        self.words_lang = words.lang
         self.amount.setText(owed.replace(".", ",") if words.lang == "nl" else owed)
         self.amount.setPlaceholderText(tr("e.g. 123,45"))
-        self.due = QDateEdit()
+        self.due = TypedDateEdit()
         self.due.setObjectName("dueDate")
         self.due.setCalendarPopup(True)
         self.due.setDisplayFormat("dd-MM-yyyy")
@@ -47,6 +49,14 @@ class PromiseDialog(FormDialog):
         self.add_field(tr("Pays on"), self.due, "due_date")
         self.form.addRow(PlainLabel(), owes)
         self.save.setText(tr("Save promise"))
+
+    def prefill(self, amount_cents: int | None, due: date | None) -> None:
+        """Start from what the script noted, so the promise is typed once."""
+        if amount_cents:
+            text = str(cents_to_decimal(amount_cents))
+            self.amount.setText(text.replace(".", ",") if self.words_lang == "nl" else text)
+        if due is not None:
+            self.due.setDate(QDate(due))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
 
     def payload(self) -> PromiseInput | None:
         try:

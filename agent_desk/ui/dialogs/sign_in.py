@@ -23,6 +23,7 @@ from sqlalchemy.engine import URL
 from agent_desk.errors import DatabaseUnavailableError
 from agent_desk.i18n import Translator
 from agent_desk.services import secrets
+from agent_desk.ui.keyboard import enter_submits
 from agent_desk.ui.plain import PlainLabel
 
 
@@ -90,6 +91,7 @@ class SignInDialog(QDialog):
         self.user = QLineEdit(url.username or "")
         self.user.setObjectName("userEdit")
         self.password = QLineEdit()
+        enter_submits(self.password)  # Enter signs in: nothing typed can be lost
         self.password.setObjectName("passwordEdit")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.remember = QCheckBox(tr("Remember password"))

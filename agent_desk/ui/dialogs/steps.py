@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QDateTime
-from PySide6.QtWidgets import QComboBox, QDateTimeEdit
+from PySide6.QtWidgets import QComboBox
 
 from agent_desk.ui.labels import CHOOSABLE_STEPS, NEXT_STEPS, Words
+from agent_desk.ui.typed_dates import TypedDateTimeEdit
 
 
 def step_kind_combo(words: Words) -> QComboBox:
@@ -20,8 +21,8 @@ def step_kind_combo(words: Words) -> QComboBox:
     return combo
 
 
-def step_due_edit(start: datetime) -> QDateTimeEdit:
-    edit = QDateTimeEdit()
+def step_due_edit(start: datetime) -> TypedDateTimeEdit:
+    edit = TypedDateTimeEdit()
     edit.setObjectName("stepDue")
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("dd-MM-yyyy HH:mm")

@@ -50,7 +50,6 @@ from agent_desk.services.verification import VerificationData
 from agent_desk.ui.channel_preferences import OptOutBox
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import CHANNELS, CONTACT_ICONS, CONTACT_KINDS, TIMES_OF_DAY, Words
-from agent_desk.ui.messages import explain
 from agent_desk.ui.plain import PlainLabel
 
 PAGE_TITLES: dict[FlowStep, str] = {
@@ -186,9 +185,22 @@ class VerificationDialog(FormDialog):
         combo.addItem(tr("no"), False)
         return combo
 
+    def _shown_channel(self) -> str | None:
+        """The one preferred channel, as the file shows it: the customer's setting, else
+        the channel of the contact point the file marks "(preferred)"."""
+        prefs = self.flow.preferences
+        if prefs.preferred_channel:
+            return prefs.preferred_channel.value
+        kinds = {"mobile": "phone", "phone": "phone", "email": "email", "address": "letter"}
+        for point in self.file.contact_points:
+            if point.preferred and not point.invalid and point.kind in kinds:
+                return kinds[point.kind]
+        return None
+
     def _load_preferences(self) -> None:
         prefs = self.flow.preferences
-        value = prefs.preferred_channel.value if prefs.preferred_channel else None
+        value = self._shown_channel()
+        self._loaded_channel = value
         self.channel.setCurrentIndex(max(self.channel.findData(value), 0))
         for time_of_day, box in self.times.items():
             box.setChecked(time_of_day in prefs.best_times)
@@ -536,7 +548,7 @@ class VerificationDialog(FormDialog):
         try:
             self.flow.state_date_of_birth(text)
         except ValidationError as error:
-            editor.error.setText("⚠ " + explain(self.tr_, str(error)))
+            editor.error.setText("⚠ " + self.tr_.error(error))
             editor.error.show()
             editor.fields["date_of_birth"].setFocus()
             return False
@@ -636,7 +648,7 @@ class VerificationDialog(FormDialog):
     # -- actions -------------------------------------------------------------------
 
     def _fail(self, error: ValidationError, handle: int | None) -> None:
-        message = "⚠ " + explain(self.tr_, str(error))
+        message = "⚠ " + self.tr_.error(error)
         field = error.field
         if field == "preferred_channel" or (
             self.flow.step is FlowStep.PREFERENCES and handle is None
@@ -652,7 +664,7 @@ class VerificationDialog(FormDialog):
         elif handle is not None and handle in self.item_errors:
             target = self.item_errors[handle]
         if target is None:
-            self.show_notice(explain(self.tr_, str(error)))
+            self.show_notice(self.tr_.error(error))
             return
         target.setText(message)
         target.show()
@@ -725,8 +737,17 @@ class VerificationDialog(FormDialog):
             return
         self.show_page()
 
-    def _read_preferences(self) -> bool:
+    def channel_to_save(self) -> str | None:
+        """The chosen channel; None when it is the file's, shown and not changed: saving
+        then leaves it as it is (choosing it anew could move "preferred" to another
+        number)."""
         channel = self.channel.currentData()
+        if channel == self._loaded_channel and self.flow.preferences.preferred_channel is None:
+            return None
+        return str(channel) if channel else None
+
+    def _read_preferences(self) -> bool:
+        channel = self.channel_to_save()
         try:
             self.flow.set_preferences(
                 preferred_channel=Channel(channel) if channel else None,
