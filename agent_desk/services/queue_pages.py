@@ -168,7 +168,8 @@ def _nulls_last(dialect: str, ascending: bool) -> bool:
 
 
 def _equal(key: _Key, value: Any) -> ColumnElement[bool]:
-    return key.column.is_(None) if value is None else key.column == value
+    condition: ColumnElement[bool] = key.column.is_(None) if value is None else key.column == value
+    return condition
 
 
 def _beyond(key: _Key, value: Any, dialect: str) -> list[ColumnElement[bool]]:
@@ -228,9 +229,8 @@ def _page_statement(
         .label("reminder_note")
     )
     key_columns = [k.column.label(f"key_{i}") for i, k in enumerate(keys)]
-    statement = select(*_ROW_COLUMNS, stale, reminder, *key_columns).where(
-        *_scope_conditions(scope, now, actor_id)
-    )
+    columns: list[Any] = [*_ROW_COLUMNS, stale, reminder, *key_columns]
+    statement: Select[Any] = select(*columns).where(*_scope_conditions(scope, now, actor_id))
     return _ordered(statement, keys)
 
 
@@ -304,12 +304,12 @@ def queue_page(
             next_cursor=encode_cursor(scope, last) if last is not None else None,
             previous_cursor=encode_cursor(scope, first) if first and more_before else None,
         )
-    values = decode_cursor(scope, after) if after is not None else None
-    records = _seek(session, scope, now, actor_id, keys, values, limit + 1, offset)
+    start = decode_cursor(scope, after) if after is not None else None
+    records = _seek(session, scope, now, actor_id, keys, start, limit + 1, offset)
     more = len(records) > limit
     records = records[:limit]
     rows = [_to_row(r, now) for r in records]
-    starts_at_top = values is None and offset == 0
+    starts_at_top = start is None and offset == 0
     return QueuePage(
         rows,
         next_cursor=encode_cursor(scope, _key_values(records[-1], len(keys))) if more else None,
