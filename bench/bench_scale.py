@@ -131,14 +131,8 @@ def _raw_page(database: object, agent_id: int) -> float:
     engine = database.engine  # type: ignore[attr-defined]
     compiled = statement.compile(engine)
     processors = compiled._bind_processors
-    values = {
-        k: processors[k](v) if k in processors else v for k, v in compiled.params.items()
-    }
-    params: Any = (
-        tuple(values[k] for k in compiled.positiontup)
-        if compiled.positiontup
-        else values
-    )
+    values = {k: processors[k](v) if k in processors else v for k, v in compiled.params.items()}
+    params: Any = tuple(values[k] for k in compiled.positiontup) if compiled.positiontup else values
     with engine.connect() as connection:
         cursor = connection.connection.dbapi_connection.cursor()
         started = time.perf_counter()
