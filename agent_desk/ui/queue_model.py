@@ -53,6 +53,9 @@ SORT_BY_COLUMN = {
 }
 PAGE_SIZE = 200
 KEPT_PAGES = 30  # pages held at most; the farthest from the one asked for go first
+# Counted exactly up to this many rows; above it the estimate stays (marked ≈) until
+# the pages reach the end, so a million-row count never holds up the one worker.
+COUNT_CAP = 50_000
 
 # The parts of a two-line row, for the delegate (plain strings; None when absent).
 PRIMARY_ROLE = Qt.ItemDataRole.UserRole + 1  # top line: name, amount, step
@@ -163,15 +166,18 @@ class QueueModel(QAbstractTableModel):
     def _refine_count(self, generation: int) -> None:
         scope_now, now, actor_id = self.scope, self._clock(), self._actor_id
         self._worker.submit(
-            lambda session: queue_count(session, scope_now, now, actor_id),
+            lambda session: queue_count(session, scope_now, now, actor_id, cap=COUNT_CAP),
             lambda count: self._counted(generation, count),
         )
 
     def _counted(self, generation: int, count: int) -> None:
         if generation != self._generation:
             return
-        self.count_is_exact = True
-        self._set_count(count)
+        if count > COUNT_CAP:  # more than we count: keep the estimate (at least this)
+            self._set_count(max(self._count, count))
+        else:
+            self.count_is_exact = True
+            self._set_count(count)
         self.counted.emit(count)
 
     def _set_count(self, count: int) -> None:
@@ -222,12 +228,11 @@ class QueueModel(QAbstractTableModel):
         self._pages[page] = result
         self._forget_far_pages(page)
         first = page * self._page_size
-        if result.next_cursor is None and (
-            self.count_is_exact or len(result.rows) < self._page_size
-        ):
-            self._set_count(first + len(result.rows))  # the end came sooner than counted
-        elif not result.rows and first < self._count:
-            self._set_count(first)
+        if result.next_cursor is None:
+            self._set_count(first + len(result.rows))  # the end: now the count is exact
+            self.count_is_exact = True
+        elif first + self._page_size >= self._count:
+            self._set_count(first + self._page_size + 1)  # more than estimated
         last = min(self._count, first + self._page_size) - 1
         if last >= first:
             self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
