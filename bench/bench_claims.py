@@ -12,6 +12,14 @@ a real team; ``--threads`` runs them as threads of one process instead) (``claim
 are released. Prints claims per second (median over the rounds) and the latency of
 one claim (a whole transaction: release-free claim, hold, change log, audit, commit).
 Also checks that no customer was claimed twice in a round.
+
+The anchor, measured in the same run with rounds alternated (anchor, project,
+anchor, …): the same desks as processes, each looping a bare
+``UPDATE customer SET held… WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``
+on plain psycopg, autocommit, no audit row, no change log, no ORM. The project's
+figure is ``claim_next_alone`` (``claim_next`` as ``agent-desk next`` runs it: (hold, audit row, change-log row and
+``NOTIFY``, one autocommitted statement on its own connection from the pool). Prints ``anchor``, ``project`` and ``ratio`` of the
+medians and the p99 latency of each; ``--threads`` measures only the project.
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from agent_desk.models.base import utcnow
 from agent_desk.services.actor import Actor, actor_for_login
 from agent_desk.services.database import Database
 from agent_desk.services.demo import AGENTS, load_demo
-from agent_desk.services.queue import claim_next
+from agent_desk.services.queue import claim_next, claim_next_alone
 
 
 def _round(url: str, actors: list[Actor], desks: int, seconds: float) -> tuple[int, list[float]]:
@@ -90,8 +98,7 @@ def _desk_process(url: str, actor: Actor, ready: Any, stop: Any) -> tuple[list[i
     ready.wait()  # everyone connected: start together
     while not stop.is_set():
         t0 = time.perf_counter()
-        with database.transaction() as session:
-            row = claim_next(session, actor, now, timedelta(minutes=20), release_previous=False)
+        row = claim_next_alone(database, actor, now, timedelta(minutes=20))
         latencies.append(time.perf_counter() - t0)
         if row is None:
             break
@@ -125,6 +132,74 @@ def _round_processes(
     if twice:
         raise SystemExit(f"FAILED: {len(twice)} customers claimed twice while held")
     return round(len(ids) / elapsed), [x for _, lat in results for x in lat]
+
+
+_BARE = """
+UPDATE customer SET held_by_agent_id = %(agent)s, held_until = %(until)s
+WHERE id = (
+    SELECT id FROM customer
+    WHERE assigned_agent_id = %(agent)s AND status = 'open' AND queue_bucket < 9
+      AND (paused_until IS NULL OR paused_until < %(today)s)
+      AND (next_step_due_at IS NULL OR next_step_due_at <= %(now)s)
+      AND (held_until IS NULL OR held_until <= %(now)s)
+    ORDER BY queue_bucket, oldest_due_date, arrears_cents DESC, id
+    LIMIT 1 FOR UPDATE SKIP LOCKED)
+RETURNING id, customer_number, first_name, last_name, status, arrears_cents,
+    oldest_due_date, queue_bucket, next_step_kind, next_step_due_at, version
+"""
+
+
+def _bare_process(url: str, agent_id: int, ready: Any, stop: Any) -> tuple[list[int], list[float]]:
+    """The anchor: one bare statement per claim on plain psycopg (autocommit)."""
+    import psycopg
+
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    now = utcnow()
+    values = {"agent": agent_id, "until": now + timedelta(minutes=20), "now": now}
+    values["today"] = now.date()
+    claimed: list[int] = []
+    latencies: list[float] = []
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        ready.wait()
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            row = connection.execute(_BARE, values).fetchone()
+            latencies.append(time.perf_counter() - t0)
+            if row is None:
+                break
+            claimed.append(row[0])
+    return claimed, latencies
+
+
+def _round_bare(
+    url: str, actors: list[Actor], desks: int, seconds: float
+) -> tuple[int, list[float]]:
+    context = multiprocessing.get_context("spawn")
+    with (
+        context.Manager() as manager,
+        ProcessPoolExecutor(max_workers=desks, mp_context=context) as pool,
+    ):
+        ready = manager.Barrier(desks + 1)
+        stop = manager.Event()
+        futures = [
+            pool.submit(_bare_process, url, actors[i % len(actors)].agent_id, ready, stop)
+            for i in range(desks)
+        ]
+        ready.wait()
+        began = time.perf_counter()
+        time.sleep(seconds)
+        stop.set()
+        results = [f.result() for f in futures]
+        elapsed = time.perf_counter() - began
+    ids = [c for claimed, _ in results for c in claimed]
+    twice = [c for c, n in Counter(ids).items() if n > 1]
+    if twice:
+        raise SystemExit(f"FAILED: anchor claimed {len(twice)} customers twice")
+    return round(len(ids) / elapsed), [x for _, lat in results for x in lat]
+
+
+def _p99(latencies: list[float]) -> float:
+    return statistics.quantiles(latencies, n=100)[98] * 1000
 
 
 def main() -> None:
@@ -161,14 +236,27 @@ def main() -> None:
             actors = [actor_for_login(session, login) for login, _ in AGENTS[: args.agents]]
         rates: list[int] = []
         latencies: list[float] = []
+        anchor_rates: list[int] = []
+        anchor_latencies: list[float] = []
+        run_round = _round if args.threads else _round_processes
         for number in range(1, args.rounds + 1):
-            with owner.transaction() as session:
-                session.execute(update(Customer).values(held_by_agent_id=None, held_until=None))
-            run_round = _round if args.threads else _round_processes
-            rate, round_latencies = run_round(url, actors, args.desks, args.seconds)
-            rates.append(rate)
-            latencies += round_latencies
-            print(f"round {number}: {rate} claims/s ({len(round_latencies)} claims)")
+            kinds = ["project"] if args.threads else ["anchor", "project"]
+            for kind in kinds:
+                with owner.transaction() as session:
+                    session.execute(update(Customer).values(held_by_agent_id=None, held_until=None))
+                with owner.engine.connect() as connection:
+                    connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                        text("VACUUM ANALYZE customer")
+                    )
+                if kind == "anchor":
+                    rate, round_latencies = _round_bare(url, actors, args.desks, args.seconds)
+                    anchor_rates.append(rate)
+                    anchor_latencies += round_latencies
+                else:
+                    rate, round_latencies = run_round(url, actors, args.desks, args.seconds)
+                    rates.append(rate)
+                    latencies += round_latencies
+                print(f"round {number} {kind}: {rate} claims/s ({len(round_latencies)} claims)")
         owner.dispose()
         cuts = statistics.quantiles(latencies, n=100)
         print(
@@ -180,6 +268,14 @@ def main() -> None:
             f"claim_latency_ms p50={cuts[49] * 1000:.1f} p90={cuts[89] * 1000:.1f} "
             f"p99={cuts[98] * 1000:.1f} max={max(latencies) * 1000:.1f}"
         )
+        if anchor_rates:
+            anchor, project = statistics.median(anchor_rates), statistics.median(rates)
+            print(
+                f"claims anchor={anchor:.0f}/s (bare UPDATE … SKIP LOCKED … RETURNING, "
+                f"p99 {_p99(anchor_latencies):.1f} ms) project={project:.0f}/s "
+                f"(claim_next, p99 {_p99(latencies):.1f} ms) ratio={project / anchor:.2f} "
+                f"(goal >= 0.8) double_claims=0"
+            )
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -98,6 +98,27 @@ class Customer(Base):
             "arrears_cents",
         ),
         Index("ix_customer_last_name", "last_name"),
+        # One per order the queue offers (migration 0005, services/queue_pages.py).
+        Index(
+            "ix_customer_team_priority",
+            "status",
+            "queue_bucket",
+            "oldest_due_date",
+            "arrears_cents",
+            "id",
+        ),
+        Index("ix_customer_team_name", "status", "last_name", "id"),
+        Index("ix_customer_team_arrears", "status", "arrears_cents", "id"),
+        Index("ix_customer_team_due", "status", "oldest_due_date", "id"),
+        Index("ix_customer_team_next_step", "status", "next_step_due_at", "id"),
+        Index("ix_customer_team_number", "status", "customer_number"),
+        Index("ix_customer_agent_name", "assigned_agent_id", "status", "last_name", "id"),
+        Index("ix_customer_agent_arrears", "assigned_agent_id", "status", "arrears_cents", "id"),
+        Index("ix_customer_agent_due", "assigned_agent_id", "status", "oldest_due_date", "id"),
+        Index(
+            "ix_customer_agent_next_step", "assigned_agent_id", "status", "next_step_due_at", "id"
+        ),
+        Index("ix_customer_agent_number", "assigned_agent_id", "status", "customer_number"),
     )
 
     @property
@@ -134,7 +155,11 @@ class ContactPoint(Base):
     customer: Mapped[Customer] = relationship(back_populates="contact_points")
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_contact_point_value", "value"),)
+    __table_args__ = (
+        Index("ix_contact_point_value", "value"),
+        # The team view's stale-contact count (migration 0005).
+        Index("ix_contact_point_freshness", "customer_id", "invalid", "verified_at"),
+    )
 
 
 class Claim(Base):

@@ -18,9 +18,12 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     exists,
     func,
     insert,
+    literal,
+    literal_column,
     or_,
     select,
     text,
@@ -34,6 +37,7 @@ from agent_desk.domain.verification import DEFAULT_INTERVAL_DAYS
 from agent_desk.models import AuditEvent, ContactPoint, Customer, NextStep
 from agent_desk.services.actor import Actor
 from agent_desk.services.changelog import log_changes
+from agent_desk.services.database import Database
 from agent_desk.services.signals import due_among
 
 DEFAULT_LEASE = timedelta(minutes=20)
@@ -338,12 +342,12 @@ def claim_next(
         return None
     if release_previous:
         release_holds(session, actor)
+    if session.get_bind().dialect.name == "postgresql":
+        return _claim_postgresql(session, actor.agent_id, now, lease)
     statement = queue_statement(QueueScope(actor.agent_id), now, actor.agent_id)
     statement = statement.where(
         or_(Customer.held_until.is_(None), Customer.held_until <= now)
     ).limit(1)
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True, of=Customer)
     customer_id: int | None = session.scalar(statement)
     if customer_id is None:
         return None
@@ -367,6 +371,117 @@ def claim_next(
             detail="",
         )
     )
+    return _row(record, now)
+
+
+def claim_next_alone(
+    database: Database, actor: Actor, now: datetime, lease: timedelta = DEFAULT_LEASE
+) -> QueueRow | None:
+    """``claim_next`` as a unit of work of its own (keeping the agent's other holds).
+
+    On PostgreSQL the claim is one statement (pick, hold, audit row, change-log row and
+    ``NOTIFY``), so it runs autocommitted: one round trip instead of ``BEGIN``, the
+    statement and ``COMMIT``; a single statement is atomic by itself. SQLite needs
+    several statements and gets an ordinary transaction.
+    """
+    if database.is_sqlite:
+        with database.transaction() as session:
+            return claim_next(session, actor, now, lease, release_previous=False)
+    with database.engine.connect() as connection:
+        alone = connection.execution_options(isolation_level="AUTOCOMMIT")
+        with database.transaction(within=alone, savepoint=False) as session:
+            return claim_next(session, actor, now, lease, release_previous=False)
+
+
+def _claim_statement() -> Any:
+    """Pick, hold and audit in one statement (PostgreSQL): one round trip, one plan.
+
+    ``FOR UPDATE SKIP LOCKED`` passes over a row another desk is claiming this very
+    moment; the hold and the audit row are written by the same statement. Built once
+    with bound parameters, so SQLAlchemy compiles it once per process.
+    """
+    table = cast(Table, Customer.__table__)
+    now: Any = bindparam("now")
+    until: Any = bindparam("until")
+    agent: Any = bindparam("agent_id")
+    picked = (
+        select(Customer.id)
+        .where(
+            Customer.assigned_agent_id == agent,
+            Customer.status == CustomerStatus.OPEN,
+            Customer.queue_bucket < int(queue_rules.Bucket.NOT_IN_QUEUE),
+            or_(Customer.paused_until.is_(None), Customer.paused_until < bindparam("today")),
+            or_(Customer.next_step_due_at.is_(None), Customer.next_step_due_at <= now),
+            or_(Customer.held_until.is_(None), Customer.held_until <= now),
+        )
+        .order_by(
+            Customer.queue_bucket.asc(),
+            Customer.oldest_due_date.asc(),
+            Customer.arrears_cents.desc(),
+            Customer.id,
+        )
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .cte("picked")
+    )
+    held = (
+        update(table)
+        .where(table.c.id == picked.c.id)
+        .values(held_by_agent_id=agent, held_until=until)
+        .returning(*(table.c[column.key] for column in _ROW_COLUMNS))
+        .cte("held")
+    )
+    audited = (
+        insert(AuditEvent)
+        .from_select(
+            ["at", "agent_id", "action", "entity", "entity_id", "customer_id", "detail"],
+            select(
+                now,
+                agent,
+                literal("claim"),
+                literal("customer"),
+                held.c.id,
+                held.c.id,
+                literal(""),
+            ),
+        )
+        .returning(AuditEvent.id)
+        .cte("audited")
+    )
+    # The change-log row and its NOTIFY, through the database's own function (which
+    # checks that the customer is the agent's), in the same statement.
+    row = func.array(select(held.c.id).scalar_subquery())
+    logged = (
+        select(
+            func.agent_desk_log_changes(
+                literal_column("ARRAY['customer']"),
+                func.array(select(held.c.id).scalar_subquery()),
+                literal_column("ARRAY['update']"),
+                row,
+            ).label("change_id")
+        )
+        .where(exists(select(held.c.id)))
+        .cte("logged")
+    )
+    return select(
+        held,
+        select(func.count()).select_from(audited).scalar_subquery().label("audited"),
+        select(logged.c.change_id).scalar_subquery().label("change_id"),
+    )
+
+
+_CLAIM = _claim_statement()
+
+
+def _claim_postgresql(
+    session: Session, agent_id: int, now: datetime, lease: timedelta
+) -> QueueRow | None:
+    record = session.execute(
+        _CLAIM,
+        {"agent_id": agent_id, "now": now, "until": now + lease, "today": now.date()},
+    ).first()
+    if record is None:
+        return None
     return _row(record, now)
 
 

@@ -454,14 +454,18 @@ def _conditions(
     return conditions
 
 
-def _plan(
-    session: Session,
-    selection: ReassignFilter,
-    to_logins: Sequence[str],
-    now: datetime,
-    *,
-    lock: bool,
-) -> _Plan:
+_PLAN_ORDER = (
+    Customer.queue_bucket,
+    Customer.oldest_due_date.asc().nulls_last(),
+    Customer.arrears_cents.desc(),
+    Customer.id,
+)
+
+
+def _selection(
+    session: Session, selection: ReassignFilter, to_logins: Sequence[str], now: datetime
+) -> tuple[Agent | None, list[Agent], list[ColumnElement[bool]]]:
+    """The checked filter: source, targets, and the conditions of who would move."""
     _check_filter(selection)
     logins = [login.strip().lower() for login in to_logins if login.strip()]
     if not logins:
@@ -479,6 +483,25 @@ def _plan(
             "to",
             name=source.display_name,
         )
+    conditions = _conditions(session, selection, source, now)
+    conditions.append(
+        or_(
+            Customer.assigned_agent_id.is_(None),
+            Customer.assigned_agent_id.not_in([t.id for t in targets]),
+        )
+    )
+    return source, targets, conditions
+
+
+def _plan(
+    session: Session,
+    selection: ReassignFilter,
+    to_logins: Sequence[str],
+    now: datetime,
+    *,
+    lock: bool,
+) -> _Plan:
+    source, targets, conditions = _selection(session, selection, to_logins, now)
     statement = (
         select(
             Customer.id,
@@ -488,19 +511,8 @@ def _plan(
             Customer.held_by_agent_id,
             Customer.held_until,
         )
-        .where(*_conditions(session, selection, source, now))
-        .where(
-            or_(
-                Customer.assigned_agent_id.is_(None),
-                Customer.assigned_agent_id.not_in([t.id for t in targets]),
-            )
-        )
-        .order_by(
-            Customer.queue_bucket,
-            Customer.oldest_due_date.asc().nulls_last(),
-            Customer.arrears_cents.desc(),
-            Customer.id,
-        )
+        .where(*conditions)
+        .order_by(*_PLAN_ORDER)
     )
     if lock and session.get_bind().dialect.name == "postgresql":
         # Waits for a desk claiming one of them right now, then sees its hold.
@@ -527,14 +539,38 @@ def preview_reassign(
 ) -> ReassignPreview:
     """How many customers would move, and to whom; changes nothing."""
     actor.require_supervisor(N_("move customers to another agent"))
-    plan = _plan(session, selection, to_logins, now, lock=False)
+    source, targets, conditions = _selection(session, selection, to_logins, now)
+    # Counted in SQL (not by reading every row that would move): a preview over a
+    # big book costs two counts and one short page of names.
+    held = and_(
+        Customer.held_by_agent_id.is_not(None),
+        Customer.held_until.is_not(None),
+        Customer.held_until > now,
+    )
+    count = int(
+        session.scalar(select(func.count()).select_from(Customer).where(*conditions, ~held)) or 0
+    )
+    skipped = int(
+        session.scalar(select(func.count()).select_from(Customer).where(*conditions, held)) or 0
+    )
+    names = session.execute(
+        select(Customer.first_name, Customer.last_name)
+        .where(*conditions, ~held)
+        .order_by(*_PLAN_ORDER)
+        .limit(samples)
+    ).all()
+    # Round-robin in priority order: the first targets get one more when it is uneven.
+    per_target = {
+        t.login: count // len(targets) + (1 if i < count % len(targets) else 0)
+        for i, t in enumerate(targets)
+    }
     return ReassignPreview(
-        count=len(plan.moves),
-        per_target=plan.per_target(),
-        sample_names=[name for _id, name, _old, _target in plan.moves[:samples]],
-        skipped_held=plan.skipped_held,
-        from_name=plan.source.display_name if plan.source else None,
-        to_names=[t.display_name for t in plan.targets],
+        count=count,
+        per_target=per_target,
+        sample_names=[f"{first} {last}".strip() for first, last in names],
+        skipped_held=skipped,
+        from_name=source.display_name if source else None,
+        to_names=[t.display_name for t in targets],
     )
 
 

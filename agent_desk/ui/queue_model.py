@@ -1,9 +1,14 @@
 """The work queue as a lazy table model (Anki's browser table pattern).
 
-The model holds only the ordered customer ids; rows are fetched a page at a time on
-the database worker when the view first asks for them. Sorting and filtering change
-the query (``QueueScope``) and reload the ids: there is no proxy over all rows, so a
-100,000-customer view costs one id list plus the page on screen.
+The model holds a row count and the pages the view asked for; each page is fetched
+on the database worker by keyset (``services.queue_pages``): after the last row of
+the page above, or before the first row of the page below, so scrolling costs one
+index seek per page whatever the size of the queue. Only a jump far from every page
+held (the scroll bar dragged) walks the index by offset once. The count starts as an
+estimate (shown with the first page) and is replaced by the exact count, read
+after it. Pages far from the screen are dropped, so memory follows the screen too.
+Sorting and filtering change the query (``QueueScope``): there is no proxy over all
+rows.
 
 Besides the plain ``DisplayRole`` text, every cell offers the parts of a two-line row
 (``PRIMARY_ROLE`` … ``TONE_ROLE``) that ``queue_delegate.QueueDelegate`` paints: the
@@ -29,7 +34,8 @@ from sqlalchemy.orm import Session
 
 from agent_desk.domain.queue import Reason, days_past_due
 from agent_desk.i18n import N_
-from agent_desk.services.queue import QueueRow, QueueScope, QueueSort, queue_ids, queue_rows
+from agent_desk.services.queue import QueueRow, QueueScope, QueueSort
+from agent_desk.services.queue_pages import QueuePage, queue_count, queue_estimate, queue_page
 from agent_desk.ui.labels import NEXT_STEPS, TIMES_OF_DAY, Words
 from agent_desk.ui.worker import DatabaseWorker
 
@@ -46,6 +52,10 @@ SORT_BY_COLUMN = {
     COL_BEST: QueueSort.PRIORITY,
 }
 PAGE_SIZE = 200
+KEPT_PAGES = 30  # pages held at most; the farthest from the one asked for go first
+# Counted exactly up to this many rows; above it the estimate stays (marked ≈) until
+# the pages reach the end, so a million-row count never holds up the one worker.
+COUNT_CAP = 50_000
 
 # The parts of a two-line row, for the delegate (plain strings; None when absent).
 PRIMARY_ROLE = Qt.ItemDataRole.UserRole + 1  # top line: name, amount, step
@@ -89,8 +99,9 @@ _TEXT_ROLES = frozenset(
 
 
 class QueueModel(QAbstractTableModel):
-    loaded = Signal()  # the id list was (re)loaded
+    loaded = Signal()  # the first page (and a first count) was (re)loaded
     page_loaded = Signal(int)
+    counted = Signal(int)  # the exact count replaced the estimate
 
     def __init__(
         self,
@@ -108,87 +119,166 @@ class QueueModel(QAbstractTableModel):
         self.scope = scope
         self._actor_id = actor_id
         self._page_size = page_size
-        self._ids: list[int] = []
-        self._rows: dict[int, QueueRow] = {}
+        self._count = 0
+        self._pages: dict[int, QueuePage] = {}
         self._requested: set[int] = set()
         self._generation = 0
         self.loading = False
+        self.count_is_exact = True
 
     # -- loading -----------------------------------------------------------------
 
     def reload(self, scope: QueueScope | None = None) -> None:
-        """Fetch the ids (and the first page) again, e.g. after a change or a new sort."""
+        """Fetch the first page (and a count) again, e.g. after a change or a new sort."""
         if scope is not None:
             self.scope = scope
         self._generation += 1
         generation, scope_now, now = self._generation, self.scope, self._clock()
         actor_id, size = self._actor_id, self._page_size
 
-        def task(session: Session) -> tuple[list[int], list[QueueRow]]:
-            ids = queue_ids(session, scope_now, now, actor_id)
-            return ids, queue_rows(session, ids[:size], now)
+        def task(session: Session) -> tuple[QueuePage, int | None]:
+            page = queue_page(session, scope_now, now, actor_id, limit=size)
+            if page.next_cursor is None:
+                return page, None  # all of it: the count is exact
+            return page, queue_estimate(session, scope_now, now, actor_id)
 
         self.loading = True
         self._worker.submit(
             task,
-            lambda result: self._ids_loaded(generation, *result),
+            lambda result: self._first_loaded(generation, *result),
             busy=self._words.tr("Loading the queue…"),
         )
 
-    def _ids_loaded(self, generation: int, ids: list[int], first: list[QueueRow]) -> None:
+    def _first_loaded(self, generation: int, page: QueuePage, estimate: int | None) -> None:
         if generation != self._generation:
             return
         self.beginResetModel()
-        self._ids = ids
-        self._rows = {row.customer_id: row for row in first}
-        self._requested = {0} if first else set()
+        self._pages = {0: page} if page.rows else {}
+        self._requested = {0} if page.rows else set()
+        if estimate is None:
+            self._count, self.count_is_exact = len(page.rows), True
+        else:
+            self._count, self.count_is_exact = max(estimate, len(page.rows) + 1), False
         self.endResetModel()
         self.loading = False
         self.loaded.emit()
+        if estimate is not None:
+            self._refine_count(generation)
+
+    def _refine_count(self, generation: int) -> None:
+        scope_now, now, actor_id = self.scope, self._clock(), self._actor_id
+        self._worker.submit(
+            lambda session: queue_count(session, scope_now, now, actor_id, cap=COUNT_CAP),
+            lambda count: self._counted(generation, count),
+        )
+
+    def _counted(self, generation: int, count: int) -> None:
+        if generation != self._generation:
+            return
+        if count > COUNT_CAP:  # more than we count: keep the estimate (at least this)
+            self._set_count(max(self._count, count))
+        else:
+            self.count_is_exact = True
+            self._set_count(count)
+        self.counted.emit(count)
+
+    def _set_count(self, count: int) -> None:
+        if count > self._count:
+            self.beginInsertRows(QModelIndex(), self._count, count - 1)
+            self._count = count
+            self.endInsertRows()
+        elif count < self._count:
+            self.beginRemoveRows(QModelIndex(), count, self._count - 1)
+            self._count = count
+            for page in [p for p in self._pages if p * self._page_size >= count]:
+                del self._pages[page]
+                self._requested.discard(page)
+            self.endRemoveRows()
 
     def _request_page(self, page: int) -> None:
         if page in self._requested:
             return
         self._requested.add(page)
-        generation, now = self._generation, self._clock()
-        ids = self._ids[page * self._page_size : (page + 1) * self._page_size]
-        self._worker.submit(
-            lambda session: queue_rows(session, ids, now),
-            lambda rows: self._page_loaded(generation, page, rows),
+        generation, scope, now, actor_id = (
+            self._generation,
+            self.scope,
+            self._clock(),
+            self._actor_id,
         )
+        size = self._page_size
+        above, below = self._pages.get(page - 1), self._pages.get(page + 1)
+        if above is not None and above.next_cursor is not None:
+            cursor = above.next_cursor
 
-    def _page_loaded(self, generation: int, page: int, rows: list[QueueRow]) -> None:
+            def task(session: Session) -> QueuePage:
+                return queue_page(session, scope, now, actor_id, after=cursor, limit=size)
+        elif below is not None and below.previous_cursor is not None:
+            cursor = below.previous_cursor
+
+            def task(session: Session) -> QueuePage:
+                return queue_page(session, scope, now, actor_id, before=cursor, limit=size)
+        else:  # a jump: walk the index to it once; its neighbours seek from it
+
+            def task(session: Session) -> QueuePage:
+                return queue_page(session, scope, now, actor_id, offset=page * size, limit=size)
+
+        self._worker.submit(task, lambda result: self._page_loaded(generation, page, result))
+
+    def _page_loaded(self, generation: int, page: int, result: QueuePage) -> None:
         if generation != self._generation:
             return
-        self._rows.update({row.customer_id: row for row in rows})
+        self._pages[page] = result
+        self._forget_far_pages(page)
         first = page * self._page_size
-        last = min(len(self._ids), first + self._page_size) - 1
+        if result.next_cursor is None:
+            self._set_count(first + len(result.rows))  # the end: now the count is exact
+            self.count_is_exact = True
+        elif first + self._page_size >= self._count:
+            self._set_count(first + self._page_size + 1)  # more than estimated
+        last = min(self._count, first + self._page_size) - 1
         if last >= first:
             self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
         self.page_loaded.emit(page)
 
+    def _forget_far_pages(self, near: int) -> None:
+        if len(self._pages) <= KEPT_PAGES:
+            return
+        for page in sorted(self._pages, key=lambda p: abs(p - near), reverse=True):
+            if len(self._pages) <= KEPT_PAGES:
+                break
+            del self._pages[page]
+            self._requested.discard(page)
+
     # -- lookups -----------------------------------------------------------------
 
     def customer_id(self, row: int) -> int | None:
-        return self._ids[row] if 0 <= row < len(self._ids) else None
+        found = self.queue_row(row)
+        return found.customer_id if found is not None else None
 
     def row_of(self, customer_id: int) -> int | None:
-        try:
-            return self._ids.index(customer_id)
-        except ValueError:
-            return None
+        for page, held in self._pages.items():
+            for offset, row in enumerate(held.rows):
+                if row.customer_id == customer_id:
+                    return page * self._page_size + offset
+        return None
 
     def queue_row(self, row: int) -> QueueRow | None:
-        customer_id = self.customer_id(row)
-        return self._rows.get(customer_id) if customer_id is not None else None
+        if not 0 <= row < self._count:
+            return None
+        held = self._pages.get(row // self._page_size)
+        if held is None:
+            return None
+        offset = row % self._page_size
+        return held.rows[offset] if offset < len(held.rows) else None
 
     def ids(self) -> list[int]:
-        return list(self._ids)
+        """The ids of the rows held now, in order (not the whole queue)."""
+        return [row.customer_id for page in sorted(self._pages) for row in self._pages[page].rows]
 
     # -- Qt model ----------------------------------------------------------------
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
+        return 0 if parent.isValid() else self._count
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
@@ -218,7 +308,7 @@ class QueueModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+        if not index.isValid() or not 0 <= index.row() < self._count:
             return None
         column = index.column()
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -228,7 +318,7 @@ class QueueModel(QAbstractTableModel):
             return horizontal | Qt.AlignmentFlag.AlignVCenter
         if role not in _TEXT_ROLES:
             return None
-        row = self._rows.get(self._ids[index.row()])
+        row = self.queue_row(index.row())
         if row is None:
             self._request_page(index.row() // self._page_size)
             placeholder = role in (Qt.ItemDataRole.DisplayRole, PRIMARY_ROLE)

@@ -152,6 +152,7 @@ class QueuePanel(QWidget):
         layout.addWidget(self.stack, 1)
         model.loaded.connect(self._update_title)
         model.modelReset.connect(self._update_title)
+        model.counted.connect(lambda _count: self._update_title())
         self._update_title()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -216,7 +217,10 @@ class QueuePanel(QWidget):
 
     def _update_title(self) -> None:
         count = self.model.rowCount()
-        self.title.setText(f"{self._title} ({thousands(count, self.tr_.lang)})")
+        figure = thousands(count, self.tr_.lang)
+        if not self.model.count_is_exact:  # the estimate, until the exact count arrives
+            figure = f"≈ {figure}"
+        self.title.setText(f"{self._title} ({figure})")
         self.priority_link.setVisible(self.model.scope.sort is not QueueSort.PRIORITY)
         if self.model.loading or count:
             self.stack.setCurrentWidget(self.view)

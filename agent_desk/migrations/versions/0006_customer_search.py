@@ -44,7 +44,7 @@ from sqlalchemy import text
 from agent_desk.services import search_index
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
