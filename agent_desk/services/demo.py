@@ -305,7 +305,7 @@ class _Batch:
             if rows and copy:
                 _copy_rows(session, model.__tablename__, rows)
             elif rows:
-                session.execute(insert(model), rows)
+                session.execute(insert(model).execution_options(render_nulls=True), rows)
 
 
 def _copy_rows(session: Session, table: str, rows: list[dict[str, Any]]) -> None:
