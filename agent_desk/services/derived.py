@@ -118,7 +118,7 @@ def _facts_many(session: Session, ids: list[int]) -> dict[int, _Facts]:
         if f.step is None or key[:2] < f.step[:2]:
             f.step = key
     owed: dict[int, int] = {
-        int(claim_id): int(total or 0)
+        int(claim_id or 0): int(total or 0)
         for claim_id, total in session.execute(
             select(LedgerEntry.claim_id, func.sum(LedgerEntry.amount_cents))
             .where(LedgerEntry.customer_id.in_(ids), LedgerEntry.claim_id.is_not(None))

@@ -18,9 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
@@ -144,10 +149,17 @@ def stream_rows(
     parse: Callable[[dict[str, str]], T],
     errors: list[RowError],
     progress: Progress | None = None,
+    *,
+    parallel: bool = False,
 ) -> Iterator[tuple[int, T]]:
-    """Parse a CSV file row by row: yields ``(line, record)`` for each good row and
-    appends each bad one to ``errors``. A file that cannot be read as CSV at all raises
-    ``ImportRejected`` (with the errors found so far)."""
+    """Parse a CSV file row by row: yields ``(line, record)`` for each good row, in file
+    order, and appends each bad one to ``errors``. A file that cannot be read as CSV at
+    all raises ``ImportRejected`` (with the errors found so far).
+
+    ``parallel``: a large file's rows are checked by worker processes, batch by batch
+    with a few batches in flight (``parse`` must then be picklable, e.g. a
+    ``functools.partial`` of a module-level function); the order stays the file's.
+    """
     with _open(path) as binary:
         size = max(1, path.stat().st_size)
         head = binary.read(4096).removeprefix(b"\xef\xbb\xbf").decode("utf-8", "ignore")
@@ -167,42 +179,103 @@ def stream_rows(
             raise ImportRejected(path, [RowError(1, str(error))]) from None
         assert header is not None
         names = [h.strip().lower() for h in header]
-        width = len(names)
-        count = 0
-        while True:
-            try:
-                values = next(reader)
-            except StopIteration:
-                break
-            except csv.Error:
-                # e.g. a value longer than the csv module's limit (131,072 characters)
-                errors.append(
-                    RowError(
-                        at.line,  # the physical line the reader was in
-                        "a value on this line is far too long or not CSV; check the file.",
+
+        def batches() -> Iterator[list[tuple[int, list[str]]]]:
+            batch: list[tuple[int, list[str]]] = []
+            while True:
+                try:
+                    values = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error:
+                    # e.g. a value longer than the csv module's limit (131,072 characters)
+                    errors.append(
+                        RowError(
+                            at.line,  # the physical line the reader was in
+                            "a value on this line is far too long or not CSV; check the file.",
+                        )
                     )
-                )
-                raise ImportRejected(path, errors) from None
-            count += 1
-            if progress is not None and count % PROGRESS_EVERY == 0:
-                progress(at.bytes, size)
-            line = reader.line_num
-            if len(values) > width:
-                errors.append(
-                    RowError(line, "the row has more values than the header has columns.")
-                )
-                continue
-            if all(not v.strip() for v in values):
-                continue
-            row = dict(zip(names, values, strict=False))
-            for name in names[len(values) :]:
-                row[name] = ""
-            try:
-                yield line, parse(row)
-            except ValidationError as error:
-                errors.append(RowError(line, str(error)))
+                    raise ImportRejected(path, errors) from None
+                batch.append((reader.line_num, values))
+                if len(batch) >= PROGRESS_EVERY:
+                    yield batch
+                    batch = []
+                    if progress is not None:
+                        progress(at.bytes, size)
+            if batch:
+                yield batch
+
+        workers = _workers() if parallel and size >= PARALLEL_FROM_BYTES else 0
+        if workers:
+            results = _parse_in_processes(parse, names, batches(), workers)
+        else:
+            results = (_parse_batch(parse, names, batch) for batch in batches())
+        for parsed in results:
+            for line, record, message in parsed:
+                if message is not None:
+                    errors.append(RowError(line, message))
+                elif record is not None:
+                    yield line, record
         if progress is not None:
             progress(size, size)
+
+
+#: Files from this size are checked by worker processes (below it, starting them
+#: costs more than it saves).
+PARALLEL_FROM_BYTES = 2 * 1024 * 1024
+
+
+def _workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _parse_batch(
+    parse: Callable[[dict[str, str]], T],
+    names: list[str],
+    batch: list[tuple[int, list[str]]],
+) -> list[tuple[int, T | None, str | None]]:
+    """Each row of a batch: ``(line, record, None)``, ``(line, None, reason)``, or
+    ``(line, None, None)`` for an empty row."""
+    width = len(names)
+    out: list[tuple[int, T | None, str | None]] = []
+    for line, values in batch:
+        if len(values) > width:
+            out.append((line, None, "the row has more values than the header has columns."))
+            continue
+        if all(not v.strip() for v in values):
+            continue
+        row = dict(zip(names, values, strict=False))
+        for name in names[len(values) :]:
+            row[name] = ""
+        try:
+            out.append((line, parse(row), None))
+        except ValidationError as error:
+            out.append((line, None, str(error)))
+    return out
+
+
+def _parse_in_processes(
+    parse: Callable[[dict[str, str]], T],
+    names: list[str],
+    batches: Iterator[list[tuple[int, list[str]]]],
+    workers: int,
+) -> Iterator[list[tuple[int, T | None, str | None]]]:
+    """``_parse_batch`` on worker processes, results in the order of the batches, with
+    at most a few batches in flight (bounded memory). Spawned, not forked: the desk
+    has threads."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[Future[list[tuple[int, T | None, str | None]]]] = deque()
+        try:
+            for batch in batches:
+                pending.append(pool.submit(_parse_batch, parse, names, batch))
+                if len(pending) >= 3 * workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def read_rows(
@@ -301,9 +374,10 @@ def import_customers(
         path,
         rules.CUSTOMER_COLUMNS,
         rules.CUSTOMER_REQUIRED,
-        lambda row: rules.parse_customer_row(row, known, today),
+        partial(rules.parse_customer_row, known_agents=known, today=today),
         errors,
         progress,
+        parallel=True,
     ):
         rows += 1
         consistency.check(line, record, conflicts)
@@ -356,7 +430,7 @@ class _CustomerWriter:
         session = self.session
         session.flush()
         numbers = list(dict.fromkeys(r.customer_number for _, r in chunk))
-        existing = bulk.ids_by(session, Customer.customer_number, numbers)
+        existing = bulk.ids_by(session, _table(Customer), "customer_number", numbers)
         claims = self._claims_of([r.claim_reference for _, r in chunk])
         for line, record in chunk:
             owner = claims.get(record.claim_reference)
@@ -405,9 +479,7 @@ class _CustomerWriter:
         for item in customers:
             last = item.records[-1]
             agent = next((r.agent for r in reversed(item.records) if r.agent), None)
-            born = next(
-                (r.date_of_birth for r in reversed(item.records) if r.date_of_birth), None
-            )
+            born = next((r.date_of_birth for r in reversed(item.records) if r.date_of_birth), None)
             open_claims = [r for r in item.records if r.principal_cents > 0]
             history = [
                 queue_rules.ClaimHistory(r.due_date, None if r.principal_cents > 0 else today)
@@ -455,7 +527,9 @@ class _CustomerWriter:
                 }
             )
         bulk.insert_rows(session, _table(Customer), rows)
-        ids = bulk.ids_by(session, Customer.customer_number, [c.number for c in customers])
+        ids = bulk.ids_by(
+            session, _table(Customer), "customer_number", [c.number for c in customers]
+        )
         points: list[dict[str, Any]] = []
         claims: list[dict[str, Any]] = []
         steps: list[dict[str, Any]] = []
@@ -513,7 +587,9 @@ class _CustomerWriter:
             audits.append(self._audit_row(cid))
         bulk.insert_rows(session, _table(ContactPoint), points)
         bulk.insert_rows(session, _table(Claim), claims)
-        claim_ids = bulk.ids_by(session, Claim.reference, [c["reference"] for c in claims])
+        claim_ids = bulk.ids_by(
+            session, _table(Claim), "reference", [c["reference"] for c in claims]
+        )
         entries = [
             {
                 "customer_id": c["customer_id"],
@@ -591,20 +667,20 @@ class _CustomerWriter:
                 values["assigned_agent_id"] = self.logins[record.agent]
             if record.date_of_birth is not None:  # empty: keep the one the desk holds
                 values["date_of_birth"] = record.date_of_birth
-            for name, value in values.items():
-                if getattr(customer, name) != value:
-                    setattr(customer, name, value)
+            for name, wanted in values.items():
+                if getattr(customer, name) != wanted:
+                    setattr(customer, name, wanted)
                     changed = True
             have = points[customer.id]
-            for kind, value, parts in _wanted_points(record):
-                if (kind, value) in have:
+            for kind, point, parts in _wanted_points(record):
+                if (kind, point) in have:
                     continue
-                have.add((kind, value))
+                have.add((kind, point))
                 session.add(
                     ContactPoint(
                         customer_id=customer.id,
                         kind=kind,
-                        value=value,
+                        value=point,
                         verification_source=None,
                         **parts,
                     )
@@ -739,7 +815,7 @@ def import_payments(
     if errors:
         raise ImportRejected(path, errors)
     numbers = list(dict.fromkeys(r.customer_number for _, r in records))
-    customers = bulk.ids_by(session, Customer.customer_number, numbers)
+    customers = bulk.ids_by(session, _table(Customer), "customer_number", numbers)
     twice = {r.reference for line, r in records if first_line[r.reference] != line}
     errors = [
         RowError(line, f"there is no customer {r.customer_number}.")
@@ -753,16 +829,16 @@ def import_payments(
     ]
     if errors:
         raise ImportRejected(path, sorted(errors, key=lambda e: e.line))
-    known = set(bulk.ids_by(session, Payment.reference, [r.reference for _, r in records]))
+    known = set(
+        bulk.ids_by(session, _table(Payment), "reference", [r.reference for _, r in records])
+    )
     result = ImportResult(rows=len(records))
     customer_ids = sorted(set(customers.values()))
     claim_ids: dict[tuple[int, str], int] = {}
     for start in range(0, len(customer_ids), bulk.IN_BATCH):
         part = customer_ids[start : start + bulk.IN_BATCH]
         for claim_id, customer_id, reference in session.execute(
-            select(Claim.id, Claim.customer_id, Claim.reference).where(
-                Claim.customer_id.in_(part)
-            )
+            select(Claim.id, Claim.customer_id, Claim.reference).where(Claim.customer_id.in_(part))
         ):
             claim_ids[(customer_id, reference)] = claim_id
     incoming: list[ledger.PaymentInput] = []
@@ -772,21 +848,20 @@ def import_payments(
             result.unchanged += 1
             continue
         customer_id = customers[record.customer_number]
-        claim_id = None
+        named: int | None = None
         if record.claim_reference:
-            claim_id = claim_ids.get((customer_id, record.claim_reference))
-            if claim_id is None:
+            named = claim_ids.get((customer_id, record.claim_reference))
+            if named is None:
                 errors.append(
                     RowError(
                         line,
-                        f"customer {record.customer_number} has no claim "
-                        f"{record.claim_reference}.",
+                        f"customer {record.customer_number} has no claim {record.claim_reference}.",
                     )
                 )
                 continue
         incoming.append(
             ledger.PaymentInput(
-                customer_id, record.amount_cents, record.paid_on, record.reference, claim_id
+                customer_id, record.amount_cents, record.paid_on, record.reference, named
             )
         )
         lines.append(line)
