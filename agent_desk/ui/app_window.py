@@ -33,6 +33,7 @@ from agent_desk.ui.customer_panel import CustomerPanel
 from agent_desk.ui.dialogs.approvals import ApprovalsDialog
 from agent_desk.ui.dialogs.arrangement import ArrangementDesk, ArrangementDialog
 from agent_desk.ui.dialogs.form import FormDialog
+from agent_desk.ui.dialogs.import_file import ImportDesk
 from agent_desk.ui.dialogs.letters import LetterOutput, LettersDialog
 from agent_desk.ui.dialogs.notices import ShortcutsDialog
 from agent_desk.ui.dialogs.outbox_review import OutboxReviewDialog
@@ -93,6 +94,9 @@ class DeskWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setSizes([600, 520, 320])
         self.setCentralWidget(self.splitter)
+        self.importer = ImportDesk(
+            self, worker, actor, tr, clock, reload_queue=self.queue_model.reload
+        )
         self._build_menus()
         self._build_action_bar()
         self._build_status_bar(database_label, team_server)
@@ -178,6 +182,8 @@ class DeskWindow(QMainWindow):
             supervisor.addAction(a.approvals)
             supervisor.addSeparator()
             supervisor.addActions([a.team_view, a.reassign, a.audit_trail])
+            supervisor.addSeparator()
+            supervisor.addAction(self.importer.action)
         help_ = bar.addMenu(tr("&Help"))
         help_.addAction(a.shortcuts)
 
