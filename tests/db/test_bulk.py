@@ -74,7 +74,7 @@ def test_a_bad_row_at_line_199999_of_a_streamed_file_writes_nothing(
         out.write(HEADER)
         for n in range(199_997):  # lines 2 .. 199,998, written in many chunks
             out.write(_row(n))
-        out.write(_row(199_997, principal="12,34,56"))  # line 199,999: not an amount
+        out.write(_row(199_997, principal="twelve"))  # line 199,999: not an amount
         out.write(_row(199_998))  # line 200,000: good again
     before = _counts(with_agents)
     with pytest.raises(ImportRejected) as rejected, with_agents.transaction() as session:

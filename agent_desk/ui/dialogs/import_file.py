@@ -144,6 +144,7 @@ class ImportDialog(QDialog):
         progress.setAutoReset(False)
         progress.canceled.connect(self.cancel)
         progress.setValue(0)
+        progress.show()
         self.progress_dialog = progress
         importer = import_customers if self.chosen_kind() == "customers" else import_payments
         actor, now, cancelled, report = (
