@@ -52,9 +52,7 @@ def anchor(source: Database, target: Database) -> tuple[float, int]:
             with driver.cursor() as cursor:
                 for table, (columns, rows) in data.items():
                     if rows:
-                        with cursor.copy(
-                            f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-                        ) as copy:
+                        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                             for row in rows:
                                 copy.write_row(row)
         driver.commit()
