@@ -24,7 +24,7 @@ from agent_desk.services.database import Database
 from agent_desk.services.demo import load_demo
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_import import _sqlite, fresh  # noqa: E402
+from bench_import import _sqlite, fresh
 
 
 def anchor(source: Database, target: Database) -> tuple[float, int]:
