@@ -91,7 +91,9 @@ def run_cli(args: list[str], url: str) -> tuple[float, float, str]:
         "import resource, sys\n"
         "from agent_desk.cli import main\n"
         "code = main(sys.argv[1:])\n"
-        "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+        "peak = next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
+        "print('PEAK_RSS_KB', peak, file=sys.stderr)\n"
         "sys.exit(code)\n"
     )
     started = time.perf_counter()
