@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from agent_desk.cli._common import EXIT_OK, add_command
 from agent_desk.cli._db import open_database
@@ -52,7 +54,45 @@ def register(subparsers: Any) -> None:
             metavar="LOGIN",
             help="the supervisor doing the import (audit trail)",
         )
+        sub.add_argument(
+            "--progress",
+            action="store_true",
+            help="show a progress bar on stderr also when it is not a terminal "
+            "(on a terminal it is always shown)",
+        )
         sub.set_defaults(func=func)
+
+
+class ProgressBar:
+    """``[#####-----]  48%  12.1 of 25.0 MB`` on one stderr line, redrawn at most ten
+    times a second; the line is cleared when done."""
+
+    WIDTH = 30
+
+    def __init__(self, name: str, stream: TextIO) -> None:
+        self.name = name
+        self.stream = stream
+        self.last = 0.0
+        self.drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last < 0.1:
+            return
+        self.last = now
+        fraction = min(1.0, done / max(1, total))
+        filled = int(fraction * self.WIDTH)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self.stream.write(
+            f"\r{self.name} [{bar}] {fraction:4.0%}  {done / 1e6:.1f} of {total / 1e6:.1f} MB"
+        )
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
 
 
 def _run(args: argparse.Namespace, importer: Any) -> int:
@@ -61,9 +101,18 @@ def _run(args: argparse.Namespace, importer: Any) -> int:
 
 
 def _run_with(args: argparse.Namespace, database: Database, importer: Any) -> int:
-    with database.transaction() as session:
-        actor = actor_for_login(session, args.as_login) if args.as_login else SYSTEM
-        result: ImportResult = importer(session, actor, args.file, utcnow())
+    bar = (
+        ProgressBar(args.file.name, sys.stderr)
+        if getattr(args, "progress", False) or sys.stderr.isatty()
+        else None
+    )
+    try:
+        with database.transaction() as session:
+            actor = actor_for_login(session, args.as_login) if args.as_login else SYSTEM
+            result: ImportResult = importer(session, actor, args.file, utcnow(), progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     print(
         f"{args.file.name}: {result.rows} rows; {result.created} new, {result.updated} updated, "
         f"{result.unchanged} unchanged."

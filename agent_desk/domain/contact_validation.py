@@ -40,8 +40,15 @@ def normalise_mobile(text: str, *, region: str = DEFAULT_REGION, field: str = "m
     """A valid mobile number (one that can receive SMS or WhatsApp), as E.164."""
     import phonenumbers
 
-    number = _parse_phone(text, region=region, field=field)
+    # number_type is UNKNOWN exactly when is_valid_number is false: one look-up, not two
+    number = _parse_phone(text, region=region, field=field, check_valid=False)
     kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
+        raise ValidationError(
+            "'{value}' is not a valid phone number; check the number of digits.",
+            field,
+            value=text.strip(),
+        )
     mobile_kinds = (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
@@ -55,7 +62,9 @@ def normalise_mobile(text: str, *, region: str = DEFAULT_REGION, field: str = "m
     return _e164(number)
 
 
-def _parse_phone(text: str, *, region: str, field: str) -> phonenumbers.PhoneNumber:
+def _parse_phone(
+    text: str, *, region: str, field: str, check_valid: bool = True
+) -> phonenumbers.PhoneNumber:
     import phonenumbers
 
     raw = text.strip()
@@ -69,7 +78,7 @@ def _parse_phone(text: str, *, region: str, field: str) -> phonenumbers.PhoneNum
             field,
             value=raw,
         ) from None
-    if not phonenumbers.is_valid_number(number):
+    if check_valid and not phonenumbers.is_valid_number(number):
         raise ValidationError(
             "'{value}' is not a valid phone number; check the number of digits.", field, value=raw
         )

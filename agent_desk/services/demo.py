@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
 from agent_desk.domain import ledger as books_rules
@@ -52,6 +52,7 @@ from agent_desk.models import (
     NextStep,
     PromiseToPay,
 )
+from agent_desk.services import bulk
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.demo_signals import add_signal_stages
 from agent_desk.services.search_index import keys_for_rows
@@ -314,7 +315,24 @@ class _Batch:
             if rows and copy:
                 _copy_rows(session, model.__tablename__, rows)
             elif rows:
-                session.execute(insert(model), rows)
+                _executemany_rows(session, model.__table__, rows)  # type: ignore[arg-type]
+
+
+def _executemany_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """SQLite: one executemany per table and batch. A column a row leaves out gets
+    the column's default, as an ORM insert would give it."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    defaults: dict[str, Any] = {}
+    for name in columns:
+        default = table.c[name].default
+        if default is None:
+            defaults[name] = None
+        elif default.is_scalar:
+            defaults[name] = default.arg  # type: ignore[attr-defined]
+        else:
+            defaults[name] = default.arg(None)  # type: ignore[attr-defined]
+    full = [row if len(row) == len(columns) else {**defaults, **row} for row in rows]
+    bulk.executemany_rows(session, table, columns, full)
 
 
 def _copy_rows(session: Session, table: str, rows: list[dict[str, Any]]) -> None:
@@ -348,6 +366,7 @@ class _Generator:
         self.supervisor_id = supervisor_id
         self.ids: dict[Any, int] = {}
         self.fees = load_fee_table()
+        self.policy = books_rules.load_books_policy()  # read once, not once per letter
         self.stories, self.weights = zip(*STORIES, strict=True)
 
     def _id(self, model: Any) -> int:
@@ -674,7 +693,7 @@ class _Generator:
         self, batch: _Batch, cid: int, agent_id: int, open_claims: list[tuple[int, int, date]]
     ) -> int:
         """A 14-day letter sent five weeks ago whose term ran out unpaid: costs booked."""
-        policy = books_rules.load_books_policy()
+        policy = self.policy
         sent_on = self.today - timedelta(days=35)
         named = [
             (c, o) for c, o, due in open_claims if books_rules.in_default(due, sent_on) and o > 0

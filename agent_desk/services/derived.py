@@ -7,6 +7,8 @@ transaction, so the queue query can stay a single indexed SELECT.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, ScalarSelect, Select, bindparam, func, select
@@ -41,21 +43,117 @@ def facts_of(customer: Customer) -> queue_rules.QueueFacts:
 
 
 def refresh_customers(session: Session, customer_ids: Iterable[int]) -> dict[int, Customer]:
-    """Refresh many customers: loaded in a few queries, one flush. Returns them by id."""
+    """Refresh many customers: their facts read with a few grouped queries per 1,000
+    customers (not one round trip each), one flush. Returns them by id.
+
+    Works out exactly what ``refresh_customer`` does, one customer at a time.
+    """
     ids = sorted(set(customer_ids))
     customers: dict[int, Customer] = {}
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
-        customers.update(
-            (c.id, c) for c in session.scalars(select(Customer).where(Customer.id.in_(chunk)))
-        )
     session.flush()  # once, not once per customer
     with session.no_autoflush:
-        for customer_id in ids:
-            customer = customers.get(customer_id)
-            if customer is not None:
-                refresh_customer(session, customer, flush=False)
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            loaded = {
+                c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(chunk)))
+            }
+            customers.update(loaded)
+            facts = _facts_many(session, list(loaded))
+            for customer_id, customer in loaded.items():
+                _apply(customer, facts[customer_id])
     return customers
+
+
+@dataclass
+class _Facts:
+    promises: int = 0
+    arrangements: int = 0
+    broken: int = 0
+    active: int = 0
+    missed: int = 0
+    step: tuple[datetime, int, str] | None = None  # (due_at, id, kind) of the open step
+    claims: list[tuple[date, date | None, int]] = field(default_factory=list)  # due, settled, owed
+
+
+def _facts_many(session: Session, ids: list[int]) -> dict[int, _Facts]:
+    facts = {cid: _Facts() for cid in ids}
+    if not ids:
+        return facts
+    for cid, count in session.execute(
+        select(PromiseToPay.customer_id, func.count())
+        .where(PromiseToPay.customer_id.in_(ids))
+        .group_by(PromiseToPay.customer_id)
+    ):
+        facts[cid].promises = int(count)
+    for cid, status, count in session.execute(
+        select(Arrangement.customer_id, Arrangement.status, func.count())
+        .where(Arrangement.customer_id.in_(ids))
+        .group_by(Arrangement.customer_id, Arrangement.status)
+    ):
+        f = facts[cid]
+        f.arrangements += int(count)
+        if status == ArrangementStatus.BROKEN:
+            f.broken += int(count)
+        elif status == ArrangementStatus.ACTIVE:
+            f.active += int(count)
+    for cid, count in session.execute(
+        select(Arrangement.customer_id, func.count())
+        .select_from(Instalment)
+        .join(Arrangement)
+        .where(
+            Arrangement.customer_id.in_(ids),
+            Arrangement.status == ArrangementStatus.ACTIVE,
+            Instalment.status == InstalmentStatus.MISSED,
+        )
+        .group_by(Arrangement.customer_id)
+    ):
+        facts[cid].missed = int(count)
+    for cid, step_id, kind, due_at in session.execute(
+        select(NextStep.customer_id, NextStep.id, NextStep.kind, NextStep.due_at).where(
+            NextStep.customer_id.in_(ids), NextStep.done_at.is_(None)
+        )
+    ):
+        f = facts[cid]
+        key = (due_at, step_id, kind)
+        if f.step is None or key[:2] < f.step[:2]:
+            f.step = key
+    owed: dict[int, int] = {
+        int(claim_id or 0): int(total or 0)
+        for claim_id, total in session.execute(
+            select(LedgerEntry.claim_id, func.sum(LedgerEntry.amount_cents))
+            .where(LedgerEntry.customer_id.in_(ids), LedgerEntry.claim_id.is_not(None))
+            .group_by(LedgerEntry.claim_id)
+        )
+    }
+    for claim_id, cid, due, settled in session.execute(
+        select(Claim.id, Claim.customer_id, Claim.due_date, Claim.settled_on).where(
+            Claim.customer_id.in_(ids)
+        )
+    ):
+        facts[cid].claims.append((due, settled, owed.get(claim_id, 0)))
+    return facts
+
+
+def _apply(customer: Customer, facts: _Facts) -> None:
+    open_claims = [(due, owed) for due, _settled, owed in facts.claims if owed > 0]
+    history = [queue_rules.ClaimHistory(due, settled) for due, settled, _owed in facts.claims]
+    values = {
+        "arrears_cents": sum(owed for _due, owed in open_claims),
+        "oldest_due_date": min((due for due, _owed in open_claims), default=None),
+        "first_time_arrears": queue_rules.is_first_time_arrears(
+            history, earlier_promises=facts.promises, earlier_arrangements=facts.arrangements
+        ),
+        "broken_arrangement": bool(facts.broken) and not facts.active,
+        "missed_instalment": bool(facts.missed),
+        "next_step_kind": facts.step[2] if facts.step else None,
+        "next_step_due_at": facts.step[0] if facts.step else None,
+    }
+    for name, value in values.items():
+        if getattr(customer, name) != value:
+            setattr(customer, name, value)
+    new_bucket = int(queue_rules.bucket(facts_of(customer)))
+    if customer.queue_bucket != new_bucket:
+        customer.queue_bucket = new_bucket
 
 
 def _count(model: type[Any], *where: ColumnElement[bool]) -> ScalarSelect[int]:

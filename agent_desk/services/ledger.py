@@ -45,7 +45,7 @@ from agent_desk.models import (
     NextStep,
     Payment,
 )
-from agent_desk.services import team_rules
+from agent_desk.services import bulk, team_rules
 from agent_desk.services.actor import Actor
 
 _RUNNING = (ArrangementStatus.ACTIVE.value, ArrangementStatus.PENDING_APPROVAL.value)
@@ -240,8 +240,11 @@ def write(session: Session, books: Iterable[CustomerBooks]) -> int:
     for book in books:
         rows.extend(book.pending)
         book.pending = []
-    if rows:
-        session.execute(insert(_ENTRY_TABLE), rows)
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:  # every entry has the same columns; grouped in case one does not
+        shapes.setdefault(tuple(row), []).append(row)
+    for same in shapes.values():
+        bulk.insert_rows(session, _ENTRY_TABLE, same)
     return len(rows)
 
 
@@ -583,19 +586,10 @@ def _store_payments(
         }
         for p in payments
     ]
-    ids: list[int] = []
-    for start in range(0, len(rows), 1000):
-        chunk = rows[start : start + 1000]
-        if session.bind is not None and session.bind.dialect.name == "postgresql":
-            returned = session.execute(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), chunk
-            )
-            ids.extend(int(r[0]) for r in returned)
-        else:
-            for row in chunk:
-                inserted = session.execute(insert(table).returning(table.c.id), row)
-                ids.append(int(inserted.scalar_one()))
-    return ids
+    # In bulk (COPY, or one executemany), then the ids back by their unique reference.
+    bulk.insert_rows(session, table, rows)
+    ids = bulk.ids_by(session, table, "reference", [p.reference for p in payments])
+    return [ids[p.reference] for p in payments]
 
 
 def fill_instalments(session: Session, amounts: dict[int, int]) -> None:

@@ -26,12 +26,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from agent_desk.models import ChangeLog
@@ -366,10 +366,16 @@ class ChangeListener(_ListenerThread):
 
 
 class PollingListener(_ListenerThread):
-    """SQLite (or any database without ``LISTEN``): poll the highest change id.
+    """SQLite (or any database without ``LISTEN``): watch for commits of others.
 
-    Same callbacks as :class:`ChangeListener`; ``on_wake`` fires when the highest id
-    grew since the last poll.
+    Same callbacks as :class:`ChangeListener`. On SQLite it keeps one connection open
+    and asks ``PRAGMA data_version`` every ``interval`` (20 ms by default): the
+    number changes whenever another connection commits, and asking costs a memory
+    read, no disk access and no transaction. Only then does it read the highest
+    change id; ``on_wake`` fires when that grew. So a colleague's change on the same
+    database file wakes the desk within a few tens of milliseconds, where polling
+    ``max(id)`` every half second took up to 500 ms. (Other databases: the highest
+    change id every ``interval``.)
     """
 
     thread_name = "agent-desk-change-poller"
@@ -381,34 +387,66 @@ class PollingListener(_ListenerThread):
         on_wake: WakeCallback | None = None,
         on_reconnect: ReconnectCallback | None = None,
         on_state: StateCallback | None = None,
-        interval: float = 0.5,
+        interval: float = 0.02,
     ) -> None:
         super().__init__(on_wake, on_reconnect, on_state)
         self.database = database
         self.interval = interval
         self.last_seen: int | None = None
+        self.data_version: int | None = None  # the last PRAGMA data_version seen
+        self.version_changes = 0  # how often it changed (for tests and benchmarks)
 
     def _run(self) -> None:
         online = False
+        raw: Any = None
         while not self._stop.is_set():
             try:
-                with self.database.engine.connect() as connection:
-                    highest = int(
-                        connection.scalar(select(func.coalesce(func.max(ChangeLog.id), 0))) or 0
-                    )
-            except SQLAlchemyError as error:
+                if raw is None:
+                    raw = self.database.engine.raw_connection()
+                highest = self._highest_if_changed(raw)
+            except Exception as error:
                 online = False
+                self.data_version = None
+                if raw is not None:
+                    with suppress(Exception):
+                        raw.invalidate()
+                    raw = None
                 self._set_state(ConnectionState.OFFLINE, _reason(error))
             else:
                 if not online:
                     online = True
-                    self.last_seen = highest
+                    if highest is not None:
+                        self.last_seen = highest
                     self._set_state(ConnectionState.ONLINE)
                     self._call(self.on_reconnect)
-                elif self.last_seen is None or highest > self.last_seen:
+                elif highest is not None and (self.last_seen is None or highest > self.last_seen):
                     self.last_seen = highest
                     self._call(self.on_wake, highest)
             self._stop.wait(self.interval)
+        if raw is not None:
+            with suppress(Exception):
+                raw.close()
+
+    def _highest_if_changed(self, raw: Any) -> int | None:
+        """The highest change id when something may have changed since the last look,
+        else ``None``. Never leaves a transaction open (it would hold back WAL
+        checkpoints)."""
+        cursor = raw.cursor()
+        try:
+            if self.database.is_sqlite:
+                cursor.execute("PRAGMA data_version")
+                version = int(cursor.fetchone()[0])
+                if version == self.data_version and self.last_seen is not None:
+                    return None
+                if self.data_version is not None:
+                    self.version_changes += 1
+                self.data_version = version
+            cursor.execute("SELECT coalesce(max(id), 0) FROM change_log")
+            highest = int(cursor.fetchone()[0])
+        finally:
+            cursor.close()
+        raw.rollback()
+        return highest
 
 
 def listener_for(

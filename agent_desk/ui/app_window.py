@@ -49,6 +49,7 @@ from agent_desk.ui.dialogs.arrangement import ArrangementDesk, ArrangementDialog
 from agent_desk.ui.dialogs.creditor import open_creditor_profile, open_objection
 from agent_desk.ui.dialogs.find_customer import FindCustomerDialog
 from agent_desk.ui.dialogs.form import FormDialog
+from agent_desk.ui.dialogs.import_file import ImportDesk
 from agent_desk.ui.dialogs.letters import LetterOutput, LettersDialog
 from agent_desk.ui.dialogs.log_contact import LogContactDialog
 from agent_desk.ui.dialogs.notices import ShortcutsDialog
@@ -122,6 +123,9 @@ class DeskWindow(QMainWindow):
         self.customer_panel.setMinimumWidth(340)
         self.splitter.setSizes([480, 560, 330])
         self.setCentralWidget(self.splitter)
+        self.importer = ImportDesk(
+            self, worker, actor, tr, clock, reload_queue=self.queue_model.reload
+        )
         self._build_menus()
         self.campaign_dialog: QDialog | None = None  # issue 14
         self.campaign_action: QAction | None = None
@@ -281,6 +285,7 @@ class DeskWindow(QMainWindow):
             team_rules_action.triggered.connect(self.open_team_rules)
             profile = supervisor.addAction(tr("C&reditor profile…"), self._open_creditor_profile)
             profile.setObjectName("creditorProfile")
+            supervisor.addAction(self.importer.action)
         help_ = bar.addMenu(tr("&Help"))
         help_.addAction(a.shortcuts)
         add_about_action(help_, self, tr, lambda: self.database_label.text())

@@ -1,0 +1,266 @@
+"""Bulk paths (issue 17), on SQLite and PostgreSQL: the streaming import is still all or
+nothing (a bad row near the end of 200,000, a cancel) and idempotent, the derived queue
+columns it writes are what a refresh works out, the bulk demo load writes exactly the
+rows it wrote before, and SQLite live sync notices another connection's commit through
+``PRAGMA data_version``."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from agent_desk.models import (
+    Base,
+    Claim,
+    Customer,
+    LedgerEntry,
+    NextStep,
+)
+from agent_desk.services.actor import SYSTEM
+from agent_desk.services.database import Database
+from agent_desk.services.demo import load_demo
+from agent_desk.services.derived import refresh_customer, refresh_customers
+from agent_desk.services.importers import (
+    CHUNK_ROWS,
+    ImportCancelled,
+    ImportRejected,
+    import_customers,
+    import_payments,
+)
+from agent_desk.services.sync import PollingListener
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+HEADER = (
+    "customer_number,first_name,last_name,street,house_number,postcode,city,agent,"
+    "claim_reference,principal,due_date\n"
+)
+
+
+def _row(n: int, claim: int = 0, *, principal: str | None = None) -> str:
+    amount = principal if principal is not None else f"{(n % 9000) + 10}.{n % 100:02d}"
+    agent = ("sanne", "daan", "")[n % 3]
+    return (
+        f"{500000 + n},Klant,Achternaam {n % 97},Dorpsstraat,{n % 200 + 1},1234 AB,Ede,"
+        f"{agent},R-{n}-{claim},{amount},2026-{(n % 9) + 1:02d}-{(n % 27) + 1:02d}\n"
+    )
+
+
+def _counts(database: Database) -> dict[str, int]:
+    with database.transaction() as session:
+        return {
+            t.name: int(session.scalar(select(func.count()).select_from(t)) or 0)
+            for t in Base.metadata.sorted_tables
+        }
+
+
+@pytest.fixture
+def with_agents(database: Database) -> Database:
+    with database.transaction() as session:
+        load_demo(session, customers=1, agents=2, seed=1)
+    return database
+
+
+def test_a_bad_row_at_line_199999_of_a_streamed_file_writes_nothing(
+    with_agents: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "portfolio.csv"
+    with path.open("w", encoding="utf-8") as out:
+        out.write(HEADER)
+        for n in range(199_997):  # lines 2 .. 199,998, written in many chunks
+            out.write(_row(n))
+        out.write(_row(199_997, principal="twelve"))  # line 199,999: not an amount
+        out.write(_row(199_998))  # line 200,000: good again
+    before = _counts(with_agents)
+    with pytest.raises(ImportRejected) as rejected, with_agents.transaction() as session:
+        import_customers(session, SYSTEM, path, NOW)
+    assert [e.line for e in rejected.value.errors] == [199_999]
+    assert "amount" in rejected.value.errors[0].message
+    assert _counts(with_agents) == before, "not one row of the 199,997 good ones stays"
+
+
+def test_a_cancelled_import_writes_nothing(with_agents: Database, tmp_path: Path) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_text(HEADER + "".join(_row(n) for n in range(3 * CHUNK_ROWS)), encoding="utf-8")
+    before = _counts(with_agents)
+    seen: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append(done)
+        if done > total // 2:  # well after the first chunks were written
+            raise ImportCancelled
+
+    with pytest.raises(ImportCancelled), with_agents.transaction() as session:
+        import_customers(session, SYSTEM, path, NOW, progress=progress)
+    assert len(seen) > 5 and seen == sorted(seen), "progress grows with the file read"
+    assert _counts(with_agents) == before
+
+
+def test_importing_again_changes_nothing_and_the_queue_columns_are_a_refresh(
+    with_agents: Database, tmp_path: Path
+) -> None:
+    rows = [_row(n) for n in range(CHUNK_ROWS + 700)]
+    # A customer whose second claim comes thousands of lines later, in another chunk.
+    rows.append(_row(3, claim=1))
+    path = tmp_path / "customers.csv"
+    path.write_text(HEADER + "".join(rows), encoding="utf-8")
+    with with_agents.transaction() as session:
+        first = import_customers(session, SYSTEM, path, NOW)
+    assert (first.rows, first.created, first.updated) == (len(rows), CHUNK_ROWS + 700, 0)
+    after = _counts(with_agents)
+    with with_agents.transaction() as session:
+        again = import_customers(session, SYSTEM, path, NOW)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, CHUNK_ROWS + 700)
+    assert _counts(with_agents) == after, "no row at all, not even a change-log row"
+
+    with with_agents.transaction() as session:
+        three = session.scalar(select(Customer).where(Customer.customer_number == "500003"))
+        assert three is not None
+        claims = session.scalars(select(Claim).where(Claim.customer_id == three.id)).all()
+        assert sorted(c.reference for c in claims) == ["R-3-0", "R-3-1"]
+        owed = session.scalar(
+            select(func.sum(LedgerEntry.amount_cents)).where(LedgerEntry.customer_id == three.id)
+        )
+        assert three.arrears_cents == owed == 2 * 1303
+        steps = session.scalars(select(NextStep).where(NextStep.customer_id == three.id)).all()
+        assert [s.kind for s in steps] == ["review"]
+
+    columns = (
+        "arrears_cents",
+        "oldest_due_date",
+        "first_time_arrears",
+        "broken_arrangement",
+        "missed_instalment",
+        "queue_bucket",
+        "next_step_kind",
+        "next_step_due_at",
+    )
+    with with_agents.transaction() as session:
+        customers = session.scalars(
+            select(Customer).where(Customer.customer_number.like("5%")).order_by(Customer.id)
+        ).all()
+        written = {c.id: tuple(getattr(c, n) for n in columns) for c in customers}
+        sample = customers[:: max(1, len(customers) // 300)]
+        for customer in sample:  # one at a time, the old way
+            refresh_customer(session, customer, flush=False)
+        assert {c.id: tuple(getattr(c, n) for n in columns) for c in sample} == {
+            c.id: written[c.id] for c in sample
+        }
+        refreshed = refresh_customers(session, written)  # the grouped way, all of them
+        assert {cid: tuple(getattr(c, n) for n in columns) for cid, c in refreshed.items()} == (
+            written
+        )
+        assert not session.dirty, "a refresh changes nothing the import wrote"
+
+
+def test_payments_in_bulk_book_and_import_once(with_agents: Database, tmp_path: Path) -> None:
+    customers = tmp_path / "customers.csv"
+    customers.write_text(HEADER + "".join(_row(n) for n in range(1200)), encoding="utf-8")
+    with with_agents.transaction() as session:
+        import_customers(session, SYSTEM, customers, NOW)
+    payments = tmp_path / "payments.csv"
+    lines = ["payment_reference,customer_number,amount,paid_on"]
+    lines += [f"P-{n},{500000 + n},5.00,2026-11-20" for n in range(0, 1200, 2)]
+    lines += [f"P-FULL,{500001},100000.00,2026-11-21"]  # far more than owed: credit, closed
+    payments.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with with_agents.transaction() as session:
+        result = import_payments(session, SYSTEM, payments, NOW)
+    assert result.created == 601 and len(result.notes) == 1 and "credit" in result.notes[0]
+    after = _counts(with_agents)
+    with with_agents.transaction() as session:
+        again = import_payments(session, SYSTEM, payments, NOW)
+        assert (again.created, again.unchanged) == (0, 601)
+        one = session.scalar(select(Customer).where(Customer.customer_number == "500001"))
+        assert one is not None and one.status == "closed" and one.arrears_cents == 0
+        assert one.credit_cents > 0
+        two = session.scalar(select(Customer).where(Customer.customer_number == "500002"))
+        assert two is not None and two.status == "open"
+        paid = session.scalar(select(func.sum(Claim.paid_cents)).where(Claim.customer_id == two.id))
+        assert paid == 500
+    assert _counts(with_agents) == after
+
+
+def _fingerprint(database: Database) -> tuple[dict[str, int], str]:
+    """Every row of every table (but the clock's own columns), engine-neutral."""
+    digest = hashlib.sha256()
+    counts: dict[str, int] = {}
+    skip = {("agent", "created_at"), ("change_log", "at")}
+    with database.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            columns = [c for c in table.c if (table.name, c.name) not in skip]
+            rows = sorted(
+                repr(tuple(v.isoformat() if hasattr(v, "isoformat") else v for v in row))
+                for row in connection.execute(select(*columns))
+            )
+            counts[table.name] = len(rows)
+            digest.update(table.name.encode())
+            for row in rows:
+                digest.update(row.encode())
+    return counts, digest.hexdigest()
+
+
+def test_the_bulk_demo_load_writes_the_same_rows_as_before(database: Database) -> None:
+    with database.transaction() as session:
+        load_demo(session, customers=400, agents=8, seed=3, today=date(2026, 11, 30))
+    counts, digest = _fingerprint(database)
+    # Recorded with the demo loader before issue 17 (single-row INSERTs on SQLite).
+    assert counts == {
+        "agent": 9,
+        "change_log": 409,
+        "audit_event": 0,
+        "customer": 400,
+        "setting": 0,
+        "arrangement": 25,
+        "claim": 1216,
+        "contact_attempt": 646,
+        "contact_point": 1135,
+        "next_step": 400,
+        "note": 0,
+        "promise_to_pay": 43,
+        "instalment": 150,
+        "letter_sent": 0,
+        "payment": 0,
+        "demand_notice": 140,
+        "demand_notice_claim": 314,
+        "ledger_entry": 2230,
+    }
+    assert digest == "00257839a8fd12906417f0a5c9422b75334348ec2bc2a8b698cdc175b5475d3c"
+
+
+def test_sqlite_live_sync_notices_another_connections_commit_by_data_version(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "desk.sqlite3"
+    database = Database(f"sqlite:///{path}")
+    database.upgrade()
+    woken = threading.Event()
+    online = threading.Event()
+    listener = PollingListener(
+        database,
+        on_wake=lambda _id: woken.set(),
+        on_reconnect=online.set,
+        interval=0.02,
+    )
+    try:
+        with listener:
+            assert online.wait(5)
+            assert not woken.wait(0.3), "no commit, no wake"
+            assert listener.version_changes == 0
+            # Another connection, not even this process's engine: plain sqlite3.
+            other = sqlite3.connect(path)
+            with other:
+                other.execute(
+                    "INSERT INTO change_log (at, table_name, row_id, kind, customer_id) "
+                    "VALUES ('2026-11-23 10:00:00', 'customer', 1, 'update', 1)"
+                )
+            other.close()
+            assert woken.wait(2)
+            assert listener.version_changes >= 1
+            assert listener.last_seen is not None and listener.last_seen >= 1
+    finally:
+        database.dispose()
