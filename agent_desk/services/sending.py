@@ -296,6 +296,17 @@ def dispatch(
             done += 1
             if outcome == "config":
                 stop_channels.add(item.channel)
+    if stop_channels:
+        # Every message of a channel that is not set up waits, tried tonight or not.
+        with database.transaction() as s:
+            waiting = select(func.count()).where(
+                Message.status == MessageStatus.QUEUED.value,
+                Message.next_attempt_at <= now,
+                Message.channel.in_(stop_channels),
+            )
+            if only_ids is not None:
+                waiting = waiting.where(Message.id.in_(only_ids))
+            result.held[HeldReason.NOT_CONFIGURED.value] = int(s.scalar(waiting) or 0)
     transports.close()
     return result
 
@@ -683,7 +694,12 @@ def due_items(session: Session, today: date, policy: SendingPolicy) -> list[DueI
 
 
 def queue_due(
-    session: Session, today: date, now: datetime, policy: SendingPolicy, result: SendDueResult
+    session: Session,
+    today: date,
+    now: datetime,
+    policy: SendingPolicy,
+    result: SendDueResult,
+    channels: frozenset[MessageChannel] | None = None,
 ) -> None:
     items = due_items(session, today, policy)
     keys = [i.key for i in items]
@@ -721,7 +737,9 @@ def queue_due(
                 select(PromiseToPay).where(PromiseToPay.id.in_(promise_ids))
             ).all()
         with session.no_autoflush:
-            _compose_chunk(session, chunk, customers, points, now, templates, creditor_, result)
+            _compose_chunk(
+                session, chunk, customers, points, now, templates, creditor_, result, channels
+            )
         session.flush()
         del held
 
@@ -735,12 +753,13 @@ def _compose_chunk(
     templates: Any,
     creditor_: Any,
     result: SendDueResult,
+    channels: frozenset[MessageChannel] | None = None,
 ) -> None:
     for item in chunk:
         customer = customers[item.customer_id]
         if customer.status != "open":
             continue
-        channel = _channel_for(customer, points.get(customer.id, []))
+        channel = _channel_for(customer, points.get(customer.id, []), channels)
         if channel is None:
             reachable_but_opted_out = any(
                 msgs.opted_out(customer, c)
@@ -750,9 +769,20 @@ def _compose_chunk(
                 )
                 for c in MessageChannel
             )
-            reason = (
-                HeldReason.OPTED_OUT if reachable_but_opted_out else HeldReason.NO_CONTACT_POINT
+            only_bounced = any(
+                not msgs.opted_out(customer, c)
+                and any(
+                    p.kind == msgs.CHANNEL_KIND[c] and not msgs.usable(p)
+                    for p in points.get(customer.id, [])
+                )
+                for c in MessageChannel
             )
+            if reachable_but_opted_out:
+                reason = HeldReason.OPTED_OUT
+            elif only_bounced:  # its address bounced (or is invalid) and was not verified since
+                reason = HeldReason.BOUNCED_CONTACT
+            else:
+                reason = HeldReason.NO_CONTACT_POINT
             result.not_queued[reason.value] += 1
             continue
         kind_points = [
@@ -780,16 +810,26 @@ def _compose_chunk(
         result.queued[(item.kind.value, channel.value)] += 1
 
 
-def _channel_for(customer: Customer, points: list[ContactPoint]) -> MessageChannel | None:
+def _channel_for(
+    customer: Customer,
+    points: list[ContactPoint],
+    available: frozenset[MessageChannel] | None = None,
+) -> MessageChannel | None:
+    """The customer's preferred channel that may and can reach them; of those, one that is
+    set up (``available``) first, so a customer who prefers SMS on a desk without an SMS
+    provider gets the e-mail instead of waiting for a provider."""
     order = [MessageChannel.EMAIL, MessageChannel.SMS]
     if customer.preferred_channel == "sms":
         order.reverse()
-    for channel in order:
-        if msgs.opted_out(customer, channel):
-            continue
-        if any(p.kind == msgs.CHANNEL_KIND[channel] and msgs.usable(p) for p in points):
-            return channel
-    return None
+    reachable = [
+        channel
+        for channel in order
+        if not msgs.opted_out(customer, channel)
+        and any(p.kind == msgs.CHANNEL_KIND[channel] and msgs.usable(p) for p in points)
+    ]
+    if available is not None:
+        reachable.sort(key=lambda channel: channel not in available)
+    return reachable[0] if reachable else None
 
 
 def send_due(
@@ -800,8 +840,12 @@ def send_due(
     dry_run: bool = False,
     transports: Transports | None = None,
     policy: SendingPolicy | None = None,
+    channels: frozenset[MessageChannel] | None = None,
 ) -> SendDueResult:
-    """The nightly run's sending part: queue what is owed, then send what may go."""
+    """The nightly run's sending part: queue what is owed, then send what may go.
+
+    ``channels``: the ones set up; a customer reachable by one of them is written to by it
+    even when they prefer another (None: by preference only)."""
     policy = policy or load_sending_policy()
     result = SendDueResult(today, dry_run)
     if dry_run:
@@ -811,14 +855,14 @@ def send_due(
                 from sqlalchemy.orm import Session as OrmSession
 
                 with OrmSession(bind=connection) as s:
-                    queue_due(s, today, now, policy, result)
+                    queue_due(s, today, now, policy, result, channels)
                     s.flush()
                     _preview_rules(s, now, policy, result)
             finally:
                 transaction.rollback()
         return result
     with database.transaction() as s:
-        queue_due(s, today, now, policy, result)
+        queue_due(s, today, now, policy, result, channels)
     if transports is None:
         with database.transaction() as s:
             transports = ConfiguredTransports(msgs.team_settings(s))
