@@ -39,7 +39,7 @@ from agent_desk.services.promises import resolve_due_promises
 
 if TYPE_CHECKING:
     from agent_desk.services.database import Database
-    from agent_desk.services.sending import SendDueResult, Transports
+    from agent_desk.services.sending import BouncesRead, SendDueResult, Transports
 
 VAT_SETTING = "letters.add_vat"
 
@@ -208,15 +208,19 @@ class NightlyMessages:
     channels: list[str]
     result: SendDueResult | None = None
     skipped: str | None = None
+    bounces: BouncesRead | None = None  # when a bounce mailbox is set up
 
     def summary(self) -> str:
+        lines = [] if self.bounces is None else [self.bounces.summary()]
         if self.result is None:
-            return self.skipped or NO_CHANNEL
-        return f"{self.result.summary()}\n  set up: {', '.join(self.channels)}"
+            lines.append(self.skipped or NO_CHANNEL)
+        else:
+            lines.append(f"{self.result.summary()}\n  set up: {', '.join(self.channels)}")
+        return "\n".join(lines)
 
     def as_json(self) -> dict[str, Any]:
         if self.result is None:
-            return {
+            document: dict[str, Any] = {
                 "channels": [],
                 "sent": {},
                 "sent_total": 0,
@@ -224,7 +228,11 @@ class NightlyMessages:
                 "held_back_total": 0,
                 "skipped": self.skipped or NO_CHANNEL,
             }
-        return {"channels": self.channels, **self.result.as_json()}
+        else:
+            document = {"channels": self.channels, **self.result.as_json()}
+        if self.bounces is not None:
+            document["bounces"] = self.bounces.as_json()
+        return document
 
 
 def configured_channels(settings: dict[str, str]) -> list[str]:
@@ -257,16 +265,21 @@ def send_messages(
     *,
     transports: Transports | None = None,
 ) -> NightlyMessages:
-    """Queue and send what the night owes, by the channels that are set up."""
+    """Queue and send what the night owes, by the channels that are set up.
+
+    First the bounces that came back since the last run are read (when a bounce mailbox
+    is set up), so tonight writes to no address that bounced."""
     from agent_desk.domain.messaging import MessageChannel
     from agent_desk.services import messages as msgs
     from agent_desk.services import sending
 
     with database.transaction() as session:
         settings = msgs.team_settings(session)
+    mailbox = sending.bounce_maildir(settings)
+    bounces = None if mailbox is None else sending.read_bounces(database, now, mailbox)
     channels = configured_channels(settings)
     if not channels:
-        return NightlyMessages([], skipped=NO_CHANNEL)
+        return NightlyMessages([], skipped=NO_CHANNEL, bounces=bounces)
     result = sending.send_due(
         database,
         today,
@@ -274,4 +287,4 @@ def send_messages(
         transports=transports or sending.ConfiguredTransports(settings),
         channels=frozenset(MessageChannel(c) for c in channels),
     )
-    return NightlyMessages(channels, result)
+    return NightlyMessages(channels, result, bounces=bounces)
