@@ -61,6 +61,22 @@ def register(subparsers: Any) -> None:
     due.add_argument("--json", action="store_true", help="print JSON for scripts")
     due.set_defaults(func=run_send_due)
 
+    bounces = add_command(
+        sub,
+        "read-bounces",
+        "read the bounce reports (RFC 3464) that came back to the bounce mailbox: each "
+        "bounced e-mail is marked in the timeline and its address flagged",
+    )
+    bounces.add_argument(
+        "--maildir",
+        metavar="PATH",
+        help="the maildir folder (default: AGENT_DESK_BOUNCE_MAILDIR or the team setting "
+        "messages.bounce_maildir)",
+    )
+    bounces.add_argument("--now", type=_moment, metavar="DATETIME", help=argparse.SUPPRESS)
+    bounces.add_argument("--json", action="store_true", help="print JSON for scripts")
+    bounces.set_defaults(func=run_read_bounces)
+
     send = add_command(sub, "send", "send one message to a customer")
     send.add_argument("--customer", required=True, metavar="N", help="customer number")
     send.add_argument("--kind", required=True, choices=KINDS)
@@ -142,6 +158,17 @@ def run_send_due(args: argparse.Namespace) -> int:
     else:
         print(result.summary())
     return EXIT_OK
+
+
+def run_read_bounces(args: argparse.Namespace) -> int:
+    now = _now(args)
+    with open_database(args) as database:
+        result = sending.read_bounces(database, now, args.maildir)
+    if args.json:
+        print_json(result.as_json())
+    else:
+        print(result.summary())
+    return EXIT_FAILED if result.errors else EXIT_OK
 
 
 def run_send(args: argparse.Namespace) -> int:

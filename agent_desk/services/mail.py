@@ -145,13 +145,145 @@ def build_email(
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
     domain = mail_from.rsplit("@", 1)[-1]
-    safe = "".join(ch if ch.isalnum() or ch in "-." else "." for ch in message_id_key)
+    safe = message_id_local(message_id_key)
     message["Message-ID"] = f"<{safe}@{domain}>" if safe else make_msgid(domain=domain)
     message.set_content(body)
     if attachment is not None:
         name, data = attachment
         message.add_attachment(data, maintype="application", subtype="pdf", filename=name)
     return message
+
+
+def message_id_local(key: str) -> str:
+    """The part of a message's Message-ID before the ``@``, from its outbox key."""
+    return "".join(ch if ch.isalnum() or ch in "-." else "." for ch in key)
+
+
+# ----------------------------------------------------------- bounces that come later
+
+
+ENV_BOUNCE_MAILDIR = "AGENT_DESK_BOUNCE_MAILDIR"
+
+
+@dataclass(frozen=True)
+class Bounce:
+    """One failed recipient of a delivery status notification (RFC 3464)."""
+
+    recipient: str
+    status: str  # e.g. "5.1.1"
+    diagnostic: str
+    original_message_id: str | None  # the local part, as message_id_local() makes it
+
+
+def parse_dsn(raw: bytes) -> list[Bounce]:
+    """The recipients a DSN reports as failed (``Action: failed``); [] for anything else
+    (an out-of-office reply, a "delayed" notice, a delivery receipt, spam)."""
+    import email
+    from email.message import Message as MimeMessage
+
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    report_type = str(parsed.get_param("report-type") or "").lower()
+    if parsed.get_content_type() != "multipart/report" or report_type != "delivery-status":
+        return []
+    status_part: MimeMessage | None = None
+    original: str | None = None
+    for part in parsed.walk():
+        kind = part.get_content_type()
+        if kind == "message/delivery-status":
+            status_part = part
+        elif kind in ("message/rfc822", "text/rfc822-headers") and original is None:
+            original = _original_message_id(part)
+    if status_part is None:
+        return []
+    bounces = []
+    for fields in _status_groups(status_part):
+        action = fields.get("action", "").strip().lower()
+        status = fields.get("status", "").strip()
+        if action != "failed" or not status.startswith("5"):
+            continue  # delayed, delivered, relayed, expanded, or a temporary failure
+        recipient = _address(fields.get("final-recipient") or fields.get("original-recipient"))
+        if recipient:
+            bounces.append(
+                Bounce(recipient, status, fields.get("diagnostic-code", "").strip(), original)
+            )
+    return bounces
+
+
+def _status_groups(part: object) -> list[dict[str, str]]:
+    """The per-message and per-recipient field groups of a message/delivery-status part."""
+    import email
+    from email.message import Message as MimeMessage
+
+    groups: list[dict[str, str]] = []
+    assert isinstance(part, MimeMessage)
+    payload = part.get_payload()
+    if isinstance(payload, list):  # the email package parsed the groups as messages
+        for block in payload:
+            if isinstance(block, MimeMessage):
+                groups.append({k.lower(): str(v) for k, v in block.items()})
+        return groups
+    text = payload if isinstance(payload, str) else ""
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        if block.strip():
+            parsed = email.message_from_string(block + "\n")
+            groups.append({k.lower(): str(v) for k, v in parsed.items()})
+    return groups
+
+
+def _address(field: str | None) -> str:
+    """``rfc822; klant@example.org`` → ``klant@example.org``."""
+    if not field:
+        return ""
+    kind, _, value = field.partition(";")
+    value = value if value else kind
+    return value.strip().strip("<>").strip()
+
+
+def _original_message_id(part: object) -> str | None:
+    import email
+    from email.message import Message as MimeMessage
+
+    assert isinstance(part, MimeMessage)
+    payload = part.get_payload()
+    headers: MimeMessage | None = None
+    if isinstance(payload, list) and payload and isinstance(payload[0], MimeMessage):
+        headers = payload[0]
+    elif isinstance(payload, str):
+        headers = email.message_from_string(payload)
+    if headers is None or not headers.get("Message-ID"):
+        return None
+    value = str(headers["Message-ID"]).strip().strip("<>")
+    return value.split("@", 1)[0] or None
+
+
+def read_maildir(path: str) -> list[tuple[str, bytes]]:
+    """The messages not read yet in a maildir (its ``new/`` folder): (key, bytes)."""
+    import mailbox
+
+    if not os.path.isdir(os.path.join(path, "new")):
+        raise ValidationError(
+            "'{path}' is not a maildir folder (it has no 'new' folder).",
+            "bounce_maildir",
+            path=path,
+        )
+    box = mailbox.Maildir(path, create=False)
+    out = []
+    for key in list(box.iterkeys()):
+        message = box.get_message(key)
+        if message.get_subdir() == "new":
+            out.append((key, box.get_bytes(key)))
+    return out
+
+
+def mark_read(path: str, key: str) -> None:
+    """Move a maildir message to ``cur/``, flagged Seen: the next run does not read it."""
+    import mailbox
+
+    box = mailbox.Maildir(path, create=False)
+    message = box.get_message(key)
+    message.set_subdir("cur")
+    message.add_flag("S")
+    box[key] = message
 
 
 def _context(config: SmtpConfig) -> ssl.SSLContext:

@@ -57,6 +57,7 @@ SETTING_KEYS = (
     "messages.sms_key_name",
     "messages.sms_originator",
     "messages.sms_report_url",
+    "messages.bounce_maildir",
 )
 
 
@@ -688,3 +689,56 @@ def flag_bounced(session: Session, message: Message, now: datetime) -> None:
     point = session.get(ContactPoint, message.contact_point_id)
     if point is not None:
         point.bounced_at = now
+
+
+def apply_bounce(
+    session: Session,
+    recipient: str,
+    original_local: str | None,
+    detail: str,
+    now: datetime,
+) -> Message | None:
+    """A bounce that came back later (a DSN): the e-mail to ``recipient`` whose Message-ID
+    matches is ``bounced`` in the timeline and its contact point is flagged. Without a
+    Message-ID in the DSN, the last e-mail sent to that address. ``None`` when no e-mail
+    of ours matches (the DSN is about mail the desk did not send)."""
+    from sqlalchemy import func
+
+    from agent_desk.services.changelog import log_changes
+    from agent_desk.services.mail import message_id_local
+
+    candidates = session.scalars(
+        select(Message)
+        .where(
+            Message.channel == MessageChannel.EMAIL.value,
+            func.lower(Message.to_address) == recipient.strip().lower(),
+            Message.status.in_(
+                [
+                    MessageStatus.SENT.value,
+                    MessageStatus.DELIVERED.value,
+                    MessageStatus.HANDED_OVER.value,
+                    MessageStatus.IN_DOUBT.value,
+                    MessageStatus.BOUNCED.value,
+                ]
+            ),
+        )
+        .order_by(Message.sent_at.desc(), Message.id.desc())
+    ).all()
+    if original_local is not None:
+        candidates = [
+            m for m in candidates if message_id_local(m.idempotency_key) == original_local
+        ]
+    if not candidates:
+        return None
+    message = candidates[0]
+    if message.status == MessageStatus.BOUNCED.value:
+        return message  # the same bounce read twice
+    message.status = MessageStatus.BOUNCED.value
+    message.status_at = now
+    message.last_error = f"bounced later: {detail}"[:2000]
+    if message.sent_at is None:
+        message.sent_at = now
+    flag_bounced(session, message, now)
+    log_changes(session, "customer", [message.customer_id], "update", [message.customer_id])
+    session.flush()
+    return message

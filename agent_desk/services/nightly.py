@@ -13,6 +13,11 @@ In one transaction, in this order (each step sees what the one before booked):
 
 Every step is idempotent: running the same night twice books nothing new, and a
 skipped night is caught up by the next one.
+
+Then, after the books are committed, :func:`send_messages` sends what the night owes
+(instalment and promise reminders, missed-instalment messages) by each customer's
+preferred channel, within every sending rule (``services.sending``), when a mail server
+or an SMS provider is set up; without one it says so and sends nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -31,6 +36,10 @@ from agent_desk.services import ledger, team_rules
 from agent_desk.services.arrangements import NightlyResult, mark_missed_instalments
 from agent_desk.services.derived import refresh_customers
 from agent_desk.services.promises import resolve_due_promises
+
+if TYPE_CHECKING:
+    from agent_desk.services.database import Database
+    from agent_desk.services.sending import BouncesRead, SendDueResult, Transports
 
 VAT_SETTING = "letters.add_vat"
 
@@ -182,3 +191,100 @@ def restart_accrual(session: Session, arrangement_ids: list[int], now: datetime)
     )
     ledger.write(session, books.values())
     return booked
+
+
+# ------------------------------------------------------------------ the sending part
+
+NO_CHANNEL = (
+    "Messages: none sent - no mail server (AGENT_DESK_SMTP_URL) and no SMS provider "
+    "(AGENT_DESK_SMS_URL) is set up."
+)
+
+
+@dataclass
+class NightlyMessages:
+    """What the nightly run sent, or why it sent nothing."""
+
+    channels: list[str]
+    result: SendDueResult | None = None
+    skipped: str | None = None
+    bounces: BouncesRead | None = None  # when a bounce mailbox is set up
+
+    def summary(self) -> str:
+        lines = [] if self.bounces is None else [self.bounces.summary()]
+        if self.result is None:
+            lines.append(self.skipped or NO_CHANNEL)
+        else:
+            lines.append(f"{self.result.summary()}\n  set up: {', '.join(self.channels)}")
+        return "\n".join(lines)
+
+    def as_json(self) -> dict[str, Any]:
+        if self.result is None:
+            document: dict[str, Any] = {
+                "channels": [],
+                "sent": {},
+                "sent_total": 0,
+                "held_back": {},
+                "held_back_total": 0,
+                "skipped": self.skipped or NO_CHANNEL,
+            }
+        else:
+            document = {"channels": self.channels, **self.result.as_json()}
+        if self.bounces is not None:
+            document["bounces"] = self.bounces.as_json()
+        return document
+
+
+def configured_channels(settings: dict[str, str]) -> list[str]:
+    """The channels set up in the environment or the team settings ("email", "sms").
+
+    An e-mail set-up that is there but wrong counts as set up: the send then says what is
+    wrong (a message is held ``not_configured`` with the problem) instead of keeping quiet."""
+    from agent_desk.errors import ValidationError
+    from agent_desk.services import mail, sms
+
+    channels = []
+    try:
+        smtp = mail.config_from(
+            settings.get("messages.smtp_url"), settings.get("messages.mail_from")
+        )
+    except ValidationError:
+        channels.append("email")
+    else:
+        if smtp is not None:
+            channels.append("email")
+    if sms.config_from(settings) is not None:
+        channels.append("sms")
+    return channels
+
+
+def send_messages(
+    database: Database,
+    today: date,
+    now: datetime,
+    *,
+    transports: Transports | None = None,
+) -> NightlyMessages:
+    """Queue and send what the night owes, by the channels that are set up.
+
+    First the bounces that came back since the last run are read (when a bounce mailbox
+    is set up), so tonight writes to no address that bounced."""
+    from agent_desk.domain.messaging import MessageChannel
+    from agent_desk.services import messages as msgs
+    from agent_desk.services import sending
+
+    with database.transaction() as session:
+        settings = msgs.team_settings(session)
+    mailbox = sending.bounce_maildir(settings)
+    bounces = None if mailbox is None else sending.read_bounces(database, now, mailbox)
+    channels = configured_channels(settings)
+    if not channels:
+        return NightlyMessages([], skipped=NO_CHANNEL, bounces=bounces)
+    result = sending.send_due(
+        database,
+        today,
+        now,
+        transports=transports or sending.ConfiguredTransports(settings),
+        channels=frozenset(MessageChannel(c) for c in channels),
+    )
+    return NightlyMessages(channels, result, bounces=bounces)

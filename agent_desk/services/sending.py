@@ -296,6 +296,17 @@ def dispatch(
             done += 1
             if outcome == "config":
                 stop_channels.add(item.channel)
+    if stop_channels:
+        # Every message of a channel that is not set up waits, tried tonight or not.
+        with database.transaction() as s:
+            waiting = select(func.count()).where(
+                Message.status == MessageStatus.QUEUED.value,
+                Message.next_attempt_at <= now,
+                Message.channel.in_(stop_channels),
+            )
+            if only_ids is not None:
+                waiting = waiting.where(Message.id.in_(only_ids))
+            result.held[HeldReason.NOT_CONFIGURED.value] = int(s.scalar(waiting) or 0)
     transports.close()
     return result
 
@@ -563,6 +574,92 @@ def poll_sms_status(database: Database, gateway: sms.SmsGateway, now: datetime) 
     return changed
 
 
+# ------------------------------------------------------------ bounces that come later
+
+
+@dataclass
+class BouncesRead:
+    """What reading the bounce mailbox found."""
+
+    mailbox: str | None
+    read: int = 0  # messages read from the mailbox
+    bounced: int = 0  # e-mails of ours now marked bounced, their address flagged
+    not_ours: int = 0  # failed recipients the desk sent nothing to (or not that e-mail)
+    not_bounces: int = 0  # out-of-office replies, delay notices, other mail
+    errors: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "mailbox": self.mailbox,
+            "read": self.read,
+            "bounced": self.bounced,
+            "not_ours": self.not_ours,
+            "not_bounces": self.not_bounces,
+            "errors": self.errors,
+        }
+
+    def summary(self) -> str:
+        if self.mailbox is None:
+            return "Bounces: no bounce mailbox set up (AGENT_DESK_BOUNCE_MAILDIR)."
+        line = (
+            f"Bounces from {self.mailbox}: {self.read} read, {self.bounced} e-mails bounced "
+            f"(their addresses flagged), {self.not_ours} not ours, {self.not_bounces} not bounces."
+        )
+        return "\n".join([line, *(f"  problem: {e}" for e in self.errors)])
+
+
+def bounce_maildir(settings: dict[str, str]) -> str | None:
+    """The maildir the mail server delivers bounces to: environment, then team setting."""
+    import os
+
+    path = os.environ.get(mail.ENV_BOUNCE_MAILDIR, "").strip()
+    return path or settings.get("messages.bounce_maildir", "").strip() or None
+
+
+def read_bounces(database: Database, now: datetime, path: str | None = None) -> BouncesRead:
+    """Read the delivery status notifications (RFC 3464) that arrived in the bounce
+    maildir: each failed recipient's e-mail becomes ``bounced`` in the timeline and its
+    contact point is flagged (no more mail to it until it is verified again). Each
+    message is read once (it moves to ``cur/``); reading one twice changes nothing."""
+    if path is None:
+        with database.transaction() as s:
+            path = bounce_maildir(msgs.team_settings(s))
+    from agent_desk.errors import ValidationError
+
+    result = BouncesRead(path)
+    if path is None:
+        return result
+    try:
+        waiting = mail.read_maildir(path)
+    except (ValidationError, OSError) as error:
+        result.errors.append(str(error))
+        return result
+    for key, raw in waiting:
+        result.read += 1
+        try:
+            bounces = mail.parse_dsn(raw)
+        except Exception as error:  # a mangled message must not stop the others
+            log.warning("a message in the bounce mailbox could not be read: %s", error)
+            bounces = []
+        if not bounces:
+            result.not_bounces += 1
+        with database.transaction() as s:
+            for bounce in bounces:
+                detail = " ".join(filter(None, [bounce.status, bounce.diagnostic]))
+                found = msgs.apply_bounce(
+                    s, bounce.recipient, bounce.original_message_id, detail, now
+                )
+                if found is None:
+                    result.not_ours += 1
+                else:
+                    result.bounced += 1
+        try:
+            mail.mark_read(path, key)
+        except OSError as error:
+            result.errors.append(f"could not mark {key} as read: {error}")
+    return result
+
+
 # ---------------------------------------------------------------------- the nightly part
 
 
@@ -683,7 +780,12 @@ def due_items(session: Session, today: date, policy: SendingPolicy) -> list[DueI
 
 
 def queue_due(
-    session: Session, today: date, now: datetime, policy: SendingPolicy, result: SendDueResult
+    session: Session,
+    today: date,
+    now: datetime,
+    policy: SendingPolicy,
+    result: SendDueResult,
+    channels: frozenset[MessageChannel] | None = None,
 ) -> None:
     items = due_items(session, today, policy)
     keys = [i.key for i in items]
@@ -721,7 +823,9 @@ def queue_due(
                 select(PromiseToPay).where(PromiseToPay.id.in_(promise_ids))
             ).all()
         with session.no_autoflush:
-            _compose_chunk(session, chunk, customers, points, now, templates, creditor_, result)
+            _compose_chunk(
+                session, chunk, customers, points, now, templates, creditor_, result, channels
+            )
         session.flush()
         del held
 
@@ -735,12 +839,13 @@ def _compose_chunk(
     templates: Any,
     creditor_: Any,
     result: SendDueResult,
+    channels: frozenset[MessageChannel] | None = None,
 ) -> None:
     for item in chunk:
         customer = customers[item.customer_id]
         if customer.status != "open":
             continue
-        channel = _channel_for(customer, points.get(customer.id, []))
+        channel = _channel_for(customer, points.get(customer.id, []), channels)
         if channel is None:
             reachable_but_opted_out = any(
                 msgs.opted_out(customer, c)
@@ -750,9 +855,20 @@ def _compose_chunk(
                 )
                 for c in MessageChannel
             )
-            reason = (
-                HeldReason.OPTED_OUT if reachable_but_opted_out else HeldReason.NO_CONTACT_POINT
+            only_bounced = any(
+                not msgs.opted_out(customer, c)
+                and any(
+                    p.kind == msgs.CHANNEL_KIND[c] and not msgs.usable(p)
+                    for p in points.get(customer.id, [])
+                )
+                for c in MessageChannel
             )
+            if reachable_but_opted_out:
+                reason = HeldReason.OPTED_OUT
+            elif only_bounced:  # its address bounced (or is invalid) and was not verified since
+                reason = HeldReason.BOUNCED_CONTACT
+            else:
+                reason = HeldReason.NO_CONTACT_POINT
             result.not_queued[reason.value] += 1
             continue
         kind_points = [
@@ -780,16 +896,26 @@ def _compose_chunk(
         result.queued[(item.kind.value, channel.value)] += 1
 
 
-def _channel_for(customer: Customer, points: list[ContactPoint]) -> MessageChannel | None:
+def _channel_for(
+    customer: Customer,
+    points: list[ContactPoint],
+    available: frozenset[MessageChannel] | None = None,
+) -> MessageChannel | None:
+    """The customer's preferred channel that may and can reach them; of those, one that is
+    set up (``available``) first, so a customer who prefers SMS on a desk without an SMS
+    provider gets the e-mail instead of waiting for a provider."""
     order = [MessageChannel.EMAIL, MessageChannel.SMS]
     if customer.preferred_channel == "sms":
         order.reverse()
-    for channel in order:
-        if msgs.opted_out(customer, channel):
-            continue
-        if any(p.kind == msgs.CHANNEL_KIND[channel] and msgs.usable(p) for p in points):
-            return channel
-    return None
+    reachable = [
+        channel
+        for channel in order
+        if not msgs.opted_out(customer, channel)
+        and any(p.kind == msgs.CHANNEL_KIND[channel] and msgs.usable(p) for p in points)
+    ]
+    if available is not None:
+        reachable.sort(key=lambda channel: channel not in available)
+    return reachable[0] if reachable else None
 
 
 def send_due(
@@ -800,8 +926,12 @@ def send_due(
     dry_run: bool = False,
     transports: Transports | None = None,
     policy: SendingPolicy | None = None,
+    channels: frozenset[MessageChannel] | None = None,
 ) -> SendDueResult:
-    """The nightly run's sending part: queue what is owed, then send what may go."""
+    """The nightly run's sending part: queue what is owed, then send what may go.
+
+    ``channels``: the ones set up; a customer reachable by one of them is written to by it
+    even when they prefer another (None: by preference only)."""
     policy = policy or load_sending_policy()
     result = SendDueResult(today, dry_run)
     if dry_run:
@@ -811,14 +941,14 @@ def send_due(
                 from sqlalchemy.orm import Session as OrmSession
 
                 with OrmSession(bind=connection) as s:
-                    queue_due(s, today, now, policy, result)
+                    queue_due(s, today, now, policy, result, channels)
                     s.flush()
                     _preview_rules(s, now, policy, result)
             finally:
                 transaction.rollback()
         return result
     with database.transaction() as s:
-        queue_due(s, today, now, policy, result)
+        queue_due(s, today, now, policy, result, channels)
     if transports is None:
         with database.transaction() as s:
             transports = ConfiguredTransports(msgs.team_settings(s))

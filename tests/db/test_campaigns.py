@@ -121,13 +121,15 @@ def test_only_a_supervisor_runs_a_campaign_or_changes_the_sending_set_up(
 def test_the_nightly_run_can_send_the_messages_too(
     database: Database, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Sending is the nightly's default now (tests/db/test_cli_messages.py has the sends);
+    # --no-messages keeps the old run, and the old opt-in flag is still accepted.
     monkeypatch.delenv("AGENT_DESK_SMTP_URL", raising=False)
+    monkeypatch.delenv("AGENT_DESK_SMS_URL", raising=False)
     url = database.url.render_as_string(hide_password=False)
-    assert main(["nightly", "--database", url, "--today", "2026-12-08", "--json"]) == 0
+    base = ["nightly", "--database", url, "--today", "2026-12-08", "--json"]
+    assert main([*base, "--no-messages"]) == 0
     assert "messages" not in json.loads(capsys.readouterr().out)
-    assert (
-        main(["nightly", "--database", url, "--today", "2026-12-08", "--send-messages", "--json"])
-        == 0
-    )
+    assert main([*base, "--send-messages"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["messages"]["sent_total"] == 0 and "held_back" in document["messages"]
+    assert document["messages"]["channels"] == []

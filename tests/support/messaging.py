@@ -151,6 +151,7 @@ class FakeBird:
     invalid_numbers: set[str] = field(default_factory=set)
     fail_next: int = 0  # answer 503 this many times
     delay: float = 0.0  # take the message, then answer this late
+    delay_from: int = 1  # ... from the n-th message on (the ones before answer at once)
     balance: bool = True
 
 
@@ -217,7 +218,7 @@ def _bird_handler(bird: FakeBird) -> type[BaseHTTPRequestHandler]:
             message_id = uuid.uuid4().hex
             now = datetime.now(UTC).isoformat(timespec="seconds")
             bird.sent.append(body | {"id": message_id})
-            if bird.delay:
+            if bird.delay and len(bird.sent) >= bird.delay_from:
                 time.sleep(bird.delay)
             bird.statuses[message_id] = ("sent", None)
             self._json(
