@@ -13,24 +13,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QEventLoop, QLocale, QObject, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from agent_desk import config
 from agent_desk.crash_log import CrashLog
-from agent_desk.errors import AgentDeskError, DatabaseUnavailableError
+from agent_desk.errors import AgentDeskError, DatabaseUnavailableError, UsageError
 from agent_desk.i18n import Translator
 from agent_desk.resources import resource_path
-from agent_desk.services.database import Database
 from agent_desk.ui.errors import ExceptHook, install_qt_logging
 from agent_desk.ui.prompter import Prompter
 from agent_desk.ui.settings import DeskSettings
 from agent_desk.ui.signals import SignalBridge
 from agent_desk.ui.single_instance import ALREADY_OPEN, SingleInstance
-from agent_desk.ui.startup import StartupWindow
+from agent_desk.ui.startup import StartupWindow, shown_url
 from agent_desk.ui.theme import apply_theme
-from agent_desk.ui.worker import DatabaseWorker
 
 # The desk's window and dialogs (and the services behind them) are imported while the
 # start-up window is on screen and the database is being opened, not before the
@@ -38,6 +36,7 @@ from agent_desk.ui.worker import DatabaseWorker
 if TYPE_CHECKING:
     from agent_desk.services.actor import Actor
     from agent_desk.services.agents import AgentSummary
+    from agent_desk.services.database import Database
     from agent_desk.services.desk_support import StartState
     from agent_desk.ui.app_window import DeskWindow
     from agent_desk.ui.dialogs.agent_picker import AgentPicker
@@ -121,6 +120,8 @@ class DeskApp(QObject):
         self.clock = clock
         self.demo_customers = demo_customers
         self.translator = Translator(choose_language(lang, self.settings))
+        from agent_desk.ui.worker import DatabaseWorker
+
         self.worker = DatabaseWorker(database)
         self.window: DeskWindow | None = None
         self.startup: StartupWindow | None = None
@@ -141,10 +142,16 @@ class DeskApp(QObject):
 
     # -- start-up ------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, startup: StartupWindow | None = None) -> None:
+        """Open the database on the worker; ``startup``: a start-up window already shown."""
+        if startup is not None:
+            self.startup = startup
+            startup.set_database(self.database.display)
         if self.agent_login and not self.claim(self.agent_login):
+            self._close_startup()
             return
-        self.startup = StartupWindow(self.translator, self.database.display, self.demo)
+        if self.startup is None:
+            self.startup = StartupWindow(self.translator, self.database.display, self.demo)
         self._progress.connect(self.startup.progress)
         self.startup.show()
         demo, customers, emit = self.demo, self.demo_customers, self._progress.emit
@@ -256,6 +263,8 @@ class DeskApp(QObject):
 
     def _signed_in(self, value: SignIn) -> None:
         """Connect again as the person who signed in (the password stays in memory)."""
+        from agent_desk.services.database import Database
+
         try:
             database = Database(value.url, password=value.password)
         except AgentDeskError as error:
@@ -396,6 +405,90 @@ class DeskApp(QObject):
             self.instance = None
 
 
+def desk_application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Agent Desk")
+    app.setOrganizationName("agent-desk")
+    app.setDesktopFileName("agent-desk")  # Wayland: the .desktop entry's icon and name
+    app.setQuitOnLastWindowClosed(False)  # between start-up windows none may be visible
+    if not app.property("agentDeskStyled"):  # once per process
+        style_application(app)
+        app.setProperty("agentDeskStyled", True)
+    return app
+
+
+def show_and_paint(window: QWidget, app: QApplication) -> None:
+    """Show ``window`` and return once it has been painted (what the agent sees).
+
+    The same definition as the bare window of bench/bench_startup.py.
+    """
+    painted = PaintWatch(window)
+    window.show()
+    for _turn in range(200):
+        if painted.done:
+            break
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 10)
+    window.removeEventFilter(painted)
+
+
+class PaintWatch(QObject):
+    """Notes the first paint of a widget."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__(widget)
+        self.done = False
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.done = True
+        return False
+
+
+def run_desk_at(
+    url: str,
+    *,
+    demo: bool = False,
+    lang: str | None = None,
+    agent_login: str | None = None,
+    quit_after_start: bool = False,
+    quit_after_first_window: bool = False,
+) -> int:
+    """The desk's process from a database URL: the start-up window is on screen first.
+
+    It is shown and painted before SQLAlchemy, the models and the desk's window are
+    imported (about half of the start); then the database is opened behind it.
+    """
+    app = desk_application()
+    settings = DeskSettings()
+    translator = Translator(choose_language(lang, settings))
+    startup = StartupWindow(translator, shown_url(url), demo)
+    show_and_paint(startup, app)
+    if quit_after_first_window:  # bench/bench_startup.py: the first window's time
+        startup.close()
+        return 0
+    from agent_desk.services.database import Database
+
+    try:
+        database = Database(url)
+    except AgentDeskError as error:
+        startup.close()
+        print(f"agent-desk: {error}", file=sys.stderr)
+        return 2 if isinstance(error, UsageError) else 1
+    try:
+        return run_desk(
+            database,
+            demo=demo,
+            lang=translator.lang,
+            agent_login=agent_login,
+            quit_after_start=quit_after_start,
+            startup=startup,
+        )
+    finally:
+        database.dispose()
+
+
 def run_desk(
     database: Database,
     *,
@@ -403,15 +496,10 @@ def run_desk(
     lang: str | None = None,
     agent_login: str | None = None,
     quit_after_start: bool = False,
+    startup: StartupWindow | None = None,
 ) -> int:
     """The desk's process: the QApplication, crash log, signals, until the desk closes."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationName("Agent Desk")
-    app.setOrganizationName("agent-desk")
-    app.setDesktopFileName("agent-desk")  # Wayland: the .desktop entry's icon and name
-    app.setQuitOnLastWindowClosed(False)  # between start-up windows none may be visible
-    style_application(app)
+    app = desk_application()
     crash_log = CrashLog(config.data_dir())
     previous = crash_log.take_previous()
     crash_log.enable()
@@ -431,7 +519,7 @@ def run_desk(
         desk.window_ready.connect(
             lambda _window: QTimer.singleShot(0, lambda: desk.request_close("started"))
         )
-    desk.start()
+    desk.start(startup)
     try:
         app.exec()
     finally:

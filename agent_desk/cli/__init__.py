@@ -114,6 +114,8 @@ def build_parser(argv: Sequence[str] | None = None) -> DeskArgumentParser:
     parser.add_argument("--agent", metavar="LOGIN", help="open the desk as this agent")
     # For CI and the start-up benchmark: quit as soon as the desk's window is shown.
     parser.add_argument("--quit-after-start", action="store_true", help=argparse.SUPPRESS)
+    # For the start-up benchmark: quit once the first window (start-up) is painted.
+    parser.add_argument("--quit-after-first-window", action="store_true", help=argparse.SUPPRESS)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     names = command_modules() if argv is None else _wanted_modules(argv)
     for name in names:
@@ -129,8 +131,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(words)
     except SystemExit as exit_:  # argparse: --help (0) or bad usage (2, message printed)
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
-    from sqlalchemy.exc import SQLAlchemyError
-
     try:
         if args.command is None:
             from agent_desk.cli.desk import start_desk
@@ -149,7 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("agent-desk: interrupted.", file=sys.stderr)
         return EXIT_FAILED
-    except SQLAlchemyError as error:
+    except Exception as error:
+        if not _is_database_error(error):
+            raise
         # Never a traceback with a row's data in it (the engine hides parameters too).
         log.error("database error: %s", type(error).__name__)
         print(
@@ -157,6 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+
+
+def _is_database_error(error: BaseException) -> bool:
+    """A SQLAlchemy error (looked up only then: the desk's first window comes before it)."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    return exc is not None and isinstance(error, exc.SQLAlchemyError)
 
 
 def run() -> NoReturn:

@@ -9,14 +9,16 @@ import sys
 from agent_desk.cli._common import EXIT_FAILED, EXIT_USAGE
 from agent_desk.config import resolve_database_url
 from agent_desk.errors import AgentDeskError, UsageError
-from agent_desk.services.database import Database
 
 
 def start_desk(args: argparse.Namespace) -> int:
-    """Run the desk until it is closed; returns the exit status."""
-    choice = resolve_database_url(getattr(args, "database", None), demo=bool(args.demo))
+    """Run the desk until it is closed; returns the exit status.
+
+    The start-up window is shown before SQLAlchemy and the models are imported; the
+    database is opened behind it (see agent_desk.app.run_desk_at).
+    """
     try:
-        database = Database(choice.url)
+        choice = resolve_database_url(getattr(args, "database", None), demo=bool(args.demo))
     except AgentDeskError as error:
         print(f"agent-desk: {error}", file=sys.stderr)
         return EXIT_USAGE if isinstance(error, UsageError) else EXIT_FAILED
@@ -27,22 +29,19 @@ def start_desk(args: argparse.Namespace) -> int:
 
     reason = problem()
     if reason:
-        database.dispose()
         print(f"agent-desk: {reason}", file=sys.stderr)
         return EXIT_FAILED
 
-    from agent_desk.app import run_desk
+    from agent_desk.app import run_desk_at
 
-    try:
-        return run_desk(
-            database,
-            demo=bool(args.demo),
-            lang=args.lang,
-            agent_login=getattr(args, "agent", None),
-            quit_after_start=bool(getattr(args, "quit_after_start", False)),
-        )
-    finally:
-        database.dispose()
+    return run_desk_at(
+        choice.url,
+        demo=bool(args.demo),
+        lang=args.lang,
+        agent_login=getattr(args, "agent", None),
+        quit_after_start=bool(getattr(args, "quit_after_start", False)),
+        quit_after_first_window=bool(getattr(args, "quit_after_first_window", False)),
+    )
 
 
 def _configure_logging() -> None:

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-import holidays
 
 from agent_desk.errors import ValidationError
 from agent_desk.resources import read_text
+
+if TYPE_CHECKING:  # imported on first use: its calendars take a tenth of a second
+    import holidays
 
 
 class HeldReason(StrEnum):
@@ -127,6 +128,8 @@ def load_sending_policy() -> SendingPolicy:
 
 @lru_cache(maxsize=8)
 def _holidays(country: str) -> holidays.HolidayBase:
+    import holidays
+
     return holidays.country_holidays(country)
 
 

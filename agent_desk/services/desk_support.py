@@ -17,7 +17,6 @@ from agent_desk.models import Agent, Customer
 from agent_desk.services.actor import Actor
 from agent_desk.services.customer_file import CustomerFile, customer_file
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.queue import claim_next, hold
 
 DEMO_CUSTOMERS = 3000
@@ -52,6 +51,8 @@ def prepare_database(
     with database.transaction() as session:
         count = int(session.scalar(select(func.count()).select_from(Customer)) or 0)
         if demo and count == 0:
+            from agent_desk.services.demo import load_demo  # the demo database only
+
             load_demo(session, customers=customers, progress=progress)
             loaded = True
     with database.transaction() as session:

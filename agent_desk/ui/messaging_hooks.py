@@ -10,11 +10,11 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from agent_desk.domain.messaging import MessageChannel, MessageKind
-from agent_desk.ui.dialogs.campaign import CampaignDialog
-from agent_desk.ui.dialogs.send_message import SendMessageDialog
 
 if TYPE_CHECKING:
     from agent_desk.ui.app_window import DeskWindow
+    from agent_desk.ui.dialogs.campaign import CampaignDialog
+    from agent_desk.ui.dialogs.send_message import SendMessageDialog
 
 
 def install(window: DeskWindow) -> QAction:
@@ -48,6 +48,8 @@ def install(window: DeskWindow) -> QAction:
 
 def open_campaign(window: DeskWindow) -> CampaignDialog:
     """Supervisor ▸ Message a selection (count and example before anything is queued)."""
+    from agent_desk.ui.dialogs.campaign import CampaignDialog  # on first use
+
     dialog = CampaignDialog(
         worker=window.worker, actor=window.actor, tr=window.tr_, clock=window.clock, parent=window
     )
@@ -65,6 +67,8 @@ def open_send_message(
     file = window.current_file()
     if file is None:
         return None
+    from agent_desk.ui.dialogs.send_message import SendMessageDialog  # on first use
+
     dialog = SendMessageDialog(
         worker=window.worker,
         actor=window.actor,

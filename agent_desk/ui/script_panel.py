@@ -223,13 +223,12 @@ class ScriptPanelHost(QWidget):
         self.setAccessibleName(tr("Script"))
         self.setAccessibleDescription(tr("Press the number of an answer; Alt+Left goes back."))
         self.tr_ = tr
-        self.library: ScriptLibrary | None = library
+        # The scripts are parsed on first use (a customer on screen), not while the
+        # desk's window is built; the team's library usually arrives from the worker
+        # first (use_library), and then the shipped one is never parsed here.
+        self._library: ScriptLibrary | None = library
+        self._library_tried = library is not None
         self.load_error = ""
-        if library is None:
-            try:
-                self.library = shipped_library()
-            except (ScriptFormatError, OSError) as error:
-                self.load_error = str(error)
         self.file: CustomerFile | None = None
         #: What was saved for this customer outside the script (F3's promise): the
         #: script shows it under "Recorded so far", so there is one promise, not two.
@@ -253,9 +252,21 @@ class ScriptPanelHost(QWidget):
 
     # -- building ------------------------------------------------------------------
 
+    @property
+    def library(self) -> ScriptLibrary | None:
+        """The scripts in use: the team's, or the shipped ones (parsed on first use)."""
+        if not self._library_tried:
+            self._library_tried = True
+            try:
+                self._library = shipped_library()
+            except (ScriptFormatError, OSError) as error:
+                self.load_error = str(error)
+        return self._library
+
     def use_library(self, library: ScriptLibrary) -> None:
         """The team's scripts (from the database); the open run keeps its script."""
-        self.library = library
+        self._library = library
+        self._library_tried = True
 
     def _build(self) -> None:
         tr = self.tr_

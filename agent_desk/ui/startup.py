@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressBar, QVBoxLayout, QWidget
 
 from agent_desk.i18n import Translator
 from agent_desk.ui.plain import PlainLabel
+
+
+def shown_url(url: str) -> str:
+    """A database URL as typed, never with a password (before SQLAlchemy has checked it)."""
+    return re.sub(r"://([^/@:]*):[^/@]*@", r"://\1:***@", url.strip())
 
 
 class StartupWindow(QWidget):
@@ -20,7 +27,7 @@ class StartupWindow(QWidget):
         self.status = PlainLabel(tr("Opening the database…"))
         self.status.setObjectName("startupStatus")
         self.status.setWordWrap(True)
-        where = PlainLabel(database)
+        self.where = where = PlainLabel(database)
         where.setObjectName("hint")
         where.setWordWrap(True)
         self.bar = QProgressBar()
@@ -38,6 +45,10 @@ class StartupWindow(QWidget):
             layout.addWidget(note)
         self.setFixedWidth(460)
         self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, False)
+
+    def set_database(self, database: str) -> None:
+        """The database as shown to people (the URL as typed until it was checked)."""
+        self.where.setText(database)
 
     def progress(self, done: int, total: int) -> None:
         self.status.setText(

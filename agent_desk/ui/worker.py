@@ -12,12 +12,14 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
-from sqlalchemy.orm import Session
 
-from agent_desk.services.database import Database
+if TYPE_CHECKING:  # the desk's first window is shown before SQLAlchemy is imported
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.database import Database
 
 log = logging.getLogger(__name__)
 

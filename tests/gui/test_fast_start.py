@@ -84,3 +84,102 @@ def test_the_letters_names_resolve_on_first_use_and_unknown_ones_fail() -> None:
     assert letters.WrittenLetter is render.WrittenLetter
     with pytest.raises(AttributeError, match="no attribute 'render_docx'"):
         _ = letters.render_docx  # type: ignore[attr-defined]
+
+
+FIRST_WINDOW_PROBE = """
+import json, sys
+import agent_desk.app as app
+
+shown = app.show_and_paint
+
+def show_and_paint(window, qt_app):
+    shown(window, qt_app)
+    print("FIRST " + json.dumps({
+        "window": type(window).__name__,
+        "visible": window.isVisible(),
+        "status": window.status.text(),
+        "where": window.where.text(),
+        "loaded": sorted(m for m in ("sqlalchemy", "agent_desk.models", "agent_desk.ui.app_window", "agent_desk.services.database") if m in sys.modules),
+    }), flush=True)
+
+app.show_and_paint = show_and_paint
+opened = app.DeskApp.open_desk
+
+def open_desk(self, actor):
+    opened(self, actor)
+    print("DESK " + json.dumps({"visible": self.window.isVisible()}), flush=True)
+
+app.DeskApp.open_desk = open_desk
+from agent_desk.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def _run(probe: str, *args: str, data: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AGENT_DESK_DATA_DIR": str(data), "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_start_up_window_is_painted_before_the_database_libraries_load(
+    demo_template: Path, tmp_path: Path
+) -> None:
+    database = tmp_path / "desk.sqlite3"
+    database.write_bytes(demo_template.read_bytes())
+    url = f"sqlite:///{database}"
+    start = ["--database", url, "--lang", "en", "--agent", "sanne", "--quit-after-start"]
+    done = _run(FIRST_WINDOW_PROBE, *start, data=tmp_path / "data")
+    assert done.returncode == 0, done.stderr
+    firsts = [x for x in done.stdout.splitlines() if x.startswith("FIRST ")]
+    assert len(firsts) == 1  # one start-up window, adopted by the desk (not a second one)
+    first = json.loads(firsts[0].removeprefix("FIRST "))
+    assert first["window"] == "StartupWindow" and first["visible"]
+    assert first["status"] == "Opening the database…"
+    assert first["where"] == url
+    assert first["loaded"] == []  # painted before SQLAlchemy, the models, the desk window
+    # ... and the same process went on to open the database and show the desk.
+    desk = next(x for x in done.stdout.splitlines() if x.startswith("DESK "))
+    assert json.loads(desk.removeprefix("DESK "))["visible"]
+
+
+def test_the_benchmark_exit_after_the_first_window_opens_no_database(tmp_path: Path) -> None:
+    missing = tmp_path / "never" / "desk.sqlite3"
+    done = _run(
+        "import sys\nfrom agent_desk.cli import run\nrun()\n",
+        "--database",
+        f"sqlite:///{missing}",
+        "--quit-after-first-window",
+        data=tmp_path / "data",
+    )
+    assert done.returncode == 0, done.stderr
+    assert not missing.parent.exists()  # nothing was opened or created
+
+
+def test_a_bad_url_still_stops_with_its_explanation(tmp_path: Path) -> None:
+    done = _run(
+        "from agent_desk.cli import run\nrun()\n",
+        "--database",
+        "mysql://x",
+        "--quit-after-start",
+        data=tmp_path / "data",
+    )
+    assert done.returncode == 2
+    assert "Agent Desk works with SQLite or PostgreSQL, not 'mysql'" in done.stderr
+
+
+def test_the_start_up_window_never_shows_a_password_from_the_url() -> None:
+    from agent_desk.ui.startup import shown_url
+
+    assert shown_url(" postgresql://sanne:geheim@db.example.nl/desk ") == (
+        "postgresql://sanne:***@db.example.nl/desk"
+    )
+    assert shown_url("postgresql://sanne@db.example.nl/desk") == (
+        "postgresql://sanne@db.example.nl/desk"
+    )
+    assert shown_url("sqlite:////home/sanne/desk.sqlite3") == "sqlite:////home/sanne/desk.sqlite3"
