@@ -31,14 +31,17 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSpinBox,
     QApplication,
+    QBoxLayout,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHeaderView,
     QLabel,
+    QLayout,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -181,11 +184,44 @@ def _form_label(widget: QWidget) -> str:
     return ""
 
 
+def _find_layout(layout: QLayout, widget: QWidget) -> QLayout | None:
+    """The layout (``layout`` or one nested in it) that holds ``widget`` directly."""
+    for index in range(layout.count()):
+        item = layout.itemAt(index)
+        if item is None:
+            continue
+        if item.widget() is widget:
+            return layout
+        inner = item.layout()
+        if inner is not None and (found := _find_layout(inner, widget)) is not None:
+            return found
+    return None
+
+
+def _neighbour_label(widget: QWidget) -> str:
+    """A short label just before ``widget`` in its grid row or box (a filter's "Agent")."""
+    parent = widget.parentWidget()
+    top = parent.layout() if parent is not None else None
+    layout = _find_layout(top, widget) if top is not None else None
+    before: QWidget | None = None
+    if isinstance(layout, QGridLayout):
+        row, column, _rows, _columns = layout.getItemPosition(layout.indexOf(widget))
+        item = layout.itemAtPosition(row, column - 1) if column > 0 else None
+        before = item.widget() if item is not None else None
+    elif isinstance(layout, QBoxLayout):
+        index = layout.indexOf(widget)
+        item = layout.itemAt(index - 1) if index > 0 else None
+        before = item.widget() if item is not None else None
+    if isinstance(before, QLabel) and before.text() and len(before.text()) <= 60:
+        return _strip(re.sub(r"<[^>]+>", "", before.text()))
+    return ""
+
+
 def describe_control(widget: QWidget) -> str:
     """A name a screen reader can say for ``widget`` ("" when nothing says what it is)."""
     if isinstance(widget, QAbstractButton) and widget.text():
         return _strip(widget.text())
-    label = _form_label(widget)
+    label = _form_label(widget) or _neighbour_label(widget)
     if label:
         return label
     placeholder = getattr(widget, "placeholderText", None)

@@ -154,6 +154,7 @@ class AuditDialog(QDialog):
         headers = [tr("When"), tr("Who"), tr("Action"), tr("What"), tr("Customer"), tr("Detail")]
         self.table = QTableWidget(0, len(headers))
         self.table.setObjectName("auditTable")
+        self.table.setAccessibleName(tr("Audit trail"))
         self.table.setHorizontalHeaderLabels(headers)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(26)
