@@ -205,7 +205,8 @@ def _neighbour_label(widget: QWidget) -> str:
     layout = _find_layout(top, widget) if top is not None else None
     before: QWidget | None = None
     if isinstance(layout, QGridLayout):
-        row, column, _rows, _columns = layout.getItemPosition(layout.indexOf(widget))
+        position: tuple[int, int, int, int] = layout.getItemPosition(layout.indexOf(widget))  # type: ignore[assignment]
+        row, column = position[0], position[1]
         item = layout.itemAtPosition(row, column - 1) if column > 0 else None
         before = item.widget() if item is not None else None
     elif isinstance(layout, QBoxLayout):

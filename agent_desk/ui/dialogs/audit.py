@@ -249,6 +249,8 @@ class AuditDialog(QDialog):
         )
 
     def _loaded(self, rows: list[AuditRow]) -> None:
+        from agent_desk.ui.audit_words import readable_action, readable_detail, readable_entity
+
         words = self.words
         self.rows = rows
         self.table.setRowCount(len(rows))
@@ -256,10 +258,10 @@ class AuditDialog(QDialog):
             cells = [
                 words.moment(event.when),
                 event.who,
-                event.action,
-                event.entity,
+                readable_action(words, event.action),
+                readable_entity(words, event.entity),
                 event.customer_number,
-                event.detail,
+                readable_detail(words, event.detail),  # the CSV keeps the machine data
             ]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
