@@ -63,6 +63,7 @@ ACTION_WORDS: dict[str, str] = {
     "nightly": N_("nightly run"),
     "set_role": N_("role changed"),
     "deactivate": N_("deactivated"),
+    "claim": N_("took from the queue"),
     "kept": N_("kept"),
     "broken": N_("broken"),
     "signal_objection": N_("objection recorded"),
@@ -102,6 +103,9 @@ VALUE_WORDS: dict[str, str] = {
     "email": N_("e-mail"),
     "sms": N_("SMS"),
     "letter": N_("letter"),
+    "fourteen_day": N_("14-day letter"),
+    "debt_help": N_("Debt-help referral"),
+    "pending_approval": N_("waiting for approval"),
 }
 
 _PAIR = re.compile(r"(\w+)=(\S+)")
@@ -163,6 +167,9 @@ def readable_detail(words: Words, detail: str) -> str:
                 if value not in (None, "", [], {})
             ]
             return " · ".join(parts)
+    coded = re.match(r"^([a-z_]+): (.*)$", text, re.DOTALL)
+    if coded and coded.group(1) in VALUE_WORDS:  # "pending_approval: the reason"
+        return f"{words.tr(VALUE_WORDS[coded.group(1)])}: {coded.group(2)}"
     pairs = _PAIR.findall(text)
     if pairs and _PAIR.sub("", text).strip(" ,;") == "":
         return " · ".join(

@@ -258,7 +258,21 @@ def name_controls(root: QWidget) -> list[QWidget]:
     return unnamed
 
 
+def fit_on_screen(dialog: QWidget) -> None:
+    """Never taller or wider than the screen's free area (a 1366×768 laptop): shrink."""
+    screen = dialog.screen()
+    if screen is None:
+        return
+    free = screen.availableGeometry()
+    frame = 40  # the window manager's title bar and borders
+    width = min(dialog.width(), free.width() - 16)
+    height = min(dialog.height(), free.height() - frame)
+    if (width, height) != (dialog.width(), dialog.height()):
+        dialog.resize(max(width, dialog.minimumWidth()), max(height, dialog.minimumHeight()))
+
+
 def apply_to_dialog(dialog: QDialog) -> None:
+    fit_on_screen(dialog)
     add_mnemonics(dialog.findChildren(QAbstractButton))
     for edit in dialog.findChildren(QPlainTextEdit) + dialog.findChildren(QTextEdit):
         edit.setTabChangesFocus(True)

@@ -165,7 +165,7 @@ class AuditDialog(QDialog):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
-        for column, width in ((0, 130), (1, 160), (2, 110), (3, 110), (4, 120)):
+        for column, width in ((0, 120), (1, 150), (2, 160), (3, 160), (4, 90)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.table.setColumnWidth(column, width)
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
