@@ -31,6 +31,7 @@ from agent_desk.ui.dialogs.note import NoteInput
 from agent_desk.ui.dialogs.previous_crash import PreviousCrashDialog
 from agent_desk.ui.dialogs.sign_in import SignInDialog
 from agent_desk.ui.keyboard import APPLIED, CONTROLS
+from agent_desk.ui.labels import Words
 from agent_desk.ui.prompter import RecordingPrompter
 from agent_desk.ui.queue_model import COL_ARREARS, COL_CUSTOMER
 from agent_desk.ui.settings import DeskSettings
@@ -167,7 +168,7 @@ def test_every_supervisor_dialog_names_every_control(qtbot: QtBot, boss: DeskWin
 
 
 def test_the_dialogs_before_the_desk_and_the_conflict_name_every_control(
-    qtbot: QtBot, window: DeskWindow, database: Database, tmp_path: Path
+    qtbot: QtBot, styled: None, database: Database, tmp_path: Path
 ) -> None:
     tr = Translator("en")
     with database.transaction() as session:
@@ -188,12 +189,10 @@ def test_the_dialogs_before_the_desk_and_the_conflict_name_every_control(
             lambda: SignInDialog(tr, parse_database_url("postgresql://eva@db.example/desk")),
         ),
         ("agent picker", lambda: AgentPicker(tr, agents, "demo.sqlite3", "sanne")),
-        ("previous crash", lambda: PreviousCrashDialog(tr, crash, window)),
+        ("previous crash", lambda: PreviousCrashDialog(tr, crash)),
         (
             "conflict",
-            lambda: ConflictDialog(
-                window.words, "Anna Jansen", [theirs], NoteInput("mine"), window
-            ),
+            lambda: ConflictDialog(Words(tr), "Anna Jansen", [theirs], NoteInput("mine")),
         ),
     ]
     problems: list[str] = []
@@ -214,7 +213,6 @@ def test_the_check_fails_on_a_control_without_a_name(qtbot: QtBot) -> None:
     dialog = QDialog()
     qtbot.addWidget(dialog)
     QPushButton("", dialog)  # an icon-only button that says nothing
-    dialog.show()
     assert unnamed(dialog) == ["QPushButton '' ''"]
 
 
