@@ -297,6 +297,11 @@ def shoot_supervisor(database: Database, out: Path) -> None:
     wait_until(lambda: dialog.preview is not None and window.worker.pending == 0)
     save(dialog, out / "screenshot-reassign-en.png")
     dialog.reject()
+    audit = window.supervisor.open_audit()  # the details in words, not JSON
+    assert audit is not None
+    wait_until(lambda: not audit.loading and window.worker.pending == 0)
+    save(audit, out / "screenshot-audit-en.png")
+    audit.reject()
     window.releasing_on_close = True
     window.close()
     desk.shutdown()

@@ -181,6 +181,7 @@ class DeskWindow(QMainWindow):
         self.reload_team_rules()
         self._restore_layout()
         self.customer_panel.clear()
+        name_controls(self)  # the action bar and the panels, before any file is shown
 
     # -- the team's rules (issue 15) ---------------------------------------------
 

@@ -418,9 +418,14 @@ class CustomerPanel(QStackedWidget):
         self.claims.setFixedHeight(self.claims.horizontalHeader().height() + max(rows, 28) + 4)
 
     def _fill_timeline(self, items: tuple[TimelineItem, ...]) -> None:
+        from agent_desk.ui.audit_words import readable_detail
+
         self.timeline.setRowCount(len(items))
         for row, item in enumerate(items):
-            cells = [self.words.moment(item.at), self.describe(item), item.detail, item.agent or ""]
+            detail = (
+                item.detail if item.kind == "note" else readable_detail(self.words, item.detail)
+            )
+            cells = [self.words.moment(item.at), self.describe(item), detail, item.agent or ""]
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 if column in (1, 2) and text:
@@ -471,4 +476,6 @@ class CustomerPanel(QStackedWidget):
             from agent_desk.ui.dialogs.send_message import describe_message
 
             return describe_message(tr, item.summary, values)
-        return item.summary
+        from agent_desk.ui.audit_words import readable_detail
+
+        return readable_detail(words, item.summary)  # never raw machine data

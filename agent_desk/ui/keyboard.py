@@ -31,14 +31,17 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSpinBox,
     QApplication,
+    QBoxLayout,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHeaderView,
     QLabel,
+    QLayout,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -181,11 +184,45 @@ def _form_label(widget: QWidget) -> str:
     return ""
 
 
+def _find_layout(layout: QLayout, widget: QWidget) -> QLayout | None:
+    """The layout (``layout`` or one nested in it) that holds ``widget`` directly."""
+    for index in range(layout.count()):
+        item = layout.itemAt(index)
+        if item is None:
+            continue
+        if item.widget() is widget:
+            return layout
+        inner = item.layout()
+        if inner is not None and (found := _find_layout(inner, widget)) is not None:
+            return found
+    return None
+
+
+def _neighbour_label(widget: QWidget) -> str:
+    """A short label just before ``widget`` in its grid row or box (a filter's "Agent")."""
+    parent = widget.parentWidget()
+    top = parent.layout() if parent is not None else None
+    layout = _find_layout(top, widget) if top is not None else None
+    before: QWidget | None = None
+    if isinstance(layout, QGridLayout):
+        position: tuple[int, int, int, int] = layout.getItemPosition(layout.indexOf(widget))  # type: ignore[assignment]
+        row, column = position[0], position[1]
+        item = layout.itemAtPosition(row, column - 1) if column > 0 else None
+        before = item.widget() if item is not None else None
+    elif isinstance(layout, QBoxLayout):
+        index = layout.indexOf(widget)
+        item = layout.itemAt(index - 1) if index > 0 else None
+        before = item.widget() if item is not None else None
+    if isinstance(before, QLabel) and before.text() and len(before.text()) <= 60:
+        return _strip(re.sub(r"<[^>]+>", "", before.text()))
+    return ""
+
+
 def describe_control(widget: QWidget) -> str:
     """A name a screen reader can say for ``widget`` ("" when nothing says what it is)."""
     if isinstance(widget, QAbstractButton) and widget.text():
         return _strip(widget.text())
-    label = _form_label(widget)
+    label = _form_label(widget) or _neighbour_label(widget)
     if label:
         return label
     placeholder = getattr(widget, "placeholderText", None)
@@ -221,7 +258,21 @@ def name_controls(root: QWidget) -> list[QWidget]:
     return unnamed
 
 
+def fit_on_screen(dialog: QWidget) -> None:
+    """Never taller or wider than the screen's free area (a 1366×768 laptop): shrink."""
+    screen = dialog.screen()
+    if screen is None:
+        return
+    free = screen.availableGeometry()
+    frame = 40  # the window manager's title bar and borders
+    width = min(dialog.width(), free.width() - 16)
+    height = min(dialog.height(), free.height() - frame)
+    if (width, height) != (dialog.width(), dialog.height()):
+        dialog.resize(max(width, dialog.minimumWidth()), max(height, dialog.minimumHeight()))
+
+
 def apply_to_dialog(dialog: QDialog) -> None:
+    fit_on_screen(dialog)
     add_mnemonics(dialog.findChildren(QAbstractButton))
     for edit in dialog.findChildren(QPlainTextEdit) + dialog.findChildren(QTextEdit):
         edit.setTabChangesFocus(True)

@@ -143,6 +143,7 @@ class TeamViewDialog(QDialog):
         self.kept_column = len(self.headers) - 1
         self.table = QTableWidget(0, len(self.headers))
         self.table.setObjectName("teamTable")
+        self.table.setAccessibleName(tr("Team view"))
         self.table.setHorizontalHeaderLabels(self.headers)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(26)

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator
 from datetime import date
 
+import pytest
+import shiboken6
 from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QAbstractButton, QApplication, QDialog, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
+from agent_desk.app import DeskApp
+from agent_desk.services.database import Database
 from agent_desk.ui.app_window import DeskWindow
 from agent_desk.ui.dialogs.log_contact import LogContactDialog
 from agent_desk.ui.dialogs.note import NoteDialog
 from agent_desk.ui.dialogs.promise import PromiseDialog
+from agent_desk.ui.keyboard import APPLIED, first_input, primary_button
+from agent_desk.ui.prompter import RecordingPrompter
+from agent_desk.ui.settings import DeskSettings
 from agent_desk.ui.typed_dates import parse_typed_date
 
 WAIT = 20_000
@@ -186,3 +196,136 @@ def test_typed_dates() -> None:
     assert parse_typed_date("morgen", today) == date(2026, 12, 2)
     assert parse_typed_date("31-02", today) is None
     assert parse_typed_date("soon", today) is None
+
+
+# -- the dialogs added today (creditor, team rules, import, find, send message,
+#    campaign, objection): the same four rules, each with real key events -------------
+
+
+def _new_dialog(qtbot: QtBot, before: list[QDialog], opener: Callable[[], object]) -> QDialog:
+    opener()
+
+    def shown() -> list[QDialog]:
+        return [
+            d
+            for top in QApplication.topLevelWidgets()
+            for d in [top, *top.findChildren(QDialog)]
+            if isinstance(d, QDialog) and d.isVisible() and d not in before
+        ]
+
+    qtbot.waitUntil(lambda: shown() != [], timeout=WAIT)
+    dialog = shown()[-1]
+    qtbot.waitUntil(lambda: bool(dialog.property(APPLIED)), timeout=WAIT)
+    return dialog
+
+
+def _visible_dialogs() -> list[QDialog]:
+    return [
+        d
+        for top in QApplication.topLevelWidgets()
+        for d in [top, *top.findChildren(QDialog)]
+        if isinstance(d, QDialog) and d.isVisible()
+    ]
+
+
+def check_the_rules(
+    qtbot: QtBot, window: DeskWindow, name: str, opener: Callable[[], object]
+) -> list[str]:
+    """First input focused, a unique mnemonic on every button, Esc cancels, Ctrl+Enter
+    presses the primary button — for one dialog; returns what broke a rule."""
+    problems: list[str] = []
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=WAIT)
+    dialog = _new_dialog(qtbot, _visible_dialogs(), opener)
+    idle(qtbot, window)
+    first = first_input(dialog)
+    if first is None or focused() is not first:
+        problems.append(f"{name}: focus on {focused()!r}, not the first input {first!r}")
+    buttons = [b for b in dialog.findChildren(QAbstractButton) if b.isVisible() and b.text()]
+    missing = [b.text() for b in buttons if not re.search(r"&\w", b.text())]
+    if missing:
+        problems.append(f"{name}: buttons without a mnemonic: {missing}")
+    letters = [m.group(1).lower() for b in buttons if (m := re.search(r"&(\w)", b.text()))]
+    if len(letters) != len(set(letters)):
+        problems.append(f"{name}: mnemonics clash: {[b.text() for b in buttons]}")
+    qtbot.keyClick(focused() or dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT)
+    if dialog.result() != QDialog.DialogCode.Rejected:
+        problems.append(f"{name}: Esc did not cancel")
+    idle(qtbot, window)
+
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=WAIT)
+    dialog = _new_dialog(qtbot, _visible_dialogs(), opener)
+    idle(qtbot, window)
+    primary = primary_button(dialog)
+    pressed_once: list[bool] = []
+    if primary is None:
+        problems.append(f"{name}: no button for Ctrl+Enter")
+    else:
+        primary.setEnabled(True)  # pressed even where the form would wait for input
+        primary.clicked.connect(lambda: pressed_once.append(True))
+        with qtbot.waitSignal(primary.clicked, timeout=WAIT, raising=False) as pressed:
+            qtbot.keyClick(focused() or dialog, Qt.Key.Key_Return, CTRL)
+        if not (pressed.signal_triggered or pressed_once):
+            problems.append(f"{name}: Ctrl+Enter did not press {primary.text()!r}")
+    idle(qtbot, window)
+    if shiboken6.isValid(dialog) and dialog.isVisible():  # some delete themselves on close
+        dialog.reject()
+        qtbot.waitUntil(lambda: not shiboken6.isValid(dialog) or not dialog.isVisible())
+    idle(qtbot, window)
+    return problems
+
+
+def _action(window: DeskWindow, name: str) -> QAction:
+    found = window.findChild(QAction, name)
+    assert isinstance(found, QAction), name
+    return found
+
+
+def test_the_agent_dialogs_of_today_keep_the_rules(qtbot: QtBot, window: DeskWindow) -> None:
+    open_next(qtbot, window)
+    openers: list[tuple[str, Callable[[], object]]] = [
+        ("find customer", lambda: qtbot.keyClick(window, Qt.Key.Key_K, CTRL)),
+        ("send message", lambda: qtbot.keyClick(window, Qt.Key.Key_M, CTRL)),
+        ("objection", _action(window, "signalObjection").trigger),
+    ]
+    problems: list[str] = []
+    for name, opener in openers:
+        problems += check_the_rules(qtbot, window, name, opener)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def boss(
+    qtbot: QtBot, database: Database, prompter: RecordingPrompter, styled: None
+) -> Iterator[DeskWindow]:
+    desk = DeskApp(
+        database, lang="en", agent_login="marieke", prompter=prompter, settings=DeskSettings()
+    )
+    desk.start()
+    qtbot.waitUntil(lambda: desk.window is not None, timeout=WAIT)
+    window = desk.window
+    assert window is not None
+    qtbot.waitUntil(lambda: window.worker.pending == 0, timeout=WAIT)
+    yield window
+    window.close()
+    desk.shutdown()
+
+
+def test_the_supervisor_dialogs_of_today_keep_the_rules(qtbot: QtBot, boss: DeskWindow) -> None:
+    boss.show()
+    boss.activateWindow()
+    openers: list[tuple[str, Callable[[], object]]] = [
+        ("creditor profile", _action(boss, "creditorProfile").trigger),
+        ("team rules", _action(boss, "teamRulesAction").trigger),
+        (
+            "import",
+            lambda: qtbot.keyClick(boss, Qt.Key.Key_I, CTRL | Qt.KeyboardModifier.ShiftModifier),
+        ),
+        ("message a selection", _action(boss, "campaign").trigger),
+    ]
+    problems: list[str] = []
+    for name, opener in openers:
+        problems += check_the_rules(qtbot, boss, name, opener)
+    assert not problems, "\n".join(problems)

@@ -64,6 +64,7 @@ class AboutDialog(QDialog):
         fonts.setWordWrap(True)
         self.licence = QPlainTextEdit(read_text(*FONT_LICENCE))
         self.licence.setObjectName("fontLicence")
+        self.licence.setAccessibleName(tr("Font licence"))
         self.licence.setReadOnly(True)
         self.licence.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # keep its lines
         self.licence_path = resource_path(*FONT_LICENCE)

@@ -41,6 +41,7 @@ class AgentPicker(QDialog):
         where.setWordWrap(True)
         self.list = QListWidget()
         self.list.setObjectName("agentList")
+        self.list.setAccessibleName(tr("Who is working today?"))
         self.list.setUniformItemSizes(True)
         role_words = {"agent": tr("agent"), "supervisor": tr("supervisor")}
         for agent in agents:

@@ -204,6 +204,7 @@ class ArrangementDialog(FormDialog):
         self.costs_note.setWordWrap(True)
         parts.addWidget(self.costs_note, 3, 0, 1, 3)
         self.interest_note.setObjectName("hint")
+        self.interest_note.setWordWrap(True)  # "since … · provisional from …" is read in full
         parts.addWidget(self.interest_note, 4, 2)
         parts.setColumnStretch(2, 1)
         self.later_line = PlainLabel()

@@ -154,6 +154,7 @@ class AuditDialog(QDialog):
         headers = [tr("When"), tr("Who"), tr("Action"), tr("What"), tr("Customer"), tr("Detail")]
         self.table = QTableWidget(0, len(headers))
         self.table.setObjectName("auditTable")
+        self.table.setAccessibleName(tr("Audit trail"))
         self.table.setHorizontalHeaderLabels(headers)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(26)
@@ -164,7 +165,7 @@ class AuditDialog(QDialog):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
-        for column, width in ((0, 130), (1, 160), (2, 110), (3, 110), (4, 120)):
+        for column, width in ((0, 120), (1, 150), (2, 160), (3, 160), (4, 90)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.table.setColumnWidth(column, width)
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
@@ -248,6 +249,8 @@ class AuditDialog(QDialog):
         )
 
     def _loaded(self, rows: list[AuditRow]) -> None:
+        from agent_desk.ui.audit_words import readable_action, readable_detail, readable_entity
+
         words = self.words
         self.rows = rows
         self.table.setRowCount(len(rows))
@@ -255,10 +258,10 @@ class AuditDialog(QDialog):
             cells = [
                 words.moment(event.when),
                 event.who,
-                event.action,
-                event.entity,
+                readable_action(words, event.action),
+                readable_entity(words, event.entity),
                 event.customer_number,
-                event.detail,
+                readable_detail(words, event.detail),  # the CSV keeps the machine data
             ]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)

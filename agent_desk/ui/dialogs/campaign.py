@@ -105,9 +105,12 @@ class CampaignDialog(QDialog):
         self.preview_button.clicked.connect(self.run_preview)
         self.send_button.clicked.connect(self.send)
         self.cancel_button.clicked.connect(self.reject)
+        from agent_desk.ui.keyboard import mark_primary  # kept off the import block
+
+        mark_primary(self.send_button)  # the desk's Ctrl+Enter rule presses it
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.activated.connect(self.send)
+            shortcut.activated.connect(self.send_button.click)  # nothing while disabled
         self.name.textChanged.connect(self._changed)
         self.when.textChanged.connect(self._changed)
         self.date_from.dateChanged.connect(self._changed)

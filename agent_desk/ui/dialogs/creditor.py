@@ -321,10 +321,23 @@ def _saved(dialog: FormDialog, then: Callable[[], None]) -> None:
     then()
 
 
+def _iso_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def describe_signal(tr: Translator, words: object, item: object) -> str:
     """A timeline line for an objection, a withdrawal or a signal sent."""
     summary = getattr(item, "summary", "")
-    values: dict[str, str] = getattr(item, "values", {})
+    values: dict[str, str] = dict(getattr(item, "values", {}))
+    day = getattr(words, "day", None)
+    for key in ("on", "sent_on"):  # ISO dates in the desk's words ("12 Mar")
+        if callable(day) and len(values.get(key, "")) == 10:
+            parsed = _iso_day(values[key])
+            if parsed is not None:
+                values[key] = str(day(parsed))
     if summary == "signal_sent":
         return tr(
             "⚑ early signal sent to {municipality} on {date}",

@@ -100,6 +100,9 @@ class ImportDialog(QDialog):
         explain.setWordWrap(True)
         self.start_button = plain_button(tr("Import"), "startImport")
         self.start_button.clicked.connect(self.start)
+        from agent_desk.ui.keyboard import mark_primary  # kept off the import block
+
+        mark_primary(self.start_button)  # Ctrl+Enter imports
         close = plain_button(tr("Close"), "closeImport")
         close.clicked.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -57,6 +57,7 @@ class OutboxReviewDialog(QDialog):
         intro.setWordWrap(True)
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("outboxTable")
+        self.table.setAccessibleName(tr("Work to review"))
         self.table.setHorizontalHeaderLabels(
             [tr("Saved at"), tr("What"), tr("Customer"), tr("Why it was not applied")]
         )

@@ -196,9 +196,12 @@ class SendMessageDialog(QDialog):
         self.cancel_button.setAutoDefault(False)
         self.send_button.clicked.connect(self.send)
         self.cancel_button.clicked.connect(self.reject)
+        from agent_desk.ui.keyboard import mark_primary  # kept off the import block
+
+        mark_primary(self.send_button)  # the desk's Ctrl+Enter rule presses it
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.activated.connect(self.send)
+            shortcut.activated.connect(self.send_button.click)  # nothing while disabled
 
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -298,6 +301,11 @@ class SendMessageDialog(QDialog):
             lambda error: self._preview_failed(token, error),
             busy=tr("Preparing the message…"),
         )
+
+    def done(self, result: int) -> None:
+        """Closed (and deleted on close): a preview still on its way is ignored."""
+        self._token += 1
+        super().done(result)
 
     def _previewed(self, token: int, draft: msgs.Draft) -> None:
         if token != self._token:

@@ -49,10 +49,12 @@ class TeamRulesDialog(QDialog):
         self.current: team_rules.RuleVersion | None = None
         self.documents = QListWidget()
         self.documents.setObjectName("teamRuleList")
+        self.documents.setAccessibleName(tr("Team rules"))
         self.documents.setMinimumWidth(360)
         self.documents.currentRowChanged.connect(self._chosen)
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("teamRuleEditor")
+        self.editor.setAccessibleName(tr("The chosen document"))
         self.history = QLabel()
         self.history.setObjectName("hint")
         self.history.setWordWrap(True)
