@@ -80,6 +80,21 @@ def payment_link(template: str, reference: str, amount_cents: int, customer: str
     )
 
 
+def lock_screen_link(template: str, reference: str, customer: str = "") -> str | None:
+    """The payment link without the amount, for an SMS a housemate may read on a lock
+    screen: a query parameter carrying ``{amount}`` is left out (the provider's page
+    shows what is owed once opened); ``None`` when the amount sits in the path."""
+    check_link_template(template)
+    parts = urlsplit(template.strip())
+    if "{amount}" in parts.path or "{amount}" in parts.netloc:
+        return None
+    query = "&".join(pair for pair in parts.query.split("&") if pair and "{amount}" not in pair)
+    kept = parts._replace(query=query).geturl()
+    return kept.format(
+        reference=quote(reference.strip(), safe=""), customer=quote(customer.strip(), safe="")
+    )
+
+
 def epc_qr_payload(
     *, name: str, iban: str, amount_cents: int, text: str, bic: str | None = None
 ) -> str:

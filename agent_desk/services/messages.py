@@ -32,7 +32,7 @@ from agent_desk.domain.messaging import (
     sms_length,
 )
 from agent_desk.domain.money import cents_to_str
-from agent_desk.domain.payment import payment_link
+from agent_desk.domain.payment import lock_screen_link, payment_link
 from agent_desk.errors import NotFoundError, ValidationError
 from agent_desk.letters.data import Creditor
 from agent_desk.models import (
@@ -301,8 +301,15 @@ def _salutation(customer: Customer, language: str) -> str:
     return f"Dear {title} {customer.last_name}".replace("  ", " ").strip()
 
 
-def _payment_link(creditor_: Creditor, reference: str, amount_cents: int) -> str:
+def _payment_link(
+    creditor_: Creditor, reference: str, amount_cents: int, *, sms: bool = False
+) -> str:
+    """The way to pay; in an SMS without the amount (no debt detail on a lock screen)."""
     if creditor_.payment_link_template and amount_cents > 0:
+        if sms:
+            return lock_screen_link(creditor_.payment_link_template, reference) or (
+                creditor_.website
+            )
         return payment_link(creditor_.payment_link_template, reference, amount_cents)
     return creditor_.website
 
@@ -427,7 +434,12 @@ def compose(
         "hours": creditor_.hours(language),  # type: ignore[arg-type]
         "website": creditor_.website,
         "agent": agent_name or creditor_.name,
-        "payment_link": _payment_link(creditor_, subject.reference, subject.amount_cents),
+        "payment_link": _payment_link(
+            creditor_,
+            subject.reference,
+            subject.amount_cents,
+            sms=channel == MessageChannel.SMS,
+        ),
         "reference": subject.reference,
         "amount": _money(subject.amount_cents, language),
     }

@@ -442,3 +442,26 @@ def test_an_sms_whose_answer_is_lost_is_never_sent_twice(
     bird.delay = 0
     _dispatch(database, OPEN + timedelta(hours=1))
     assert len(bird.sent) == 1
+
+
+def test_an_sms_links_to_the_payment_page_without_the_amount_an_email_with_it(
+    database: Database,
+) -> None:
+    """A housemate reading the lock screen sees no amount, not even in the link."""
+    with database.transaction() as s:
+        customer = add_customer(s, "300", language="nl")
+        add_arrangement(s, customer, date(2027, 1, 1))
+        bodies = {}
+        for channel in (MessageChannel.SMS, MessageChannel.EMAIL):
+            draft = msgs.compose(
+                s,
+                customer,
+                MessageKind.INSTALMENT_REMINDER,
+                channel,
+                subject=msgs.subject_for(s, customer, MessageKind.INSTALMENT_REMINDER),
+            )
+            bodies[channel] = draft.body
+    link = "https://betalen.delinde.example/300-"
+    assert link in bodies[MessageChannel.SMS] and link in bodies[MessageChannel.EMAIL]
+    assert "bedrag=" not in bodies[MessageChannel.SMS]
+    assert "?bedrag=50.00" in bodies[MessageChannel.EMAIL]

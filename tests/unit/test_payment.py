@@ -91,3 +91,14 @@ def test_what_a_qr_code_cannot_carry_is_refused(field: str, kwargs: dict[str, ob
     with pytest.raises(ValidationError) as caught:
         epc_qr_payload(**base)  # type: ignore[arg-type]
     assert caught.value.field == field
+
+
+def test_the_lock_screen_link_leaves_the_amount_out() -> None:
+    from agent_desk.domain.payment import lock_screen_link
+
+    assert lock_screen_link(TEMPLATE, "INV 1") == "https://pay.example/INV%201"
+    assert (
+        lock_screen_link("https://pay.example/p?ref={reference}&amount={amount}&x=1", "R1")
+        == "https://pay.example/p?ref=R1&x=1"
+    )
+    assert lock_screen_link("https://pay.example/{reference}/{amount}", "R1") is None

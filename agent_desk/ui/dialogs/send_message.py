@@ -317,9 +317,12 @@ class SendMessageDialog(QDialog):
         if draft.channel is MessageChannel.SMS:
             length = sms_length(draft.body)
             self.count.setText(
-                tr(
-                    "{characters} characters · {segments} SMS part(s) ({encoding}) · "
+                tr.n(
+                    "{characters} characters · {segments} SMS part ({encoding}) · "
                     "{remaining} left in this part",
+                    "{characters} characters · {segments} SMS parts ({encoding}) · "
+                    "{remaining} left in this part",
+                    length.segments,
                     characters=length.characters,
                     segments=length.segments,
                     encoding=length.encoding,
