@@ -130,7 +130,13 @@ def add_signal_stages(session: Session, supervisor: Actor, now: datetime) -> dic
     set_values(
         session,
         supervisor,
-        {"sector": "housing", "signal_min_arrears": MIN_ARREARS, "signal_wait_days": "14"},
+        {
+            "sector": "housing",
+            "signal_min_arrears": MIN_ARREARS,
+            "signal_wait_days": "14",
+            # A letter of the system is signed by the team, not by "Agent Desk".
+            "signatory": "Team Klantenservice De Linde",
+        },
         now,
     )
     stages: dict[str, str] = {}
