@@ -44,6 +44,24 @@ def database(demo_template: Path, tmp_path: Path) -> Iterator[Database]:
     db.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _no_window_outlives_its_test(qapp: object) -> Iterator[None]:
+    """Close and delete every top-level window a test left, before the next test.
+
+    A dialog left on a closed desk (or its pending events) must not be delivered while
+    the next test's desk starts: Qt would touch a half-destroyed object.
+    """
+    yield
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
+
+
 @pytest.fixture
 def prompter() -> RecordingPrompter:
     return RecordingPrompter()
