@@ -59,7 +59,7 @@ def test_demo_into_a_full_database_is_refused(
         (["queue", "--agent", "nobody"], 1, "no agent with login 'nobody'"),
         (["queue", "--agent", "sanne", "--limit", "0"], 2, "limit must be 1 or more"),
         (["queue", "--agent", "sanne", "--limit", "ten"], 2, "not a whole number"),
-        (["queue"], 2, "required: --agent"),
+        (["queue"], 2, "--agent --team is required"),
         (["demo", "--customers", "-3"], 2, "must be 1 or more"),
         (["demo", "--agents", "12"], 2, "between 1 and 8"),
         (["import", "customers", "/no/such/file.csv"], 1, "no file"),
