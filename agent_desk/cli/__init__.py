@@ -167,6 +167,20 @@ def _is_database_error(error: BaseException) -> bool:
     return exc is not None and isinstance(error, exc.SQLAlchemyError)
 
 
+def _reader_went_away() -> int:
+    """``agent-desk queue | head``: the reader closed the pipe; stop quietly.
+
+    Python's own advice (the ``signal`` module's notes on SIGPIPE): point stdout at
+    ``/dev/null`` so the interpreter's final flush does not raise a second time, and
+    leave with the shell's status for a command killed by SIGPIPE (128 + 13).
+    Nothing is lost: every command writes the database before it prints.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
+
+
 def run() -> NoReturn:
     """The program's entry point (console script, ``python -m agent_desk``, the bundle).
 
@@ -174,7 +188,11 @@ def run() -> NoReturn:
     outbox and databases closed, crash log removed): the interpreter's own teardown
     of Qt and of hundreds of modules would only add a third of a second of exit.
     """
-    code = main()
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _reader_went_away()
     if _DESK_CLOSED["value"]:
         logging.shutdown()
         sys.stdout.flush()
