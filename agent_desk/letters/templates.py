@@ -5,7 +5,7 @@ changes, so the record of a sent letter says which text the customer received.
 
 Strings are ``str.format`` templates in reportlab paragraph markup. Only ``<b>`` is
 used as markup here; every value filled in comes from data and is escaped by the
-renderer (see ``render.fill``), so data can never add markup.
+renderer (see ``style.fill``), so data can never add markup.
 
 Legal wording that must not be paraphrased:
 

@@ -17,7 +17,7 @@ from agent_desk.domain.ledger import Channel
 from agent_desk.domain.money import format_money
 from agent_desk.errors import NotFoundError, ValidationError
 from agent_desk.letters import sha256_hex
-from agent_desk.letters.render import format_long_date
+from agent_desk.letters.style import format_long_date
 from agent_desk.models import (
     Arrangement,
     AuditEvent,

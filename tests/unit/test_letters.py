@@ -34,7 +34,7 @@ from agent_desk.letters.data import (
     example_fourteen_day,
     example_pause,
 )
-from agent_desk.letters.render import format_long_date
+from agent_desk.letters.style import format_long_date
 from agent_desk.letters.templates import FOURTEEN_DAY_TERM
 
 ESCAPE_NAME = '<b>Zoë & "Ş. Çelik"</b>'
