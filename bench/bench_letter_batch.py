@@ -25,7 +25,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.platypus import SimpleDocTemplate
 
 from agent_desk.letters import render_batch
-from agent_desk.letters.data import ArrangementLetterData, example_arrangement
+from agent_desk.letters.data import ArrangementLetterData
+from agent_desk.letters.examples import example_arrangement
 from agent_desk.letters.render import story
 from agent_desk.letters.style import register_fonts
 

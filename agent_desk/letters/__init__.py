@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from agent_desk.letters.checks import validate
 from agent_desk.letters.data import (
     GELDFIT,
     AnyLetter,
@@ -27,7 +28,6 @@ from agent_desk.letters.data import (
     Recipient,
     ScheduleLine,
     demo_creditor,
-    validate,
 )
 from agent_desk.letters.templates import TEMPLATE_VERSION, template_version
 

@@ -22,12 +22,12 @@ from reportlab.lib.pagesizes import A4
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 from agent_desk.letters import templates
+from agent_desk.letters.checks import validate
 from agent_desk.letters.data import (
     AnyLetter,
     ArrangementLetterData,
     FourteenDayLetterData,
     PauseLetterData,
-    validate,
 )
 from agent_desk.letters.frame import LetterCanvas, on_first_page, on_later_page
 from agent_desk.letters.kinds import arrangement, debt_help, fourteen_day, pause

@@ -63,9 +63,9 @@ SETTING_KEYS = (
 
 def creditor(session: Session) -> Creditor:
     """The sender of the messages: the team's creditor profile, as on the letters."""
-    from agent_desk.services import letters
+    from agent_desk.services.letter_data import team_creditor
 
-    return letters._creditor(session)
+    return team_creditor(session)
 
 
 def team_settings(session: Session) -> dict[str, str]:
