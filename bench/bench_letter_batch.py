@@ -25,15 +25,17 @@ from reportlab.lib.pagesizes import A4
 from reportlab.platypus import SimpleDocTemplate
 
 from agent_desk.letters import render_batch
-from agent_desk.letters.data import ArrangementLetterData, example_arrangement
-from agent_desk.letters.render import _story, register_fonts
+from agent_desk.letters.data import ArrangementLetterData
+from agent_desk.letters.examples import example_arrangement
+from agent_desk.letters.render import story
+from agent_desk.letters.style import register_fonts
 
 
 def _plain(items: list[tuple[str, ArrangementLetterData]], out: str) -> int:
     register_fonts()
     for name, data in items:
         buffer = io.BytesIO()
-        SimpleDocTemplate(buffer, pagesize=A4).build(_story(data))
+        SimpleDocTemplate(buffer, pagesize=A4).build(story(data))
         (Path(out) / name).write_bytes(buffer.getvalue())
     return len(items)
 

@@ -12,7 +12,7 @@ import tempfile
 import time
 
 from agent_desk.letters import render_batch, render_pdf
-from agent_desk.letters.data import example_arrangement
+from agent_desk.letters.examples import example_arrangement
 
 
 def main() -> None:

@@ -29,12 +29,14 @@ from agent_desk.models import Arrangement, Customer
 from agent_desk.models.base import utcnow
 from agent_desk.services.actor import SYSTEM, Actor, actor_for_login
 from agent_desk.services.database import Database
-from agent_desk.services.letters import (
-    LetterRecord,
+from agent_desk.services.letter_data import (
     arrangement_letter_data,
-    arrangements_since,
     confirmation_refusal,
     fourteen_day_letter_data,
+)
+from agent_desk.services.letters import (
+    LetterRecord,
+    arrangements_since,
     generate_letter,
     record_letter,
 )

@@ -18,11 +18,12 @@ from typing import Any
 from agent_desk.cli._common import EXIT_FAILED, EXIT_OK, add_command, add_database_option
 from agent_desk.cli._db import open_database, team_database
 from agent_desk.domain import team_rules as team_rules_domain
-from agent_desk.domain.scripts import LANGUAGES, check_directory, load_library
+from agent_desk.domain.scripts.vocabulary import LANGUAGES
 from agent_desk.errors import UsageError
 from agent_desk.resources import resource_path
 from agent_desk.services import team_rules
 from agent_desk.services.actor import actor_for_login
+from agent_desk.services.script_files import check_directory, load_library
 
 
 def register(subparsers: Any) -> None:

@@ -5,13 +5,22 @@ changes, so the record of a sent letter says which text the customer received.
 
 Strings are ``str.format`` templates in reportlab paragraph markup. Only ``<b>`` is
 used as markup here; every value filled in comes from data and is escaped by the
-renderer (see ``render.fill``), so data can never add markup.
+renderer (see ``style.fill``), so data can never add markup.
 
 Legal wording that must not be paraphrased:
 
 * 14-day letter (art. 6:96 lid 6 BW): "binnen 14 dagen na de dag waarop u deze brief
   ontvangt", English "within 14 days after the day on which you receive this letter".
 * VAT on collection costs: say the creditor cannot deduct (verrekenen) the VAT.
+
+Why this is one room at ~600 lines: four fifths of it is the letter copy itself, the
+Dutch beside the English of every text, kept together so a wording change and its
+``TEMPLATE_VERSION`` bump land in one reviewed place (and a translator sees both
+languages at once). The rest is what that copy needs to be used: merging the team's
+own texts over it, and checking a team's text against the shipped one (the same
+tables, keys and placeholders). Splitting the copy by letter kind would scatter the
+common texts and the version table; the renderer reads none of it but through
+:func:`texts` and :func:`common`.
 """
 
 from __future__ import annotations

@@ -63,9 +63,9 @@ SETTING_KEYS = (
 
 def creditor(session: Session) -> Creditor:
     """The sender of the messages: the team's creditor profile, as on the letters."""
-    from agent_desk.services import letters
+    from agent_desk.services.letter_data import team_creditor
 
-    return letters._creditor(session)
+    return team_creditor(session)
 
 
 def team_settings(session: Session) -> dict[str, str]:
@@ -572,7 +572,8 @@ def attach_confirmation(
     from dataclasses import replace
 
     from agent_desk import letters
-    from agent_desk.services.letters import arrangement_letter_data, record_letter
+    from agent_desk.services.letter_data import arrangement_letter_data
+    from agent_desk.services.letters import record_letter
 
     data = arrangement_letter_data(
         session, arrangement_id, now, actor.display_name or creditor(session).name

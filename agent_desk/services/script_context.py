@@ -16,7 +16,9 @@ from agent_desk.domain.codes import (
     Segment,
     Trigger,
 )
-from agent_desk.domain.scripts import LANGUAGES, CustomerSituation, ScriptContext
+from agent_desk.domain.scripts.chooser import CustomerSituation
+from agent_desk.domain.scripts.render import ScriptContext
+from agent_desk.domain.scripts.vocabulary import LANGUAGES
 from agent_desk.letters.data import DebtHelp, demo_creditor
 from agent_desk.services.customer_file import CustomerFile
 

@@ -55,19 +55,11 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.domain.money import format_money, parse_amount
-from agent_desk.domain.scripts import (
-    RECORD_FIELDS,
-    FieldKind,
-    RecordValue,
-    Script,
-    ScriptChoice,
-    ScriptFormatError,
-    ScriptLibrary,
-    ScriptOutcome,
-    ScriptRun,
-    choose_script,
-    load_library,
-)
+from agent_desk.domain.scripts.chooser import ScriptChoice, choose_script
+from agent_desk.domain.scripts.library import ScriptLibrary
+from agent_desk.domain.scripts.model import Script, ScriptFormatError
+from agent_desk.domain.scripts.runner import ScriptOutcome, ScriptRun
+from agent_desk.domain.scripts.vocabulary import RECORD_FIELDS, FieldKind, RecordValue
 from agent_desk.errors import AgentDeskError, ValidationError
 from agent_desk.i18n import N_, Translator
 from agent_desk.resources import resource_path
@@ -78,6 +70,7 @@ from agent_desk.services.script_context import (
     default_creditor_name,
     script_language,
 )
+from agent_desk.services.script_files import load_library
 from agent_desk.services.verification import file_needs_verification
 from agent_desk.ui.labels import OUTCOMES
 from agent_desk.ui.plain import PlainLabel
@@ -537,7 +530,7 @@ class ScriptPanelHost(QWidget):
         )
         situation = build_situation(file, today=now.date())
         try:
-            self.choice = choose_script(situation, available, language=self.tr_.lang)
+            self.choice = choose_script(situation, available)
         except AgentDeskError as error:
             self.load_error = str(error)
             self._show_empty()
@@ -676,7 +669,7 @@ class ScriptPanelHost(QWidget):
         if self.switched_reason:
             self.reason.setText(self.switched_reason)
         else:
-            self.reason.setText(self.choice.explanation() if self.choice is not None else "")
+            self.reason.setText(self.choice.explanation(tr) if self.choice is not None else "")
         self.identity_banner.setVisible(not run.identity_confirmed)
         self._announce_identity(not run.identity_confirmed)
         self._update_verify_banner()

@@ -17,7 +17,8 @@ from agent_desk.domain.ledger import Channel
 from agent_desk.domain.money import format_money
 from agent_desk.errors import NotFoundError, ValidationError
 from agent_desk.letters import sha256_hex
-from agent_desk.letters.render import format_long_date
+from agent_desk.letters.parameters import letter_from_parameters, letter_parameters
+from agent_desk.letters.style import format_long_date
 from agent_desk.models import (
     Arrangement,
     AuditEvent,
@@ -30,16 +31,13 @@ from agent_desk.services import ledger
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.database import Database
 from agent_desk.services.demo import load_demo
-from agent_desk.services.letters import (
+from agent_desk.services.letter_data import (
     arrangement_letter_data,
     debt_help_letter_data,
     fourteen_day_letter_data,
-    generate_letter,
-    letter_from_parameters,
-    letter_parameters,
     pause_letter_data,
-    regenerate,
 )
+from agent_desk.services.letters import generate_letter, regenerate
 
 TERM_NL = "binnen 14 dagen na de dag waarop u deze brief ontvangt"
 NOW = datetime.combine(date.today(), time(9, 0), tzinfo=UTC)

@@ -660,7 +660,7 @@ def test_a_back_dated_letter_books_its_costs_only_once_its_term_ran_out(
 
 
 def format_long_date_nl(value: date) -> str:
-    from agent_desk.letters.render import format_long_date
+    from agent_desk.letters.style import format_long_date
 
     return format_long_date(value, "nl")
 

@@ -78,10 +78,11 @@ def test_the_letters_names_resolve_on_first_use_and_unknown_ones_fail() -> None:
     import pytest
 
     from agent_desk import letters
-    from agent_desk.letters import render
+    from agent_desk.letters import batch, files, render
 
     assert letters.render_pdf is render.render_pdf
-    assert letters.WrittenLetter is render.WrittenLetter
+    assert letters.WrittenLetter is files.WrittenLetter
+    assert letters.render_batch is batch.render_batch
     with pytest.raises(AttributeError, match="no attribute 'render_docx'"):
         _ = letters.render_docx  # type: ignore[attr-defined]
 

@@ -20,7 +20,7 @@ from PySide6.QtGui import QStandardItemModel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
-import agent_desk.services.letters as letter_service
+import agent_desk.services.letter_data as letter_data
 from agent_desk.letters import demo_creditor
 from agent_desk.models import (
     Arrangement,
@@ -427,7 +427,7 @@ def test_an_invalid_iban_is_explained_and_nothing_is_written(
     from dataclasses import replace
 
     broken = replace(demo_creditor(), iban="NL91 ABNA 0417 1643 01")
-    monkeypatch.setattr(letter_service, "_creditor", lambda _session: broken)
+    monkeypatch.setattr(letter_data, "team_creditor", lambda _session: broken)
     customer_id = customer_without_arrangement(database)
     open_file(qtbot, window, customer_id)
     dialog = open_letters(qtbot, window, wait_preview=False)

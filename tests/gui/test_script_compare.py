@@ -8,7 +8,7 @@ from datetime import date
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from agent_desk.domain.scripts import checks_asked
+from agent_desk.domain.scripts.vocabulary import checks_asked
 from agent_desk.services.database import Database
 from agent_desk.ui.app_window import DeskWindow
 from tests.gui.test_date_of_birth_dialog import (

@@ -10,7 +10,7 @@ from datetime import date
 from pypdf import PdfReader
 
 from agent_desk.letters import templates
-from agent_desk.letters.data import example_arrangement
+from agent_desk.letters.examples import example_arrangement
 from agent_desk.letters.render import render_pdf
 
 

@@ -27,14 +27,14 @@ from agent_desk.letters import (
     sha256_hex,
     write_pdf,
 )
-from agent_desk.letters.data import (
-    AnyLetter,
+from agent_desk.letters.data import AnyLetter
+from agent_desk.letters.examples import (
     example_arrangement,
     example_debt_help,
     example_fourteen_day,
     example_pause,
 )
-from agent_desk.letters.render import format_long_date
+from agent_desk.letters.style import format_long_date
 from agent_desk.letters.templates import FOURTEEN_DAY_TERM
 
 ESCAPE_NAME = '<b>Zoë & "Ş. Çelik"</b>'
@@ -436,7 +436,7 @@ def test_regenerated_in_a_fresh_process_gives_the_same_hash() -> None:
 
     code = (
         "from agent_desk.letters import render_pdf, sha256_hex;"
-        "from agent_desk.letters.data import example_arrangement;"
+        "from agent_desk.letters.examples import example_arrangement;"
         "print(sha256_hex(render_pdf(example_arrangement('nl', 30))))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "123"}
@@ -596,7 +596,7 @@ def test_template_versions_say_the_wording_changed() -> None:
 
 def test_the_refusal_of_a_confirmation_is_one_sentence_in_both_languages() -> None:
     from agent_desk.i18n import Translator
-    from agent_desk.services.letters import confirmation_refusal
+    from agent_desk.services.letter_data import confirmation_refusal
 
     assert confirmation_refusal(12, "active") is None
     for status in ("pending_approval", "declined", "broken", "completed", "cancelled", "odd"):

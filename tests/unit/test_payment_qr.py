@@ -13,7 +13,7 @@ import pytest
 import zxingcpp
 from pypdf import PdfReader
 
-from agent_desk.letters import data, render_pdf
+from agent_desk.letters import data, examples, render_pdf
 from agent_desk.letters.data import epc_payload, letter_payment_link
 
 
@@ -28,7 +28,7 @@ def _decoded(pdf: bytes) -> list[str]:
 
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_the_14_day_letter_carries_a_readable_epc_code(language: str) -> None:
-    letter = data.example_fourteen_day(language)  # type: ignore[arg-type]
+    letter = examples.example_fourteen_day(language)  # type: ignore[arg-type]
     (text,) = _decoded(render_pdf(letter))
     assert text == epc_payload(letter)
     lines = text.split("\n")
@@ -39,7 +39,7 @@ def test_the_14_day_letter_carries_a_readable_epc_code(language: str) -> None:
 
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_the_confirmation_carries_the_first_instalment_and_the_link(language: str) -> None:
-    letter = data.example_arrangement(language)  # type: ignore[arg-type]
+    letter = examples.example_arrangement(language)  # type: ignore[arg-type]
     pdf = render_pdf(letter)
     (text,) = _decoded(pdf)
     first = letter.schedule[0].amount_cents
@@ -55,14 +55,14 @@ def test_the_confirmation_carries_the_first_instalment_and_the_link(language: st
 
 def test_names_with_accents_survive_the_code() -> None:
     creditor = replace(data.demo_creditor(), name="Woningstichting Ûtrecht-Zuid & Ĳsselstein")
-    letter = replace(data.example_fourteen_day("nl"), creditor=creditor)
+    letter = replace(examples.example_fourteen_day("nl"), creditor=creditor)
     (text,) = _decoded(render_pdf(letter))
     assert text.split("\n")[5] == "Woningstichting Ûtrecht-Zuid & Ĳsselstein"
 
 
 def test_a_letter_without_a_payment_link_still_has_the_code() -> None:
     creditor = replace(data.demo_creditor(), payment_link_template=None)
-    letter = replace(data.example_fourteen_day("en"), creditor=creditor)
+    letter = replace(examples.example_fourteen_day("en"), creditor=creditor)
     pdf = render_pdf(letter)
     assert _decoded(pdf) == [epc_payload(letter)]
     assert letter_payment_link(letter) is None

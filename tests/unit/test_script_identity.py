@@ -7,16 +7,11 @@ from datetime import date
 
 import pytest
 
-from agent_desk.domain.scripts import (
-    IDENTITY_CHECKS,
-    ScriptContext,
-    checks_asked,
-    load_library,
-    not_on_file_asked,
-    parse_script,
-    render_step,
-)
+from agent_desk.domain.scripts.reader import parse_script
+from agent_desk.domain.scripts.render import ScriptContext, render_step
+from agent_desk.domain.scripts.vocabulary import IDENTITY_CHECKS, checks_asked, not_on_file_asked
 from agent_desk.resources import resource_path
+from agent_desk.services.script_files import load_library
 
 SAMPLE = textwrap.dedent(
     """\

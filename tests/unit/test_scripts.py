@@ -10,24 +10,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent_desk.domain.scripts import (
-    OUTCOME_CODES,
-    PLACEHOLDERS,
-    REQUIRED_SCRIPT_IDS,
+from agent_desk.domain.scripts.chooser import (
+    REASON_MESSAGES,
+    ChoiceReason,
     CustomerSituation,
-    Script,
-    ScriptContext,
-    ScriptFormatError,
-    ScriptLibrary,
-    ScriptRun,
-    check_directory,
     choose_script,
-    load_library,
-    parse_script,
-    render_text,
 )
+from agent_desk.domain.scripts.library import ScriptLibrary
+from agent_desk.domain.scripts.model import Script, ScriptFormatError
+from agent_desk.domain.scripts.reader import parse_script
+from agent_desk.domain.scripts.render import ScriptContext, render_text
+from agent_desk.domain.scripts.runner import ScriptRun
+from agent_desk.domain.scripts.vocabulary import OUTCOME_CODES, PLACEHOLDERS, REQUIRED_SCRIPT_IDS
 from agent_desk.errors import NotFoundError, ValidationError
+from agent_desk.i18n import Translator
 from agent_desk.resources import resource_path
+from agent_desk.services.script_files import check_directory, load_library
 
 SHIPPED = resource_path("scripts")
 ALL_IDS = set(REQUIRED_SCRIPT_IDS)
@@ -202,23 +200,65 @@ def test_chooser_on_every_situation(
 ) -> None:
     choice = choose_script(facts, ALL_IDS)
     assert choice.script_id == expected
-    assert choice.reasons == reasons
+    assert choice.reason_texts(Translator("en")) == reasons
 
 
 def test_chooser_explains_in_dutch() -> None:
     facts = CustomerSituation(first_time_arrears=True, days_past_due=12)
-    choice = choose_script(facts, ALL_IDS, language="nl")
-    assert choice.explanation() == (
+    choice = choose_script(facts, ALL_IDS)
+    assert choice.explanation(Translator("nl")) == (
         "gekozen omdat: voor het eerst een achterstand, 12 dagen over de vervaldatum"
     )
-    english = choose_script(facts, ALL_IDS)
-    assert english.explanation() == "chosen because: first time in arrears, 12 days past due"
+    assert choice.explanation(Translator("en")) == (
+        "chosen because: first time in arrears, 12 days past due"
+    )
+
+
+#: Every reason as the chooser said it when it kept its own translations: the one
+#: catalogue must say the same (in the chooser's context, where "self-employed" is
+#: "zelfstandig ondernemer", not the customer file's "zzp'er").
+REASON_WORDS = {
+    "vulnerable": ("known vulnerable customer", "klant is kwetsbaar"),
+    "debt_help_requested": ("asked for debt help", "klant vraagt om schuldhulp"),
+    "pause_requested": ("asked to pause collection", "klant vraagt om een pauze"),
+    "inbound_call": ("customer is calling us", "klant belt zelf"),
+    "broken_arrangement": ("payment arrangement not kept", "betalingsregeling niet nagekomen"),
+    "self_employed": ("self-employed", "zelfstandig ondernemer"),
+    "income_drop": ("income has dropped", "inkomen is gedaald"),
+    "discount_ending": ("introductory discount ended", "introductiekorting afgelopen"),
+    "price_change": ("price changed", "prijs is veranderd"),
+    "first_time_arrears": ("first time in arrears", "voor het eerst een achterstand"),
+    "repeat_arrears": ("in arrears before", "eerder een achterstand"),
+    "paused": ("collection is paused", "incasso staat op pauze"),
+    "fallback": ("the usual script was not found", "het gewone script ontbreekt"),
+}
+
+
+@pytest.mark.parametrize("code", sorted(REASON_MESSAGES))
+def test_chooser_reasons_come_from_the_catalogue_in_both_languages(code: str) -> None:
+    en, nl = Translator("en"), Translator("nl")
+    if code == "repeat_arrears_count":
+        reason = ChoiceReason(code, 3)
+        assert (reason.text(en), reason.text(nl)) == (
+            "in arrears 3 times before",
+            "3 keer eerder een achterstand",
+        )
+        return
+    assert (ChoiceReason(code).text(en), ChoiceReason(code).text(nl)) == REASON_WORDS[code]
+
+
+def test_chooser_counts_days_past_due_in_both_languages() -> None:
+    en, nl = Translator("en"), Translator("nl")
+    one = choose_script(CustomerSituation(days_past_due=1), ALL_IDS).reasons[-1]
+    many = choose_script(CustomerSituation(days_past_due=40), ALL_IDS).reasons[-1]
+    assert (one.text(en), one.text(nl)) == ("1 day past due", "1 dag over de vervaldatum")
+    assert (many.text(en), many.text(nl)) == ("40 days past due", "40 dagen over de vervaldatum")
 
 
 def test_chooser_falls_back_when_a_script_is_missing() -> None:
     choice = choose_script(CustomerSituation(broken_arrangement=True), {"repeat_arrears"})
     assert choice.script_id == "repeat_arrears"
-    assert "the usual script was not found" in choice.reasons
+    assert "the usual script was not found" in choice.reason_texts(Translator("en"))
     with pytest.raises(NotFoundError):
         choose_script(CustomerSituation(), set())
 
@@ -252,9 +292,10 @@ def test_chooser_priority_inbound_beats_everything() -> None:
 def test_chooser_always_picks_a_known_script_with_reasons(
     facts: CustomerSituation, language: str
 ) -> None:
-    choice = choose_script(facts, ALL_IDS, language=language)
+    choice = choose_script(facts, ALL_IDS)
     assert choice.script_id in ALL_IDS
-    assert choice.reasons and all(isinstance(r, str) and r for r in choice.reasons)
+    texts = choice.reason_texts(Translator(language))
+    assert texts and all(isinstance(r, str) and r and "{" not in r for r in texts)
 
 
 # ------------------------------------------------------------------ rendering
