@@ -104,6 +104,7 @@ class DeskApp(QObject):
         demo_customers: int | None = None,  # None: services.desk_support.DEMO_CUSTOMERS
         previous_crash: Path | None = None,
         data_folder: Path | None = None,
+        instance: SingleInstance | None = None,  # claimed before any window was shown
     ) -> None:
         super().__init__()
         self.previous_crash = previous_crash
@@ -132,6 +133,8 @@ class DeskApp(QObject):
         self._own_databases: list[Database] = []  # made here after a sign-in
         self.actor: Actor | None = None
         self.excepthook = ExceptHook(lambda: self.translator, self._top_window)
+        if instance is not None and instance.held:
+            self._adopt(instance)
 
     def _top_window(self) -> QWidget | None:
         return self.window
@@ -307,17 +310,18 @@ class DeskApp(QObject):
         if instance.claim():
             if self.instance is not None:
                 self.instance.release()
-            self.instance = instance
-            instance.raise_requested.connect(self.raise_window)
+            self._adopt(instance)
             return True
-        raised = instance.ask_first_to_raise()
+        say_already_open(instance)
         self.already_open = True
-        where = "its window was brought to the front" if raised else "switch to its window"
-        print(f"agent-desk: {ALREADY_OPEN} for {login} ({where}).", file=sys.stderr)
-        log.info("a second start for %s found the desk already open", login)
         # Inside the event loop, so that quitting takes effect.
         QTimer.singleShot(0, lambda: self.finished.emit(0))
         return False
+
+    def _adopt(self, instance: SingleInstance) -> None:
+        instance.setParent(self)
+        self.instance = instance
+        instance.raise_requested.connect(self.raise_window)
 
     def raise_window(self) -> None:
         """A second start of the same desk: come to the front instead."""
@@ -405,6 +409,34 @@ class DeskApp(QObject):
             self.instance = None
 
 
+def say_already_open(instance: SingleInstance) -> None:
+    """A second start of a desk that is open: bring the first to the front and say so."""
+    raised = instance.ask_first_to_raise()
+    where = "its window was brought to the front" if raised else "switch to its window"
+    print(f"agent-desk: {ALREADY_OPEN} for {instance.agent} ({where}).", file=sys.stderr)
+    log.info("a second start for %s found the desk already open", instance.agent)
+
+
+class DeskAlreadyOpen(Exception):
+    """This agent's desk is already open on this data folder (this start stops, 0)."""
+
+
+def claim_desk(agent_login: str | None) -> SingleInstance | None:
+    """One desk per agent and data folder, checked before any window is shown.
+
+    Returns the claim (``None`` without a login: the agent is picked later and
+    claimed then). Raises ``DeskAlreadyOpen`` after the first desk was asked to come
+    to the front and the agent was told, so that this start shows nothing at all.
+    """
+    if not agent_login:
+        return None
+    instance = SingleInstance(config.data_dir(), agent_login)
+    if not instance.claim():
+        say_already_open(instance)
+        raise DeskAlreadyOpen(agent_login)
+    return instance
+
+
 def desk_application() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -446,6 +478,26 @@ class PaintWatch(QObject):
         return False
 
 
+class EarlySignals:
+    """SIGTERM/SIGINT caught from the first moment of the desk's process.
+
+    The bridge is installed before the lock is taken and any window shown; a signal
+    that arrives before the desk runs its event loop is noted here and acted on as
+    soon as it does (the desk then closes through Qt as usual).
+    """
+
+    def __init__(self) -> None:
+        self.bridge = SignalBridge()
+        self.received: list[int] = []
+        self.bridge.received.connect(self.received.append)
+
+    def install(self) -> None:
+        self.bridge.install()
+
+    def uninstall(self) -> None:
+        self.bridge.uninstall()
+
+
 def run_desk_at(
     url: str,
     *,
@@ -457,10 +509,49 @@ def run_desk_at(
 ) -> int:
     """The desk's process from a database URL: the start-up window is on screen first.
 
-    It is shown and painted before SQLAlchemy, the models and the desk's window are
-    imported (about half of the start); then the database is opened behind it.
+    The agent's lock is checked before any window (a second start shows none). The
+    start-up window is shown and painted before SQLAlchemy, the models and the desk's
+    window are imported (about half of the start); then the database is opened behind it.
     """
     app = desk_application()
+    signals = EarlySignals()
+    signals.install()
+    try:
+        try:  # before any window: a second start of an open desk shows nothing
+            instance = claim_desk(agent_login)
+        except DeskAlreadyOpen:
+            return 0
+        try:
+            return _open_at(
+                app,
+                url,
+                demo=demo,
+                lang=lang,
+                agent_login=agent_login,
+                quit_after_start=quit_after_start,
+                quit_after_first_window=quit_after_first_window,
+                instance=instance,
+                signals=signals,
+            )
+        finally:
+            if instance is not None:
+                instance.release()  # idempotent: the desk released it when it closed
+    finally:
+        signals.uninstall()
+
+
+def _open_at(
+    app: QApplication,
+    url: str,
+    *,
+    demo: bool,
+    lang: str | None,
+    agent_login: str | None,
+    quit_after_start: bool,
+    quit_after_first_window: bool,
+    instance: SingleInstance | None,
+    signals: EarlySignals,
+) -> int:
     settings = DeskSettings()
     translator = Translator(choose_language(lang, settings))
     startup = StartupWindow(translator, shown_url(url), demo)
@@ -484,6 +575,8 @@ def run_desk_at(
             agent_login=agent_login,
             quit_after_start=quit_after_start,
             startup=startup,
+            instance=instance,
+            signals=signals,
         )
     finally:
         database.dispose()
@@ -497,17 +590,31 @@ def run_desk(
     agent_login: str | None = None,
     quit_after_start: bool = False,
     startup: StartupWindow | None = None,
+    instance: SingleInstance | None = None,
+    signals: EarlySignals | None = None,
 ) -> int:
     """The desk's process: the QApplication, crash log, signals, until the desk closes."""
     app = desk_application()
     crash_log = CrashLog(config.data_dir())
     previous = crash_log.take_previous()
     crash_log.enable()
-    desk = DeskApp(database, demo=demo, lang=lang, agent_login=agent_login, previous_crash=previous)
+    desk = DeskApp(
+        database,
+        demo=demo,
+        lang=lang,
+        agent_login=agent_login,
+        previous_crash=previous,
+        instance=instance,
+    )
     desk.install_error_handling()
-    signals = SignalBridge()
-    signals.received.connect(lambda number: desk.request_close(f"signal {number}"))
-    signals.install()
+    own_signals = signals is None
+    if signals is None:
+        signals = EarlySignals()
+        signals.install()
+    signals.bridge.received.connect(lambda number: desk.request_close(f"signal {number}"))
+    if signals.received:  # a signal came while the start-up window was shown
+        number = signals.received[0]
+        QTimer.singleShot(0, lambda: desk.request_close(f"signal {number}"))
     status = {"code": 0}
 
     def stop(code: int) -> None:
@@ -523,7 +630,8 @@ def run_desk(
     try:
         app.exec()
     finally:
-        signals.uninstall()
+        if own_signals:
+            signals.uninstall()
         desk.shutdown()
         crash_log.disable()
     return status["code"]
