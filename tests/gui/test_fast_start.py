@@ -183,3 +183,50 @@ def test_the_start_up_window_never_shows_a_password_from_the_url() -> None:
         "postgresql://sanne@db.example.nl/desk"
     )
     assert shown_url("sqlite:////home/sanne/desk.sqlite3") == "sqlite:////home/sanne/desk.sqlite3"
+
+
+HOOK_PROBE = """
+import json, sys
+from agent_desk.app import desk_application
+app = desk_application()
+feature = sys.modules["shibokensupport.feature"]
+assert "agent_desk.ui.queue_panel" not in sys.modules
+from agent_desk.ui.queue_panel import QueuePanel  # first imported after the desk's app
+from agent_desk.domain.money import format_money
+print("HOOK " + json.dumps({
+    "spared": feature._mod_uses_pyside.__module__,
+    "pyside_module": feature.pyside_feature_dict.get("agent_desk.ui.queue_panel"),
+    "plain_module": feature.pyside_feature_dict.get("agent_desk.domain.money"),
+}), flush=True)
+"""
+
+
+def test_pyside_import_hook_reads_no_source_file_and_answers_alike(tmp_path: Path) -> None:
+    """PySide6 scanned each new module's source for "PySide6" (a tenth of the start):
+    the desk answers from the module's namespace instead, with the same verdicts."""
+    done = _run(HOOK_PROBE, data=tmp_path / "data")
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if x.startswith("HOOK "))
+    hook = json.loads(line.removeprefix("HOOK "))
+    assert hook["spared"] == "agent_desk.ui.import_hook"
+    assert hook["pyside_module"] == 0  # uses PySide: the feature default
+    assert hook["plain_module"] == -1  # never touches Qt: ignored, as PySide's scan says
+
+
+def test_the_namespace_verdict_matches_the_source_scan_for_the_desk_modules() -> None:
+    import importlib
+    import inspect
+
+    from agent_desk.ui.import_hook import uses_pyside
+
+    for name in (
+        "agent_desk.ui.queue_panel",
+        "agent_desk.ui.plain",
+        "agent_desk.ui.worker",
+        "agent_desk.domain.money",
+        "agent_desk.domain.codes",
+        "agent_desk.services.queue",
+        "sqlalchemy.orm.session",
+    ):
+        module = importlib.import_module(name)
+        assert uses_pyside(module) == ("PySide6" in inspect.getsource(module)), name
