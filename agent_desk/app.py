@@ -7,6 +7,7 @@ it in, so the tests build the same objects on a temporary database.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -23,6 +24,7 @@ from agent_desk.errors import AgentDeskError, DatabaseUnavailableError, UsageErr
 from agent_desk.i18n import Translator
 from agent_desk.resources import resource_path
 from agent_desk.ui.errors import ExceptHook, install_qt_logging
+from agent_desk.ui.import_hook import spare_source_scan
 from agent_desk.ui.prompter import Prompter
 from agent_desk.ui.settings import DeskSettings
 from agent_desk.ui.signals import SignalBridge
@@ -104,6 +106,7 @@ class DeskApp(QObject):
         demo_customers: int | None = None,  # None: services.desk_support.DEMO_CUSTOMERS
         previous_crash: Path | None = None,
         data_folder: Path | None = None,
+        instance: SingleInstance | None = None,  # claimed before any window was shown
     ) -> None:
         super().__init__()
         self.previous_crash = previous_crash
@@ -132,6 +135,8 @@ class DeskApp(QObject):
         self._own_databases: list[Database] = []  # made here after a sign-in
         self.actor: Actor | None = None
         self.excepthook = ExceptHook(lambda: self.translator, self._top_window)
+        if instance is not None and instance.held:
+            self._adopt(instance)
 
     def _top_window(self) -> QWidget | None:
         return self.window
@@ -307,17 +312,18 @@ class DeskApp(QObject):
         if instance.claim():
             if self.instance is not None:
                 self.instance.release()
-            self.instance = instance
-            instance.raise_requested.connect(self.raise_window)
+            self._adopt(instance)
             return True
-        raised = instance.ask_first_to_raise()
+        say_already_open(instance)
         self.already_open = True
-        where = "its window was brought to the front" if raised else "switch to its window"
-        print(f"agent-desk: {ALREADY_OPEN} for {login} ({where}).", file=sys.stderr)
-        log.info("a second start for %s found the desk already open", login)
         # Inside the event loop, so that quitting takes effect.
         QTimer.singleShot(0, lambda: self.finished.emit(0))
         return False
+
+    def _adopt(self, instance: SingleInstance) -> None:
+        instance.setParent(self)
+        self.instance = instance
+        instance.raise_requested.connect(self.raise_window)
 
     def raise_window(self) -> None:
         """A second start of the same desk: come to the front instead."""
@@ -405,6 +411,34 @@ class DeskApp(QObject):
             self.instance = None
 
 
+def say_already_open(instance: SingleInstance) -> None:
+    """A second start of a desk that is open: bring the first to the front and say so."""
+    raised = instance.ask_first_to_raise()
+    where = "its window was brought to the front" if raised else "switch to its window"
+    print(f"agent-desk: {ALREADY_OPEN} for {instance.agent} ({where}).", file=sys.stderr)
+    log.info("a second start for %s found the desk already open", instance.agent)
+
+
+class DeskAlreadyOpen(Exception):
+    """This agent's desk is already open on this data folder (this start stops, 0)."""
+
+
+def claim_desk(agent_login: str | None) -> SingleInstance | None:
+    """One desk per agent and data folder, checked before any window is shown.
+
+    Returns the claim (``None`` without a login: the agent is picked later and
+    claimed then). Raises ``DeskAlreadyOpen`` after the first desk was asked to come
+    to the front and the agent was told, so that this start shows nothing at all.
+    """
+    if not agent_login:
+        return None
+    instance = SingleInstance(config.data_dir(), agent_login)
+    if not instance.claim():
+        say_already_open(instance)
+        raise DeskAlreadyOpen(agent_login)
+    return instance
+
+
 def desk_application() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -413,6 +447,7 @@ def desk_application() -> QApplication:
     app.setDesktopFileName("agent-desk")  # Wayland: the .desktop entry's icon and name
     app.setQuitOnLastWindowClosed(False)  # between start-up windows none may be visible
     if not app.property("agentDeskStyled"):  # once per process
+        spare_source_scan()  # PySide6's import hook reads no more source files
         style_application(app)
         app.setProperty("agentDeskStyled", True)
     return app
@@ -446,6 +481,65 @@ class PaintWatch(QObject):
         return False
 
 
+def desk_is_usable(window: DeskWindow) -> bool:
+    """The agent can work in ``window``: on screen, painted, keys reach it, F8 works."""
+    focus = QApplication.focusWidget()
+    return (
+        window.isVisible()
+        and focus is not None
+        and (focus is window or window.isAncestorOf(focus))
+        and window.actions_.next_customer.isEnabled()
+    )
+
+
+def _exit_when_usable(
+    window: DeskWindow, app: QApplication, desk: DeskApp, crash_log: CrashLog
+) -> None:
+    """bench/bench_startup.py: exit once the desk's main window is painted and usable.
+
+    Called as the window is shown (``window_ready``); waits for its first paint, checks
+    that the agent could work in it (exit 3 if not) and leaves at once, without waiting
+    for the worker's queued reads (the first queue page): the benchmark's figure is
+    process start → desk usable. Nothing is written after this point; the crash log
+    and the agent's lock are removed, as on a normal close.
+    """
+    painted = PaintWatch(window)
+    for _turn in range(200):
+        if painted.done:
+            break
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 10)
+    usable = painted.done and desk_is_usable(window)
+    if not usable:
+        print("agent-desk: the desk window was not usable when shown", file=sys.stderr)
+    crash_log.disable()
+    if desk.instance is not None:
+        desk.instance.release()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0 if usable else 3)
+
+
+class EarlySignals:
+    """SIGTERM/SIGINT caught from the first moment of the desk's process.
+
+    The bridge is installed before the lock is taken and any window shown; a signal
+    that arrives before the desk runs its event loop is noted here and acted on as
+    soon as it does (the desk then closes through Qt as usual).
+    """
+
+    def __init__(self) -> None:
+        self.bridge = SignalBridge()
+        self.received: list[int] = []
+        self.bridge.received.connect(self.received.append)
+
+    def install(self) -> None:
+        self.bridge.install()
+
+    def uninstall(self) -> None:
+        self.bridge.uninstall()
+
+
 def run_desk_at(
     url: str,
     *,
@@ -454,13 +548,55 @@ def run_desk_at(
     agent_login: str | None = None,
     quit_after_start: bool = False,
     quit_after_first_window: bool = False,
+    quit_after_desk_window: bool = False,
 ) -> int:
     """The desk's process from a database URL: the start-up window is on screen first.
 
-    It is shown and painted before SQLAlchemy, the models and the desk's window are
-    imported (about half of the start); then the database is opened behind it.
+    The agent's lock is checked before any window (a second start shows none). The
+    start-up window is shown and painted before SQLAlchemy, the models and the desk's
+    window are imported (about half of the start); then the database is opened behind it.
     """
     app = desk_application()
+    signals = EarlySignals()
+    signals.install()
+    try:
+        try:  # before any window: a second start of an open desk shows nothing
+            instance = claim_desk(agent_login)
+        except DeskAlreadyOpen:
+            return 0
+        try:
+            return _open_at(
+                app,
+                url,
+                demo=demo,
+                lang=lang,
+                agent_login=agent_login,
+                quit_after_start=quit_after_start,
+                quit_after_first_window=quit_after_first_window,
+                quit_after_desk_window=quit_after_desk_window,
+                instance=instance,
+                signals=signals,
+            )
+        finally:
+            if instance is not None:
+                instance.release()  # idempotent: the desk released it when it closed
+    finally:
+        signals.uninstall()
+
+
+def _open_at(
+    app: QApplication,
+    url: str,
+    *,
+    demo: bool,
+    lang: str | None,
+    agent_login: str | None,
+    quit_after_start: bool,
+    quit_after_first_window: bool,
+    quit_after_desk_window: bool,
+    instance: SingleInstance | None,
+    signals: EarlySignals,
+) -> int:
     settings = DeskSettings()
     translator = Translator(choose_language(lang, settings))
     startup = StartupWindow(translator, shown_url(url), demo)
@@ -484,6 +620,9 @@ def run_desk_at(
             agent_login=agent_login,
             quit_after_start=quit_after_start,
             startup=startup,
+            instance=instance,
+            signals=signals,
+            quit_after_desk_window=quit_after_desk_window,
         )
     finally:
         database.dispose()
@@ -497,17 +636,32 @@ def run_desk(
     agent_login: str | None = None,
     quit_after_start: bool = False,
     startup: StartupWindow | None = None,
+    instance: SingleInstance | None = None,
+    signals: EarlySignals | None = None,
+    quit_after_desk_window: bool = False,
 ) -> int:
     """The desk's process: the QApplication, crash log, signals, until the desk closes."""
     app = desk_application()
     crash_log = CrashLog(config.data_dir())
     previous = crash_log.take_previous()
     crash_log.enable()
-    desk = DeskApp(database, demo=demo, lang=lang, agent_login=agent_login, previous_crash=previous)
+    desk = DeskApp(
+        database,
+        demo=demo,
+        lang=lang,
+        agent_login=agent_login,
+        previous_crash=previous,
+        instance=instance,
+    )
     desk.install_error_handling()
-    signals = SignalBridge()
-    signals.received.connect(lambda number: desk.request_close(f"signal {number}"))
-    signals.install()
+    own_signals = signals is None
+    if signals is None:
+        signals = EarlySignals()
+        signals.install()
+    signals.bridge.received.connect(lambda number: desk.request_close(f"signal {number}"))
+    if signals.received:  # a signal came while the start-up window was shown
+        number = signals.received[0]
+        QTimer.singleShot(0, lambda: desk.request_close(f"signal {number}"))
     status = {"code": 0}
 
     def stop(code: int) -> None:
@@ -519,11 +673,14 @@ def run_desk(
         desk.window_ready.connect(
             lambda _window: QTimer.singleShot(0, lambda: desk.request_close("started"))
         )
+    if quit_after_desk_window:
+        desk.window_ready.connect(lambda window: _exit_when_usable(window, app, desk, crash_log))
     desk.start(startup)
     try:
         app.exec()
     finally:
-        signals.uninstall()
+        if own_signals:
+            signals.uninstall()
         desk.shutdown()
         crash_log.disable()
     return status["code"]

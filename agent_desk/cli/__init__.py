@@ -116,6 +116,8 @@ def build_parser(argv: Sequence[str] | None = None) -> DeskArgumentParser:
     parser.add_argument("--quit-after-start", action="store_true", help=argparse.SUPPRESS)
     # For the start-up benchmark: quit once the first window (start-up) is painted.
     parser.add_argument("--quit-after-first-window", action="store_true", help=argparse.SUPPRESS)
+    # For the start-up benchmark: exit once the desk's main window is painted and usable.
+    parser.add_argument("--quit-after-desk-window", action="store_true", help=argparse.SUPPRESS)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     names = command_modules() if argv is None else _wanted_modules(argv)
     for name in names:

@@ -41,6 +41,7 @@ def start_desk(args: argparse.Namespace) -> int:
         agent_login=getattr(args, "agent", None),
         quit_after_start=bool(getattr(args, "quit_after_start", False)),
         quit_after_first_window=bool(getattr(args, "quit_after_first_window", False)),
+        quit_after_desk_window=bool(getattr(args, "quit_after_desk_window", False)),
     )
 
 

@@ -13,6 +13,7 @@ once, before the commit (``collect_changes``).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -28,7 +29,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent_desk.models import AuditEvent, ChangeLog, Message
@@ -45,12 +45,15 @@ _COLLECTED = "agent_desk.change_log_rows"  # key in Session.info, see collect_ch
 _COLUMNS = ("at", "table_name", "row_id", "kind", "customer_id")
 
 
+@cache  # built once, on the first flush on PostgreSQL
 def _pg_insert_and_notify() -> Select[Any]:
     """Before migration 0004: one statement for any number of rows, compiled once.
 
     The rows arrive as one array per column (``unnest`` turns them back into rows);
     a multi-row ``VALUES`` would be a new statement, compiled again, for every flush.
     """
+    from sqlalchemy.dialects.postgresql import ARRAY  # PostgreSQL only: not on SQLite's start
+
     table = ChangeLog.__table__
     arrays = [cast(bindparam(name), ARRAY(table.c[name].type)) for name in _COLUMNS]
     rows = select(func.unnest(*arrays).table_valued(*_COLUMNS).render_derived(name="change"))
@@ -59,8 +62,6 @@ def _pg_insert_and_notify() -> Select[Any]:
     )
     return select(func.pg_notify(NOTIFY_CHANNEL, cast(func.max(inserted.c.id), Text)))
 
-
-_PG_INSERT_AND_NOTIFY = _pg_insert_and_notify()
 
 # From migration 0004 on, people cannot insert into the change log: the database's
 # function checks an agent's rows, writes them and sends the notification.
@@ -101,7 +102,7 @@ def _insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
         del columns["at"]  # the database's clock
         connection.execute(_PG_LOG_CHANGES, columns)
         return
-    connection.execute(_PG_INSERT_AND_NOTIFY, columns)
+    connection.execute(_pg_insert_and_notify(), columns)
 
 
 def _customer_id_of(obj: Any) -> int | None:

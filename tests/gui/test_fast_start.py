@@ -1,7 +1,7 @@
 """Fast start: the first desk window on SQLite loads none of the heavy libraries.
 
 reportlab (letters), pypdfium2 (the letter preview), alembic (migrations only),
-psycopg and keyring (PostgreSQL only), QtCharts (the supervisor's charts),
+psycopg, keyring and SQLAlchemy's PostgreSQL dialect (PostgreSQL only), QtCharts (the supervisor's charts),
 phonenumbers, email-validator and python-stdnum (checking what is typed) are imported
 when first used. Checked in a fresh interpreter running the real start-up, at the moment
 the desk's window is on screen; and the window is there before its queue has loaded.
@@ -14,6 +14,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
+    from agent_desk.ui.app_window import DeskWindow
 
 PROBE = """
 import json, sys
@@ -25,7 +31,7 @@ def open_desk(self, actor):
     opened(self, actor)
     window = self.window
     print("PROBE " + json.dumps({
-        "modules": sorted(m for m in sys.modules if m.split(".")[0] in ("reportlab", "pypdfium2", "alembic", "mako", "psycopg", "PIL", "keyring", "phonenumbers", "email_validator", "stdnum") or m == "PySide6.QtCharts"),
+        "modules": sorted(m for m in sys.modules if m.split(".")[0] in ("reportlab", "pypdfium2", "alembic", "mako", "psycopg", "PIL", "keyring", "phonenumbers", "email_validator", "stdnum") or m in ("PySide6.QtCharts", "sqlalchemy.dialects.postgresql")),
         "visible": window.isVisible(),
         "queue_loading": window.queue_model.loading,
         "next_enabled": window.actions_.next_customer.isEnabled(),
@@ -184,3 +190,98 @@ def test_the_start_up_window_never_shows_a_password_from_the_url() -> None:
         "postgresql://sanne@db.example.nl/desk"
     )
     assert shown_url("sqlite:////home/sanne/desk.sqlite3") == "sqlite:////home/sanne/desk.sqlite3"
+
+
+HOOK_PROBE = """
+import json, sys
+from agent_desk.app import desk_application
+app = desk_application()
+feature = sys.modules["shibokensupport.feature"]
+assert "agent_desk.ui.queue_panel" not in sys.modules
+from agent_desk.ui.queue_panel import QueuePanel  # first imported after the desk's app
+from agent_desk.domain.money import format_money
+print("HOOK " + json.dumps({
+    "spared": feature._mod_uses_pyside.__module__,
+    "pyside_module": feature.pyside_feature_dict.get("agent_desk.ui.queue_panel"),
+    "plain_module": feature.pyside_feature_dict.get("agent_desk.domain.money"),
+}), flush=True)
+"""
+
+
+def test_pyside_import_hook_reads_no_source_file_and_answers_alike(tmp_path: Path) -> None:
+    """PySide6 scanned each new module's source for "PySide6" (a tenth of the start):
+    the desk answers from the module's namespace instead, with the same verdicts."""
+    done = _run(HOOK_PROBE, data=tmp_path / "data")
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if x.startswith("HOOK "))
+    hook = json.loads(line.removeprefix("HOOK "))
+    assert hook["spared"] == "agent_desk.ui.import_hook"
+    assert hook["pyside_module"] == 0  # uses PySide: the feature default
+    assert hook["plain_module"] == -1  # never touches Qt: ignored, as PySide's scan says
+
+
+def test_the_namespace_verdict_matches_the_source_scan_for_the_desk_modules() -> None:
+    import importlib
+    import inspect
+
+    from agent_desk.ui.import_hook import uses_pyside
+
+    for name in (
+        "agent_desk.ui.queue_panel",
+        "agent_desk.ui.plain",
+        "agent_desk.ui.worker",
+        "agent_desk.domain.money",
+        "agent_desk.domain.codes",
+        "agent_desk.services.queue",
+        "sqlalchemy.orm.session",
+    ):
+        module = importlib.import_module(name)
+        assert uses_pyside(module) == ("PySide6" in inspect.getsource(module)), name
+
+
+def test_the_benchmark_exit_comes_with_the_desk_usable_and_leaves_nothing_behind(
+    demo_template: Path, tmp_path: Path
+) -> None:
+    """bench_startup's project figure ends when the desk's main window is painted and
+    the agent could work in it: the process checks that before it exits 0."""
+    database = tmp_path / "desk.sqlite3"
+    database.write_bytes(demo_template.read_bytes())
+    data = tmp_path / "data"
+    probe = (
+        "import sys, agent_desk.app as app\n"
+        "check = app.desk_is_usable\n"
+        "def usable(window):\n"
+        "    ok = check(window)\n"
+        "    print('USABLE', ok, type(window).__name__, window.queue_model.loading, flush=True)\n"
+        "    return ok\n"
+        "app.desk_is_usable = usable\n"
+        "from agent_desk.cli import main\n"
+        "raise SystemExit(main(sys.argv[1:]))\n"
+    )
+    args = ["--database", f"sqlite:///{database}", "--lang", "en", "--agent", "sanne"]
+    done = _run(probe, *args, "--quit-after-desk-window", data=data)
+    assert done.returncode == 0, done.stderr
+    assert "USABLE True DeskWindow True" in done.stdout  # usable while the queue loads
+    assert not list(data.glob("desk-*.lock"))  # the agent's lock is released
+    assert not (data / "crash.log").exists()  # and no crash is offered next time
+
+
+def test_the_desk_is_not_usable_without_the_keyboard_focus(
+    qtbot: QtBot, window: DeskWindow
+) -> None:
+    from PySide6.QtWidgets import QApplication, QLineEdit
+
+    from agent_desk.app import desk_is_usable
+
+    window.show()
+    window.activateWindow()
+    window.queue_panel.view.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.queue_panel.view)
+    assert desk_is_usable(window)
+    elsewhere = QLineEdit()
+    qtbot.addWidget(elsewhere)
+    elsewhere.show()
+    elsewhere.activateWindow()
+    elsewhere.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is elsewhere)
+    assert not desk_is_usable(window)
