@@ -11,6 +11,8 @@ Decided here, not in the letters dialog:
 * **Recorded once** (:class:`RecordedLetters`): the same PDF (by its SHA-256) is
   recorded once as sent; printing it again, or saving a printed letter, records
   nothing new; printing a letter that was only saved records it as printed.
+* **What a saved PDF starts**: nothing; a 14-day letter's term starts only when it is
+  printed (:data:`STARTS_A_TERM`).
 * **What else may be done with it**: only a confirmation is e-mailed
   (:data:`EMAILABLE`); a letter is written in the customer's language, Dutch unless it
   is English (:func:`letter_language`).
@@ -33,6 +35,7 @@ __all__ = [
     "EMAILABLE",
     "LETTER_KINDS",
     "SENT_DELIVERIES",
+    "STARTS_A_TERM",
     "ArrangementChoice",
     "LetterOption",
     "RecordedLetters",
@@ -48,6 +51,8 @@ Kind = Literal["arrangement", "fourteen_day", "pause", "debt_help"]
 LETTER_KINDS: tuple[Kind, ...] = ("arrangement", "fourteen_day", "pause", "debt_help")
 #: Only the arrangement confirmation is sent by e-mail (with its PDF).
 EMAILABLE: frozenset[str] = frozenset({"arrangement"})
+#: Kinds whose term starts when the letter is sent (printed), not when it is saved.
+STARTS_A_TERM: frozenset[str] = frozenset({"fourteen_day"})
 #: How a letter leaves that counts as sent (a saved PDF is not sent).
 SENT_DELIVERIES: frozenset[str] = frozenset({"printed", "emailed"})
 

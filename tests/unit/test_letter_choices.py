@@ -11,6 +11,7 @@ from agent_desk.domain.letter_choices import (
     EMAILABLE,
     LETTER_KINDS,
     SENT_DELIVERIES,
+    STARTS_A_TERM,
     ArrangementChoice,
     RecordedLetters,
     default_arrangement,
@@ -117,3 +118,8 @@ def test_the_same_pdf_is_recorded_once_as_sent() -> None:
 
 def test_sent_means_what_the_service_records_as_sent() -> None:
     assert SENT_DELIVERIES == letter_service.SENT
+
+
+def test_only_a_14_day_letter_starts_a_term_and_only_when_printed() -> None:
+    assert {"fourteen_day"} == STARTS_A_TERM
+    assert set(LETTER_KINDS) >= STARTS_A_TERM

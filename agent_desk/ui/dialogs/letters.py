@@ -43,7 +43,12 @@ from PySide6.QtWidgets import (
 from sqlalchemy.orm import Session
 
 from agent_desk import letters
-from agent_desk.domain.letter_choices import EMAILABLE, RecordedLetters, letter_language
+from agent_desk.domain.letter_choices import (
+    EMAILABLE,
+    STARTS_A_TERM,
+    RecordedLetters,
+    letter_language,
+)
 from agent_desk.errors import AgentDeskError
 from agent_desk.letters import AnyLetter, LetterKind
 from agent_desk.services import letters as letter_service
@@ -388,7 +393,7 @@ class LettersDialog(QDialog):
                 "Saved as {name} and recorded in the customer's file as saved, not as sent.",
                 name=path.name,
             )
-            if data.kind == "fourteen_day":
+            if data.kind in STARTS_A_TERM:
                 message += " " + tr("Its 14-day term starts only when the letter is printed.")
             self._output_done("save", message)
 
