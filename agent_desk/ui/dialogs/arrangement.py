@@ -10,7 +10,10 @@ pure and fast, so it runs on the GUI thread after a short pause in typing), with
 end date, the total, the capacity fit and whether the plan is within policy. Every
 problem is said in words beside the field that causes it.
 
-The rules are ``domain.arrangement_plan``'s, the same the service and the CLI use.
+The rules are ``domain.arrangement_plan``'s, the same the service and the CLI use;
+what is said about the figures and the plan (and whether a plan may be made at all)
+is ``domain.arrangement_summary``'s. The widgets only show it: the owed box and the
+waivers (``arrangement_owed``), the plan panel (``arrangement_panel``), the inputs here.
 The figures are read from the books on the worker when the dialog opens; "Agree"
 saves through ``services.arrangements.agree_arrangement``, which works them out again
 and refuses if they changed meanwhile (the dialog then reads them again). A plan
@@ -63,7 +66,6 @@ from agent_desk.domain.arrangement_summary import (
     typed_amount,
 )
 from agent_desk.domain.arrangements import MAX_INSTALMENTS_ANY_PLAN, Frequency
-from agent_desk.domain.money import Cents
 from agent_desk.domain.policy import ArrangementPolicy, load_default_policy
 from agent_desk.errors import AgentDeskError, ConflictError, ValidationError
 from agent_desk.services import team_rules
@@ -85,11 +87,6 @@ DEBOUNCE_MS = 150
 FREQUENCIES = FREQUENCY_WORDS  # the approvals screen says them the same way
 #: What the dialog asks the service to agree, and the figures it showed.
 ArrangementInput = Agreement
-
-
-def amount_text(cents: Cents, lang: str) -> str:
-    """An amount as the agent would type it: ``1000,00`` in Dutch, ``1000.00`` in English."""
-    return typed_amount(cents, lang)
 
 
 class ArrangementDialog(FormDialog):
@@ -323,9 +320,9 @@ class ArrangementDialog(FormDialog):
         start = prefill(context)
         self.by_count.setChecked(True)
         if start.income is not None:
-            self.income.setText(amount_text(start.income, lang))
+            self.income.setText(typed_amount(start.income, lang))
         if start.expenses is not None:
-            self.expenses.setText(amount_text(start.expenses, lang))
+            self.expenses.setText(typed_amount(start.expenses, lang))
         if start.mode is not Mode.COUNT:
             self.set_mode(start.mode)
 
