@@ -58,6 +58,8 @@ __all__ = [
     "blocking_arrangement",
     "capacity_line",
     "field_messages",
+    "fit",
+    "headline",
     "owed_notes",
     "plan_summary",
     "prefill",
