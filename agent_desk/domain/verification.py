@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from agent_desk.domain.contact_validation import (
     PostalAddress,
@@ -28,7 +29,8 @@ from agent_desk.domain.contact_validation import (
     normalise_phone,
     validate_address,
 )
-from agent_desk.errors import ValidationError
+from agent_desk.errors import Phrase, ValidationError
+from agent_desk.i18n import N_
 
 SOURCE_CUSTOMER_ON_CALL = "customer stated on call"
 
@@ -416,14 +418,18 @@ class VerificationFlow:
         """A new point the customer states; returns its (negative) handle."""
         self._guard_page()
         if kind not in STEP_KINDS.get(self.step, ()):
-            raise self._fail(f"A {kind.value} cannot be added on this page.", "kind")
+            raise self._fail(
+                "A new {kind} cannot be added on this page.", "kind", kind=Phrase(_KIND_WORDS[kind])
+            )
         normalised, address = self._validated(kind, value, None)
         if any(
             i.value == normalised or (i.original and i.original.value == normalised)
             for i in self._items.values()
             if i.kind is kind
         ):
-            raise self._fail(f"{normalised} is already in the list.", _field(kind), None)
+            raise self._fail(
+                "{value} is already in the list.", _field(kind), None, value=normalised
+            )
         handle = self._next_handle
         self._next_handle -= 1
         self._items[handle] = _Item(handle, kind, None, Decision.ADDED, normalised, address=address)
@@ -443,7 +449,7 @@ class VerificationFlow:
         try:
             value = parse_date_of_birth(text, self.now.date())
         except ValidationError as error:
-            raise self._fail(error.template, error.field) from None
+            raise self._fail(error.template, error.field, **error.values) from None
         self._birth_stated = value
         self.error = None
         decision = self.birth_view().decision
@@ -543,10 +549,11 @@ class VerificationFlow:
         for view in self.items(page):
             if view.decision is None:
                 raise self._fail(
-                    f"Ask the customer about {view.current_value}: confirm, correct, mark "
+                    "Ask the customer about {value}: confirm, correct, mark "
                     "it as no longer right, or note that the customer would not say.",
                     "decision",
                     view.handle,
+                    value=view.current_value,
                 )
 
     def _check_preferences(self, prefs: ContactPreferences) -> None:
@@ -572,9 +579,10 @@ class VerificationFlow:
             for item in self._items.values()
         ):
             raise self._fail(
-                f"There is no usable {_KIND_WORDS[needs[channel][0]]} for {channel.value}; "
-                "add one first or choose another channel.",
+                "There is no usable {what} for {channel}; add one first or choose another channel.",
                 "preferred_channel",
+                what=Phrase(_KIND_WORDS[needs[channel][0]]),
+                channel=Phrase(_CHANNEL_WORDS[channel]),
             )
 
     def _validated(
@@ -639,17 +647,29 @@ class VerificationFlow:
             raise ValidationError("This verification is finished; start a new one.", None)
 
     def _fail(
-        self, message: str, field_name: str | None, handle: int | None = None
+        self, message: str, field_name: str | None, handle: int | None = None, **values: Any
     ) -> ValidationError:
-        self.error = FlowError(message, field_name, handle)
-        return ValidationError(message, field_name)
+        """The error to raise, remembered for the page; ``message`` is an English
+        template with ``values`` (so the desk can translate it before filling it in)."""
+        error = ValidationError(message, field_name, **values)
+        self.error = FlowError(str(error), field_name, handle)
+        return error
 
 
 _KIND_WORDS = {
-    ContactKind.PHONE: "phone number",
-    ContactKind.MOBILE: "mobile number",
-    ContactKind.EMAIL: "e-mail address",
-    ContactKind.ADDRESS: "postal address",
+    ContactKind.PHONE: N_("phone number"),
+    ContactKind.MOBILE: N_("mobile number"),
+    ContactKind.EMAIL: N_("e-mail address"),
+    ContactKind.ADDRESS: N_("postal address"),
+}
+
+# The channel as a word inside a sentence ("no usable mobile number for SMS").
+_CHANNEL_WORDS = {
+    Channel.PHONE: N_("a phone call"),
+    Channel.SMS: N_("an SMS"),
+    Channel.WHATSAPP: N_("a WhatsApp message"),
+    Channel.EMAIL: N_("an e-mail"),
+    Channel.LETTER: N_("a letter"),
 }
 
 
