@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from agent_desk.demo import load_demo
 from agent_desk.domain import queue as queue_rules
 from agent_desk.domain.arrangement_plan import Mode, Owed, Terms
 from agent_desk.domain.arrangements import Frequency, add_months, plan_by_count
@@ -34,7 +35,6 @@ from agent_desk.services.arrangements import (
     pending_approvals,
 )
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.derived import facts_of
 
 TODAY = date(2026, 11, 23)

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
 from agent_desk.cli import main
+from agent_desk.demo import load_demo
 from agent_desk.domain.ledger import Channel
 from agent_desk.domain.money import format_money
 from agent_desk.errors import NotFoundError, ValidationError
@@ -29,7 +30,6 @@ from agent_desk.models import (
 from agent_desk.services import ledger
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.letters import (
     arrangement_letter_data,
     debt_help_letter_data,

@@ -1,6 +1,6 @@
 """The demo's early-signal stages: a housing association with customers at each stage.
 
-Called once at the end of ``services.demo.load_demo``. The creditor profile becomes a
+Called once at the end of ``demo.loader.load_demo``. The creditor profile becomes a
 housing association (the duty), and four customers in arrears are taken through the
 path with the desk's own services, so desk and CLI show every stage:
 
