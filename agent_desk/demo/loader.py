@@ -50,6 +50,18 @@ from agent_desk.services.search_index import keys_for_rows
 #: How many customers the desk's demo database gets on first start.
 DEMO_CUSTOMERS = 3000
 
+#: The tables whose ids the generator hands out itself (besides the customer's).
+GIVEN_IDS = (
+    ContactPoint,
+    Claim,
+    ContactAttempt,
+    NextStep,
+    PromiseToPay,
+    Arrangement,
+    Instalment,
+    DemandNotice,
+)
+
 #: The tables in the order their rows are written (what refers to a row comes after it).
 WRITE_ORDER = [
     Customer,
@@ -112,19 +124,7 @@ def load_demo(
     agent_ids = _insert_agents(session, agents)
     generator = Generator(rng, today, now, agent_ids[:-1], supervisor_id=agent_ids[-1])
     customer_id = _next_ids(session, Customer)
-    ids = {
-        m: _next_ids(session, m)
-        for m in (
-            ContactPoint,
-            Claim,
-            ContactAttempt,
-            NextStep,
-            PromiseToPay,
-            Arrangement,
-            Instalment,
-            DemandNotice,
-        )
-    }
+    ids = {m: _next_ids(session, m) for m in GIVEN_IDS}
     generator.ids = ids
     chunk = 5000
     for start in range(0, customers, chunk):
@@ -200,18 +200,7 @@ def _reset_sequences(session: Session) -> None:
     """Explicit ids were inserted: move PostgreSQL's sequences past them."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for model in (
-        Agent,
-        Customer,
-        ContactPoint,
-        Claim,
-        ContactAttempt,
-        NextStep,
-        PromiseToPay,
-        Arrangement,
-        Instalment,
-        DemandNotice,
-    ):
+    for model in (Agent, Customer, *GIVEN_IDS):
         table = model.__tablename__
         session.execute(
             text(

@@ -27,11 +27,8 @@ from agent_desk.services.activity import NextStepInput, log_contact_attempt
 from agent_desk.services.actor import Actor
 from agent_desk.services.creditor import set_values
 from agent_desk.services.letters import fourteen_day_letter_data, record_letter
-from agent_desk.services.signals import (
-    export_signals,
-    municipality_of,
-    record_objection,
-)
+from agent_desk.services.signal_export import export_signals
+from agent_desk.services.signals import municipality_of, record_objection
 
 STAGES = ("not_yet", "signal_sent", "reportable", "objected")
 MIN_ARREARS = "300.00"

@@ -2184,7 +2184,8 @@ def test_the_early_signal_work_goes_through_on_people_s_own_connections(
     customer; a supervisor changes the profile and exports signals, in their own names."""
     from agent_desk.models import CreditorProfileVersion, EarlySignal, SignalObjection
     from agent_desk.services.creditor import current_profile, set_values
-    from agent_desk.services.signals import export_signals, record_objection
+    from agent_desk.services.signal_export import export_signals
+    from agent_desk.services.signals import record_objection
 
     ids = world.ids
     with world.desk(world.supervisor) as boss, boss.transaction() as s:

@@ -27,7 +27,7 @@ from agent_desk.models import (
     DemandNotice,
     LetterSent,
 )
-from agent_desk.services import ledger
+from agent_desk.services import notices
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.database import Database
 from agent_desk.services.letters import (
@@ -179,7 +179,7 @@ def test_fourteen_day_letter_has_the_bik_costs_and_the_legal_term(
     with database.transaction() as session:
         customer = session.scalar(select(Customer).where(Customer.customer_number == number))
         assert customer is not None
-        expected = ledger.draft_notice(
+        expected = notices.draft_notice(
             session, customer.id, NOW.date(), Channel.POST, add_vat=False
         )
         data = fourteen_day_letter_data(session, number, NOW, "Sanne de Vries")

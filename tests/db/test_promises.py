@@ -26,8 +26,8 @@ from agent_desk.services.actor import SYSTEM, Actor, actor_for_login
 from agent_desk.services.customer_file import customer_file
 from agent_desk.services.database import Database
 from agent_desk.services.importers import import_customers, import_payments
-from agent_desk.services.ledger import PaymentInput, receive_payments
 from agent_desk.services.nightly import run_nightly
+from agent_desk.services.payments import PaymentInput, receive_payments
 from agent_desk.services.promises import (
     PromiseTerms,
     Received,

@@ -31,7 +31,7 @@ from agent_desk.services.actor import SYSTEM, Actor, actor_for_login
 from agent_desk.services.agents import list_agents
 from agent_desk.services.database import Database
 from agent_desk.services.importers import import_customers
-from agent_desk.services.ledger import PaymentInput, receive_payments
+from agent_desk.services.payments import PaymentInput, receive_payments
 from agent_desk.services.promises import resolve_due_promises
 from agent_desk.services.queue import claim_next
 from agent_desk.services.sync import changes_since, latest_change_id

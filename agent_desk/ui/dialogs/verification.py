@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.domain.contact_validation import PostalAddress
+from agent_desk.domain.date_of_birth import masked_date_of_birth
 from agent_desk.domain.verification import (
     Channel,
     ContactKind,
@@ -41,7 +42,6 @@ from agent_desk.domain.verification import (
     TimeOfDay,
     VerificationFlow,
     VerificationResult,
-    masked_date_of_birth,
 )
 from agent_desk.errors import ValidationError
 from agent_desk.i18n import N_
