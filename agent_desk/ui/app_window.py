@@ -35,7 +35,7 @@ from agent_desk.i18n import Translator
 from agent_desk.services.activity import NextStepInput, add_note, plan_next_step
 from agent_desk.services.actor import Actor
 from agent_desk.services.customer_file import CustomerFile
-from agent_desk.services.desk_support import Opened, next_customer, open_customer, reload_file
+from agent_desk.services.opening import Opened, next_customer, open_customer, reload_file
 from agent_desk.services.outbox import OperationKind, ReplayResult
 from agent_desk.services.queue import QueueScope, release_holds
 from agent_desk.services.search import SearchHit, open_found

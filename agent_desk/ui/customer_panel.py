@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent_desk.domain.verification import masked_date_of_birth
+from agent_desk.domain.date_of_birth import masked_date_of_birth
 from agent_desk.i18n import N_
 from agent_desk.services.customer_file import CustomerFile, TimelineItem
 from agent_desk.ui.dialogs.creditor import describe_signal

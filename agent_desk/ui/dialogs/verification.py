@@ -32,13 +32,13 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.domain.contact_validation import PostalAddress
+from agent_desk.domain.date_of_birth import masked_date_of_birth
 from agent_desk.domain.verification import (
     Channel,
     ContactKind,
     FlowStep,
     VerificationFlow,
     VerificationResult,
-    masked_date_of_birth,
 )
 from agent_desk.domain.verification_pages import (
     channel_to_save,
