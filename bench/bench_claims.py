@@ -43,7 +43,7 @@ from agent_desk.models.base import utcnow
 from agent_desk.services.actor import Actor, actor_for_login
 from agent_desk.services.database import Database
 from agent_desk.services.demo import AGENTS, load_demo
-from agent_desk.services.queue import claim_next, claim_next_alone
+from agent_desk.services.queue import claim_next, claim_next_alone, prepare_claims
 
 
 def _round(url: str, actors: list[Actor], desks: int, seconds: float) -> tuple[int, list[float]]:
@@ -92,6 +92,7 @@ def _desk_process(url: str, actor: Actor, ready: Any, stop: Any) -> tuple[list[i
     """One desk in its own process, as on a real team: its own interpreter and connection."""
     database = Database(url)
     database.check_connection()
+    prepare_claims(database)  # a desk's one-time set-up, as the anchor's connect
     now = utcnow()
     claimed: list[int] = []
     latencies: list[float] = []

@@ -450,37 +450,60 @@ def _claim_compiled() -> Any:
 _NOT_MIGRATED = object()  # the server has no agent_desk_log_changes_quietly yet
 
 
+def prepare_claims(database: Database) -> None:
+    """Do a desk's one-time claim set-up now (at start, not in its first claim).
+
+    Builds the claim script (imports, compiling) and asks a pooled connection whether
+    the server has migration 0010; the first claim then costs what every claim does.
+    """
+    if database.is_sqlite:
+        return
+    _claim_script_and_constants()
+    with database.autocommitted() as pooled:
+        _has_quiet_log(pooled)
+
+
+def _claim_script_and_constants() -> tuple[str, dict[str, Any]]:
+    global _CLAIM_SCRIPT, _CLAIM_CONSTANTS
+    if _CLAIM_SCRIPT is None:
+        compiled = _claim_compiled()
+        _CLAIM_CONSTANTS = {
+            k: v for k, v in compiled.params.items() if k not in ("agent_id", "now", "until")
+        }
+        _CLAIM_SCRIPT = _claim_script()
+        import psycopg.rows  # noqa: F401  (loaded here, not in the first claim)
+    return _CLAIM_SCRIPT, _CLAIM_CONSTANTS
+
+
+def _has_quiet_log(pooled: Any) -> bool:
+    """Migration 0010 on this server (asked once per pooled connection)."""
+    if pooled.info.get(_HAS_QUIET_LOG) is None:
+        found = pooled.driver_connection.execute(
+            "SELECT to_regprocedure('agent_desk_log_changes_quietly"
+            "(text[],bigint[],text[],bigint[])') IS NOT NULL"
+        ).fetchone()
+        pooled.info[_HAS_QUIET_LOG] = bool(found and found[0])
+    return bool(pooled.info[_HAS_QUIET_LOG])
+
+
 def _claim_in_one_round_trip(pooled: Any, agent_id: int, now: datetime, lease: timedelta) -> Any:
     """The claim script on a pooled connection in autocommit: the row, None, or
     ``_NOT_MIGRATED`` (asked once per connection)."""
     from psycopg import ClientCursor
     from psycopg.rows import namedtuple_row
 
-    global _CLAIM_SCRIPT, _CLAIM_CONSTANTS
-    raw = pooled.driver_connection
-    if pooled.info.get(_HAS_QUIET_LOG) is None:
-        found = raw.execute(
-            "SELECT to_regprocedure('agent_desk_log_changes_quietly"
-            "(text[],bigint[],text[],bigint[])') IS NOT NULL"
-        ).fetchone()
-        pooled.info[_HAS_QUIET_LOG] = bool(found and found[0])
-    if not pooled.info[_HAS_QUIET_LOG]:
+    if not _has_quiet_log(pooled):
         return _NOT_MIGRATED
-    if _CLAIM_SCRIPT is None:
-        _CLAIM_SCRIPT = _claim_script()
-        compiled = _claim_compiled()
-        _CLAIM_CONSTANTS = {
-            k: v for k, v in compiled.params.items() if k not in ("agent_id", "now", "until")
-        }
+    script, constants = _claim_script_and_constants()
     values = {
-        **_CLAIM_CONSTANTS,
+        **constants,
         "agent_id": agent_id,
         "now": now,
         "until": now + lease,
         "today": now.date(),
     }
-    with ClientCursor(raw, row_factory=namedtuple_row) as cursor:
-        cursor.execute(_CLAIM_SCRIPT, values)
+    with ClientCursor(pooled.driver_connection, row_factory=namedtuple_row) as cursor:
+        cursor.execute(script, values)
         cursor.nextset()  # past BEGIN: the claim's rows
         record = cursor.fetchone()
         while cursor.nextset():  # the hint's transaction: nothing to read

@@ -1,0 +1,102 @@
+"""An agent's queue of 5,000: the first page by the service against the raw query.
+
+Run: ``python bench/bench_agent_queue.py [--customers 5000] [--repeat 15]
+[--engines sqlite,postgresql] [--pg postgresql://postgres@127.0.0.1:5432/postgres]``.
+
+The database is the cached one of ``bench/scale_db.py`` (demo data; six agents). For
+sanne's queue (``QueueScope(agent_id)``, priority order), alternated, ``--repeat``
+times each, medians:
+
+- anchor: the raw query of the same page (``queue_pages._page_statement``: the same
+  columns, conditions, order and limit) on the DBAPI cursor, rows fetched as tuples;
+- project: ``queue_pages.queue_page`` as the desk's worker calls it, in a unit of work
+  (``Database.transaction``), up to the ``QueueRow`` objects with their reasons.
+
+Goal: ratio <= 1.5 (issue 17).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def _raw_page(database: Any, agent_id: int) -> float:
+    from agent_desk.models.base import utcnow
+    from agent_desk.services.queue import QueueScope
+    from agent_desk.services.queue_pages import PAGE_SIZE, _page_statement, sort_keys
+
+    scope = QueueScope(agent_id)
+    statement = _page_statement(scope, utcnow(), agent_id, sort_keys(scope)).limit(PAGE_SIZE + 1)
+    engine = database.engine
+    compiled = statement.compile(engine)
+    processors = compiled._bind_processors
+    values = {k: processors[k](v) if k in processors else v for k, v in compiled.params.items()}
+    params: Any = tuple(values[k] for k in compiled.positiontup) if compiled.positiontup else values
+    with engine.connect() as connection:
+        cursor = connection.connection.dbapi_connection.cursor()
+        started = time.perf_counter()
+        cursor.execute(str(compiled), params)
+        cursor.fetchall()
+        elapsed = time.perf_counter() - started
+        cursor.close()
+    return elapsed
+
+
+def _service_page(database: Any, agent_id: int) -> float:
+    from agent_desk.models.base import utcnow
+    from agent_desk.services.queue import QueueScope
+    from agent_desk.services.queue_pages import queue_page
+
+    started = time.perf_counter()
+    with database.transaction() as session:
+        page = queue_page(session, QueueScope(agent_id), utcnow(), agent_id)
+    elapsed = time.perf_counter() - started
+    assert page.rows
+    return elapsed
+
+
+def _measure(engine: str, customers: int, repeat: int, pg: str) -> tuple[float, float]:
+    from scale_db import pg_database, sqlite_database
+
+    from agent_desk.services.actor import actor_for_login
+
+    database = sqlite_database(customers) if engine == "sqlite" else pg_database(pg, customers)
+    with database.transaction() as session:
+        agent_id = actor_for_login(session, "sanne").agent_id or 0
+    for _ in range(3):  # warm: caches, compiled statements, the planner
+        _raw_page(database, agent_id)
+        _service_page(database, agent_id)
+    anchor, project = [], []
+    for _ in range(repeat):
+        anchor.append(_raw_page(database, agent_id))
+        project.append(_service_page(database, agent_id))
+    database.dispose()
+    return statistics.median(anchor) * 1000, statistics.median(project) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=5_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    for engine in args.engines.split(","):
+        anchor, project = _measure(engine, args.customers, args.repeat, args.pg)
+        print(
+            f"{engine} agent_queue_first_page_{args.customers}: anchor(raw query)={anchor:.2f} ms "
+            f"project(queue_page)={project:.2f} ms ratio={project / anchor:.2f} goal <= 1.5",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
