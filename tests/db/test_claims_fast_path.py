@@ -227,3 +227,19 @@ def test_a_colleagues_claim_on_ones_own_login_is_refused_by_the_server(
                                                              Customer.held_by_agent_id.is_not(None))
         )  # fmt: skip
     assert held == 0
+
+
+def test_a_pooled_connection_that_died_while_idle_is_replaced_unseen(
+    pg_server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ping per checkout any more, but one after the connection sat in the pool."""
+    from agent_desk.services import database as database_module
+
+    monkeypatch.setattr(database_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+    with Database(pg_server_url) as desk:
+        with desk.engine.connect() as connection:
+            pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with Database(pg_server_url) as admin, admin.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT pg_terminate_backend(%s)", (pid,))
+        with desk.engine.connect() as connection:  # the dead one is pinged and replaced
+            assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != pid
