@@ -3,7 +3,10 @@
 Run: ``python bench/bench_agent_queue.py [--customers 5000] [--repeat 15]
 [--engines sqlite,postgresql] [--pg postgresql://postgres@127.0.0.1:5432/postgres]``.
 
-The database is the cached one of ``bench/scale_db.py`` (demo data; six agents). For
+The database is built like ``bench/scale_db.py``'s (demo data copied; six agents) and
+cached under names of its own (``/tmp/agent_desk_agent_queue``,
+``agent_desk_agent_queue_<n>``), so benches of other schema versions never drop
+each other's. For
 sanne's queue (``QueueScope(agent_id)``, priority order), alternated, ``--repeat``
 times each, medians:
 
@@ -62,12 +65,48 @@ def _service_page(database: Any, agent_id: int) -> float:
     return elapsed
 
 
-def _measure(engine: str, customers: int, repeat: int, pg: str) -> tuple[float, float]:
-    from scale_db import pg_database, sqlite_database
+def _database(engine: str, customers: int, pg: str) -> Any:
+    import scale_db
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
 
+    from agent_desk.services.database import Database
+    from agent_desk.services.migrate import is_at_head
+
+    if engine == "sqlite":
+        path = Path("/tmp/agent_desk_agent_queue") / f"agent-queue-{customers}.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            database = Database(f"sqlite:///{path}")
+            if is_at_head(database.engine):
+                return database
+            database.dispose()
+            path.unlink()
+        database = Database(f"sqlite:///{path}")
+    else:
+        url = make_url(pg).set(drivername="postgresql+psycopg")
+        name = f"agent_desk_agent_queue_{customers}"
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+                database = Database(url.set(database=name))
+                if is_at_head(database.engine):
+                    admin.dispose()
+                    return database
+                database.dispose()
+                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        database = Database(url.set(database=name))
+    database.upgrade()
+    scale_db._fill(database, customers)
+    return database
+
+
+def _measure(engine: str, customers: int, repeat: int, pg: str) -> tuple[float, float]:
     from agent_desk.services.actor import actor_for_login
 
-    database = sqlite_database(customers) if engine == "sqlite" else pg_database(pg, customers)
+    database = _database(engine, customers, pg)
     with database.transaction() as session:
         agent_id = actor_for_login(session, "sanne").agent_id or 0
     for _ in range(3):  # warm: caches, compiled statements, the planner
