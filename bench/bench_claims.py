@@ -17,9 +17,12 @@ The anchor, measured in the same run with rounds alternated (anchor, project,
 anchor, …): the same desks as processes, each looping a bare
 ``UPDATE customer SET held… WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``
 on plain psycopg, autocommit, no audit row, no change log, no ORM. The project's
-figure is ``claim_next_alone`` (``claim_next`` as ``agent-desk next`` runs it: (hold, audit row, change-log row and
-``NOTIFY``, one autocommitted statement on its own connection from the pool). Prints ``anchor``, ``project`` and ``ratio`` of the
-medians and the p99 latency of each; ``--threads`` measures only the project.
+figure is ``claim_next_alone`` as ``agent-desk next`` runs it: one round trip on a pooled
+connection carrying two transactions, the claim (hold, audit row and change-log row in
+one statement, committed durably) and then the wake-up ``NOTIFY`` (gated, one desk at a
+time); each desk calls ``prepare_claims`` before the clock starts, as each anchor desk
+connects before it. Prints ``anchor``, ``project`` and ``ratio`` of the medians and the
+p99 latency of each; ``--threads`` measures only the project.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from agent_desk.models import Customer
 from agent_desk.models.base import utcnow
 from agent_desk.services.actor import Actor, actor_for_login
 from agent_desk.services.database import Database
-from agent_desk.services.queue import claim_next, claim_next_alone
+from agent_desk.services.queue import claim_next, claim_next_alone, prepare_claims
 
 
 def _round(url: str, actors: list[Actor], desks: int, seconds: float) -> tuple[int, list[float]]:
@@ -93,6 +96,7 @@ def _desk_process(url: str, actor: Actor, ready: Any, stop: Any) -> tuple[list[i
     """One desk in its own process, as on a real team: its own interpreter and connection."""
     database = Database(url)
     database.check_connection()
+    prepare_claims(database)  # a desk's one-time set-up, as the anchor's connect
     now = utcnow()
     claimed: list[int] = []
     latencies: list[float] = []
