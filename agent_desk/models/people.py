@@ -74,6 +74,10 @@ class Customer(Base):
     queue_bucket: Mapped[int] = mapped_column(SmallInteger, default=9)
     next_step_kind: Mapped[str | None] = mapped_column(String(32))
     next_step_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Kept by the database (migration 0010's triggers on contact_point), never by the
+    # desk: the oldest verification among the usable contact points, NULL when one
+    # was never verified or there is none. The team view's stale-contact count.
+    contact_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # A hold ("lease") while the customer is open on one agent's desk.
     held_by_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"))
@@ -119,6 +123,17 @@ class Customer(Base):
             "ix_customer_agent_next_step", "assigned_agent_id", "status", "next_step_due_at", "id"
         ),
         Index("ix_customer_agent_number", "assigned_agent_id", "status", "customer_number"),
+        # The team view (migration 0010): the stale-contact count, and each agent's
+        # open customers and queue in one pass.
+        Index("ix_customer_contact_check", "status", "contact_verified_at"),
+        Index(
+            "ix_customer_team_load",
+            "status",
+            "assigned_agent_id",
+            "queue_bucket",
+            "paused_until",
+            "next_step_due_at",
+        ),
     )
 
     @property
