@@ -126,6 +126,9 @@ class Customer(Base):
         # The team view (migration 0010): the stale-contact count, and each agent's
         # open customers and queue in one pass.
         Index("ix_customer_contact_check", "status", "contact_verified_at"),
+        # Who is open on a desk now (the reassign preview). SQLite only: on PostgreSQL
+        # an index on a hold column would make every claim's update a non-HOT one.
+        Index("ix_customer_held", "held_until").ddl_if(dialect="sqlite"),
         Index(
             "ix_customer_team_load",
             "status",

@@ -479,6 +479,9 @@ def _conditions(
     return conditions
 
 
+#: More customers open on desks than this at once: the preview counts them row by row.
+_FEW_HOLDS = 2000
+
 _PLAN_ORDER = (
     Customer.queue_bucket,
     Customer.oldest_due_date.asc().nulls_last(),
@@ -566,19 +569,33 @@ def preview_reassign(
     actor.require_supervisor(N_("move customers to another agent"))
     source, targets, conditions = _selection(session, selection, to_logins, now)
     # Counted in SQL (not by reading every row that would move): a preview over a
-    # big book costs one count (those held on a desk counted in the same pass) and
-    # one short page of names.
+    # big book costs a count and one short page of names.
     held = and_(
         Customer.held_by_agent_id.is_not(None),
         Customer.held_until.is_not(None),
         Customer.held_until > now,
     )
-    total, held_now = session.execute(
-        select(func.count(), func.sum(case((held, 1), else_=0)))
-        .select_from(Customer)
-        .where(*conditions)
-    ).one()
-    skipped = int(held_now or 0)
+    counted = select(func.count()).select_from(Customer)
+    live_holds: list[int] | None = None
+    if session.get_bind().dialect.name == "sqlite":
+        # The few customers open on a desk now, over ``ix_customer_held`` (SQLite
+        # only; the only condition here, so the one index the engine can use).
+        live_holds = list(session.scalars(select(Customer.id).where(held).limit(_FEW_HOLDS + 1)))
+    if live_holds is not None and len(live_holds) <= _FEW_HOLDS:
+        # All of them from an index alone (for the usual filters), minus those held.
+        total = session.scalar(counted.where(*conditions))
+        skipped = (
+            int(session.scalar(counted.where(Customer.id.in_(live_holds), *conditions)) or 0)
+            if live_holds
+            else 0
+        )
+    else:  # one pass, the holds read with the rows (no index on a hold column)
+        total, held_now = session.execute(
+            select(func.count(), func.sum(case((held, 1), else_=0)))
+            .select_from(Customer)
+            .where(*conditions)
+        ).one()
+        skipped = int(held_now or 0)
     count = int(total or 0) - skipped
     names = session.execute(
         select(Customer.first_name, Customer.last_name)

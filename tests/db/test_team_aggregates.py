@@ -38,7 +38,7 @@ from agent_desk.services.actor import SYSTEM, actor_for_login
 from agent_desk.services.database import Database
 from agent_desk.services.demo import load_demo
 from agent_desk.services.migrate import alembic_config
-from agent_desk.services.queue import eligible_conditions
+from agent_desk.services.queue import claim_next, eligible_conditions
 from agent_desk.services.team import (
     ReassignFilter,
     agent_loads,
@@ -174,6 +174,14 @@ def test_the_team_figures_equal_the_old_definitions_on_a_seeded_book(demo: Datab
         open_mine = assigned[sanne.agent_id or 0]
         assert preview.count + preview.skipped_held == open_mine
         assert preview.per_target == {"daan": preview.count}
+        # One of them open on Sanne's desk now: held, not moved; a hold on someone
+        # else's customer does not count.
+        claimed = claim_next(session, sanne, NOW)
+        daan = actor_for_login(session, "daan")
+        assert claimed is not None and claim_next(session, daan, NOW) is not None
+        held = preview_reassign(session, boss, ReassignFilter(from_agent="sanne"), ["daan"], NOW)
+        assert (held.count, held.skipped_held) == (open_mine - 1, 1)
+        assert held.sample_names[0] != claimed.name or preview.sample_names[0] != claimed.name
 
 
 def test_the_contact_check_follows_every_kind_of_write(demo: Database) -> None:
