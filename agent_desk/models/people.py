@@ -103,14 +103,6 @@ class Customer(Base):
         ),
         Index("ix_customer_last_name", "last_name"),
         # One per order the queue offers (migration 0005, services/queue_pages.py).
-        Index(
-            "ix_customer_team_priority",
-            "status",
-            "queue_bucket",
-            "oldest_due_date",
-            "arrears_cents",
-            "id",
-        ),
         Index("ix_customer_team_name", "status", "last_name", "id"),
         Index("ix_customer_team_arrears", "status", "arrears_cents", "id"),
         Index("ix_customer_team_due", "status", "oldest_due_date", "id"),
@@ -142,6 +134,18 @@ class Customer(Base):
     @property
     def name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+# The team's priority order itself, the biggest arrears first within a due date
+# (migration 0010): the first page sorts none of the customers due that day.
+Index(
+    "ix_customer_team_priority",
+    Customer.status,
+    Customer.queue_bucket,
+    Customer.oldest_due_date,
+    Customer.arrears_cents.desc(),
+    Customer.id,
+)
 
 
 class ContactPoint(Base):

@@ -6,7 +6,10 @@ the page above, or before the first row of the page below, so scrolling costs on
 index seek per page whatever the size of the queue. Only a jump far from every page
 held (the scroll bar dragged) walks the index by offset once. The count starts as an
 estimate (shown with the first page) and is replaced by the exact count, read
-after it. Pages far from the screen are dropped, so memory follows the screen too.
+after it, when the queue is small enough to count (``COUNT_CAP``); a far bigger one
+keeps its estimate until the pages reach its end. Pages far from the screen are
+dropped, so memory follows the screen too. A row's cells are formatted once, when
+it first shows (``cell``, ``CELL_ROLE``): a repaint only looks them up.
 Sorting and filtering change the query (``QueueScope``): there is no proxy over all
 rows.
 
@@ -56,6 +59,10 @@ KEPT_PAGES = 30  # pages held at most; the farthest from the one asked for go fi
 # Counted exactly up to this many rows; above it the estimate stays (marked ≈) until
 # the pages reach the end, so a million-row count never holds up the one worker.
 COUNT_CAP = 50_000
+# An estimate this far above the cap is not counted at all: the capped count could
+# only say "more than COUNT_CAP", and reading COUNT_CAP rows right after the first
+# page would compete with painting it (the cost that grew with the portfolio).
+REFINE_BELOW = 4 * COUNT_CAP
 
 # The parts of a two-line row, for the delegate (plain strings; None when absent).
 PRIMARY_ROLE = Qt.ItemDataRole.UserRole + 1  # top line: name, amount, step
@@ -206,7 +213,7 @@ class QueueModel(QAbstractTableModel):
         self.endResetModel()
         self.loading = False
         self.loaded.emit()
-        if estimate is not None:
+        if estimate is not None and estimate <= REFINE_BELOW:
             self._refine_count(generation)
 
     def _refine_count(self, generation: int) -> None:
