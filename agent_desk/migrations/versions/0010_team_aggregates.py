@@ -63,7 +63,7 @@ INDEXES: dict[str, tuple[str, list[str]]] = {
     "ix_arrangement_day": ("arrangement", ["created_at", "agent_id"]),
 }
 
-PRIORITY = [
+PRIORITY: list[str | sa.TextClause] = [
     "status",
     "queue_bucket",
     "oldest_due_date",
