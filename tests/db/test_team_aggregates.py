@@ -217,6 +217,20 @@ def test_the_contact_check_follows_every_kind_of_write(demo: Database) -> None:
         )
         _assert_all_right(session)
         assert _checks(session)[second] is None  # no usable point left: stale
+        # An invalid point added changes nothing; then a first usable, verified one.
+        session.add(ContactPoint(customer_id=second, kind="email", value="x@y.nl", invalid=True))
+        _assert_all_right(session)
+        assert _checks(session)[second] is None
+        session.add(
+            ContactPoint(customer_id=second, kind="email", value="ok@y.nl", verified_at=old)
+        )
+        _assert_all_right(session)
+        assert _checks(session)[second] == old
+        session.add(
+            ContactPoint(customer_id=second, kind="phone", value="+31644", verified_at=fresh)
+        )
+        _assert_all_right(session)
+        assert _checks(session)[second] == old  # the oldest verification counts
         # A bulk insert (executemany) for several customers at once.
         session.execute(
             insert(ContactPoint),

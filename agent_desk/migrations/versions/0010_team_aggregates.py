@@ -84,15 +84,32 @@ _CHECKED = (
 )
 
 # SQLite: after each row, the customer it belongs to (and, when a point moved to
-# another customer, the one it left).
+# another customer, the one it left) is worked out again.
 _SQLITE_TRIGGERS = {
-    "contact_point_checked_insert": ("AFTER INSERT ON contact_point", ["NEW.customer_id"]),
     "contact_point_checked_update": (
         "AFTER UPDATE OF customer_id, invalid, verified_at ON contact_point",
         ["NEW.customer_id", "OLD.customer_id"],
     ),
     "contact_point_checked_delete": ("AFTER DELETE ON contact_point", ["OLD.customer_id"]),
 }
+
+# An insert (the bulk case: imports, the demo) needs no recount in the usual cases:
+# an invalid point changes nothing; a usable point never verified makes the check
+# NULL; a verified one can only lower the oldest verification, except for a
+# customer whose NULL may mean "no usable point yet" (then it is worked out again).
+_C = "contact_verified_at"
+_SQLITE_INSERT_TRIGGERS = [
+    "CREATE TRIGGER contact_point_checked_insert_never AFTER INSERT ON contact_point "
+    "FOR EACH ROW WHEN NEW.invalid = 0 AND NEW.verified_at IS NULL BEGIN "
+    f"UPDATE customer SET {_C} = NULL WHERE id = NEW.customer_id AND {_C} IS NOT NULL; END",
+    "CREATE TRIGGER contact_point_checked_insert_verified AFTER INSERT ON contact_point "
+    "FOR EACH ROW WHEN NEW.invalid = 0 AND NEW.verified_at IS NOT NULL BEGIN "
+    f"UPDATE customer SET {_C} = min({_C}, NEW.verified_at) "
+    f"WHERE id = NEW.customer_id AND {_C} > NEW.verified_at; "
+    f"UPDATE customer SET {_C} = {_CHECKED.format(c='NEW.customer_id', false='0')} "
+    f"WHERE id = NEW.customer_id AND {_C} IS NULL "
+    f"AND {_CHECKED.format(c='NEW.customer_id', false='0')} IS NOT NULL; END",
+]
 
 
 def _sqlite_trigger(name: str, event: str, customers: list[str]) -> str:
@@ -231,6 +248,8 @@ def upgrade() -> None:
         op.create_index(SQLITE_HELD_INDEX, "customer", ["held_until"])
         for name, (event, customers) in _SQLITE_TRIGGERS.items():
             op.execute(_sqlite_trigger(name, event, customers))
+        for statement in _SQLITE_INSERT_TRIGGERS:
+            op.execute(statement)
 
 
 def downgrade() -> None:
@@ -252,7 +271,11 @@ def downgrade() -> None:
         ):
             _sql(f"DROP FUNCTION IF EXISTS {GUARD}.{name}", schema)
     else:
-        for name in _SQLITE_TRIGGERS:
+        for name in (
+            *_SQLITE_TRIGGERS,
+            "contact_point_checked_insert_never",
+            "contact_point_checked_insert_verified",
+        ):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.drop_index(SQLITE_HELD_INDEX, table_name="customer")
     for name, (table, _columns) in INDEXES.items():
