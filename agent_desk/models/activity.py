@@ -26,7 +26,11 @@ class ContactAttempt(Base):
     # The outbox operation that created it: replaying the same operation is a no-op.
     operation_id: Mapped[str | None] = mapped_column(String(64), unique=True)
 
-    __table_args__ = (Index("ix_contact_attempt_customer_at", "customer_id", "at"),)
+    __table_args__ = (
+        Index("ix_contact_attempt_customer_at", "customer_id", "at"),
+        # The team view's figures of the day and the outcome chart (migration 0010).
+        Index("ix_contact_attempt_day", "at", "agent_id", "outcome", "customer_id"),
+    )
 
 
 class PromiseToPay(Base):
@@ -48,6 +52,8 @@ class PromiseToPay(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+    # The team view's promises of the day and of the period (migration 0010).
+    __table_args__ = (Index("ix_promise_to_pay_day", "created_at", "agent_id", "status"),)
 
 
 class Arrangement(Base):
@@ -78,6 +84,8 @@ class Arrangement(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+    # The team view's arrangements of the day (migration 0010).
+    __table_args__ = (Index("ix_arrangement_day", "created_at", "agent_id"),)
 
 
 class Instalment(Base):

@@ -74,6 +74,10 @@ class Customer(Base):
     queue_bucket: Mapped[int] = mapped_column(SmallInteger, default=9)
     next_step_kind: Mapped[str | None] = mapped_column(String(32))
     next_step_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Kept by the database (migration 0010's triggers on contact_point), never by the
+    # desk: the oldest verification among the usable contact points, NULL when one
+    # was never verified or there is none. The team view's stale-contact count.
+    contact_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # A hold ("lease") while the customer is open on one agent's desk.
     held_by_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"))
@@ -99,14 +103,6 @@ class Customer(Base):
         ),
         Index("ix_customer_last_name", "last_name"),
         # One per order the queue offers (migration 0005, services/queue_pages.py).
-        Index(
-            "ix_customer_team_priority",
-            "status",
-            "queue_bucket",
-            "oldest_due_date",
-            "arrears_cents",
-            "id",
-        ),
         Index("ix_customer_team_name", "status", "last_name", "id"),
         Index("ix_customer_team_arrears", "status", "arrears_cents", "id"),
         Index("ix_customer_team_due", "status", "oldest_due_date", "id"),
@@ -119,11 +115,37 @@ class Customer(Base):
             "ix_customer_agent_next_step", "assigned_agent_id", "status", "next_step_due_at", "id"
         ),
         Index("ix_customer_agent_number", "assigned_agent_id", "status", "customer_number"),
+        # The team view (migration 0010): the stale-contact count, and each agent's
+        # open customers and queue in one pass.
+        Index("ix_customer_contact_check", "status", "contact_verified_at"),
+        # Who is open on a desk now (the reassign preview). SQLite only: on PostgreSQL
+        # an index on a hold column would make every claim's update a non-HOT one.
+        Index("ix_customer_held", "held_until").ddl_if(dialect="sqlite"),
+        Index(
+            "ix_customer_team_load",
+            "status",
+            "assigned_agent_id",
+            "queue_bucket",
+            "paused_until",
+            "next_step_due_at",
+        ),
     )
 
     @property
     def name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+# The team's priority order itself, the biggest arrears first within a due date
+# (migration 0010): the first page sorts none of the customers due that day.
+Index(
+    "ix_customer_team_priority",
+    Customer.status,
+    Customer.queue_bucket,
+    Customer.oldest_due_date,
+    Customer.arrears_cents.desc(),
+    Customer.id,
+)
 
 
 class ContactPoint(Base):

@@ -37,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import ClauseAdapter
 
 from agent_desk.domain.codes import NextStepKind
 from agent_desk.domain.verification import DEFAULT_INTERVAL_DAYS
@@ -389,16 +390,21 @@ def queue_estimate(
     if span <= SAMPLE:
         return queue_count(session, scope, now, actor_id)
     start = int(low) + (span - SAMPLE) // 2  # the middle: not only the oldest customers
+    # The id range read first, in a subquery the engine does not flatten (it has a
+    # LIMIT): otherwise SQLite may walk the queue's own index over every customer and
+    # keep those in the range, a cost that grows with the portfolio.
+    sample = (
+        select(Customer)
+        .where(Customer.id >= start, Customer.id < start + SAMPLE)
+        .limit(SAMPLE)
+        .subquery("sample")
+    )
+    adapter = ClauseAdapter(sample)
+    conditions = [adapter.traverse(c) for c in _scope_conditions(scope, now, actor_id)]
     in_sample = int(
-        session.scalar(
-            select(func.count())
-            .select_from(Customer)
-            .with_hint(Customer, "NOT INDEXED", dialect_name="sqlite")  # the id range
-            .where(Customer.id >= start, Customer.id < start + SAMPLE)
-            .where(*_scope_conditions(scope, now, actor_id))
-        )
-        or 0
+        session.scalar(select(func.count()).select_from(sample).where(*conditions)) or 0
     )
-    return max(
-        round(in_sample / SAMPLE * span), queue_count(session, scope, now, actor_id, cap=SAMPLE)
-    )
+    estimate = round(in_sample / SAMPLE * span)
+    if estimate > SAMPLE:
+        return estimate  # a capped count of SAMPLE could not say more
+    return max(estimate, queue_count(session, scope, now, actor_id, cap=SAMPLE))

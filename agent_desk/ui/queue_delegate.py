@@ -10,6 +10,8 @@ same height (``row_height``), so the view never measures its contents.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
@@ -22,11 +24,13 @@ from PySide6.QtWidgets import (
 
 from agent_desk.ui.queue_model import (
     CARE_ROLE,
+    CELL_ROLE,
     DETAIL_ROLE,
     MARK_ROLE,
     PRIMARY_ROLE,
     SECONDARY_ROLE,
     TONE_ROLE,
+    Cell,
 )
 
 Index = QModelIndex | QPersistentModelIndex
@@ -61,12 +65,79 @@ def row_height(font: QFont) -> int:
     return top + LINE_GAP + bottom + 2 * PAD_Y
 
 
+@dataclass(frozen=True, slots=True)
+class _Fonts:
+    """The fonts of one base font and their metrics, made once (not per cell)."""
+
+    plain: QFont
+    bold: QFont
+    small: QFont
+    plain_metrics: QFontMetrics
+    bold_metrics: QFontMetrics
+    small_metrics: QFontMetrics
+    top_height: int
+    small_height: int
+    care_width: int  # "  ♥"
+    gap_width: int  # "  "
+    space_width: int  # " "
+
+
+_HIGHLIGHTED = (
+    QStyle.StateFlag.State_Selected
+    | QStyle.StateFlag.State_HasFocus
+    | QStyle.StateFlag.State_MouseOver
+).value  # a plain int: Python's enum arithmetic costs more than the drawing
+_LEFT = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+_RIGHT = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight)
+_ELIDE = Qt.TextElideMode.ElideRight
+_MEASURED_MAX = 20_000  # texts measured and elided, kept between repaints
+
+
 class QueueDelegate(QStyledItemDelegate):
-    """Two-line cells from the model's ``PRIMARY_ROLE`` … ``CARE_ROLE`` parts."""
+    """Two-line cells from the model's ``CELL_ROLE`` (one ``Cell`` per call).
+
+    A repaint costs the drawing only: the model formats a row's strings once, the
+    fonts and their metrics are made once per base font, and a text's width and its
+    elided form are measured once per width. The style draws a cell's panel only
+    where it shows something (selected, focused, under the mouse); the view itself
+    paints the alternating rows."""
 
     def __init__(self, parent: QWidget | None = None, *, name_column: int = 0) -> None:
         super().__init__(parent)
         self._name_column = name_column
+        self._fonts: dict[str, _Fonts] = {}
+        self._measured: dict[tuple[str, int, int], tuple[str, int]] = {}
+
+    def fonts(self, font: QFont) -> _Fonts:
+        key = font.key()
+        found = self._fonts.get(key)
+        if found is None:
+            plain, bold, small = QFont(font), name_font(font), detail_font(font)
+            metrics = QFontMetrics(plain), QFontMetrics(bold), QFontMetrics(small)
+            found = _Fonts(
+                plain,
+                bold,
+                small,
+                *metrics,
+                top_height=max(metrics[0].height(), metrics[1].height()),
+                small_height=metrics[2].height(),
+                care_width=metrics[0].horizontalAdvance(f"  {CARE_MARK}"),
+                gap_width=metrics[0].horizontalAdvance("  "),
+                space_width=metrics[2].horizontalAdvance(" "),
+            )
+            self._fonts[key] = found
+        return found
+
+    def _fit(self, metrics: QFontMetrics, which: int, text: str, room: int) -> tuple[str, int]:
+        """The text elided to ``room`` pixels and its width, measured once."""
+        key = (text, room, which)
+        found = self._measured.get(key)
+        if found is None:
+            if len(self._measured) > _MEASURED_MAX:
+                self._measured.clear()
+            shown = metrics.elidedText(text, _ELIDE, room)
+            found = self._measured[key] = (shown, metrics.horizontalAdvance(shown))
+        return found
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         font = option.font
@@ -74,108 +145,93 @@ class QueueDelegate(QStyledItemDelegate):
         return QSize(width + 2 * PAD_X, row_height(font))
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        # Background, alternating colour, selection and focus, as the style draws them.
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-
-        rect: QRect = opt.rect.adjusted(PAD_X, 0, -PAD_X, 0)
-        font: QFont = opt.font
-        top_font = name_font(font) if index.column() == self._name_column else QFont(font)
-        small = detail_font(font)
-        top_height = QFontMetrics(top_font).height()
-        small_height = QFontMetrics(small).height()
-        total = top_height + LINE_GAP + small_height
+        cell = index.data(CELL_ROLE)
+        if not isinstance(cell, Cell):
+            cell = _cell_from_roles(index)
+        if option.state.value & _HIGHLIGHTED:
+            # Selection, focus and hover, as the style draws them (no text: ours).
+            opt = QStyleOptionViewItem(option)
+            self.initStyleOption(opt, index)
+            opt.text = ""
+            widget = opt.widget
+            style = widget.style() if widget is not None else QApplication.style()
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        fonts = self.fonts(option.font)
+        rect: QRect = option.rect
+        left, width = rect.left() + PAD_X, rect.width() - 2 * PAD_X
+        total = fonts.top_height + LINE_GAP + fonts.small_height
         y = rect.top() + max(0, (rect.height() - total) // 2)
-        alignment = index.data(Qt.ItemDataRole.TextAlignmentRole)
-        right = bool(alignment is not None and int(alignment) & Qt.AlignmentFlag.AlignRight)
-
-        primary = index.data(PRIMARY_ROLE)
         painter.save()
-        if primary is not None:
-            line = QRect(rect.left(), y, rect.width(), top_height)
-            self._top_line(painter, line, index, str(primary), top_font, font, right)
-        detail = index.data(DETAIL_ROLE)
-        if detail:
-            line = QRect(rect.left(), y + top_height + LINE_GAP, rect.width(), small_height)
-            mark = index.data(MARK_ROLE)
-            tone = TONES.get(str(index.data(TONE_ROLE) or ""), MUTED)
-            self._detail_line(painter, line, str(detail), str(mark or ""), tone, small, right)
+        if cell.primary is not None:
+            line = QRect(left, y, width, fonts.top_height)
+            self._top_line(painter, line, cell, index.column() == self._name_column, fonts)
+        if cell.detail:
+            line = QRect(left, y + fonts.top_height + LINE_GAP, width, fonts.small_height)
+            self._detail_line(painter, line, cell, fonts)
         painter.restore()
 
     def _top_line(
-        self,
-        painter: QPainter,
-        line: QRect,
-        index: Index,
-        primary: str,
-        top_font: QFont,
-        font: QFont,
-        right: bool,
+        self, painter: QPainter, line: QRect, cell: Cell, name: bool, fonts: _Fonts
     ) -> None:
-        loading = primary == "…"
-        secondary = "" if loading else str(index.data(SECONDARY_ROLE) or "")
-        care = bool(index.data(CARE_ROLE))
-        metrics, plain = QFontMetrics(top_font), QFontMetrics(font)
-        suffix = f" · {secondary}" if secondary else ""
-        suffix_width = plain.horizontalAdvance(suffix)
-        care_width = plain.horizontalAdvance(f"  {CARE_MARK}") if care else 0
+        primary = cell.primary or ""
+        secondary = "" if cell.loading else (cell.secondary or "")
+        care = bool(cell.care)
+        top_font, metrics = (
+            (fonts.bold, fonts.bold_metrics) if name else (fonts.plain, fonts.plain_metrics)
+        )
+        care_width = fonts.care_width if care else 0
         # The name comes first; the number only shows when it fits whole (a cut-off
         # number is no use; the tooltip and the file have it).
-        room = line.width() - care_width
-        text = metrics.elidedText(primary, Qt.TextElideMode.ElideRight, room)
-        width = metrics.horizontalAdvance(text)
-        flags = Qt.AlignmentFlag.AlignVCenter | (
-            Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft
-        )
+        text, width = self._fit(metrics, 1 if name else 0, primary, line.width() - care_width)
         painter.setFont(top_font)
-        painter.setPen(MUTED if loading else TEXT)
-        painter.drawText(line, int(flags), text)
-        if right or not (suffix or care):
+        painter.setPen(MUTED if cell.loading else TEXT)
+        painter.drawText(line, _RIGHT if cell.right else _LEFT, text)
+        if cell.right or not (secondary or care):
             return
         x = line.left() + width
         rest = QRect(x, line.top(), max(0, line.right() - x), line.height())
-        painter.setFont(font)
+        painter.setFont(fonts.plain)
         painter.setPen(MUTED)
+        suffix = f" · {secondary}" if secondary else ""
+        _same, suffix_width = self._fit(fonts.plain_metrics, 0, suffix, 1 << 20)
         shown = suffix if suffix_width <= rest.width() - care_width else ""
-        painter.drawText(rest, int(Qt.AlignmentFlag.AlignVCenter), shown)
+        if shown:
+            painter.drawText(rest, _LEFT, shown)
         if care:
-            x += plain.horizontalAdvance(shown) + plain.horizontalAdvance("  ")
+            x += (suffix_width if shown else 0) + fonts.gap_width
             painter.setPen(CARE)
             mark = QRect(x, line.top(), max(0, line.right() - x), line.height())
-            painter.drawText(mark, int(Qt.AlignmentFlag.AlignVCenter), CARE_MARK)
+            painter.drawText(mark, _LEFT, CARE_MARK)
 
-    @staticmethod
-    def _detail_line(
-        painter: QPainter,
-        line: QRect,
-        detail: str,
-        mark: str,
-        tone: QColor,
-        font: QFont,
-        right: bool,
-    ) -> None:
-        metrics = QFontMetrics(font)
-        painter.setFont(font)
+    def _detail_line(self, painter: QPainter, line: QRect, cell: Cell, fonts: _Fonts) -> None:
+        painter.setFont(fonts.small)
         x = line.left()
-        if mark and not right:
-            painter.setPen(tone)
-            painter.drawText(
-                QRect(x, line.top(), line.width(), line.height()),
-                int(Qt.AlignmentFlag.AlignVCenter),
-                mark,
-            )
-            x += metrics.horizontalAdvance(mark + " ")
+        mark = cell.mark or ""
+        if mark and not cell.right:
+            painter.setPen(TONES.get(cell.tone or "", MUTED))
+            painter.drawText(QRect(x, line.top(), line.width(), line.height()), _LEFT, mark)
+            x += self._fit(fonts.small_metrics, 2, mark, 1 << 20)[1] + fonts.space_width
         rest = QRect(x, line.top(), max(0, line.right() - x + 1), line.height())
-        text = metrics.elidedText(detail, Qt.TextElideMode.ElideRight, rest.width())
-        flags = Qt.AlignmentFlag.AlignVCenter | (
-            Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft
-        )
+        text, _width = self._fit(fonts.small_metrics, 2, cell.detail or "", rest.width())
         painter.setPen(MUTED)
-        painter.drawText(rest, int(flags), text)
+        painter.drawText(rest, _RIGHT if cell.right else _LEFT, text)
+
+
+def _cell_from_roles(index: Index) -> Cell:
+    """A cell of a model without ``CELL_ROLE``, from its separate roles."""
+    alignment = index.data(Qt.ItemDataRole.TextAlignmentRole)
+    primary = index.data(PRIMARY_ROLE)
+    return Cell(
+        str(index.data(Qt.ItemDataRole.DisplayRole) or ""),
+        None if primary is None else str(primary),
+        index.data(SECONDARY_ROLE),
+        index.data(DETAIL_ROLE),
+        index.data(MARK_ROLE),
+        index.data(TONE_ROLE),
+        index.data(CARE_ROLE),
+        right=bool(alignment is not None and int(alignment) & Qt.AlignmentFlag.AlignRight),
+        loading=primary == "…",
+    )
 
 
 def painted_text(index: Index) -> tuple[str, str]:

@@ -6,7 +6,10 @@ the page above, or before the first row of the page below, so scrolling costs on
 index seek per page whatever the size of the queue. Only a jump far from every page
 held (the scroll bar dragged) walks the index by offset once. The count starts as an
 estimate (shown with the first page) and is replaced by the exact count, read
-after it. Pages far from the screen are dropped, so memory follows the screen too.
+after it, when the queue is small enough to count (``COUNT_CAP``); a far bigger one
+keeps its estimate until the pages reach its end. Pages far from the screen are
+dropped, so memory follows the screen too. A row's cells are formatted once, when
+it first shows (``cell``, ``CELL_ROLE``): a repaint only looks them up.
 Sorting and filtering change the query (``QueueScope``): there is no proxy over all
 rows.
 
@@ -19,7 +22,7 @@ days past due below, the next step with its time below.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +59,10 @@ KEPT_PAGES = 30  # pages held at most; the farthest from the one asked for go fi
 # Counted exactly up to this many rows; above it the estimate stays (marked ≈) until
 # the pages reach the end, so a million-row count never holds up the one worker.
 COUNT_CAP = 50_000
+# An estimate this far above the cap is not counted at all: the capped count could
+# only say "more than COUNT_CAP", and reading COUNT_CAP rows right after the first
+# page would compete with painting it (the cost that grew with the portfolio).
+REFINE_BELOW = 4 * COUNT_CAP
 
 # The parts of a two-line row, for the delegate (plain strings; None when absent).
 PRIMARY_ROLE = Qt.ItemDataRole.UserRole + 1  # top line: name, amount, step
@@ -64,6 +71,8 @@ DETAIL_ROLE = Qt.ItemDataRole.UserRole + 3  # second line, muted: why now, days,
 MARK_ROLE = Qt.ItemDataRole.UserRole + 4  # an icon before the second line
 TONE_ROLE = Qt.ItemDataRole.UserRole + 5  # the mark's meaning: "accent", "warn", "muted"
 CARE_ROLE = Qt.ItemDataRole.UserRole + 6  # vulnerable customer: a discreet marker
+# All of the above at once, as one ``Cell``: what the delegate paints, in one call.
+CELL_ROLE = Qt.ItemDataRole.UserRole + 7
 
 _DAYS_PAST_DUE = "{days} days past due"
 # Why-now messages (see domain.queue.reasons) -> (icon, tone). Never colour alone:
@@ -81,6 +90,45 @@ REASON_MARKS: dict[str, tuple[str, str]] = {
     _DAYS_PAST_DUE: ("◷", "muted"),
 }
 
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One cell as painted: its parts formatted once, when its row first shows.
+
+    A plain class (not a tuple), so Qt hands the very object to the delegate."""
+
+    display: str
+    primary: str | None = None
+    secondary: str | None = None
+    detail: str | None = None
+    mark: str | None = None
+    tone: str | None = None
+    care: str | None = None
+    right: bool = False
+    loading: bool = False
+
+
+LOADING = Cell("…", "…", loading=True)  # the customer column of a row not fetched yet
+PENDING = Cell("", loading=True)  # its other columns
+
+_ALIGNMENTS = tuple(
+    (Qt.AlignmentFlag.AlignRight if column == COL_ARREARS else Qt.AlignmentFlag.AlignLeft)
+    | Qt.AlignmentFlag.AlignVCenter
+    for column in range(len(COLUMNS))
+)
+# role -> the Cell attribute that answers it
+_CELL_PARTS = {
+    int(Qt.ItemDataRole.DisplayRole): "display",
+    int(PRIMARY_ROLE): "primary",
+    int(SECONDARY_ROLE): "secondary",
+    int(DETAIL_ROLE): "detail",
+    int(MARK_ROLE): "mark",
+    int(TONE_ROLE): "tone",
+    int(CARE_ROLE): "care",
+}
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_ALIGNMENT_ROLE = int(Qt.ItemDataRole.TextAlignmentRole)
+_CELL_ROLE = int(CELL_ROLE)
 
 _TEXT_ROLES = frozenset(
     {
@@ -121,6 +169,8 @@ class QueueModel(QAbstractTableModel):
         self._page_size = page_size
         self._count = 0
         self._pages: dict[int, QueuePage] = {}
+        # The painted cells of the rows shown so far, per page (dropped with the page).
+        self._cells: dict[int, list[tuple[Cell, ...] | None]] = {}
         self._requested: set[int] = set()
         self._generation = 0
         self.loading = False
@@ -154,6 +204,7 @@ class QueueModel(QAbstractTableModel):
             return
         self.beginResetModel()
         self._pages = {0: page} if page.rows else {}
+        self._cells = {}
         self._requested = {0} if page.rows else set()
         if estimate is None:
             self._count, self.count_is_exact = len(page.rows), True
@@ -162,7 +213,7 @@ class QueueModel(QAbstractTableModel):
         self.endResetModel()
         self.loading = False
         self.loaded.emit()
-        if estimate is not None:
+        if estimate is not None and estimate <= REFINE_BELOW:
             self._refine_count(generation)
 
     def _refine_count(self, generation: int) -> None:
@@ -192,6 +243,7 @@ class QueueModel(QAbstractTableModel):
             self._count = count
             for page in [p for p in self._pages if p * self._page_size >= count]:
                 del self._pages[page]
+                self._cells.pop(page, None)
                 self._requested.discard(page)
             self.endRemoveRows()
 
@@ -228,6 +280,7 @@ class QueueModel(QAbstractTableModel):
         if generation != self._generation:
             return
         self._pages[page] = result
+        self._cells.pop(page, None)
         self._forget_far_pages(page)
         first = page * self._page_size
         if result.next_cursor is None:
@@ -247,6 +300,7 @@ class QueueModel(QAbstractTableModel):
             if len(self._pages) <= KEPT_PAGES:
                 break
             del self._pages[page]
+            self._cells.pop(page, None)
             self._requested.discard(page)
 
     # -- lookups -----------------------------------------------------------------
@@ -303,28 +357,30 @@ class QueueModel(QAbstractTableModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < self._count:
+        number = index.row()
+        if not 0 <= number < self._count or not index.isValid():
             return None
         column = index.column()
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            horizontal = (
-                Qt.AlignmentFlag.AlignRight if column == COL_ARREARS else Qt.AlignmentFlag.AlignLeft
-            )
-            return horizontal | Qt.AlignmentFlag.AlignVCenter
+        if role == _CELL_ROLE:
+            return self.cell(number, column)
+        part = _CELL_PARTS.get(role)
+        if part is not None:
+            cell = self.cell(number, column)
+            if cell.loading:
+                wanted = part in ("display", "primary") and column == COL_CUSTOMER
+                return "…" if wanted else None
+            return getattr(cell, part)
+        if role == _ALIGNMENT_ROLE:
+            return _ALIGNMENTS[column] if 0 <= column < len(_ALIGNMENTS) else None
         if role not in _TEXT_ROLES:
             return None
-        row = self.queue_row(index.row())
+        row = self.queue_row(number)
         if row is None:
-            self._request_page(index.row() // self._page_size)
-            placeholder = role in (Qt.ItemDataRole.DisplayRole, PRIMARY_ROLE)
-            return "…" if column == COL_CUSTOMER and placeholder else None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._cell(row, column)
+            self._request_page(number // self._page_size)
+            return None
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.summary(row)
         if role == Qt.ItemDataRole.AccessibleTextRole:
@@ -335,7 +391,43 @@ class QueueModel(QAbstractTableModel):
             return self._cell(row, column)
         if role == Qt.ItemDataRole.AccessibleDescriptionRole:
             return " · ".join(reason.text(self._words.tr) for reason in row.reasons) or None
-        return self._part(row, column, role)
+        return None
+
+    def cell(self, number: int, column: int) -> Cell:
+        """The painted parts of one cell, formatted the first time its row shows."""
+        page, offset = divmod(number, self._page_size)
+        cells = self._cells.get(page)
+        if cells is not None and offset < len(cells):
+            found = cells[offset]
+            if found is not None:
+                return found[column]
+        held = self._pages.get(page)
+        if held is None or offset >= len(held.rows):
+            if held is None:
+                self._request_page(page)
+            return LOADING if column == COL_CUSTOMER else PENDING
+        if cells is None:
+            cells = self._cells[page] = [None] * len(held.rows)
+        made = self._make_cells(held.rows[offset])
+        cells[offset] = made
+        return made[column]
+
+    def _make_cells(self, row: QueueRow) -> tuple[Cell, ...]:
+        made = []
+        for column in range(len(COLUMNS)):
+            made.append(
+                Cell(
+                    self._cell(row, column),
+                    primary=self._part(row, column, PRIMARY_ROLE),
+                    secondary=self._part(row, column, SECONDARY_ROLE),
+                    detail=self._part(row, column, DETAIL_ROLE),
+                    mark=self._part(row, column, MARK_ROLE),
+                    tone=self._part(row, column, TONE_ROLE),
+                    care=self._part(row, column, CARE_ROLE),
+                    right=column == COL_ARREARS,
+                )
+            )
+        return tuple(made)
 
     def _part(self, row: QueueRow, column: int, role: int) -> str | None:
         """One part of the two-line row the delegate paints."""

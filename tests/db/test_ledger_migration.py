@@ -148,5 +148,14 @@ def test_migration_books_what_was_owed_without_changing_it(empty_engine: Engine)
 def test_models_and_migrations_agree(empty_engine: Engine) -> None:
     upgrade_to_head(empty_engine)
     with empty_engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        dialect = connection.dialect.name
+
+        def on_this_engine(obj: object, *_args: object) -> bool:
+            # An index made for one engine only (``Index.ddl_if(dialect=...)``).
+            only = getattr(obj, "_ddl_if", None)
+            return only is None or only.dialect in (None, dialect)
+
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": on_this_engine}
+        )
         assert compare_metadata(context, Base.metadata) == []

@@ -30,6 +30,7 @@ from agent_desk.services.activity import NextStepInput, log_contact_attempt, rec
 from agent_desk.services.actor import SYSTEM, Actor, actor_for_login
 from agent_desk.services.agents import list_agents
 from agent_desk.services.database import Database
+from agent_desk.services.derived import refresh_customers
 from agent_desk.services.importers import import_customers
 from agent_desk.services.payments import PaymentInput, receive_payments
 from agent_desk.services.promises import resolve_due_promises
@@ -197,6 +198,7 @@ def test_stale_contact_data_and_missing_next_steps_are_counted(demo: Database) -
             .where(NextStep.customer_id == target.id, NextStep.done_at.is_(None))
             .values(done_at=NOW)
         )
+        refresh_customers(session, [target.id])  # as every service does with a step
         assert customers_without_next_step(session) == without + 1
 
 

@@ -1,6 +1,6 @@
 """claims at the server's speed: the change log without a NOTIFY in the claim itself
 
-Revision ID: 0010_claims
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-01
 
