@@ -49,6 +49,7 @@ class EntryKind(StrEnum):
     PAYMENT = "payment"  # a payment allocated to this part (negative)
     WAIVER = "waiver"  # costs or interest let go, e.g. in an arrangement (negative)
     CREDIT = "credit"  # a surplus kept for the customer (positive, part credit)
+    CREDIT_USED = "credit_used"  # credit that settled a later claim (negative, part credit)
 
 
 class Channel(StrEnum):

@@ -148,6 +148,7 @@ class CustomerFile:
     timeline: tuple[TimelineItem, ...]
     owed_cents: int = 0  # everything open today, per the books
     credit_cents: int = 0  # a surplus kept for the customer
+    credit_used_cents: int = 0  # credit that settled later claims
     #: For the identity check: the desk shows it masked, in full only to compare with.
     date_of_birth: date | None = None
     #: The customer said "no e-mail" / "no SMS" (issue 14).
@@ -280,6 +281,13 @@ def customer_file(
                 event.at, "signal", event.action, "", names.get(event.agent_id or 0), detail
             )
         )
+    # Credit that settled a later claim (the books' "credit_used" entries, audited).
+    for event in session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.customer_id == customer_id, AuditEvent.action == "credit_used"
+        )
+    ):
+        timeline.append(TimelineItem(event.at, "credit", "credit_used", event.detail, None))
     timeline.extend(_message_items(session, customer_id))
     timeline.sort(key=lambda item: item.at, reverse=True)
     if audit_view:
@@ -331,6 +339,7 @@ def customer_file(
         ),
         owed_cents=balance.outstanding,
         credit_cents=balance.credit,
+        credit_used_cents=balance.credit_used,
         contact_points=tuple(
             ContactLine(
                 p.id,
