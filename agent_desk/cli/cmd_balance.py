@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from typing import Any
 
 from agent_desk.cli._common import EXIT_OK, add_command, iso_date, print_json

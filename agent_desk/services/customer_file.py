@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent_desk.domain.queue import days_past_due
+from agent_desk.domain.team_day import local_day
 from agent_desk.errors import NotFoundError
 from agent_desk.models import (
     Agent,
@@ -165,7 +166,7 @@ def customer_file(
     names = {a.id: a.display_name for a in session.scalars(select(Agent))}
     balance = ledger.figures(
         ledger.load_customer_books(session, customer_id),
-        now.date(),
+        local_day(now),
         team_rules.rate_table(session),
     )
     points = session.scalars(
@@ -314,7 +315,7 @@ def customer_file(
         missed_instalment=customer.missed_instalment,
         arrears_cents=customer.arrears_cents,
         oldest_due_date=customer.oldest_due_date,
-        days_past_due=days_past_due(customer.oldest_due_date, now.date())
+        days_past_due=days_past_due(customer.oldest_due_date, local_day(now))
         if customer.oldest_due_date
         else 0,
         best_time=customer.best_time,

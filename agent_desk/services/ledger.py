@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, case, func, select
 from sqlalchemy.orm import Session
 
 from agent_desk.domain import ledger as rules
@@ -87,6 +87,7 @@ class CustomerBooks:
     credit: int = 0
     credit_used: int = 0  # credit that settled later claims, in all (positive)
     credit_since: date | None = None  # the latest day a surplus was booked as credit
+    credit_payment_id: int | None = None  # the latest payment that left a surplus
     running_arrangement_id: int | None = None
     pending: list[dict[str, Any]] = field(default_factory=list)  # entries to insert
     audits: list[dict[str, Any]] = field(default_factory=list)  # audit rows to insert
@@ -131,7 +132,10 @@ class CustomerBooks:
         row.update(extra)
         self.pending.append(row)
         if claim is None:
-            self._credit_moved(kind, amount, on)
+            if amount < 0:
+                self._credit_moved(amount, None, used=-amount)
+            else:
+                self._credit_moved(amount, on, payment_id=extra.get("payment_id"))
             return
         _apply_sum(claim, kind, part, amount)
         through = extra.get("interest_through")
@@ -139,12 +143,17 @@ class CustomerBooks:
             claim.interest_booked.append((through, amount))
             claim.interest_through = max(claim.interest_through or through, through)
 
-    def _credit_moved(self, kind: EntryKind, amount: int, on: date | None) -> None:
+    def _credit_moved(
+        self, amount: int, on: date | None, used: int = 0, payment_id: int | None = None
+    ) -> None:
+        """``amount`` credit booked (kept minus used); ``used`` of it was credit used;
+        ``on`` the latest day a surplus was kept, by ``payment_id``."""
         self.credit += amount
-        if kind is EntryKind.CREDIT_USED:
-            self.credit_used -= amount
-        elif kind is EntryKind.CREDIT and amount > 0 and on is not None:
+        self.credit_used += used
+        if on is not None:
             self.credit_since = max(self.credit_since or on, on)
+        if payment_id is not None:
+            self.credit_payment_id = max(self.credit_payment_id or payment_id, payment_id)
 
 
 def load_books(
@@ -173,24 +182,29 @@ def _load_batch(session: Session, ids: list[int], as_of: date | None) -> dict[in
         books[customer_id].claims[claim_id] = ClaimBook(claim_id, reference, description, due)
     e = LedgerEntry
     in_effect = [e.booked_on <= as_of] if as_of is not None else []
-    for entry_customer, entry_claim, kind, part, total, latest in session.execute(
-        select(
-            e.customer_id,
-            e.claim_id,
-            e.kind,
-            e.part,
-            func.sum(e.amount_cents),
-            func.max(e.booked_on),
-        )
+    for entry_customer, entry_claim, kind, part, total in session.execute(
+        select(e.customer_id, e.claim_id, e.kind, e.part, func.sum(e.amount_cents))
         .where(e.customer_id.in_(ids), e.kind != EntryKind.INTEREST.value, *in_effect)
         .group_by(e.customer_id, e.claim_id, e.kind, e.part)
     ):
         book = books[entry_customer]
         amount = int(total or 0)
         if entry_claim is None:
-            book._credit_moved(EntryKind(kind), amount, latest if amount > 0 else None)
+            book.credit += amount
             continue
         _apply_sum(book.claims[entry_claim], EntryKind(kind), Part(part), amount)
+    kept = e.amount_cents > 0
+    for entry_customer, used, latest, payment_id in session.execute(
+        select(
+            e.customer_id,
+            func.coalesce(func.sum(case((~kept, -e.amount_cents), else_=0)), 0),
+            func.max(case((kept, e.booked_on), else_=None)),
+            func.max(case((kept, e.payment_id), else_=None)),
+        )
+        .where(e.customer_id.in_(ids), e.claim_id.is_(None), *in_effect)
+        .group_by(e.customer_id)
+    ):
+        books[entry_customer]._credit_moved(0, latest, int(used or 0), payment_id)
     for entry_customer, entry_claim, amount, through in session.execute(
         select(e.customer_id, e.claim_id, e.amount_cents, e.interest_through).where(
             e.customer_id.in_(ids), e.kind == EntryKind.INTEREST.value, *in_effect
@@ -504,8 +518,10 @@ def apply_credit(
     """Let the customer's credit settle what they owe, as a payment would (art. 6:43
     and 6:44 BW: claims in default first, oldest first; costs, interest, principal).
 
-    Books ``payment`` entries on the claims and one ``credit_used`` entry that lowers
-    the credit by as much, dated :func:`credit_day`, with an audit row. Works from the
+    Books ``payment`` entries on the claims and one negative ``credit`` entry that
+    lowers the credit by as much, dated :func:`credit_day`, all with the note
+    "credit used" and the id of the payment that left the surplus (the team
+    database's guards want a payment on every payment entry), and an audit row. Works from the
     balances, so running it again books nothing more. Returns the cents used.
     """
     if books.credit <= 0 or books.outstanding <= 0:
@@ -531,16 +547,18 @@ def apply_credit(
                     -cents,
                     on,
                     now,
+                    payment_id=books.credit_payment_id,
                     agent_id=agent_id,
                     note=CREDIT_NOTE,
                 )
     books.add(
         None,
-        EntryKind.CREDIT_USED,
+        EntryKind.CREDIT,
         Part.CREDIT,
         -used,
         on,
         now,
+        payment_id=books.credit_payment_id,
         agent_id=agent_id,
         note=CREDIT_NOTE,
     )

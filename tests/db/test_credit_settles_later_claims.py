@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from agent_desk.cli import main
 from agent_desk.demo import load_demo
-from agent_desk.models import AuditEvent, Claim, Customer, LedgerEntry
+from agent_desk.models import AuditEvent, Claim, Customer, LedgerEntry, Payment
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.balance import balance_report, report_json
 from agent_desk.services.customer_file import customer_file
@@ -93,8 +93,11 @@ def test_credit_settles_a_new_claim_at_import_and_is_shown_and_audited(
         # Due after the credit arose: paid on its due date (before default), on principal.
         assert [(e.kind, e.part, e.amount_cents, e.claim_id, e.booked_on) for e in entries] == [
             ("payment", "principal", -852, claim.id, date(2026, 11, 20)),
-            ("credit_used", "credit", -852, None, date(2026, 11, 20)),
+            ("credit", "credit", -852, None, date(2026, 11, 20)),
         ]
+        # Both name the payment that left the surplus (the team database's guards ask it).
+        paid_by = session.scalar(select(Payment.id).where(Payment.reference == "P-1"))
+        assert paid_by is not None and {e.payment_id for e in entries} == {paid_by}
         audits = session.scalars(
             select(AuditEvent).where(
                 AuditEvent.customer_id == customer.id, AuditEvent.action == "credit_used"
@@ -116,7 +119,9 @@ def test_credit_settles_a_new_claim_at_import_and_is_shown_and_audited(
     _import_second(with_credit, tmp_path, "50.00", "2026-11-20")
     with with_credit.transaction() as session:
         used = session.scalar(
-            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "credit_used")
+            select(func.count())
+            .select_from(LedgerEntry)
+            .where(LedgerEntry.kind == "credit", LedgerEntry.amount_cents < 0)
         )
         assert used == 1
 
