@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from typing import Any
 
 from agent_desk.cli._common import EXIT_OK, add_command, iso_date, print_json
 from agent_desk.cli._db import open_database
+from agent_desk.domain import team_day
 from agent_desk.domain.money import cents_to_str
 from agent_desk.services.balance import balance_report, customer_by_number, report_json
 
@@ -28,7 +28,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    on = args.on or date.today()
+    on = args.on or team_day.today()
     with open_database(args) as database, database.transaction() as session:
         customer = customer_by_number(session, args.customer)
         report = balance_report(session, customer.id, on)
@@ -50,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         f"{'total':<31} {t['principal']:>10} {t['costs']:>9} {t['interest']:>9} "
         f"{t['paid']:>10} {t['outstanding']:>10}"
     )
+    if report.balance.credit_used:
+        print(f"Credit used on these claims: {cents_to_str(report.balance.credit_used)}")
     if report.credit:
         print(f"Credit kept for the customer: {cents_to_str(report.credit)}")
     notice = document["fourteen_day_letter"]

@@ -15,7 +15,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from agent_desk.cli._common import EXIT_OK, add_command, iso_date, print_json
-from agent_desk.domain import fees, interest, policy
+from agent_desk.domain import fees, interest, policy, team_day
 from agent_desk.domain.arrangement_plan import Mode, Owed, Terms, compute_plan
 from agent_desk.domain.arrangements import Frequency, Plan
 from agent_desk.domain.money import Cents, cents_to_str, format_money, parse_amount
@@ -140,7 +140,7 @@ def run_plan(args: argparse.Namespace) -> int:
 
 def run_fees_bik(args: argparse.Namespace) -> int:
     principals = [amount_option(p, "principal") for p in args.principal]
-    on: date = args.on or date.today()
+    on: date = args.on or team_day.today()
     try:
         result = fees.collection_costs(principals, _fee_table(args), on, add_vat=args.vat)
     except ValidationError as error:

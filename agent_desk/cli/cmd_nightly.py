@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from agent_desk.cli._common import EXIT_OK, add_command, iso_date, print_json
 from agent_desk.cli._db import open_database
+from agent_desk.domain import team_day
 from agent_desk.services.nightly import run_nightly
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -60,7 +61,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     now: datetime = args.now or datetime.now(UTC)
-    today: date = args.today or (now.astimezone(ZONE).date() if args.now else date.today())
+    today: date = args.today or team_day.local_day(now)
     with open_database(args) as database:
         with database.transaction() as session:
             result = run_nightly(session, today)

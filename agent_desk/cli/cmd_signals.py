@@ -13,6 +13,7 @@ from typing import Any
 
 from agent_desk.cli._common import EXIT_OK, add_command, add_database_option, iso_date, print_json
 from agent_desk.cli._db import open_database
+from agent_desk.domain import team_day
 from agent_desk.domain.signals import MISSING
 from agent_desk.models.base import utcnow
 from agent_desk.services.actor import SYSTEM, actor_for_login
@@ -51,7 +52,7 @@ def register(subparsers: Any) -> None:
 
 
 def _today(args: argparse.Namespace) -> date:
-    return args.today or utcnow().date()
+    return args.today or team_day.local_day(utcnow())
 
 
 def run_due(args: argparse.Namespace) -> int:

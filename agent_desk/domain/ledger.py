@@ -48,7 +48,7 @@ class EntryKind(StrEnum):
     INTEREST = "interest"  # statutory interest accrued
     PAYMENT = "payment"  # a payment allocated to this part (negative)
     WAIVER = "waiver"  # costs or interest let go, e.g. in an arrangement (negative)
-    CREDIT = "credit"  # a surplus kept for the customer (positive, part credit)
+    CREDIT = "credit"  # a surplus kept (positive) or used on a later claim (negative)
 
 
 class Channel(StrEnum):

@@ -27,6 +27,7 @@ from agent_desk.domain.codes import (
     PromiseStatus,
 )
 from agent_desk.domain.limits import MAX_NEXT_STEP_DAYS, MAX_PAUSE_DAYS, MAX_PROMISE_DAYS
+from agent_desk.domain.team_day import local_day
 from agent_desk.errors import ConflictError, NotFoundError, ValidationError
 from agent_desk.models import ContactAttempt, Customer, NextStep, Note, PromiseToPay
 from agent_desk.services import ledger
@@ -137,9 +138,9 @@ def check_next_step(step: NextStepInput | None, now: datetime) -> NextStepInput:
 def check_promise(amount_cents: int, due_date: date, now: datetime) -> None:
     if amount_cents <= 0:
         raise ValidationError("The promised amount must be more than zero.", "amount")
-    if due_date < now.date():
+    if due_date < local_day(now):
         raise ValidationError("The promise date cannot be in the past.", "due_date")
-    if (due_date - now.date()).days > MAX_PROMISE_DAYS:
+    if (due_date - local_day(now)).days > MAX_PROMISE_DAYS:
         raise ValidationError(
             "A promise more than three months ahead is an arrangement; use the arrangement "
             "calculator.",
@@ -156,9 +157,9 @@ def check_pause(
         return reason
     if not reason:
         raise ValidationError("Say why collection is paused; colleagues need to know.", "reason")
-    if until <= now.date():
+    if until <= local_day(now):
         raise ValidationError("A pause must end after today.", "until")
-    if (until - now.date()).days > max_days:
+    if (until - local_day(now)).days > max_days:
         raise ValidationError(
             "A pause can last at most {max_days} days; set a review date and extend it then.",
             "until",
@@ -317,7 +318,7 @@ def record_promise(
             "amount",
         )
     # What is owed today, interest up to today included, as the file shows it.
-    owed = ledger.customer_balance(session, customer.id, now.date()).outstanding
+    owed = ledger.customer_balance(session, customer.id, local_day(now)).outstanding
     if amount_cents > owed:
         raise ValidationError("The promised amount is more than the customer owes.", "amount")
     promise = PromiseToPay(

@@ -38,6 +38,7 @@ from agent_desk.domain.interest import RateTable
 from agent_desk.domain.ledger import EntryKind, Part
 from agent_desk.domain.money import cents_to_str
 from agent_desk.domain.policy import ArrangementPolicy
+from agent_desk.domain.team_day import local_day
 from agent_desk.errors import ConflictError, NotFoundError, ValidationError
 from agent_desk.i18n import N_
 from agent_desk.models import Agent, Arrangement, Customer, Instalment, LedgerEntry
@@ -127,7 +128,7 @@ def agree_arrangement(
         raise TypeError("with terms, the waivers are part of the terms")
     policy = policy or team_rules.policy(session)
     rates = rates or team_rules.rate_table(session)
-    today = now.date()
+    today = local_day(now)
     for name, cents in (("costs", costs_cents), ("interest", interest_cents)):
         if cents is not None and cents < 0:
             raise ValidationError(
@@ -472,7 +473,7 @@ def _unbook_agreement(
     """An arrangement ended before it was kept (declined): what it waived is owed again
     (offsetting entries, never a deletion) and interest runs again from today."""
     books = ledger.load_customer_books(session, arrangement.customer_id)
-    today = now.date()
+    today = local_day(now)
     e = LedgerEntry
     waived = session.execute(
         select(e.claim_id, e.part, func.sum(e.amount_cents))
@@ -495,7 +496,7 @@ def _unbook_agreement(
             agent_id=actor.agent_id,
             note=f"waiver undone: {why}",
         )
-    ledger.mark_accrual_restart(books, arrangement.created_at.date(), today, now, why)
+    ledger.mark_accrual_restart(books, local_day(arrangement.created_at), today, now, why)
     ledger.write(session, [books])
     ledger.sync_claim_caches(session, [books], today)
 

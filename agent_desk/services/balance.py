@@ -200,4 +200,5 @@ def report_json(report: BalanceReport) -> dict[str, Any]:
             for p in report.promises
         ],
         "credit": cents_to_str(report.credit),
+        "credit_used": cents_to_str(b.credit_used),
     }

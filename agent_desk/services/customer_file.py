@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent_desk.domain.queue import days_past_due
+from agent_desk.domain.team_day import local_day
 from agent_desk.errors import NotFoundError
 from agent_desk.models import (
     Agent,
@@ -148,6 +149,7 @@ class CustomerFile:
     timeline: tuple[TimelineItem, ...]
     owed_cents: int = 0  # everything open today, per the books
     credit_cents: int = 0  # a surplus kept for the customer
+    credit_used_cents: int = 0  # credit that settled later claims
     #: For the identity check: the desk shows it masked, in full only to compare with.
     date_of_birth: date | None = None
     #: The customer said "no e-mail" / "no SMS" (issue 14).
@@ -164,7 +166,7 @@ def customer_file(
     names = {a.id: a.display_name for a in session.scalars(select(Agent))}
     balance = ledger.figures(
         ledger.load_customer_books(session, customer_id),
-        now.date(),
+        local_day(now),
         team_rules.rate_table(session),
     )
     points = session.scalars(
@@ -280,6 +282,13 @@ def customer_file(
                 event.at, "signal", event.action, "", names.get(event.agent_id or 0), detail
             )
         )
+    # Credit that settled a later claim (the books' "credit_used" entries, audited).
+    for event in session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.customer_id == customer_id, AuditEvent.action == "credit_used"
+        )
+    ):
+        timeline.append(TimelineItem(event.at, "credit", "credit_used", event.detail, None))
     timeline.extend(_message_items(session, customer_id))
     timeline.sort(key=lambda item: item.at, reverse=True)
     if audit_view:
@@ -306,7 +315,7 @@ def customer_file(
         missed_instalment=customer.missed_instalment,
         arrears_cents=customer.arrears_cents,
         oldest_due_date=customer.oldest_due_date,
-        days_past_due=days_past_due(customer.oldest_due_date, now.date())
+        days_past_due=days_past_due(customer.oldest_due_date, local_day(now))
         if customer.oldest_due_date
         else 0,
         best_time=customer.best_time,
@@ -331,6 +340,7 @@ def customer_file(
         ),
         owed_cents=balance.outstanding,
         credit_cents=balance.credit,
+        credit_used_cents=balance.credit_used,
         contact_points=tuple(
             ContactLine(
                 p.id,

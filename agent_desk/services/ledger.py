@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, case, func, select
 from sqlalchemy.orm import Session
 
 from agent_desk.domain import ledger as rules
@@ -30,9 +30,11 @@ from agent_desk.domain.arrangements import add_months
 from agent_desk.domain.codes import ArrangementStatus
 from agent_desk.domain.interest import RateTable, load_rate_table
 from agent_desk.domain.ledger import EntryKind, Part
+from agent_desk.domain.team_day import local_day
 from agent_desk.errors import NotFoundError, ValidationError
 from agent_desk.models import (
     Arrangement,
+    AuditEvent,
     Claim,
     Customer,
     LedgerEntry,
@@ -41,6 +43,7 @@ from agent_desk.services import bulk, team_rules
 
 _RUNNING = (ArrangementStatus.ACTIVE.value, ArrangementStatus.PENDING_APPROVAL.value)
 _ENTRY_TABLE: Table = LedgerEntry.__table__  # type: ignore[assignment]
+_AUDIT_TABLE: Table = AuditEvent.__table__  # type: ignore[assignment]
 LOAD_BATCH = 500
 
 
@@ -82,8 +85,12 @@ class CustomerBooks:
     customer_id: int
     claims: dict[int, ClaimBook]
     credit: int = 0
+    credit_used: int = 0  # credit that settled later claims, in all (positive)
+    credit_since: date | None = None  # the latest day a surplus was booked as credit
+    credit_payment_id: int | None = None  # the latest payment that left a surplus
     running_arrangement_id: int | None = None
     pending: list[dict[str, Any]] = field(default_factory=list)  # entries to insert
+    audits: list[dict[str, Any]] = field(default_factory=list)  # audit rows to insert
 
     @property
     def outstanding(self) -> int:
@@ -125,13 +132,28 @@ class CustomerBooks:
         row.update(extra)
         self.pending.append(row)
         if claim is None:
-            self.credit += amount
+            if amount < 0:
+                self._credit_moved(amount, None, used=-amount)
+            else:
+                self._credit_moved(amount, on, payment_id=extra.get("payment_id"))
             return
         _apply_sum(claim, kind, part, amount)
         through = extra.get("interest_through")
         if kind is EntryKind.INTEREST and through is not None:
             claim.interest_booked.append((through, amount))
             claim.interest_through = max(claim.interest_through or through, through)
+
+    def _credit_moved(
+        self, amount: int, on: date | None, used: int = 0, payment_id: int | None = None
+    ) -> None:
+        """``amount`` credit booked (kept minus used); ``used`` of it was credit used;
+        ``on`` the latest day a surplus was kept, by ``payment_id``."""
+        self.credit += amount
+        self.credit_used += used
+        if on is not None:
+            self.credit_since = max(self.credit_since or on, on)
+        if payment_id is not None:
+            self.credit_payment_id = max(self.credit_payment_id or payment_id, payment_id)
 
 
 def load_books(
@@ -171,6 +193,18 @@ def _load_batch(session: Session, ids: list[int], as_of: date | None) -> dict[in
             book.credit += amount
             continue
         _apply_sum(book.claims[entry_claim], EntryKind(kind), Part(part), amount)
+    kept = e.amount_cents > 0
+    for entry_customer, used, latest, payment_id in session.execute(
+        select(
+            e.customer_id,
+            func.coalesce(func.sum(case((~kept, -e.amount_cents), else_=0)), 0),
+            func.max(case((kept, e.booked_on), else_=None)),
+            func.max(case((kept, e.payment_id), else_=None)),
+        )
+        .where(e.customer_id.in_(ids), e.claim_id.is_(None), *in_effect)
+        .group_by(e.customer_id)
+    ):
+        books[entry_customer]._credit_moved(0, latest, int(used or 0), payment_id)
     for entry_customer, entry_claim, amount, through in session.execute(
         select(e.customer_id, e.claim_id, e.amount_cents, e.interest_through).where(
             e.customer_id.in_(ids), e.kind == EntryKind.INTEREST.value, *in_effect
@@ -190,7 +224,7 @@ def _load_batch(session: Session, ids: list[int], as_of: date | None) -> dict[in
     ):
         book = books[customer_id]
         book.running_arrangement_id = arrangement_id
-        agreed = created_at.date()
+        agreed = local_day(created_at)
         for claim in book.claims.values():
             if claim.due_date <= agreed:
                 claim.frozen_from = agreed
@@ -226,16 +260,22 @@ def load_customer_books(
 
 
 def write(session: Session, books: Iterable[CustomerBooks]) -> int:
-    """Insert the entries the books gathered; returns how many."""
+    """Insert the entries (and their audit rows) the books gathered; returns how many
+    entries."""
     rows: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
     for book in books:
         rows.extend(book.pending)
         book.pending = []
+        audits.extend(book.audits)
+        book.audits = []
     shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:  # every entry has the same columns; grouped in case one does not
         shapes.setdefault(tuple(row), []).append(row)
     for same in shapes.values():
         bulk.insert_rows(session, _ENTRY_TABLE, same)
+    if audits:
+        bulk.insert_rows(session, _AUDIT_TABLE, audits)
     return len(rows)
 
 
@@ -366,6 +406,7 @@ class Balance:
     on: date
     claims: tuple[ClaimFigures, ...]
     credit: int
+    credit_used: int = 0  # credit that settled later claims (already in ``paid``)
 
     @property
     def outstanding(self) -> int:
@@ -399,7 +440,7 @@ def figures(books: CustomerBooks, on: date, table: RateTable | None = None) -> B
                 outstanding_interest=claim.interest + accrued,
             )
         )
-    return Balance(books.customer_id, on, tuple(lines), books.credit)
+    return Balance(books.customer_id, on, tuple(lines), books.credit, books.credit_used)
 
 
 def customer_balance(session: Session, customer_id: int, on: date) -> Balance:
@@ -413,11 +454,18 @@ def customer_balance(session: Session, customer_id: int, on: date) -> Balance:
 
 
 def book_invoice(
-    books: CustomerBooks, claim: Claim, now: datetime, *, on: date | None = None
+    books: CustomerBooks,
+    claim: Claim,
+    now: datetime,
+    *,
+    on: date | None = None,
+    rates: RateTable | None = None,
 ) -> int:
     """Make the booked principal of ``claim`` equal what the billing system invoiced.
 
-    A new claim gets a ``principal`` entry; a changed amount a ``correction``.
+    A new claim gets a ``principal`` entry; a changed amount a ``correction``. Credit
+    the customer has settles what is then owed (:func:`apply_credit`), in the same
+    entries, so an import that is refused books none of it.
     Returns the change in cents.
     """
     book = books.claims.get(claim.id)
@@ -437,7 +485,98 @@ def book_invoice(
             amount=f"{claim.principal_cents / 100:.2f}",
         )
     books.add(book, kind, Part.PRINCIPAL, delta, on or claim.due_date, now)
+    if delta > 0 and books.credit > 0:
+        apply_credit(books, local_day(now), now, rates or load_rate_table())
     return delta
+
+
+# ---------------------------------------------------------------------- credit
+
+CREDIT_NOTE = "credit used"
+
+
+def credit_day(books: CustomerBooks, today: date) -> date:
+    """The day credit settles what is owed: the day both existed (the credit's latest
+    surplus, the latest due date of an open claim), never after ``today`` and never
+    before interest already booked (it is not undone)."""
+    open_claims = [c for c in books.claims.values() if c.outstanding > 0]
+    candidates = [c.due_date for c in open_claims]
+    candidates += [c.interest_through for c in open_claims if c.interest_through is not None]
+    if books.credit_since is not None:
+        candidates.append(books.credit_since)
+    return min(today, max(candidates, default=today))
+
+
+def apply_credit(
+    books: CustomerBooks,
+    today: date,
+    now: datetime,
+    table: RateTable,
+    *,
+    agent_id: int | None = None,
+) -> int:
+    """Let the customer's credit settle what they owe, as a payment would (art. 6:43
+    and 6:44 BW: claims in default first, oldest first; costs, interest, principal).
+
+    Books ``payment`` entries on the claims and one negative ``credit`` entry that
+    lowers the credit by as much, dated :func:`credit_day`, all with the note
+    "credit used" and the id of the payment that left the surplus (the team
+    database's guards want a payment on every payment entry), and an audit row. Works from the
+    balances, so running it again books nothing more. Returns the cents used.
+    """
+    if books.credit <= 0 or books.outstanding <= 0:
+        return 0
+    on = credit_day(books, today)
+    book_interest(books, on, now, table, note=CREDIT_NOTE)
+    split = rules.split_payment(books.credit, books.balances(), on, None)
+    used = books.credit - split.credit
+    if used <= 0:  # pragma: no cover - something is owed, so credit pays some of it
+        return 0
+    for claim_id, allocation in split.allocations:
+        claim = books.claims[claim_id]
+        for part, cents in (
+            (Part.COSTS, allocation.costs),
+            (Part.INTEREST, allocation.interest),
+            (Part.PRINCIPAL, allocation.principal),
+        ):
+            if cents:
+                books.add(
+                    claim,
+                    EntryKind.PAYMENT,
+                    part,
+                    -cents,
+                    on,
+                    now,
+                    payment_id=books.credit_payment_id,
+                    agent_id=agent_id,
+                    note=CREDIT_NOTE,
+                )
+    books.add(
+        None,
+        EntryKind.CREDIT,
+        Part.CREDIT,
+        -used,
+        on,
+        now,
+        payment_id=books.credit_payment_id,
+        agent_id=agent_id,
+        note=CREDIT_NOTE,
+    )
+    references = ", ".join(
+        books.claims[cid].reference for cid, allocation in split.allocations if allocation.total
+    )
+    books.audits.append(
+        {
+            "at": now,
+            "agent_id": agent_id,
+            "action": "credit_used",
+            "entity": "customer",
+            "entity_id": books.customer_id,
+            "customer_id": books.customer_id,
+            "detail": f"{used / 100:.2f} credit settled {references} on {on.isoformat()}",
+        }
+    )
+    return used
 
 
 def sync_claim_caches(session: Session, books: Iterable[CustomerBooks], today: date) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from agent_desk.domain import ledger as books
 from agent_desk.domain.codes import ArrangementStatus, ContactKind
 from agent_desk.domain.policy import ArrangementPolicy
+from agent_desk.domain.team_day import local_day
 from agent_desk.errors import NotFoundError, ValidationError
 from agent_desk.i18n import N_
 from agent_desk.letters.data import (
@@ -218,7 +219,7 @@ def arrangement_letter_data(
     )
     return ArrangementLetterData(
         reference=f"AD-{customer.customer_number}-{arrangement.id}",
-        letter_date=now.date(),
+        letter_date=local_day(now),
         recipient=recipient,
         creditor=team_creditor(session),
         agent_name=_require_agent_name(_signer(session, agent_name)),
@@ -242,7 +243,7 @@ def _provisional_from(session: Session, arrangement: Arrangement) -> date | None
     (the interest runs up to the day the arrangement was agreed)."""
     if not arrangement.interest_cents:
         return None
-    agreed = arrangement.created_at.date()
+    agreed = local_day(arrangement.created_at)
     confirmed = team_rules.rate_table(session).confirmed_until
     if confirmed is None or agreed <= confirmed:
         return None
@@ -312,7 +313,7 @@ def fourteen_day_letter_data(
     team setting) says the creditor cannot deduct it. A letter is never dated after
     ``today``.
     """
-    today = today or now.date()
+    today = today or local_day(now)
     sent_on = sent_on or today
     if sent_on > today:
         raise ValidationError(
@@ -410,8 +411,8 @@ def pause_letter_data(
         raise ValidationError("Give the reason for the pause.", "reason")
     recipient = _recipient(session, customer)
     return PauseLetterData(
-        reference=f"AD-{customer.customer_number}-{now.date():%Y%m%d}",
-        letter_date=now.date(),
+        reference=f"AD-{customer.customer_number}-{local_day(now):%Y%m%d}",
+        letter_date=local_day(now),
         recipient=recipient,
         creditor=team_creditor(session),
         agent_name=_require_agent_name(_signer(session, agent_name)),
@@ -433,8 +434,8 @@ def debt_help_letter_data(
     customer = _customer_by_number(session, customer_number)
     recipient = _recipient(session, customer)
     return DebtHelpReferralData(
-        reference=f"AD-{customer.customer_number}-{now.date():%Y%m%d}",
-        letter_date=now.date(),
+        reference=f"AD-{customer.customer_number}-{local_day(now):%Y%m%d}",
+        letter_date=local_day(now),
         recipient=recipient,
         creditor=team_creditor(session),
         agent_name=_require_agent_name(_signer(session, agent_name)),

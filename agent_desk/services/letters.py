@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from agent_desk import letters
 from agent_desk.domain import ledger as books
+from agent_desk.domain.team_day import local_day
 from agent_desk.errors import AgentDeskError, NotFoundError, ValidationError
 from agent_desk.letters import AnyLetter, ArrangementLetterData, FourteenDayLetterData
 from agent_desk.letters.parameters import letter_from_parameters, letter_parameters
@@ -205,7 +206,7 @@ def _record(
             session, actor, customer_id, sending.draft, now, letter_id=row.id
         )
         notice_id, term_ends = notice.id, notice.term_ends
-        today = today or now.date()
+        today = today or local_day(now)
         # Back-dated: the term ran out, the costs are owed. A supervisor's (or the
         # system's) connection books them at once; an agent's may not book costs
         # (migration 0004), so tonight's nightly run books them.

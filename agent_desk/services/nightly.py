@@ -2,6 +2,9 @@
 
 In one transaction, in this order (each step sees what the one before booked):
 
+0. credit a customer holds settles what they owe since (a claim booked after the
+   payment that left the surplus; the import does this at once, the night catches up
+   anything else), by art. 6:43/6:44 BW;
 1. 14-day letters whose term ended unpaid: their costs are booked (over what they
    named and is still unpaid);
 2. statutory interest is booked up to the first of the month for every claim in
@@ -30,10 +33,12 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from agent_desk.domain.ledger import EntryKind, Part
+from agent_desk.domain.team_day import local_day
 from agent_desk.models import Arrangement, Claim, Customer, LedgerEntry
 from agent_desk.services import ledger, notices, team_rules
 from agent_desk.services.derived import refresh_customers
 from agent_desk.services.missed_instalments import NightlyResult, mark_missed_instalments
+from agent_desk.services.payments import settle_customers
 from agent_desk.services.promises import resolve_due_promises
 
 if TYPE_CHECKING:
@@ -55,15 +60,23 @@ class BooksNightly:
     interest_cents: int = 0
     accrual_restarted: int = 0
     promises_kept: int = 0
+    credit_customers: int = 0  # customers whose credit settled claims tonight
+    credit_cents: int = 0
     promises_broken: int = 0
     customers: set[int] = field(default_factory=set)
 
     def summary(self) -> str:
+        credit = (
+            f" Credit settled claims of {self.credit_customers} customers "
+            f"({self.credit_cents / 100:.2f})."
+            if self.credit_cents
+            else ""
+        )
         return (
             f"{self.arrangements.summary()} Books: costs booked for {self.costs_booked} "
             f"14-day letters ({self.costs_cents / 100:.2f}), {self.paid_in_term} paid in time; "
             f"interest booked on {self.interest_claims} claims ({self.interest_cents / 100:.2f}); "
-            f"promises: {self.promises_kept} kept, {self.promises_broken} broken."
+            f"promises: {self.promises_kept} kept, {self.promises_broken} broken.{credit}"
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -85,11 +98,16 @@ class BooksNightly:
             "interest_booked_amount": f"{self.interest_cents / 100:.2f}",
             "promises_kept": self.promises_kept,
             "promises_broken": self.promises_broken,
+            "credit_customers": self.credit_customers,
+            "credit_used_amount": f"{self.credit_cents / 100:.2f}",
         }
 
 
 def run_nightly(session: Session, today: date, *, batch_size: int = 1000) -> BooksNightly:
     now = datetime.combine(today, time(0), tzinfo=UTC)
+    credit_customers, credit_cents = apply_available_credit(
+        session, today, now, batch_size=batch_size
+    )
     costs = notices.book_due_costs(session, today, now)
     interest_claims, interest_cents, interest_customers = book_monthly_interest(
         session, today, now, batch_size=batch_size
@@ -97,16 +115,55 @@ def run_nightly(session: Session, today: date, *, batch_size: int = 1000) -> Boo
     arrangements = mark_missed_instalments(session, today, batch_size=batch_size)
     result = BooksNightly(today, arrangements)
     result.notices_checked = costs.notices
+    result.credit_customers, result.credit_cents = credit_customers, credit_cents
     result.costs_booked = costs.booked
     result.costs_cents = costs.cents
     result.paid_in_term = costs.paid_in_term
     result.interest_claims = interest_claims
     result.interest_cents = interest_cents
-    result.accrual_restarted = restart_accrual(session, arrangements.broken_arrangement_ids, now)
+    result.accrual_restarted = restart_accrual(
+        session, arrangements.broken_arrangement_ids, now, today
+    )
     promises = resolve_due_promises(session, today, now)
     result.promises_kept, result.promises_broken = promises.kept, promises.broken
     refresh_customers(session, costs.customers | interest_customers)
     return result
+
+
+def apply_available_credit(
+    session: Session, today: date, now: datetime, *, batch_size: int = 1000
+) -> tuple[int, int]:
+    """Customers who hold credit and owe on a claim: the credit settles it
+    (``ledger.apply_credit``). Returns (customers, cents). Idempotent: once used, the
+    credit (or what was owed) is gone from the books."""
+    e = LedgerEntry
+    credit = (
+        select(e.customer_id)
+        .where(e.claim_id.is_(None))
+        .group_by(e.customer_id)
+        .having(func.sum(e.amount_cents) > 0)
+    )
+    owing = (
+        select(e.customer_id)
+        .where(e.claim_id.is_not(None), e.customer_id.in_(credit))
+        .group_by(e.customer_id)
+        .having(func.sum(e.amount_cents) > 0)
+    )
+    customer_ids = sorted(int(c) for c in session.scalars(owing))
+    if not customer_ids:
+        return 0, 0
+    rates = team_rules.rate_table(session)
+    customers = cents = 0
+    for start in range(0, len(customer_ids), batch_size):
+        books = ledger.load_books(session, customer_ids[start : start + batch_size])
+        for book in books.values():
+            used = ledger.apply_credit(book, today, now, rates)
+            customers += 1 if used else 0
+            cents += used
+        ledger.write(session, books.values())
+        ledger.sync_claim_caches(session, books.values(), today)
+        settle_customers(session, books.values(), now)
+    return customers, cents
 
 
 def book_monthly_interest(
@@ -160,12 +217,16 @@ def book_monthly_interest(
     return claims, cents, set(customer_ids)
 
 
-def restart_accrual(session: Session, arrangement_ids: list[int], now: datetime) -> int:
-    """Broken arrangements: their claims accrue interest again from tonight."""
+def restart_accrual(
+    session: Session, arrangement_ids: list[int], now: datetime, today: date | None = None
+) -> int:
+    """Broken arrangements: their claims accrue interest again from ``today`` (the
+    team's day of ``now`` by default)."""
+    today = today or local_day(now)
     if not arrangement_ids:
         return 0
     agreed = {
-        int(customer_id): created_at.date()
+        int(customer_id): local_day(created_at)
         for customer_id, created_at in session.execute(
             select(Arrangement.customer_id, Arrangement.created_at).where(
                 Arrangement.id.in_(arrangement_ids)
@@ -174,7 +235,7 @@ def restart_accrual(session: Session, arrangement_ids: list[int], now: datetime)
     }
     books = ledger.load_books(session, agreed)
     booked = sum(
-        ledger.mark_accrual_restart(book, agreed[cid], now.date(), now, "arrangement broken")
+        ledger.mark_accrual_restart(book, agreed[cid], today, now, "arrangement broken")
         for cid, book in books.items()
     )
     ledger.write(session, books.values())

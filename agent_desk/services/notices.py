@@ -21,6 +21,7 @@ from agent_desk.domain import ledger as rules
 from agent_desk.domain import limits
 from agent_desk.domain.fees import FeeTable
 from agent_desk.domain.ledger import EntryKind, Part
+from agent_desk.domain.team_day import local_day
 from agent_desk.errors import NotFoundError, ValidationError
 from agent_desk.models import (
     Customer,
@@ -114,7 +115,7 @@ def record_notice(
     """
     if (
         not actor.is_supervisor
-        and (now.date() - draft.sent_on).days > limits.MAX_NOTICE_BACKDATE_DAYS
+        and (local_day(now) - draft.sent_on).days > limits.MAX_NOTICE_BACKDATE_DAYS
     ):
         raise ValidationError(
             "A 14-day letter sent more than {days} days ago is recorded by a supervisor.",

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from agent_desk.domain.codes import CustomerStatus, NextStepKind, PromiseStatus
 from agent_desk.domain.ledger import BooksPolicy
+from agent_desk.domain.team_day import local_day
 from agent_desk.models import Customer, NextStep, Payment, PromiseToPay
 from agent_desk.services import team_rules
 from agent_desk.services.actor import SYSTEM
@@ -75,7 +76,7 @@ class Progress:
 
 
 def counts_towards(terms: PromiseTerms, payment: Received, policy: BooksPolicy) -> bool:
-    made_on = terms.made_at.date()
+    made_on = local_day(terms.made_at)
     if not made_on <= payment.paid_on <= last_day(terms.due_date, policy):
         return False
     return payment.paid_on > made_on or payment.booked_at >= terms.made_at
@@ -203,7 +204,7 @@ def _review_batch(
     candidate_ids = {row.id for row in candidates}
     customers = sorted({row.customer_id for row in candidates})
     # Every promise whose window overlaps a candidate's shares the same payments.
-    horizon = min(min(row.created_at.date(), row.due_date) for row in candidates)
+    horizon = min(min(local_day(row.created_at), row.due_date) for row in candidates)
     promises: dict[int, list[PromiseToPay]] = {}
     for promise in session.scalars(
         select(PromiseToPay)

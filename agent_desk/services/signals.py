@@ -34,6 +34,7 @@ from agent_desk.domain import signals as rules
 from agent_desk.domain.codes import Channel, ContactKind, CustomerStatus, Outcome
 from agent_desk.domain.money import cents_to_str
 from agent_desk.domain.municipality import Municipality, municipality_for, same_municipality
+from agent_desk.domain.team_day import local_day
 from agent_desk.errors import NotFoundError, ValidationError
 from agent_desk.models import (
     ContactAttempt,
@@ -127,7 +128,7 @@ def record_objection(
             channels=", ".join(OBJECTION_CHANNELS),
             channel=channel,
         )
-    if on > now.date():
+    if on > local_day(now):
         raise ValidationError(
             "The date of the objection {date} is in the future; give the day it reached you.",
             "date",
