@@ -26,6 +26,7 @@ from enum import IntEnum
 from babel.dates import format_date
 
 from agent_desk.domain.codes import NextStepKind
+from agent_desk.domain.team_day import local_day
 from agent_desk.i18n import N_, Translator
 
 
@@ -84,7 +85,7 @@ def bucket(facts: QueueFacts) -> Bucket:
 def in_queue(facts: QueueFacts, now: datetime) -> bool:
     if bucket(facts) is Bucket.NOT_IN_QUEUE:
         return False
-    if facts.paused_until is not None and facts.paused_until >= now.date():
+    if facts.paused_until is not None and facts.paused_until >= local_day(now):
         return False
     return facts.next_step_due_at is None or facts.next_step_due_at <= now
 
@@ -147,7 +148,7 @@ def reasons(facts: QueueFacts, now: datetime, *, local_time: str | None = None) 
     if facts.contact_stale:
         found.append(Reason(N_("contact details out of date")))
     if facts.oldest_due_date is not None:
-        days = days_past_due(facts.oldest_due_date, now.date())
+        days = days_past_due(facts.oldest_due_date, local_day(now))
         if days > 0:
             found.append(Reason(N_("{days} days past due"), (("days", days),)))
     return found

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from agent_desk.domain import queue as queue_rules
 from agent_desk.domain.codes import CustomerStatus, NextStepKind
+from agent_desk.domain.team_day import local_day
 from agent_desk.domain.verification import DEFAULT_INTERVAL_DAYS
 from agent_desk.models import AuditEvent, ContactPoint, Customer, NextStep
 from agent_desk.services.actor import Actor
@@ -98,7 +99,7 @@ def eligible_conditions(
     ]
     if not include_waiting:
         conditions += [
-            or_(Customer.paused_until.is_(None), Customer.paused_until < now.date()),
+            or_(Customer.paused_until.is_(None), Customer.paused_until < local_day(now)),
             or_(Customer.next_step_due_at.is_(None), Customer.next_step_due_at <= now),
         ]
     held_elsewhere = and_(
@@ -241,7 +242,7 @@ def queue_rows(session: Session, ids: Sequence[int], now: datetime) -> list[Queu
             )
         )
         reminders = _reminders(session, chunk)
-        signals = due_among(session, chunk, now.date())
+        signals = due_among(session, chunk, local_day(now))
         for record in session.execute(select(*_ROW_COLUMNS).where(Customer.id.in_(chunk))):
             found[record.id] = _row(
                 record,
@@ -500,7 +501,7 @@ def _claim_in_one_round_trip(pooled: Any, agent_id: int, now: datetime, lease: t
         "agent_id": agent_id,
         "now": now,
         "until": now + lease,
-        "today": now.date(),
+        "today": local_day(now),
     }
     with ClientCursor(pooled.driver_connection, row_factory=namedtuple_row) as cursor:
         cursor.execute(script, values)
@@ -609,7 +610,7 @@ def _claim_record(
 ) -> Any:
     return session.execute(
         statement,
-        {"agent_id": agent_id, "now": now, "until": now + lease, "today": now.date()},
+        {"agent_id": agent_id, "now": now, "until": now + lease, "today": local_day(now)},
     ).first()
 
 

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import ClauseAdapter
 
 from agent_desk.domain.codes import NextStepKind
+from agent_desk.domain.team_day import local_day
 from agent_desk.domain.verification import DEFAULT_INTERVAL_DAYS
 from agent_desk.errors import ValidationError
 from agent_desk.models import ContactPoint, Customer, NextStep
@@ -273,7 +274,7 @@ def _to_row(record: Any, now: datetime, signal_due: bool = False) -> QueueRow:
 
 def _rows(session: Session, records: list[Any], now: datetime) -> list[QueueRow]:
     """The page's rows, with the early-signal reason worked out for these rows only."""
-    signals = due_among(session, [r.id for r in records], now.date()) if records else set()
+    signals = due_among(session, [r.id for r in records], local_day(now)) if records else set()
     return [_to_row(r, now, r.id in signals) for r in records]
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, insert, or_, sel
 from sqlalchemy.orm import Session
 
 from agent_desk.domain.codes import ArrangementStatus, CustomerStatus, Outcome, PromiseStatus
+from agent_desk.domain.team_day import local_day
 from agent_desk.errors import NotFoundError, ValidationError
 from agent_desk.i18n import N_
 from agent_desk.models import (
@@ -460,7 +461,7 @@ def _conditions(
             )
         )
     if selection.min_days_past_due is not None:
-        latest_due = now.date() - timedelta(days=selection.min_days_past_due)
+        latest_due = local_day(now) - timedelta(days=selection.min_days_past_due)
         conditions.append(Customer.oldest_due_date <= latest_due)
     if selection.first_time_only:
         conditions.append(Customer.first_time_arrears.is_(True))

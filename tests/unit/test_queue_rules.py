@@ -198,3 +198,20 @@ def test_instalment_reminder_names_the_instalment_and_the_day() -> None:
     reason = q.reasons(f, NOW)[0]
     assert reason.text(Translator("en")) == "remind: instalment 3 due Friday 27 Nov"
     assert reason.text(Translator("nl")) == "herinneren: termijn 3 vervalt vrijdag 27 nov"
+
+
+def test_a_pause_ends_at_the_teams_midnight_not_at_utc_midnight() -> None:
+    """Paused up to and including 1 December: at 00:30 on 2 December in Amsterdam
+    (23:30 UTC on the 1st) the pause is over and the customer is back."""
+    from datetime import UTC, date, datetime
+
+    from agent_desk.domain.queue import QueueFacts, in_queue
+
+    facts = QueueFacts(
+        open=True,
+        arrears_cents=12_500,
+        oldest_due_date=date(2026, 10, 1),
+        paused_until=date(2026, 12, 1),
+    )
+    assert not in_queue(facts, datetime(2026, 12, 1, 22, 30, tzinfo=UTC))  # 23:30 local
+    assert in_queue(facts, datetime(2026, 12, 1, 23, 30, tzinfo=UTC))  # 00:30 local, the 2nd
