@@ -297,22 +297,14 @@ class DeskWindow(QMainWindow):
 
     def _open_creditor_profile(self) -> None:
         """Supervisor › Creditor profile (issue 15)."""
-        open_creditor_profile(self.worker, self.actor, self.tr_, self.clock, self)
+        open_creditor_profile(self.desk_context)
 
     def _open_objection(self) -> None:
         """Customer › Objection to an early signal (issue 15)."""
         file = self.recorder.current_file()
         if file is not None:
-            open_objection(
-                self.worker,
-                self.actor,
-                self.tr_,
-                self.clock,
-                self,
-                file.id,
-                file.name,
-                self.actions_.refresh.trigger,
-            )
+            # The file and queue refresh from what the objection changed.
+            open_objection(self.desk_context, file.id, file.name, lambda: None)
 
     def _build_action_bar(self) -> None:
         a = self.actions_
@@ -808,17 +800,7 @@ class DeskWindow(QMainWindow):
             return None
         if self.letters_dialog is not None and self.letters_dialog.isVisible():
             self.letters_dialog.reject()
-        dialog = LettersDialog(
-            worker=self.worker,
-            actor=self.actor,
-            words=self.words,
-            clock=self.clock,
-            file=file,
-            output=self.letter_output,
-            saved=self._reload_file,
-            unexpected=self.unexpected,
-            parent=self,
-        )
+        dialog = LettersDialog(self.desk_context, file, self.letter_output)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.destroyed.connect(lambda _obj=None: self._letters_closed(dialog))
         dialog.email_requested.connect(lambda: messaging_hooks.send_confirmation_by_email(self))
