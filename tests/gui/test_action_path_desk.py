@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome
-from agent_desk.errors import DatabaseUnavailableError
+from agent_desk.errors import DatabaseUnavailableError, PermissionDeniedError
 from agent_desk.models import Arrangement, ChangeLog, Customer
 from agent_desk.services import activity
 from agent_desk.services.actor import actor_for_login
@@ -264,3 +264,39 @@ def test_an_offline_save_never_touches_the_outbox_on_the_gui_thread(
     main = threading.main_thread()
     assert all(thread is not main for thread in outbox_threads), "outbox I/O on the GUI thread"
     assert {thread.name.split("_")[0] for thread in outbox_threads} == {"desk-outbox"}
+
+
+# -- the same routing for every answer -------------------------------------------------------
+
+
+def test_a_refusal_is_a_notice_and_anything_else_takes_the_crash_path(
+    qtbot: QtBot, window: DeskWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with qtbot.waitSignal(window.file_shown, timeout=WAIT):
+        window.actions_.next_customer.trigger()
+    idle(qtbot, window)
+    crashes: list[BaseException] = []
+    monkeypatch.setattr(window, "unexpected", crashes.append)
+    monkeypatch.setattr(window.action_path, "unexpected", crashes.append)
+
+    def refused(*_args: object, **_kwargs: object) -> object:
+        raise PermissionDeniedError("You may not change this customer.")
+
+    monkeypatch.setattr(recording, "add_note", refused)
+    dialog = window.recorder.note()
+    assert isinstance(dialog, NoteDialog)
+    dialog.text.setPlainText("refused")
+    dialog.save.click()
+    qtbot.waitUntil(lambda: not dialog.notice.isHidden(), timeout=WAIT)
+    assert "may not change this customer" in dialog.notice.text()
+    assert dialog.isVisible() and dialog.save.isEnabled() and crashes == []
+
+    def broken(*_args: object, **_kwargs: object) -> object:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(recording, "add_note", broken)
+    dialog.save.click()
+    qtbot.waitUntil(lambda: bool(crashes), timeout=WAIT)
+    assert isinstance(crashes[0], RuntimeError)
+    assert dialog.isVisible() and dialog.save.isEnabled()  # the text is kept
+    assert dialog.text.toPlainText() == "refused"
