@@ -188,6 +188,7 @@ def test_a_conflict_on_an_arrangement_opens_the_conflict_dialog_like_a_contact(
     conflict = window.recorder.conflict_dialog
     assert conflict is not None
     assert "Voicemail ingesproken." in "\n".join(conflict.their_texts())
+    assert conflict.mine_text("Arrangement").startswith("5 instalments of")  # what I planned
     assert dialog.isVisible()  # the plan the agent made is still there
     file = window.current_file()
     assert file is not None and file.version > old_version  # the latest file is loaded
