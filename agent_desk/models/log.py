@@ -41,3 +41,6 @@ class ChangeLog(Base):
     row_id: Mapped[int] = mapped_column(BigId)
     kind: Mapped[str] = mapped_column(String(8))  # insert | update | delete
     customer_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    #: The desk session that made the change ("<agent id>:<token>", migration 0010),
+    #: None for tools and people without a desk; a desk skips its own echo by it.
+    origin: Mapped[str | None] = mapped_column(String(64))

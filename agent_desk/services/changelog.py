@@ -8,6 +8,12 @@ with the highest new id (delivered at commit), so listening desks wake at once; 
 payload is only a hint, the log is the truth.
 Many small units of work in one transaction may gather their rows and write them
 once, before the commit (``collect_changes``).
+
+Every row carries its **origin**: the desk session whose transaction wrote it
+(``session.info[ORIGIN_KEY]``, set by the desk's database worker; None for tools).
+SQLite stores it with the row; on PostgreSQL the connection's ``agent_desk.origin``
+setting is set once per connection and a trigger (migration 0010) copies it into the
+row, checked against the caller. A desk skips its own echo by it (``services.sync``).
 """
 
 from __future__ import annotations
@@ -43,6 +49,15 @@ _COLLECTED = "agent_desk.change_log_rows"  # key in Session.info, see collect_ch
 
 
 _COLUMNS = ("at", "table_name", "row_id", "kind", "customer_id")
+
+#: ``Session.info`` key: the desk session that makes this transaction's changes.
+ORIGIN_KEY = "agent_desk.origin"
+#: ``Session.info`` key: a list that receives every change-log row this session writes
+#: (``made_changes``), so an action can say what it changed without reading it back.
+MADE_KEY = "agent_desk.made_changes"
+_ORIGIN_SET = "agent_desk.origin_set"  # key in the DBAPI connection's info (PostgreSQL)
+_SET_ORIGIN = text("SELECT set_config('agent_desk.origin', :origin, false)")
+_SET_LOCAL_ORIGIN = text("SELECT set_config('agent_desk.origin', :origin, true)")
 
 
 @cache  # built once, on the first flush on PostgreSQL
@@ -95,6 +110,8 @@ def _insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     round trip.
     """
     if connection.dialect.name != "postgresql":
+        if all(row.get("origin") is None for row in rows):
+            rows = [{k: v for k, v in row.items() if k != "origin"} for row in rows]
         connection.execute(insert(ChangeLog), rows)
         return
     columns = {name: [row[name] for row in rows] for name in _COLUMNS}
@@ -112,9 +129,39 @@ def _customer_id_of(obj: Any) -> int | None:
     return int(value) if value is not None else None
 
 
+def use_origin(connection: Connection, origin: str | None, *, local: bool = False) -> None:
+    """PostgreSQL: make ``origin`` the connection's ``agent_desk.origin`` (the change
+    log's trigger reads it). Set once per connection and origin, not per transaction;
+    a rollback may undo it, so a session's rollback forgets it (``_forget_origin``).
+    ``local``: for this transaction only (a Core batch, which has no such hook)."""
+    if connection.dialect.name != "postgresql":
+        return
+    if local:
+        connection.execute(_SET_LOCAL_ORIGIN, {"origin": origin or ""})
+        return
+    info = connection.connection.info
+    wanted = origin or ""
+    if info.get(_ORIGIN_SET, "") != wanted:
+        connection.execute(_SET_ORIGIN, {"origin": wanted})
+        info[_ORIGIN_SET] = wanted
+
+
+def _after_begin(session: Session, _transaction: Any, connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        use_origin(connection, session.info.get(ORIGIN_KEY))
+        session.info["agent_desk.origin_connection"] = connection.connection.info
+
+
+def _forget_origin(session: Session) -> None:
+    info = session.info.pop("agent_desk.origin_connection", None)
+    if info is not None:
+        info.pop(_ORIGIN_SET, None)
+
+
 def _after_flush(session: Session, _context: Any) -> None:
     rows: list[dict[str, Any]] = []
     now = utcnow()
+    origin = session.info.get(ORIGIN_KEY)
     for kind, objects in (
         ("insert", session.new),
         ("update", session.dirty),
@@ -135,6 +182,7 @@ def _after_flush(session: Session, _context: Any) -> None:
                         "row_id": obj.customer_id,
                         "kind": "update",
                         "customer_id": obj.customer_id,
+                        "origin": origin,
                     }
                 )
                 continue
@@ -149,8 +197,12 @@ def _after_flush(session: Session, _context: Any) -> None:
                     "row_id": key if isinstance(key, int) else 0,
                     "kind": kind,
                     "customer_id": _customer_id_of(obj),
+                    "origin": origin,
                 }
             )
+    made = session.info.get(MADE_KEY)
+    if made is not None:
+        made.extend(rows)
     if rows:
         collected = session.info.get(_COLLECTED)
         if collected is not None:
@@ -181,6 +233,9 @@ def write_changes(connection: Connection, rows: list[dict[str, Any]]) -> None:
 def install_change_log(factory: sessionmaker[Session]) -> None:
     if not event.contains(factory, "after_flush", _after_flush):
         event.listen(factory, "after_flush", _after_flush)
+    if not event.contains(factory, "after_begin", _after_begin):
+        event.listen(factory, "after_begin", _after_begin)
+        event.listen(factory, "after_rollback", _forget_origin)
 
 
 def log_changes(
@@ -194,12 +249,34 @@ def log_changes(
     ids = list(row_ids)
     customers = list(customer_ids) if customer_ids is not None else [None] * len(ids)
     now = utcnow()
+    origin = session.info.get(ORIGIN_KEY)
     rows = [
-        {"at": now, "table_name": table_name, "row_id": rid, "kind": kind, "customer_id": cid}
+        {
+            "at": now,
+            "table_name": table_name,
+            "row_id": rid,
+            "kind": kind,
+            "customer_id": cid,
+            "origin": origin,
+        }
         for rid, cid in zip(ids, customers, strict=True)
     ]
     for start in range(0, len(rows), 5000):
         _insert_rows(session.connection(), rows[start : start + 5000])
+
+
+def new_origin(agent_id: int | None) -> str:
+    """A fresh desk-session origin: "<agent id>:<random token>" (migration 0010)."""
+    import secrets
+
+    return f"{agent_id if agent_id is not None else 0}:{secrets.token_hex(8)}"
+
+
+def made_changes(session: Session) -> list[dict[str, Any]]:
+    """Start gathering the change-log rows this session writes from now on."""
+    rows: list[dict[str, Any]] = []
+    session.info[MADE_KEY] = rows
+    return rows
 
 
 def last_change_id(session: Session) -> int:

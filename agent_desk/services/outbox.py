@@ -438,6 +438,7 @@ class Outbox:
         on_progress: ProgressCallback | None = None,
         *,
         batch_size: int = 50,
+        origin: str | None = None,
     ) -> ReplayResult:
         """Apply the actor's pending operations in order, ``batch_size`` per transaction.
 
@@ -455,9 +456,11 @@ class Outbox:
         rest pending, the uncommitted batch included: call again when the connection
         is back. ``on_progress`` hears of each operation once its batch is committed
         and marked; exceptions from it stop the replay (what was applied stays applied).
+        ``origin``: the desk session replaying (its change-log rows say so).
         """
         applied = conflicts = failed = 0
         with self._replaying:
+            self._origin = origin
             self._chain, self._savepoints = {}, False
             try:
                 seen: set[int] = set()
@@ -543,6 +546,11 @@ class Outbox:
                     outcomes.append(self._mark(op, status, str(error), now_fn()))
                 else:
                     outcomes.append(self._mark_done(op, result_id, version, now_fn()))
+            origin = getattr(self, "_origin", None)
+            if origin is not None:
+                changelog.use_origin(connection, origin, local=True)
+                for row in changes:
+                    row["origin"] = origin
             changelog.write_changes(connection, changes)
         return outcomes
 

@@ -8,6 +8,12 @@ change id (``PollingListener``). Notifications are only hints: after every
 (re)connect the listener calls ``on_reconnect`` and the desk reads from its cursor,
 so a missed notification loses nothing.
 
+Own echo: every change-log row names the desk session that made it (``origin``,
+migration 0010). A desk already refreshed from what its own action changed, so its
+listener does not wake it for rows of its own origin (``own_origin``) and its cursor
+leaves them out of the summary; a colleague's change (another origin, or none) still
+wakes it at once.
+
 Listeners are Qt-free; their callbacks run on the listener's own thread, so a UI
 must hand them over to its GUI thread (a queued signal) and must not touch a
 ``Session`` in them. Callbacks should return quickly.
@@ -56,6 +62,7 @@ class Change:
     row_id: int
     kind: str  # insert | update | delete
     customer_id: int | None
+    origin: str | None = None  # the desk session that made it (None: a tool)
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,9 @@ class ChangeSummary:
 
     ``last_id`` is the highest id in the batch (or the id the reader started from when
     the batch is empty); ``complete`` is False when the batch hit the read limit and
-    the desk should read again at once.
+    the desk should read again at once. ``origins`` are the desk sessions the counted
+    changes came from (None: a tool); ``own`` counts the reader's own changes that were
+    left out (its echo, see ``ChangeCursor.own_origin``).
     """
 
     last_id: int
@@ -73,6 +82,8 @@ class ChangeSummary:
     tables: frozenset[str] = frozenset()
     rows: dict[str, frozenset[int]] = field(default_factory=dict)
     complete: bool = True
+    origins: frozenset[str | None] = frozenset()
+    own: int = 0
 
     @property
     def empty(self) -> bool:
@@ -84,18 +95,34 @@ class ChangeSummary:
     def touches_customer(self, customer_id: int) -> bool:
         return customer_id in self.customer_ids
 
+    def came_from(self, origin: str) -> bool:
+        """Every counted change was made by the desk session ``origin``."""
+        return bool(self.count) and self.origins == frozenset({origin})
+
     @classmethod
-    def of(cls, changes: Sequence[Change], since: int, *, complete: bool = True) -> ChangeSummary:
+    def of(
+        cls,
+        changes: Sequence[Change],
+        since: int,
+        *,
+        complete: bool = True,
+        skip_origin: str | None = None,
+    ) -> ChangeSummary:
+        """Sum ``changes`` up; those made by ``skip_origin`` only count as ``own``."""
+        last_id = max((c.id for c in changes), default=since)
+        counted = [c for c in changes if skip_origin is None or c.origin != skip_origin]
         rows: dict[str, set[int]] = {}
-        for change in changes:
+        for change in counted:
             rows.setdefault(change.table, set()).add(change.row_id)
         return cls(
-            last_id=max((c.id for c in changes), default=since),
-            count=len(changes),
-            customer_ids=frozenset(c.customer_id for c in changes if c.customer_id is not None),
+            last_id=last_id,
+            count=len(counted),
+            customer_ids=frozenset(c.customer_id for c in counted if c.customer_id is not None),
             tables=frozenset(rows),
             rows={table: frozenset(ids) for table, ids in rows.items()},
             complete=complete,
+            origins=frozenset(c.origin for c in counted),
+            own=len(changes) - len(counted),
         )
 
 
@@ -107,12 +134,15 @@ def _read(session: Session, condition: ColumnElement[bool], limit: int) -> list[
             ChangeLog.row_id,
             ChangeLog.kind,
             ChangeLog.customer_id,
+            ChangeLog.origin,
         )
         .where(condition)
         .order_by(ChangeLog.id)
         .limit(limit)
     )
-    return [Change(int(r[0]), r[1], int(r[2]), r[3], r[4]) for r in session.execute(statement)]
+    return [
+        Change(int(r[0]), r[1], int(r[2]), r[3], r[4], r[5]) for r in session.execute(statement)
+    ]
 
 
 def changes_since(session: Session, last_id: int, limit: int = 1000) -> list[Change]:
@@ -134,6 +164,8 @@ def latest_change_id(session: Session) -> int:
 class ChangeCursor:
     """A desk's position in the change log, including holes that may still fill.
 
+    ``own_origin``: the desk session reading; its own changes are passed over in the
+    summaries (counted in ``own``), the desk refreshed from its action already.
     Not thread-safe: use it from the thread that owns the session (the desk's
     database worker).
     """
@@ -145,8 +177,10 @@ class ChangeCursor:
         gap_timeout: float = 300.0,
         max_gaps: int = 500,
         clock: Callable[[], float] = time.monotonic,
+        own_origin: str | None = None,
     ) -> None:
         self.last_id = last_id
+        self.own_origin = own_origin
         self.gap_timeout = gap_timeout
         self.max_gaps = max_gaps
         self._clock = clock
@@ -179,7 +213,9 @@ class ChangeCursor:
             previous = change.id
         self.last_id = previous
         del self._gaps[: max(0, len(self._gaps) - self.max_gaps)]
-        return ChangeSummary.of(changes, since, complete=len(changes) < limit)
+        return ChangeSummary.of(
+            changes, since, complete=len(changes) < limit, skip_origin=self.own_origin
+        )
 
     def _fill(self, ids: set[int]) -> None:
         remaining: list[tuple[int, int, float]] = []
@@ -229,7 +265,10 @@ class _ListenerThread:
         on_wake: WakeCallback | None,
         on_reconnect: ReconnectCallback | None,
         on_state: StateCallback | None,
+        own_origin: str | None = None,
     ) -> None:
+        self.own_origin = own_origin
+        self.echoes = 0  # wakes left out because only the desk's own changes came
         self.on_wake = on_wake or _ignore_wake
         self.on_reconnect = on_reconnect or _ignore_reconnect
         self.on_state = on_state or _ignore_state
@@ -305,8 +344,9 @@ class ChangeListener(_ListenerThread):
         heartbeat: float = 2.0,
         retry_initial: float = 0.2,
         retry_max: float = 10.0,
+        own_origin: str | None = None,
     ) -> None:
-        super().__init__(on_wake, on_reconnect, on_state)
+        super().__init__(on_wake, on_reconnect, on_state, own_origin)
         self.conninfo = dict(conninfo)
         self.channel = channel
         self.poll_interval = poll_interval
@@ -356,13 +396,27 @@ class ChangeListener(_ListenerThread):
     def _listen(self, connection: psycopg.Connection[Any]) -> None:
         last_beat = time.monotonic()
         while not self._stop.is_set():
-            for notify in connection.notifies(timeout=self.poll_interval):
-                self._call(self.on_wake, _payload_id(notify.payload))
+            # The generator holds the connection: gather, then look at the rows.
+            arrived = list(connection.notifies(timeout=self.poll_interval, stop_after=1))
+            for notify in arrived:
+                max_id = _payload_id(notify.payload)
+                if self._own_echo(connection, max_id):
+                    self.echoes += 1
+                    continue
+                self._call(self.on_wake, max_id)
                 if self._stop.is_set():
                     return
             if time.monotonic() - last_beat >= self.heartbeat:
                 connection.execute("SELECT 1")
                 last_beat = time.monotonic()
+
+    def _own_echo(self, connection: psycopg.Connection[Any], max_id: int) -> bool:
+        """The notification's last row (one transaction, one origin) is this desk's own."""
+        if self.own_origin is None or max_id <= 0:
+            return False
+        row = connection.execute("SELECT origin FROM change_log WHERE id = %s", (max_id,))
+        found = row.fetchone()
+        return found is not None and found[0] == self.own_origin
 
 
 class PollingListener(_ListenerThread):
@@ -388,8 +442,9 @@ class PollingListener(_ListenerThread):
         on_reconnect: ReconnectCallback | None = None,
         on_state: StateCallback | None = None,
         interval: float = 0.02,
+        own_origin: str | None = None,
     ) -> None:
-        super().__init__(on_wake, on_reconnect, on_state)
+        super().__init__(on_wake, on_reconnect, on_state, own_origin)
         self.database = database
         self.interval = interval
         self.last_seen: int | None = None
@@ -420,8 +475,11 @@ class PollingListener(_ListenerThread):
                     self._set_state(ConnectionState.ONLINE)
                     self._call(self.on_reconnect)
                 elif highest is not None and (self.last_seen is None or highest > self.last_seen):
-                    self.last_seen = highest
-                    self._call(self.on_wake, highest)
+                    since, self.last_seen = self.last_seen, highest
+                    if since is not None and self._only_own(raw, since, highest):
+                        self.echoes += 1
+                    else:
+                        self._call(self.on_wake, highest)
             self._stop.wait(self.interval)
         if raw is not None:
             with suppress(Exception):
@@ -448,6 +506,24 @@ class PollingListener(_ListenerThread):
         raw.rollback()
         return highest
 
+    def _only_own(self, raw: Any, since: int, highest: int) -> bool:
+        """SQLite: every change in (since, highest] is this desk's own (ids come in
+        commit order there, so nothing below can still appear)."""
+        if self.own_origin is None or not self.database.is_sqlite:
+            return False
+        cursor = raw.cursor()
+        try:
+            cursor.execute(
+                "SELECT count(*) FROM change_log WHERE id > ? AND id <= ? "
+                "AND (origin IS NULL OR origin <> ?)",
+                (since, highest, self.own_origin),
+            )
+            others = int(cursor.fetchone()[0])
+        finally:
+            cursor.close()
+        raw.rollback()
+        return others == 0
+
 
 def listener_for(
     database: Database,
@@ -455,14 +531,24 @@ def listener_for(
     on_wake: WakeCallback | None = None,
     on_reconnect: ReconnectCallback | None = None,
     on_state: StateCallback | None = None,
+    own_origin: str | None = None,
 ) -> ChangeListener | PollingListener:
-    """The right listener for the database (not started yet)."""
+    """The right listener for the database (not started yet); ``own_origin``: the desk
+    session listening, not woken for its own changes."""
     if database.is_sqlite:
         return PollingListener(
-            database, on_wake=on_wake, on_reconnect=on_reconnect, on_state=on_state
+            database,
+            on_wake=on_wake,
+            on_reconnect=on_reconnect,
+            on_state=on_state,
+            own_origin=own_origin,
         )
     return ChangeListener.for_database(
-        database, on_wake=on_wake, on_reconnect=on_reconnect, on_state=on_state
+        database,
+        on_wake=on_wake,
+        on_reconnect=on_reconnect,
+        on_state=on_state,
+        own_origin=own_origin,
     )
 
 

@@ -30,10 +30,11 @@ from PySide6.QtWidgets import (
 from sqlalchemy.orm import Session
 
 from agent_desk.domain.codes import NextStepKind, Role
-from agent_desk.errors import AgentDeskError, DatabaseUnavailableError, ValidationError
+from agent_desk.errors import AgentDeskError, DatabaseUnavailableError
 from agent_desk.i18n import Translator
 from agent_desk.services.activity import NextStepInput, add_note, plan_next_step
 from agent_desk.services.actor import Actor
+from agent_desk.services.changelog import new_origin
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.services.opening import Opened, next_customer, open_customer, reload_file
 from agent_desk.services.outbox import OperationKind, ReplayResult
@@ -41,6 +42,7 @@ from agent_desk.services.queue import QueueScope, release_holds
 from agent_desk.services.search import SearchHit, open_found
 from agent_desk.services.sync import ChangeSummary
 from agent_desk.ui import messaging_hooks
+from agent_desk.ui.action_path import ActionRunner, DeskContext
 from agent_desk.ui.actions import build_actions, build_pane_actions
 from agent_desk.ui.customer_panel import CustomerPanel
 from agent_desk.ui.dialogs.about import add_about_action
@@ -132,34 +134,35 @@ class DeskWindow(QMainWindow):
         self.send_message_action = messaging_hooks.install(self)
         self._build_action_bar()
         self._build_status_bar(database_label, team_server)
-        self.recorder = Recorder(
+        worker.origin = new_origin(actor.agent_id)  # this desk session's changes
+        self.action_path = ActionRunner(
             self,
             worker,
             actor,
             self.words,
             clock,
             self.current_file,
-            self._after_save,
-            self._after_conflict,
-            self.unexpected,
+            conflicted=self._after_conflict,
+            unexpected=self.unexpected,
         )
+        self.desk_context = DeskContext(
+            parent=self,
+            worker=worker,
+            actor=actor,
+            words=self.words,
+            clock=clock,
+            prompter=prompter,
+            current_file=self.current_file,
+            actions=self.action_path,
+            settings=settings,
+            status=lambda text: self.statusBar().showMessage(text, 15_000),
+            unexpected=self.unexpected,
+        )
+        self.recorder = Recorder(self.desk_context)
         self.letter_output = LetterOutput()  # tests swap in a ScriptedLetterOutput
         self.letters_dialog: LettersDialog | None = None
         self.send_message_dialog: QDialog | None = None  # issue 14
-        self.arranger = ArrangementDesk(
-            self,
-            worker,
-            actor,
-            self.words,
-            clock,
-            prompter,
-            self.current_file,
-            self._after_save,
-            self._after_conflict,
-            self.unexpected,
-            context=self._calculator_context,
-            status=lambda text: self.statusBar().showMessage(text, 15_000),
-        )
+        self.arranger = ArrangementDesk(self.desk_context, context=self._calculator_context)
         self.approvals_dialog: ApprovalsDialog | None = None
         self.supervisor = SupervisorDesk(
             self,
@@ -173,8 +176,9 @@ class DeskWindow(QMainWindow):
         self.review_dialog: OutboxReviewDialog | None = None
         self.live_sync = LiveSync(worker, clock, self)
         self.offline = OfflineWork(worker, actor, clock, parent=self)
-        self.recorder.offline = self.offline
-        self.recorder.kept = self._kept_offline
+        self.action_path.offline = self.offline
+        self.action_path.kept.connect(self._kept_offline)
+        self.action_path.changed.connect(self._action_changed)
         self._stale_file: int | None = None
         self._fitted_once = False
         self._connect()
@@ -293,22 +297,14 @@ class DeskWindow(QMainWindow):
 
     def _open_creditor_profile(self) -> None:
         """Supervisor › Creditor profile (issue 15)."""
-        open_creditor_profile(self.worker, self.actor, self.tr_, self.clock, self)
+        open_creditor_profile(self.desk_context)
 
     def _open_objection(self) -> None:
         """Customer › Objection to an early signal (issue 15)."""
         file = self.recorder.current_file()
         if file is not None:
-            open_objection(
-                self.worker,
-                self.actor,
-                self.tr_,
-                self.clock,
-                self,
-                file.id,
-                file.name,
-                self.actions_.refresh.trigger,
-            )
+            # The file and queue refresh from what the objection changed.
+            open_objection(self.desk_context, file.id, file.name, lambda: None)
 
     def _build_action_bar(self) -> None:
         a = self.actions_
@@ -491,24 +487,17 @@ class DeskWindow(QMainWindow):
                 release_holds(session, actor)
 
             def done(_result: object) -> None:
-                dialog.accept()
                 self.customer_panel.clear()
                 self.script_host.clear()
                 for action in [*self.actions_.on_customer(), self.pane_actions.call]:
                     action.setEnabled(False)
                 self.pane_actions.release.setEnabled(False)
                 self.statusBar().showMessage(self.tr_("Customer released."), 15_000)
-                self.queue_model.reload()
-                self.next_customer()
+                self.next_customer()  # the queue refreshes from what the release changed
 
-            def failed(error: BaseException) -> None:
-                if isinstance(error, ValidationError):
-                    dialog.show_error(error.field, self.tr_.error(error))
-                else:
-                    dialog.set_busy(False)
-                    self.handle_error(error)
-
-            self.worker.submit(task, done, failed, busy=self.tr_("Releasing the customer…"))
+            self.action_path.op(customer_id, task, busy=self.tr_("Releasing the customer…")).form(
+                dialog, typed=value
+            ).success(done).run()
 
         dialog.submitted.connect(release)
         self.release_dialog = dialog
@@ -622,9 +611,17 @@ class DeskWindow(QMainWindow):
             lambda session: reload_file(session, actor, customer_id, now), self._show
         )
 
-    def _after_save(self, customer_id: int) -> None:
-        self._reload_file(customer_id)
-        self.queue_model.reload()
+    def _action_changed(self, summary: ChangeSummary, _initiator: object) -> None:
+        """What the desk's own action changed: the one refresh it causes (its echo from
+        live sync is skipped by origin). The file on screen reloads if it was touched,
+        the queue if a customer row changed (its bucket, next step, hold...)."""
+        if summary.touches("team_rule"):
+            self.reload_team_rules()
+        if summary.touches("customer"):
+            self.queue_model.reload()
+        file = self.current_file()
+        if file is not None and summary.touches_customer(file.id):
+            self._reload_file(file.id)
 
     def _after_conflict(self, customer_id: int) -> None:
         self._reload_file(customer_id)
@@ -751,7 +748,7 @@ class DeskWindow(QMainWindow):
         if self.review_dialog is not None and self.review_dialog.isVisible():
             self.review_dialog.reload()
             return self.review_dialog
-        dialog = OutboxReviewDialog(self.tr_, self.offline.outbox, self.actor.login, self)
+        dialog = OutboxReviewDialog(self.tr_, self.offline, self)
         dialog.resolved.connect(lambda _op, _action: self.offline.replay())
         self.review_dialog = dialog
         dialog.open()
@@ -803,17 +800,7 @@ class DeskWindow(QMainWindow):
             return None
         if self.letters_dialog is not None and self.letters_dialog.isVisible():
             self.letters_dialog.reject()
-        dialog = LettersDialog(
-            worker=self.worker,
-            actor=self.actor,
-            words=self.words,
-            clock=self.clock,
-            file=file,
-            output=self.letter_output,
-            saved=self._reload_file,
-            unexpected=self.unexpected,
-            parent=self,
-        )
+        dialog = LettersDialog(self.desk_context, file, self.letter_output)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.destroyed.connect(lambda _obj=None: self._letters_closed(dialog))
         dialog.email_requested.connect(lambda: messaging_hooks.send_confirmation_by_email(self))
@@ -846,18 +833,11 @@ class DeskWindow(QMainWindow):
         if self.approvals_dialog is not None and self.approvals_dialog.isVisible():
             self.approvals_dialog.raise_()
             return self.approvals_dialog
-        dialog = ApprovalsDialog(self.worker, self.actor, self.words, self.clock, self)
-        dialog.decided.connect(self._approval_decided)
+        dialog = ApprovalsDialog(self.desk_context)
         self.approvals_dialog = dialog
         dialog.open()
         dialog.reload()
         return dialog
-
-    def _approval_decided(self, customer_id: int) -> None:
-        self.queue_model.reload()
-        file = self.current_file()
-        if file is not None and file.id == customer_id:
-            self._reload_file(customer_id)
 
     @property
     def open_dialog(self) -> FormDialog | None:

@@ -4,7 +4,9 @@
 PostgreSQL, polling on SQLite), hands its callbacks to the GUI thread through queued
 signals and reads the change log with a ``ChangeCursor`` on the database worker (the
 one thread that owns sessions). What changed comes out as ``changed(ChangeSummary)``;
-the desk decides what to refresh.
+the desk decides what to refresh. The desk's own changes (the worker's ``origin``)
+neither wake it nor show in those summaries: the action that made them already said
+what changed (``ui.action_path``), so the desk does not refresh twice.
 
 ``OfflineWork`` keeps what the agent saved while the database was out of reach in a
 local ``Outbox`` and replays it on the worker when the connection is back.
@@ -13,8 +15,11 @@ local ``Outbox`` and replays it on the worker when the connection is back.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from sqlalchemy.orm import Session
@@ -24,7 +29,13 @@ from agent_desk.errors import ValidationError
 from agent_desk.services.activity import NextStepInput
 from agent_desk.services.actor import Actor
 from agent_desk.services.database import Database
-from agent_desk.services.outbox import Outbox, OutboxOperation, ReplayResult
+from agent_desk.services.outbox import (
+    OperationStatus,
+    Outbox,
+    OutboxOperation,
+    ReplayResult,
+    Resolution,
+)
 from agent_desk.services.sync import (
     ChangeCursor,
     ChangeListener,
@@ -65,7 +76,7 @@ class LiveSync(QObject):
         super().__init__(parent)
         self.worker = worker
         self.clock = clock
-        self.cursor = ChangeCursor()
+        self.cursor = ChangeCursor(own_origin=worker.origin)
         self.listener: ChangeListener | PollingListener | None = None
         self.online: bool | None = None
         self.last_synced: datetime | None = None
@@ -96,11 +107,13 @@ class LiveSync(QObject):
             self._start_listener()
 
     def _start_listener(self) -> None:
+        self.cursor.own_origin = self.worker.origin
         listener = self._factory(
             self.worker.database,
             on_wake=self._woken.emit,
             on_reconnect=self._reconnect.emit,
             on_state=lambda state, reason: self._state.emit(state.value, reason),
+            own_origin=self.worker.origin,
         )
         self.listener = listener
         listener.start()
@@ -169,9 +182,20 @@ def outbox_path() -> Path:
 
 
 class OfflineWork(QObject):
-    """The desk's outbox: keep saves made offline, replay them when back online."""
+    """The desk's outbox: keep saves made offline, replay them when back online.
+
+    No outbox I/O runs on the GUI thread: the file is opened, written (and fsynced),
+    read and closed on one writer thread of its own (``desk-outbox``), in the order
+    the agent saved, and the answer comes back through a queued signal once it is on
+    disk; only then does the desk say "saved". The GUI asks ``pending()`` and
+    ``waiting_for()`` of an in-memory copy the writer refreshes after every change.
+    The writer is not the database worker: a database task hanging on a dead
+    connection never holds up keeping work on this computer. The replay itself runs
+    on the database worker (it talks to the database).
+    """
 
     replayed = Signal(object)  # ReplayResult
+    _delivered = Signal(object)  # (callback, value), from the writer thread
 
     def __init__(
         self,
@@ -185,14 +209,98 @@ class OfflineWork(QObject):
         self.worker = worker
         self.actor = actor
         self.clock = clock
-        self.outbox = Outbox(path or outbox_path())
         self.replaying = False
         self.closed = False
+        self._pending: list[OutboxOperation] = []
+        self._review: list[OutboxOperation] = []  # conflicts and failures to review
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk-outbox")
+        self._delivered.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        where = path or outbox_path()
+        self._opened: Future[Outbox] = self._writer.submit(Outbox, where)
+        self._write(lambda: None)  # the first copy of what is waiting
+
+    @property
+    def outbox(self) -> Outbox:
+        """The outbox file (opened on the writer thread; waits for it the first time)."""
+        return self._opened.result(timeout=30)
 
     def close(self) -> None:
-        """The desk closed: nothing more is kept or replayed through this object."""
+        """The desk closed: nothing more is kept or replayed through this object; what
+        was handed to the writer is written, then the file is closed."""
+        if self.closed:
+            return
         self.closed = True
-        self.outbox.close()
+        opened = self._opened
+
+        def close_file() -> None:
+            if opened.exception() is None:
+                opened.result().close()
+
+        self._writer.submit(close_file)
+        self._writer.shutdown(wait=True)
+
+    # -- the writer thread -------------------------------------------------------------
+
+    def _write(
+        self,
+        job: Callable[[], object],
+        done: Callable[[Any], None] | None = None,
+        failed: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """Run ``job`` on the writer thread, refresh the copy of what is waiting, then
+        ``done(result)`` / ``failed(error)`` on the GUI thread."""
+        if self.closed:
+            return
+        login = self.actor.login
+
+        def run() -> None:
+            try:
+                result: object = job()
+            except BaseException as error:
+                self._delivered.emit((failed, error, None))
+                return
+            try:
+                copies = (self.outbox.pending(login), self.outbox.conflicts(login))
+            except Exception:
+                copies = None
+            self._delivered.emit((done, result, copies))
+
+        self._writer.submit(run)
+
+    def _deliver(self, outcome: tuple[Any, Any, Any]) -> None:
+        callback, value, copies = outcome
+        if copies is not None:
+            self._pending, self._review = copies
+        if callback is not None and not self.closed:
+            callback(value)
+
+    def keep(
+        self,
+        make: Callable[[], OutboxOperation],
+        done: Callable[[OutboxOperation], None],
+        failed: Callable[[BaseException], None],
+    ) -> None:
+        """Keep what ``make`` enqueues (on the writer); ``done`` once it is on disk."""
+        self._write(make, done, failed)
+
+    def conflicts(self) -> list[OutboxOperation]:
+        """The review list: kept work that could not be applied (the last copy, no I/O)."""
+        return [] if self.closed else list(self._review)
+
+    def resolve(
+        self, operation: OutboxOperation, action: Resolution, done: Callable[[object], None]
+    ) -> None:
+        """The agent's decision on a conflict, written on the writer thread; the copies
+        show it at once (a retried operation waits to be sent again)."""
+        self._review = [op for op in self._review if op.operation_id != operation.operation_id]
+        if action is Resolution.RETRY_ON_LATEST:
+            self._pending = [*self._pending, replace(operation, status=OperationStatus.PENDING)]
+        operation_id = operation.operation_id
+        self._write(lambda: self.outbox.resolve(operation_id, action), done)
+
+    def refresh(self, done: Callable[[object], None] | None = None) -> None:
+        """Read what is waiting again (after the file was written elsewhere)."""
+        self._write(lambda: None, done)
 
     # -- keeping -------------------------------------------------------------------
 
@@ -266,31 +374,42 @@ class OfflineWork(QObject):
     # -- replaying -----------------------------------------------------------------
 
     def pending(self) -> list[OutboxOperation]:
-        return [] if self.closed else self.outbox.pending(self.actor.login)
-
-    def conflicts(self) -> list[OutboxOperation]:
-        return self.outbox.conflicts(self.actor.login)
+        """What this agent kept and is not yet sent (the writer's last copy, no I/O)."""
+        return [] if self.closed else list(self._pending)
 
     def replay(self) -> None:
-        """Apply the pending operations on the worker (nothing to do: nothing happens)."""
-        if self.closed or self.replaying or not self.pending():
+        """Apply the pending operations on the worker (nothing to do: nothing happens).
+
+        Whether anything waits is read on the writer thread, not from the copy: work
+        kept by another path (a review decision, an earlier desk) is sent too."""
+        if self.closed or self.replaying:
             return
         self.replaying = True
-        outbox, actor, clock = self.outbox, self.actor, self.clock
+        self.refresh(lambda _none: self._start_replay())
+
+    def _start_replay(self) -> None:
+        if self.closed or not self._pending:
+            self.replaying = False
+            return
+        outbox, actor, clock, origin = self.outbox, self.actor, self.clock, self.worker.origin
 
         def task(database: Database) -> ReplayResult:
-            return outbox.replay(database, actor, clock)
+            return outbox.replay(database, actor, clock, origin=origin)
 
         self.worker.submit_raw(task, self._replayed, self._replay_failed)
 
     def _replayed(self, result: ReplayResult) -> None:
+        # The copy of what waits first (on the writer), then the desk hears of it.
+        self.refresh(lambda _none: self._replay_finished(result))
+
+    def _replay_finished(self, result: ReplayResult) -> None:
         self.replaying = False
         if not self.closed:
             self.replayed.emit(result)
 
     def _replay_failed(self, error: BaseException) -> None:
-        self.replaying = False
-        if not self.closed:
-            self.replayed.emit(
-                ReplayResult(0, 0, 0, len(self.pending()), offline=True, error=str(error))
+        self.refresh(
+            lambda _none: self._replay_finished(
+                ReplayResult(0, 0, 0, len(self._pending), offline=True, error=str(error))
             )
+        )

@@ -70,15 +70,7 @@ def open_send_message(
     from agent_desk.ui.dialogs.send_message import SendMessageDialog  # on first use
 
     dialog = SendMessageDialog(
-        worker=window.worker,
-        actor=window.actor,
-        tr=window.tr_,
-        clock=window.clock,
-        file=file,
-        kind=kind,
-        channel=channel,
-        sent=window._reload_file,
-        parent=window,
+        window.desk_context, file, kind=kind, channel=channel, sent=window._reload_file
     )
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     window.send_message_dialog = dialog

@@ -1,16 +1,15 @@
-"""What happens when the agent records something: dialog → service on worker → answer.
+"""What happens when the agent records something: dialog → one action path → answer.
 
-A ``ValidationError`` goes next to its field; a ``ConflictError`` loads the latest file
-and opens a ``ConflictDialog``: the colleague's changes since the agent saw the file
-beside the agent's typed values; "Save mine on the latest" saves them on the fresh
-version, "Keep editing" returns to the form (which stays open with everything typed).
-On success the dialog closes and the file and queue refresh.
+Each dialog's values become one ``DeskAction`` (``ui.action_path``): the service call
+for the worker and, where the action can wait for the connection, how to keep it in
+the outbox. The path routes every answer the same way (field error beside the field,
+conflict → ``ConflictDialog``, other refusals → a notice, anything else → the crash
+path) and publishes what changed, from which the desk refreshes once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QWidget
@@ -18,12 +17,6 @@ from sqlalchemy.orm import Session
 
 from agent_desk.domain.scripts import ScriptOutcome
 from agent_desk.domain.verification import VerificationFlow, VerificationResult
-from agent_desk.errors import (
-    AgentDeskError,
-    ConflictError,
-    DatabaseUnavailableError,
-    ValidationError,
-)
 from agent_desk.services.activity import (
     KEEP,
     Keep,
@@ -34,8 +27,6 @@ from agent_desk.services.activity import (
     record_promise,
     set_pause,
 )
-from agent_desk.services.actor import Actor
-from agent_desk.services.conflicts import ChangeLine, colleague_changes
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.services.messages import set_opt_outs
 from agent_desk.services.verification import (
@@ -43,6 +34,7 @@ from agent_desk.services.verification import (
     apply_verification,
     load_verification,
 )
+from agent_desk.ui.action_path import DeskAction, DeskContext, Keeper
 from agent_desk.ui.dialogs.conflict import ConflictDialog
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.log_contact import ContactInput, LogContactDialog
@@ -51,71 +43,38 @@ from agent_desk.ui.dialogs.note import NoteDialog, NoteInput
 from agent_desk.ui.dialogs.pause import PauseDialog, PauseInput
 from agent_desk.ui.dialogs.promise import PromiseDialog, PromiseInput
 from agent_desk.ui.dialogs.verification import VerificationDialog
-from agent_desk.ui.labels import Words
-from agent_desk.ui.worker import DatabaseWorker
 
 if TYPE_CHECKING:
+    from agent_desk.services.outbox import OutboxOperation
     from agent_desk.ui.live_sync import OfflineWork
 
 Task = Callable[[Session], object]
-#: Keeps a save that could not reach the database: ``keep(customer_id, base_version)``
-#: returns something when it was kept in the offline outbox, None when it cannot be.
-Keeper = Callable[[int, int | None], object | None]
 
 
 class Recorder:
-    def __init__(
-        self,
-        parent: QWidget,
-        worker: DatabaseWorker,
-        actor: Actor,
-        words: Words,
-        clock: Callable[[], datetime],
-        current_file: Callable[[], CustomerFile | None],
-        saved: Callable[[int], None],
-        conflicted: Callable[[int], None],
-        unexpected: Callable[[BaseException], None],
-    ) -> None:
-        self.parent = parent
-        self.worker = worker
-        self.actor = actor
-        self.words = words
-        self.clock = clock
-        self.current_file = current_file
-        self.saved = saved
-        self.conflicted = conflicted
-        self.unexpected = unexpected
+    def __init__(self, desk: DeskContext) -> None:
+        self.desk = desk
+        self.parent: QWidget = desk.parent
+        self.worker = desk.worker
+        self.actor = desk.actor
+        self.words = desk.words
+        self.clock = desk.clock
+        self.current_file = desk.current_file
+        self.actions = desk.actions
         self.dialog: FormDialog | None = None
         self.verification_dialog: VerificationDialog | None = None
         #: What the call script recorded for a customer id (prefills the F2 dialog).
         self.script_outcome: Callable[[int], ScriptOutcome | None] | None = None
         #: Called with the customer and the promise once F3 saved it (the script shows it).
         self.promise_saved: Callable[[int, PromiseInput], None] | None = None
-        #: The offline outbox (set by the desk); None: saves need the connection.
-        self.offline: OfflineWork | None = None
-        #: Told the customer id after a save was kept on this computer, and whether
-        #: it was queued behind earlier offline work while the connection was up.
-        self.kept: Callable[[int, bool], None] | None = None
-        #: The open conflict dialog (tests look at it), if any.
-        self.conflict_dialog: ConflictDialog | None = None
-        #: customer id -> (version, when this desk first showed that version): what
-        #: the agent saw, so a conflict lists only colleagues' changes after it.
-        self.seen: dict[int, tuple[int, datetime]] = {}
-        shown = getattr(parent, "file_shown", None)
+        shown = getattr(self.parent, "file_shown", None)
         if shown is not None:
-            shown.connect(lambda _customer_id: self._note_seen(self.current_file()))
+            shown.connect(lambda _customer_id: self.actions.note_seen(self.current_file()))
 
-    def _note_seen(self, file: CustomerFile | None) -> None:
-        if file is None:
-            return
-        known = self.seen.get(file.id)
-        if known is None or known[0] != file.version:
-            self.seen[file.id] = (file.version, self.clock())
-
-    def _seen_since(self, customer_id: int) -> datetime:
-        """When the desk showed the version of the file the agent was working on."""
-        known = self.seen.get(customer_id)
-        return known[1] if known is not None else self.clock()
+    @property
+    def conflict_dialog(self) -> ConflictDialog | None:
+        """The open conflict dialog (tests look at it), if any."""
+        return self.actions.conflict_dialog
 
     def log_contact(self) -> FormDialog | None:
         file = self.current_file()
@@ -127,7 +86,11 @@ class Recorder:
             dialog.prefill(outcome)
         dialog.submitted.connect(
             lambda value: self._save(
-                dialog, file.id, self._contact(value), self._keep_contact(value), typed=value
+                dialog,
+                file.id,
+                self._contact(value),
+                self._keep_contact(file.id, value),
+                typed=value,
             )
         )
         return self._open(dialog)
@@ -220,7 +183,11 @@ class Recorder:
         dialog.accepted.connect(lambda: self._promise_saved(file.id, dialog))
         dialog.submitted.connect(
             lambda value: self._save(
-                dialog, file.id, self._promise(value), self._keep_promise(value), typed=value
+                dialog,
+                file.id,
+                self._promise(value),
+                self._keep_promise(file.id, value),
+                typed=value,
             )
         )
         return self._open(dialog)
@@ -237,7 +204,7 @@ class Recorder:
         dialog = PauseDialog(self.words, file, self.clock(), self.parent)
         dialog.submitted.connect(
             lambda value: self._save(
-                dialog, file.id, self._pause(value), self._keep_pause(value), typed=value
+                dialog, file.id, self._pause(value), self._keep_pause(file.id, value), typed=value
             )
         )
         return self._open(dialog)
@@ -250,7 +217,7 @@ class Recorder:
         dialog = NoteDialog(self.words, file, self.parent)
         dialog.submitted.connect(
             lambda value: self._save(
-                dialog, file.id, self._note(value), self._keep_note(value), typed=value
+                dialog, file.id, self._note(value), self._keep_note(file.id, value), typed=value
             )
         )
         return self._open(dialog)
@@ -263,13 +230,17 @@ class Recorder:
         dialog = NextStepDialog(self.words, file, self.clock(), self.parent)
         dialog.submitted.connect(
             lambda value: self._save(
-                dialog, file.id, self._next_step(value), self._keep_next_step(value), typed=value
+                dialog,
+                file.id,
+                self._next_step(value),
+                self._keep_next_step(file.id, value),
+                typed=value,
             )
         )
         return self._open(dialog)
 
     def _open(self, dialog: FormDialog) -> FormDialog:
-        self._note_seen(self.current_file())
+        self.actions.note_seen(self.current_file())
         if self.dialog is not None and self.dialog.isVisible():
             self.dialog.reject()
         self.dialog = dialog
@@ -346,33 +317,20 @@ class Recorder:
 
         return task_for
 
-    def _keep_pause(self, value: PauseInput) -> Keeper:
-        def keep(customer_id: int, version: int | None) -> object | None:
-            offline = self.offline
-            return offline.keep_pause(customer_id, version, value) if offline else None
+    # Each keeper runs on the outbox's writer thread, with the version the agent saw.
 
-        return keep
+    def _keep_pause(self, customer_id: int, value: PauseInput) -> Keeper:
+        return lambda offline, version: offline.keep_pause(customer_id, version, value)
 
-    def _keep_note(self, value: NoteInput) -> Keeper:
-        def keep(customer_id: int, _version: int | None) -> object | None:
-            offline = self.offline
-            return offline.keep_note(customer_id, value.text) if offline else None
+    def _keep_note(self, customer_id: int, value: NoteInput) -> Keeper:
+        return lambda offline, _version: offline.keep_note(customer_id, value.text)
 
-        return keep
+    def _keep_next_step(self, customer_id: int, value: StepInput) -> Keeper:
+        step = NextStepInput(value.kind, value.due_at, value.note)
+        return lambda offline, version: offline.keep_next_step(customer_id, version, step)
 
-    def _keep_next_step(self, value: StepInput) -> Keeper:
-        def keep(customer_id: int, version: int | None) -> object | None:
-            offline = self.offline
-            step = NextStepInput(value.kind, value.due_at, value.note)
-            return offline.keep_next_step(customer_id, version, step) if offline else None
-
-        return keep
-
-    def _keep_contact(self, value: ContactInput) -> Keeper:
-        def keep(customer_id: int, version: int | None) -> object | None:
-            offline = self.offline
-            if offline is None:
-                return None
+    def _keep_contact(self, customer_id: int, value: ContactInput) -> Keeper:
+        def keep(offline: OfflineWork, version: int | None) -> OutboxOperation:
             if value.keep_next_step:
                 # The outbox carries "keep" itself, so the replay keeps the step the
                 # database has then (``OfflineWork.keep_contact`` only knows new steps).
@@ -391,12 +349,8 @@ class Recorder:
 
         return keep
 
-    def _keep_promise(self, value: PromiseInput) -> Keeper:
-        def keep(customer_id: int, version: int | None) -> object | None:
-            offline = self.offline
-            return offline.keep_promise(customer_id, version, value) if offline else None
-
-        return keep
+    def _keep_promise(self, customer_id: int, value: PromiseInput) -> Keeper:
+        return lambda offline, version: offline.keep_promise(customer_id, version, value)
 
     def _save(
         self,
@@ -406,94 +360,13 @@ class Recorder:
         keep: Keeper | None = None,
         *,
         typed: object = None,
-    ) -> None:
-        version = self._version(customer_id)
-        since = self._seen_since(customer_id)
-        offline = self.offline
-        if keep is not None and offline is not None and offline.waiting_for(customer_id):
-            # Earlier offline work for this customer is not sent yet: this save goes
-            # behind it in the outbox, so the database sees them in the agent's order.
-            try:
-                kept = keep(customer_id, version)
-            except AgentDeskError as refused:
-                if isinstance(refused, ValidationError):
-                    dialog.show_error(refused.field, self.words.tr.error(refused))
-                else:
-                    dialog.show_notice(self.words.tr.error(refused))
-                return
-            if kept is not None:
-                dialog.accept()
-                if self.kept is not None:
-                    self.kept(customer_id, True)
-                return
-
-        def done(_result: object) -> None:
-            dialog.accept()
-            self.saved(customer_id)
-
-        def failed(error: BaseException) -> None:
-            tr = self.words.tr
-            if isinstance(error, DatabaseUnavailableError) and keep is not None:
-                try:
-                    kept = keep(customer_id, version)
-                except AgentDeskError as refused:
-                    error, kept = refused, None
-                if kept is not None:
-                    dialog.accept()
-                    if self.kept is not None:
-                        self.kept(customer_id, False)
-                    return
-            if isinstance(error, ValidationError):
-                dialog.show_error(error.field, tr.error(error))
-            elif isinstance(error, ConflictError):
-                self.conflicted(customer_id)  # loads the latest file first (one worker)
-                self._explain_conflict(dialog, customer_id, since, typed)
-            elif isinstance(error, AgentDeskError):
-                dialog.show_notice(tr.error(error))
-            else:
-                dialog.set_busy(False)
-                self.unexpected(error)
-
-        self.worker.submit(task_for(customer_id), done, failed, busy=self.words.tr("Saving…"))
-
-    def _explain_conflict(
-        self, dialog: FormDialog, customer_id: int, since: datetime, typed: object
-    ) -> None:
-        """Colleague's changes beside the agent's typed values; the form stays as typed."""
-        tr = self.words.tr
-        notice = tr(
-            "A colleague changed this customer while you were working. Nothing was "
-            "overwritten and your text is kept: check the latest file, then save again."
-        )
-        exclude = self.actor.agent_id
-
-        def show(changes: list[ChangeLine]) -> None:
-            dialog.show_notice(notice)
-            if not dialog.isVisible():
-                return
-            file = self.current_file()
-            name = file.name if file is not None and file.id == customer_id else ""
-            conflict = ConflictDialog(self.words, name, changes, typed, dialog)
-            self.conflict_dialog = conflict
-
-            def decided(result: int) -> None:
-                self.conflict_dialog = None
-                if result == ConflictDialog.DialogCode.Accepted and dialog.isVisible():
-                    dialog.save.click()  # the same values, on the version now loaded
-
-            conflict.finished.connect(decided)
-            dialog.finished.connect(conflict.reject)  # the form closed: nothing to decide
-            conflict.open()
-
-        def lookup_failed(_error: BaseException) -> None:
-            dialog.show_notice(notice)
-
-        self.worker.submit(
-            lambda session: colleague_changes(session, customer_id, since, exclude),
-            show,
-            lookup_failed,
-            busy=tr("Loading what your colleague changed…"),
-        )
+    ) -> DeskAction[object]:
+        """The one action path: run on the worker (or keep offline), route the answer."""
+        action = self.actions.op(customer_id, task_for(customer_id)).form(dialog, typed=typed)
+        if keep is not None:
+            action.offline(keep)
+        action.run()
+        return action
 
 
 def _contact_step(value: ContactInput) -> NextStepInput | Keep | None:

@@ -4,6 +4,9 @@ Anki's ``taskman`` pattern: widgets submit a function of a ``Session``; it runs 
 single background thread inside ``Database.transaction()`` and its result (or error)
 comes back to the GUI thread through a queued Qt signal. No SQL ever runs on the GUI
 thread, and because there is only one thread, tasks run in the order submitted.
+
+Every session the worker opens carries the desk session's ``origin`` (set by the
+desk), so the change-log rows its tasks write say which desk made them.
 """
 
 from __future__ import annotations
@@ -49,6 +52,10 @@ class DatabaseWorker(QObject):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk-db")
         self._pending: list[str] = []
         self._closed = False
+        #: The desk session whose changes this worker writes ("<agent id>:<token>").
+        self.origin: str | None = None
+        #: Every task queued, in order (tests and ``bench/bench_tasks.py`` count them).
+        self.submitted = 0
         self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     @property
@@ -88,6 +95,7 @@ class DatabaseWorker(QObject):
     ) -> None:
         if self._closed:
             return
+        self.submitted += 1
         self._pending.append(busy)
         self.busy_changed.emit(self._busy_text())
         self._executor.submit(self._run, task, on_done, on_error, transaction)
@@ -103,6 +111,7 @@ class DatabaseWorker(QObject):
         try:
             if transaction:
                 with self.database.transaction() as session:
+                    self._mark(session)
                     outcome.result = task(session)
             else:
                 outcome.result = task(self.database)
@@ -135,7 +144,13 @@ class DatabaseWorker(QObject):
 
     def _blocking(self, task: Callable[[Session], T]) -> T:
         with self.database.transaction() as session:
+            self._mark(session)
             return task(session)
+
+    def _mark(self, session: Session) -> None:
+        from agent_desk.services.changelog import ORIGIN_KEY  # loaded by now (worker thread)
+
+        session.info[ORIGIN_KEY] = self.origin
 
     def shutdown(self) -> None:
         """Finish queued work, then stop the thread (pending results are dropped)."""

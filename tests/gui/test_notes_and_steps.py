@@ -147,6 +147,8 @@ def test_a_save_queues_behind_earlier_offline_work_for_the_same_customer(
         now=datetime.now().astimezone() - timedelta(minutes=5),
         text="written offline first",
     )
+    window.offline.refresh()  # written beside the desk: its writer reads the file again
+    qtbot.waitUntil(lambda: bool(window.offline.waiting_for(customer_id)), timeout=WAIT)
     window._show_waiting()
     assert "note" in window.customer_panel.waiting.text()
     window.actions_.note.trigger()

@@ -8,9 +8,6 @@ decided first is explained, never overwritten.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,19 +22,17 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
-from agent_desk.errors import AgentDeskError, ConflictError, ValidationError
-from agent_desk.services.actor import Actor
+from agent_desk.errors import AgentDeskError, ConflictError
 from agent_desk.services.arrangements import (
     PendingApproval,
     approve_arrangement,
     decline_arrangement,
     pending_approvals,
 )
+from agent_desk.ui.action_path import DeskContext
 from agent_desk.ui.buttons import button_row, plain_button
 from agent_desk.ui.dialogs.arrangement import FREQUENCIES
-from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel
-from agent_desk.ui.worker import DatabaseWorker
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -54,18 +49,13 @@ class ApprovalsDialog(QDialog):
     loaded = Signal()
     decided = Signal(int)  # customer id, after an approval or a decline is saved
 
-    def __init__(
-        self,
-        worker: DatabaseWorker,
-        actor: Actor,
-        words: Words,
-        clock: Callable[[], datetime],
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
+    def __init__(self, desk: DeskContext) -> None:
+        super().__init__(desk.parent)
+        words = desk.words
         tr = words.tr
+        self.desk = desk
         self.tr_, self.words = tr, words
-        self.worker, self.actor, self.clock = worker, actor, clock
+        self.worker, self.actor, self.clock = desk.worker, desk.actor, desk.clock
         self.items: list[PendingApproval] = []
         self.loading = False
         self.setObjectName("approvalsDialog")
@@ -287,21 +277,36 @@ class ApprovalsDialog(QDialog):
             self.decided.emit(item.customer_id)
             self.reload()
 
-        def failed(error: BaseException) -> None:
-            self._set_busy(False)
-            if isinstance(error, ValidationError) and error.field == "note":
-                self._note_error(tr.error(error))
-            elif isinstance(error, ConflictError):
+        def decided_first(error: BaseException) -> bool:
+            # A colleague decided first: there is nothing of ours to save on top of
+            # it, so the list says so and shows what is still waiting.
+            if isinstance(error, ConflictError):
                 self._notice(tr.error(error))
                 self.reload()
-            elif isinstance(error, AgentDeskError):
-                self._notice(tr.error(error))
-            else:
-                raise error
+                return True
+            return False
 
-        self._set_busy(True)
         busy = tr("Approving…") if approve else tr("Declining…")
-        self.worker.submit(task, done, failed, busy=busy)
+        self._set_busy(True)
+        self.desk.actions.op(item.customer_id, task, busy=busy).form(self, close=False).failure(
+            decided_first
+        ).success(done).run()
+
+    # -- how the one action path answers in this list --------------------------------
+
+    def show_error(self, field: str | None, message: str) -> None:
+        self._set_busy(False)
+        if field == "note":
+            self._note_error(message)
+        else:
+            self._notice(message)
+
+    def show_notice(self, message: str) -> None:
+        self._set_busy(False)
+        self._notice(message)
+
+    def set_busy(self, busy: bool) -> None:
+        self._set_busy(busy)
 
     def _set_busy(self, busy: bool) -> None:
         enabled = not busy and self.current() is not None

@@ -67,19 +67,17 @@ from agent_desk.domain.arrangement_summary import (
 )
 from agent_desk.domain.arrangements import MAX_INSTALMENTS_ANY_PLAN, Frequency
 from agent_desk.domain.policy import ArrangementPolicy, load_default_policy
-from agent_desk.errors import AgentDeskError, ConflictError, ValidationError
+from agent_desk.errors import AgentDeskError, ValidationError
 from agent_desk.services import team_rules
-from agent_desk.services.actor import Actor
 from agent_desk.services.arrangements import agree_arrangement, arrangement_owed
 from agent_desk.services.customer_file import CustomerFile
+from agent_desk.ui.action_path import DeskContext
 from agent_desk.ui.dialogs.arrangement_owed import OwedBox, WaiverBox, error_line, hint_row
 from agent_desk.ui.dialogs.arrangement_panel import PlanPanel
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel
-from agent_desk.ui.prompter import Prompter
 from agent_desk.ui.typed_dates import TypedDateEdit
-from agent_desk.ui.worker import DatabaseWorker
 
 __all__ = ["FREQUENCIES", "ArrangementDesk", "ArrangementDialog", "ArrangementInput", "Mode"]
 
@@ -466,31 +464,20 @@ class ArrangementDesk:
 
     def __init__(
         self,
-        parent: QWidget,
-        worker: DatabaseWorker,
-        actor: Actor,
-        words: Words,
-        clock: Callable[[], datetime],
-        prompter: Prompter,
-        current_file: Callable[[], CustomerFile | None],
-        saved: Callable[[int], None],
-        conflicted: Callable[[int], None],
-        unexpected: Callable[[BaseException], None],
+        desk: DeskContext,
         context: Callable[[], Mapping[str, Any] | None] = lambda: None,
-        status: Callable[[str], None] = lambda _text: None,
     ) -> None:
-        self.parent = parent
-        self.worker = worker
-        self.actor = actor
-        self.words = words
-        self.clock = clock
-        self.prompter = prompter
-        self.current_file = current_file
-        self.saved = saved
-        self.conflicted = conflicted
-        self.unexpected = unexpected
+        self.desk = desk
+        self.parent = desk.parent
+        self.worker = desk.worker
+        self.actor = desk.actor
+        self.words = desk.words
+        self.clock = desk.clock
+        self.prompter = desk.prompter
+        self.current_file = desk.current_file
+        self.unexpected = desk.unexpected
         self.context = context
-        self.status = status
+        self.status = desk.status
         self.dialog: ArrangementDialog | None = None
 
     def open(self) -> ArrangementDialog | None:
@@ -532,8 +519,7 @@ class ArrangementDesk:
 
     def _save(self, dialog: ArrangementDialog, customer_id: int, value: ArrangementInput) -> None:
         actor, now, tr = self.actor, self.clock(), self.words.tr
-        file = self.current_file()
-        version = file.version if file is not None and file.id == customer_id else None
+        version = self.desk.actions.version(customer_id)
 
         def task(session: Session) -> int:
             return agree_arrangement(
@@ -551,8 +537,6 @@ class ArrangementDesk:
             )
 
         def done(_arrangement_id: object) -> None:
-            dialog.accept()
-            self.saved(customer_id)
             words = self.words
             first = value.plan.instalments[0]
             if value.needs_approval:
@@ -576,24 +560,14 @@ class ArrangementDesk:
                     )
                 )
 
-        def failed(error: BaseException) -> None:
+        def figures_changed(error: BaseException) -> bool:
             if isinstance(error, ValidationError) and error.field == "amount":
                 dialog.show_notice(tr.error(error))  # the figures changed: read them again
                 self.read_figures(dialog, customer_id)
-            elif isinstance(error, ValidationError):
-                dialog.show_error(error.field, tr.error(error))
-            elif isinstance(error, ConflictError):
-                dialog.show_notice(
-                    tr(
-                        "A colleague changed this customer while you were working. Nothing was "
-                        "overwritten and your text is kept: check the latest file, then save again."
-                    )
-                )
-                self.conflicted(customer_id)
-            elif isinstance(error, AgentDeskError):
-                dialog.show_notice(tr.error(error))
-            else:
-                dialog.set_busy(False)
-                self.unexpected(error)
+                return True
+            return False
 
-        self.worker.submit(task, done, failed, busy=tr("Saving…"))
+        # The one action path: field errors, the conflict dialog, notices, the crash path.
+        self.desk.actions.op(customer_id, task).form(dialog, typed=value).failure(
+            figures_changed
+        ).success(done).run()

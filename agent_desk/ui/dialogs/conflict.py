@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 from agent_desk.i18n import N_
 from agent_desk.services.conflicts import ChangeLine
 from agent_desk.ui.dialogs.log_contact import ContactInput
+from agent_desk.ui.dialogs.next_step import StepInput
+from agent_desk.ui.dialogs.note import NoteInput
 from agent_desk.ui.dialogs.pause import PauseInput
 from agent_desk.ui.dialogs.promise import PromiseInput
 from agent_desk.ui.labels import CHANNELS, NEXT_STEPS, OUTCOMES, Words
@@ -101,6 +103,31 @@ def typed_values(words: Words, value: object) -> list[tuple[str, str]]:
     if isinstance(value, PauseInput):
         until = words.day(value.until) if value.until is not None else tr("end the pause")
         return [(tr("Reason"), value.reason), (tr("Until"), until)]
+    if isinstance(value, NoteInput):
+        return [(tr("Note"), value.text)]
+    if isinstance(value, StepInput):
+        step = tr(
+            "{step}, {when}",
+            step=words.code(NEXT_STEPS, value.kind),
+            when=words.moment(value.due_at),
+        )
+        return [(tr("Next step"), step), (tr("Note"), value.note)]
+    plan = getattr(value, "plan", None)  # an arrangement (its dialog imports this one)
+    instalments = getattr(plan, "instalments", None)
+    if instalments:
+        first, last = instalments[0], instalments[-1]
+        amount, count = words.money(first.amount), len(instalments)
+        terms = (
+            tr("{count} instalments of {amount}", count=count, amount=amount)
+            if first.amount == last.amount
+            else tr(
+                "{count} instalments of {amount}, the last {last}",
+                count=count,
+                amount=amount,
+                last=words.money(last.amount),
+            )
+        )
+        return [(tr("Arrangement"), terms), (tr("Date"), words.day(first.due))]
     return [(tr("What"), tr("your verification decisions"))]
 
 

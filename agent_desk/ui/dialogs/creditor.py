@@ -1,8 +1,9 @@
 """The creditor's profile (supervisors) and a customer's objection to an early signal.
 
 Both dialogs hold plain values only; :func:`open_creditor_profile` and
-:func:`open_objection` load and save through the desk's worker, and a refused value
-is shown beside its field (the service's ``ValidationError`` names the key).
+:func:`open_objection` load on the desk's worker and save through its one action
+path, so a refused value is shown beside its field (the service's ``ValidationError``
+names the key).
 Ctrl+Enter saves, Esc cancels.
 """
 
@@ -27,14 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.domain import creditor as rules
-from agent_desk.errors import AgentDeskError, ValidationError
+from agent_desk.errors import ValidationError
 from agent_desk.i18n import N_, Translator, error_text
-from agent_desk.services.actor import Actor
 from agent_desk.services.creditor import Profile, current_profile, set_values
 from agent_desk.services.signals import OBJECTION_CHANNELS, record_objection
+from agent_desk.ui.action_path import DeskContext
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.plain import PlainLabel
-from agent_desk.ui.worker import DatabaseWorker
 
 #: Words for the objection channels (the desk translates them).
 CHANNEL_WORDS = {
@@ -243,82 +243,52 @@ class ObjectionDialog(FormDialog):
         return ObjectionInput(on, str(self.channel.currentData()), self.withdraw.isChecked())
 
 
-def _field_error(dialog: FormDialog, tr: Translator) -> Callable[[BaseException], None]:
-    def show(error: BaseException) -> None:
-        if isinstance(error, ValidationError):
-            dialog.show_error(error.field, error_text(error, tr))
-        elif isinstance(error, AgentDeskError):
-            dialog.show_notice(error_text(error, tr))
-        else:
-            dialog.show_notice(tr("Could not save: {reason}", reason=type(error).__name__))
-
-    return show
-
-
-def open_creditor_profile(
-    worker: DatabaseWorker,
-    actor: Actor,
-    tr: Translator,
-    clock: Callable[[], object],
-    parent: QWidget,
-) -> None:
+def open_creditor_profile(desk: DeskContext) -> None:
     """Supervisor › Creditor profile: load, show, save as a new version."""
+    tr, actor, parent = desk.words.tr, desk.actor, desk.parent
 
     def opened(profile: Profile) -> None:
         dialog = CreditorDialog(tr, profile, parent)
 
         def submit(changes: dict[str, str]) -> None:
-            now = clock()
-            worker.submit(
-                lambda session: set_values(session, actor, changes, now),  # type: ignore[arg-type]
-                lambda _profile: dialog.accept(),
-                _field_error(dialog, tr),
-            )
+            now = desk.clock()
+            desk.actions.op(
+                None,
+                lambda session: set_values(session, actor, changes, now),
+            ).form(dialog).run()
 
         dialog.submitted.connect(submit)
         dialog.open()
         parent.setProperty("creditorDialog", dialog)
 
-    worker.submit(current_profile, opened)
+    desk.worker.submit(current_profile, opened)
 
 
 def open_objection(
-    worker: DatabaseWorker,
-    actor: Actor,
-    tr: Translator,
-    clock: Callable[[], object],
-    parent: QWidget,
-    customer_id: int,
-    name: str,
-    on_saved: Callable[[], None],
+    desk: DeskContext, customer_id: int, name: str, on_saved: Callable[[], None]
 ) -> ObjectionDialog:
-    now = clock()
-    dialog = ObjectionDialog(tr, name, now.date(), parent)  # type: ignore[attr-defined]
+    """Customer › Objection to an early signal, recorded through the one action path."""
+    actor, tr = desk.actor, desk.words.tr
+    dialog = ObjectionDialog(tr, name, desk.clock().date(), desk.parent)
 
     def submit(value: ObjectionInput) -> None:
-        when = clock()
-        worker.submit(
+        when = desk.clock()
+        desk.actions.op(
+            customer_id,
             lambda session: record_objection(
                 session,
                 actor,
                 customer_id,
                 on=value.on,
                 channel=value.channel,
-                now=when,  # type: ignore[arg-type]
+                now=when,
                 withdrawal=value.withdrawal,
             ),
-            lambda _id: _saved(dialog, on_saved),
-            _field_error(dialog, tr),
-        )
+        ).form(dialog, typed=value).success(lambda _id: on_saved()).run()
 
     dialog.submitted.connect(submit)
     dialog.open()
     return dialog
-
-
-def _saved(dialog: FormDialog, then: Callable[[], None]) -> None:
-    dialog.accept()
-    then()
 
 
 def _iso_day(text: str) -> date | None:

@@ -54,12 +54,11 @@ from agent_desk.letters import AnyLetter, LetterKind
 from agent_desk.services import letters as letter_service
 from agent_desk.services.actor import Actor
 from agent_desk.services.customer_file import CustomerFile
+from agent_desk.ui.action_path import DeskContext
 from agent_desk.ui.dialogs.letter_kinds import LetterChooser
 from agent_desk.ui.dialogs.letter_output import LetterOutput, ScriptedLetterOutput
-from agent_desk.ui.labels import Words
 from agent_desk.ui.pdf_preview import PRINT_DPI_MAX, PdfPreview, PdfRunner, print_images, rasterize
 from agent_desk.ui.plain import PlainLabel
-from agent_desk.ui.worker import DatabaseWorker
 
 __all__ = ["LetterOutput", "LettersDialog", "ScriptedLetterOutput"]
 
@@ -74,25 +73,15 @@ class LettersDialog(QDialog):
     email_requested = Signal()  # "Send by e-mail": the confirmation, PDF attached (issue 14)
     finished_output = Signal(str)  # "print" or "save", after it went through
 
-    def __init__(
-        self,
-        *,
-        worker: DatabaseWorker,
-        actor: Actor,
-        words: Words,
-        clock: Callable[[], datetime],
-        file: CustomerFile,
-        output: LetterOutput,
-        saved: Callable[[int], None],
-        unexpected: Callable[[BaseException], None],
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
+    def __init__(self, desk: DeskContext, file: CustomerFile, output: LetterOutput) -> None:
+        super().__init__(desk.parent)
+        words = desk.words
         tr = words.tr
+        self.desk = desk
         self.tr_, self.words = tr, words
-        self.worker, self.actor, self.clock = worker, actor, clock
+        self.worker, self.actor, self.clock = desk.worker, desk.actor, desk.clock
         self.file, self.output = file, output
-        self.saved, self.unexpected = saved, unexpected
+        self.unexpected = desk.unexpected
         self.runner = PdfRunner(self)
         self._token = 0
         self._data: AnyLetter | None = None
@@ -121,7 +110,7 @@ class LettersDialog(QDialog):
         language_note.setObjectName("hint")
         language_note.setWordWrap(True)
 
-        self.chooser = LetterChooser(words, file, clock().date())
+        self.chooser = LetterChooser(words, file, self.clock().date())
         self.kind_group, self.kinds = self.chooser.kind_group, self.chooser.kinds
         self.reasons, self.choices = self.chooser.reasons, self.chooser.choices
         self.arrangement = self.chooser.arrangement
@@ -397,7 +386,7 @@ class LettersDialog(QDialog):
                 message += " " + tr("Its 14-day term starts only when the letter is printed.")
             self._output_done("save", message)
 
-        self.worker.submit(save, done, self._output_failed, busy=tr("Saving the letter…"))
+        self._record(save, done, self._output_failed, tr("Saving the letter…"))
 
     def print_letter(self) -> None:
         if not self.ready or self._data is None or self._pdf is None:
@@ -474,9 +463,37 @@ class LettersDialog(QDialog):
                 )
             self._output_done("print", message)
 
-        self.worker.submit(
-            record, done, self._printed_not_recorded, busy=tr("Recording the letter…")
-        )
+        self._record(record, done, self._printed_not_recorded, tr("Recording the letter…"))
+
+    def _record(
+        self,
+        task: Callable[[Session], letter_service.LetterRecord],
+        done: Callable[[letter_service.LetterRecord], None],
+        failed: Callable[[BaseException], None],
+        busy: str,
+    ) -> None:
+        """Recording a letter is a desk action: the one path runs it and publishes what
+        changed (the file refreshes from that); this dialog words its own failures
+        (a printed letter that was not recorded must not be posted)."""
+
+        def handled(error: BaseException) -> bool:
+            failed(error)
+            return True
+
+        self.desk.actions.op(self.file.id, task, busy=busy).form(self, close=False).failure(
+            handled
+        ).success(done).run()
+
+    # How the one action path answers here (its failures are handled above).
+
+    def show_error(self, _field: str | None, message: str) -> None:
+        self.show_problem(message)
+
+    def show_notice(self, message: str) -> None:
+        self.show_problem(message)
+
+    def set_busy(self, busy: bool) -> None:
+        self._set_busy(busy)
 
     def _printed_not_recorded(self, error: BaseException) -> None:
         """The paper exists but the record does not: say so, so it is not posted."""
@@ -498,7 +515,6 @@ class LettersDialog(QDialog):
 
     def _remember(self, record: letter_service.LetterRecord) -> None:
         self._recorded.remember(record.sha256, record.delivery)
-        self.saved(self.file.id)
         if not self._closed:
             self.recorded.emit(record)
 

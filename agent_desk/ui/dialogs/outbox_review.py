@@ -1,6 +1,12 @@
-"""The agent's review list: work kept offline that could not be applied as it was."""
+"""The agent's review list: work kept offline that could not be applied as it was.
+
+It reads and decides through the desk's ``OfflineWork``, whose writer thread does the
+file I/O (never the GUI thread); the list shows a decision at once.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -16,13 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.i18n import Translator
-from agent_desk.services.outbox import (
-    OperationKind,
-    Outbox,
-    OutboxOperation,
-    Resolution,
-)
+from agent_desk.services.outbox import OperationKind, OutboxOperation, Resolution
 from agent_desk.ui.plain import PlainLabel
+
+if TYPE_CHECKING:
+    from agent_desk.ui.live_sync import OfflineWork
 
 
 def kind_label(tr: Translator, kind: OperationKind) -> str:
@@ -40,12 +44,10 @@ class OutboxReviewDialog(QDialog):
 
     resolved = Signal(str, str)  # operation id, resolution
 
-    def __init__(
-        self, tr: Translator, outbox: Outbox, agent_login: str, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, tr: Translator, offline: OfflineWork, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("outboxReviewDialog")
-        self.tr_, self.outbox, self.agent_login = tr, outbox, agent_login
+        self.tr_, self.offline = tr, offline
         self.setWindowTitle(tr("Work to review"))
         intro = PlainLabel(
             tr(
@@ -89,7 +91,7 @@ class OutboxReviewDialog(QDialog):
         self.reload()
 
     def reload(self) -> None:
-        self.operations = self.outbox.conflicts(self.agent_login)
+        self.operations = self.offline.conflicts()
         self.table.setRowCount(len(self.operations))
         for row, op in enumerate(self.operations):
             values = (
@@ -119,6 +121,8 @@ class OutboxReviewDialog(QDialog):
         op = self.selected()
         if op is None:
             return
-        self.outbox.resolve(op.operation_id, action)
-        self.resolved.emit(op.operation_id, action.value)
+        operation_id = op.operation_id
+        self.offline.resolve(
+            op, action, lambda _done: self.resolved.emit(operation_id, action.value)
+        )
         self.reload()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -46,6 +47,9 @@ from agent_desk.services.team import (
 from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.worker import DatabaseWorker
+
+if TYPE_CHECKING:
+    from agent_desk.ui.action_path import ActionRunner
 
 SEGMENTS: dict[str, str] = {
     Segment.CONSUMER: N_("consumer"),
@@ -475,7 +479,30 @@ class ReassignDialog(QDialog):
             self.confirm.setEnabled(self.preview is not None and self.preview.count > 0)
             self._error(error)
 
-        self.worker.submit(task, done, failed, busy=tr("Moving customers…"))
+        actions: ActionRunner | None = getattr(self.parent(), "action_path", None)
+        if actions is None:  # a dialog without a desk (tools, tests of the dialog)
+            self.worker.submit(task, done, failed, busy=tr("Moving customers…"))
+            return
+
+        # The one action path: the same routing as every desk action, and the desk
+        # refreshes from what the move changed.
+        def refused(_error: BaseException) -> bool:
+            self.set_busy(False)  # Confirm again; the path shows the error
+            return False
+
+        actions.op(None, task, busy=tr("Moving customers…")).form(self, close=False).failure(
+            refused
+        ).success(done).run()
+
+    # How the one action path answers here.
+
+    def show_notice(self, message: str) -> None:
+        self.show_error(None, message)
+
+    def set_busy(self, busy: bool) -> None:
+        if not busy:
+            self.saving = False
+            self.confirm.setEnabled(self.preview is not None and self.preview.count > 0)
 
     def _error(self, error: BaseException) -> None:
         if isinstance(error, ValidationError):

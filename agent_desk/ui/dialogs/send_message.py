@@ -39,8 +39,8 @@ from agent_desk.services import messages as msgs
 from agent_desk.services import sending
 from agent_desk.services.actor import Actor
 from agent_desk.services.customer_file import CustomerFile
+from agent_desk.ui.action_path import DeskContext
 from agent_desk.ui.plain import PlainLabel
-from agent_desk.ui.worker import DatabaseWorker
 
 KIND_NAMES: dict[MessageKind, str] = {
     MessageKind.ARRANGEMENT_CONFIRMATION: N_("Arrangement confirmation (with the PDF)"),
@@ -116,19 +116,18 @@ def _draft(session: Session, actor: Actor, request: Request) -> msgs.Draft:
 class SendMessageDialog(QDialog):
     def __init__(
         self,
-        *,
-        worker: DatabaseWorker,
-        actor: Actor,
-        tr: Translator,
-        clock: Callable[[], datetime],
+        desk: DeskContext,
         file: CustomerFile,
+        *,
         kind: MessageKind = MessageKind.MISSED_CALL,
         channel: MessageChannel = MessageChannel.SMS,
         sent: Callable[[int], None] | None = None,
-        parent: Any = None,
     ) -> None:
-        super().__init__(parent)
-        self.worker, self.actor, self.tr_, self.clock, self.file = worker, actor, tr, clock, file
+        super().__init__(desk.parent)
+        tr = desk.words.tr
+        self.desk = desk
+        self.worker, self.actor, self.tr_, self.clock = desk.worker, desk.actor, tr, desk.clock
+        self.file = file
         self._sent = sent
         self._token = 0
         self.result_status: str | None = None
@@ -375,7 +374,27 @@ class SendMessageDialog(QDialog):
                 busy=tr("Sending…"),
             )
 
-        self.worker.submit(queue, queued, self._send_failed, busy=tr("Sending…"))
+        def refused(error: BaseException) -> bool:
+            self._send_failed(error)
+            return True
+
+        # Queueing the message is the desk action (the one path; it says what changed);
+        # handing it to the sender afterwards talks to the mail or SMS server.
+        self.desk.actions.op(self.file.id, queue, busy=tr("Sending…")).form(
+            self, close=False
+        ).failure(refused).success(queued).run()
+
+    # How the one action path answers here (its failures go to ``_send_failed``).
+
+    def show_error(self, _field: str | None, message: str) -> None:
+        self._show_error(message)
+
+    def show_notice(self, message: str) -> None:
+        self._show_error(message)
+
+    def set_busy(self, busy: bool) -> None:
+        if busy:  # Send comes back when the message went (``_finish``) or failed
+            self.send_button.setEnabled(False)
 
     @staticmethod
     def _dispatch(database: Any, message_id: int, now: datetime) -> tuple[str, str | None]:
