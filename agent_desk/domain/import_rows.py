@@ -27,14 +27,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from agent_desk.domain import contact_fast
 from agent_desk.domain.codes import Language, Segment
-from agent_desk.domain.contact_validation import (
-    PostalAddress,
-    normalise_email,
-    normalise_mobile,
-    normalise_phone,
-    validate_address,
-)
+from agent_desk.domain.contact_validation import PostalAddress, validate_address
 from agent_desk.domain.money import parse_amount
 from agent_desk.domain.verification import parse_date_of_birth
 from agent_desk.errors import ValidationError
@@ -253,9 +248,10 @@ def parse_customer_row(row: dict[str, str], known_agents: set[str], today: date)
         last_name=_text(row, "last_name", required=True),
         language=language,
         segment=segment,
-        mobile=normalise_mobile(mobile_text) if mobile_text else None,
-        phone=normalise_phone(phone_text) if phone_text else None,
-        email=normalise_email(email_text) if email_text else None,
+        # The full checks' verdicts, quicker for the plain shapes (contact_fast).
+        mobile=contact_fast.mobile(mobile_text) if mobile_text else None,
+        phone=contact_fast.phone(phone_text) if phone_text else None,
+        email=contact_fast.email(email_text) if email_text else None,
         address=address,
         agent=agent,
         claim_reference=_identifier(row, "claim_reference"),

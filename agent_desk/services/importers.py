@@ -549,6 +549,7 @@ class _CustomerWriter:
                 }
             )
         bulk.insert_rows(session, _table(Customer), rows)
+        bulk.keep_statistics(session, "customer", len(rows))
         ids = bulk.ids_by(
             session, _table(Customer), "customer_number", [c.number for c in customers]
         )
@@ -609,6 +610,7 @@ class _CustomerWriter:
             audits.append(self._audit_row(cid))
         bulk.insert_rows(session, _table(ContactPoint), points)
         bulk.insert_rows(session, _table(Claim), claims)
+        bulk.keep_statistics(session, "claim", len(claims))
         # Find anyone: the new customers' search keys, from the rows just written.
         bulk.insert_rows(
             session,
@@ -899,6 +901,24 @@ def _sync_claim(
 # ---------------------------------------------------------------- payments
 
 
+#: Customers whose payments are booked together: the books, claims and customers
+#: of one part are in memory at a time, not the whole file's.
+PAYMENT_CUSTOMERS_PER_PART = 5000
+
+
+def _compact_payment(row: dict[str, str], today: date) -> tuple[Any, ...]:
+    """A payment row as a small tuple: (reference, customer number, cents, paid on,
+    claim reference or None). Module-level for the worker processes."""
+    record = rules.parse_payment_row(row, today)
+    return (
+        record.reference,
+        record.customer_number,
+        record.amount_cents,
+        record.paid_on,
+        record.claim_reference,
+    )
+
+
 def import_payments(
     session: Session,
     actor: Actor,
@@ -908,100 +928,125 @@ def import_payments(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Apply payments: to the named claim, else to the customer's oldest claims first
-    (6:43 BW), and to an active arrangement's instalments in due order."""
+    (6:43 BW), and to an active arrangement's instalments in due order.
+
+    Streamed with bounded memory: the rows are kept as small tuples, and the books
+    are worked in parts of ``PAYMENT_CUSTOMERS_PER_PART`` customers, each part with
+    all the payments of its customers in file order (the order the books apply them
+    in), so the result is the whole file's at once; one transaction, all or nothing.
+    """
     actor.require_supervisor(N_("import payments"))
     errors: list[RowError] = []
-    records: list[tuple[int, rules.PaymentRecord]] = []
+    lines: list[int] = []
+    records: list[tuple[Any, ...]] = []
     first_line: dict[str, int] = {}
+    days: dict[date, date] = {}  # one date object per day
+    twice: set[str] = set()
     for line, record in stream_rows(
         path,
         rules.PAYMENT_COLUMNS,
         rules.PAYMENT_REQUIRED,
-        lambda row: rules.parse_payment_row(row, now.date()),
+        partial(_compact_payment, today=now.date()),
         errors,
         progress,
+        parallel=True,
     ):
-        records.append((line, record))
-        first_line.setdefault(record.reference, line)
+        reference = record[0]
+        if first_line.setdefault(reference, line) != line:
+            twice.add(reference)
+        paid_on = days.setdefault(record[3], record[3])
+        lines.append(line)
+        records.append((reference, record[1], record[2], paid_on, record[4]))
     if not records and not errors:
         raise ImportRejected(path, [RowError(2, "the file has a header but no rows.")])
     if errors:
         raise ImportRejected(path, errors)
-    numbers = list(dict.fromkeys(r.customer_number for _, r in records))
+    del first_line
+    numbers = list(dict.fromkeys(r[1] for r in records))
     customers = bulk.ids_by(session, _table(Customer), "customer_number", numbers)
-    twice = {r.reference for line, r in records if first_line[r.reference] != line}
+    del numbers
     errors = [
-        RowError(line, f"there is no customer {r.customer_number}.")
-        for line, r in records
-        if r.customer_number not in customers
+        RowError(line, f"there is no customer {r[1]}.")
+        for line, r in zip(lines, records, strict=True)
+        if r[1] not in customers
     ]
     errors += [
-        RowError(line, f"payment {r.reference} appears twice in the file.")
-        for line, r in records
-        if r.reference in twice
+        RowError(line, f"payment {r[0]} appears twice in the file.")
+        for line, r in zip(lines, records, strict=True)
+        if r[0] in twice
     ]
     if errors:
         raise ImportRejected(path, sorted(errors, key=lambda e: e.line))
-    known = set(
-        bulk.ids_by(session, _table(Payment), "reference", [r.reference for _, r in records])
-    )
+    known = set(bulk.ids_by(session, _table(Payment), "reference", [r[0] for r in records]))
     result = ImportResult(rows=len(records))
-    customer_ids = sorted(set(customers.values()))
+    # Named claims: only the customers whose rows name one.
+    naming = sorted({customers[r[1]] for r in records if r[4]})
     claim_ids: dict[tuple[int, str], int] = {}
-    for start in range(0, len(customer_ids), bulk.IN_BATCH):
-        part = customer_ids[start : start + bulk.IN_BATCH]
+    for start in range(0, len(naming), bulk.IN_BATCH):
+        part = naming[start : start + bulk.IN_BATCH]
         for claim_id, customer_id, reference in session.execute(
             select(Claim.id, Claim.customer_id, Claim.reference).where(Claim.customer_id.in_(part))
         ):
             claim_ids[(customer_id, reference)] = claim_id
-    incoming: list[ledger.PaymentInput] = []
-    lines: list[int] = []
-    for line, record in records:
-        if record.reference in known:
+    # The rows to book, per customer in file order.
+    rows_of: dict[int, list[int]] = {}
+    for index, (line, record) in enumerate(zip(lines, records, strict=True)):
+        if record[0] in known:
             result.unchanged += 1
             continue
-        customer_id = customers[record.customer_number]
-        named: int | None = None
-        if record.claim_reference:
-            named = claim_ids.get((customer_id, record.claim_reference))
-            if named is None:
-                errors.append(
-                    RowError(
-                        line,
-                        f"customer {record.customer_number} has no claim {record.claim_reference}.",
-                    )
-                )
-                continue
-        incoming.append(
-            ledger.PaymentInput(
-                customer_id, record.amount_cents, record.paid_on, record.reference, named
-            )
-        )
-        lines.append(line)
+        customer_id = customers[record[1]]
+        if record[4] and (customer_id, record[4]) not in claim_ids:
+            errors.append(RowError(line, f"customer {record[1]} has no claim {record[4]}."))
+            continue
+        rows_of.setdefault(customer_id, []).append(index)
     if errors:
         raise ImportRejected(path, errors)
-    del records
-    booked = ledger.receive_payments(session, actor, incoming, now)
-    for line, outcome in zip(lines, booked.outcomes, strict=True):
-        if outcome.credit:
-            result.notes.append(
-                f"line {line}: {cents_to_str(outcome.credit)} more than owed; kept as credit."
+    del known
+    paid = [records[i][3] for indexes in rows_of.values() for i in indexes]
+    between = (min(paid), max(paid)) if paid else (now.date(), now.date())
+    del paid
+    notes: list[tuple[int, str]] = []
+    order = list(rows_of)  # customers in the order of their first payment in the file
+    for start in range(0, len(order), PAYMENT_CUSTOMERS_PER_PART):
+        part_customers = order[start : start + PAYMENT_CUSTOMERS_PER_PART]
+        indexes = sorted(i for cid in part_customers for i in rows_of[cid])
+        incoming = [
+            ledger.PaymentInput(
+                customers[records[i][1]],
+                records[i][2],
+                records[i][3],
+                records[i][0],
+                claim_ids.get((customers[records[i][1]], records[i][4])) if records[i][4] else None,
             )
-    result.created = booked.payments
-    bulk.insert_rows(
-        session,
-        _table(AuditEvent),
-        [
-            {
-                "at": now,
-                "agent_id": actor.agent_id,
-                "action": "import",
-                "entity": "payment",
-                "entity_id": None,
-                "customer_id": customer_id,
-                "detail": path.name,
-            }
-            for customer_id in sorted({p.customer_id for p in incoming})
-        ],
-    )
+            for i in indexes
+        ]
+        booked = ledger.receive_payments(session, actor, incoming, now, paid_between=between)
+        for i, outcome in zip(indexes, booked.outcomes, strict=True):
+            if outcome.credit:
+                notes.append(
+                    (
+                        lines[i],
+                        f"line {lines[i]}: {cents_to_str(outcome.credit)} more than owed; "
+                        "kept as credit.",
+                    )
+                )
+        result.created += booked.payments
+        bulk.insert_rows(
+            session,
+            _table(AuditEvent),
+            [
+                {
+                    "at": now,
+                    "agent_id": actor.agent_id,
+                    "action": "import",
+                    "entity": "payment",
+                    "entity_id": None,
+                    "customer_id": customer_id,
+                    "detail": path.name,
+                }
+                for customer_id in sorted(part_customers)
+            ],
+        )
+        session.flush()  # the part's rows written: its objects may go
+    result.notes = [note for _line, note in sorted(notes)]
     return result
