@@ -30,13 +30,15 @@ from bench_import import _sqlite, fresh
 
 
 def anchor(source: Database, target: Database) -> tuple[float, int]:
-    tables = [t.name for t in Base.metadata.sorted_tables]
+    # Not the team rules: the target's upgrade seeded them, and on PostgreSQL writing
+    # them fires a trigger that records an audit event (ids colliding with the copy's).
+    tables = [t.name for t in Base.metadata.sorted_tables if t.name != "team_rule"]
     data = {}
     with source.engine.connect() as connection:
         for table in tables:
             result = connection.execute(text(f"SELECT * FROM {table}"))
             data[table] = (list(result.keys()), [tuple(r) for r in result])
-    with target.engine.begin() as connection:  # e.g. the team rules an upgrade seeds
+    with target.engine.begin() as connection:  # e.g. the audit events of the seeding
         for table in reversed(tables):
             connection.execute(text(f"DELETE FROM {table}"))
     raw = target.engine.raw_connection()

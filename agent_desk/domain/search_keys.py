@@ -175,9 +175,10 @@ def customer_keys(
 ) -> set[Key]:
     """Every key one customer is found by."""
     pairs = key_pairs(customer_number, first_name, last_name, points, claim_references)
-    return {Key(Field(field), key) for field, key in pairs}
+    return {Key(_FIELDS[field], key) for field, key in pairs}
 
 
+_FIELDS = {f.value: f for f in Field}
 _F_NUMBER = Field.CUSTOMER_NUMBER.value
 _F_NAME = Field.NAME.value
 _F_PHONE = Field.PHONE.value
