@@ -25,8 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from statistics import median
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -85,8 +87,17 @@ def write_payments(path: Path, customers: int, payments: int, seed: int = 8) -> 
             )
 
 
-def run_cli(args: list[str], url: str) -> tuple[float, float, str]:
-    """Seconds, peak RSS (MB) of the child, its output."""
+@dataclass
+class Run:
+    seconds: float
+    cpu: float  # user + system of the child and its worker processes
+    rss_mb: float  # the child's own peak
+    workers_rss_mb: float  # the largest worker process's peak (0: none)
+    out: str
+
+
+def run_cli(args: list[str], url: str) -> Run:
+    """The CLI in a child process: wall seconds, CPU seconds, peak RSS, its output."""
     script = (
         "import resource, sys\n"
         "from agent_desk.cli import main\n"
@@ -94,8 +105,11 @@ def run_cli(args: list[str], url: str) -> tuple[float, float, str]:
         # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
         "peak = next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
         "print('PEAK_RSS_KB', peak, file=sys.stderr)\n"
+        "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "print('WORKERS_RSS_KB', kids, file=sys.stderr)\n"
         "sys.exit(code)\n"
     )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", script, *args, "--database", url],
@@ -104,18 +118,35 @@ def run_cli(args: list[str], url: str) -> tuple[float, float, str]:
         check=False,
     )
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     peak = re.search(r"PEAK_RSS_KB (\d+)", done.stderr)
-    return seconds, int(peak.group(1)) / 1024 if peak else 0.0, done.stdout.strip()
+    kids = re.search(r"WORKERS_RSS_KB (\d+)", done.stderr)
+    return Run(
+        seconds,
+        cpu,
+        int(peak.group(1)) / 1024 if peak else 0.0,
+        int(kids.group(1)) / 1024 if kids else 0.0,
+        done.stdout.strip(),
+    )
 
 
-def anchor(source: Database, target: Database) -> tuple[float, int]:
+_IMPORT_ROWS = {
+    "ledger_entry": "WHERE payment_id IS NULL",
+    "audit_event": "WHERE action = 'import' AND entity = 'customer'",
+}
+
+
+def anchor(source: Database, target: Database) -> tuple[float, float, int]:
     """Raw bulk insert of the rows the import wrote into an empty database."""
     with source.engine.connect() as connection:
         data = {}
         for table in TABLES:
-            result = connection.execute(text(f"SELECT * FROM {table} ORDER BY id"))
+            # Only the customer import's rows (an odd round reads them after its payments).
+            where = _IMPORT_ROWS.get(table, "")
+            result = connection.execute(text(f"SELECT * FROM {table} {where} ORDER BY id"))
             data[table] = (list(result.keys()), [tuple(r) for r in result])
     # Only the import's own rows: the demo agents' one customer stays out of it.
     total = sum(len(rows) for _, rows in data.values())
@@ -123,7 +154,7 @@ def anchor(source: Database, target: Database) -> tuple[float, int]:
     try:
         driver = raw.driver_connection
         assert driver is not None
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         if target.is_sqlite:
             cursor = driver.cursor()
             for table, (columns, rows) in data.items():
@@ -140,7 +171,7 @@ def anchor(source: Database, target: Database) -> tuple[float, int]:
                         for row in rows:
                             copy.write_row(row)
             driver.commit()
-        return time.perf_counter() - started, total
+        return time.perf_counter() - started, time.process_time() - cpu, total
     finally:
         raw.close()
 
@@ -153,6 +184,8 @@ def _sqlite(value: object) -> object:
 
 def fresh(engine: str, folder: Path, name: str, pg: str) -> tuple[Database, str]:
     if engine == "sqlite":
+        for old in folder.glob(f"{name}.sqlite3*"):
+            old.unlink()
         url = f"sqlite:///{folder / (name + '.sqlite3')}"
     else:
         admin = create_engine(make_url(pg).set(drivername="postgresql+psycopg"))
@@ -166,9 +199,7 @@ def fresh(engine: str, folder: Path, name: str, pg: str) -> tuple[Database, str]
     return database, url
 
 
-def bench(engine: str, folder: Path, customers_csv: Path, payments_csv: Path, pg: str) -> None:
-    label = f"{engine:<10}"
-    database, url = fresh(engine, folder, "bench_import_project", pg)
+def _empty_but_agents(database: Database) -> None:
     with database.transaction() as session:
         load_demo(session, customers=1, agents=4, seed=1)  # the agents the file names
     with database.engine.begin() as c:  # only the import's rows count
@@ -178,30 +209,70 @@ def bench(engine: str, folder: Path, customers_csv: Path, payments_csv: Path, pg
             c.execute(text(f"DELETE FROM {table}"))
         for table in ("arrangement", "demand_notice_claim", "demand_notice", "customer"):
             c.execute(text(f"DELETE FROM {table}"))
-    seconds, rss, out = run_cli(["import", "customers", str(customers_csv)], url)
-    print(f"{label} import_customers_s        project={seconds:.1f}  rss_mb={rss:.0f}  ({out})")
-    target, _ = fresh(engine, folder, "bench_import_anchor", pg)
-    with target.transaction() as session:
-        load_demo(session, customers=1, agents=4, seed=1)
-    with target.engine.begin() as c:
-        for table in ("ledger_entry", "next_step", "contact_attempt", "claim", "contact_point"):
-            c.execute(text(f"DELETE FROM {table}"))
-        for table in ("audit_event", "change_log", "promise_to_pay", "instalment"):
-            c.execute(text(f"DELETE FROM {table}"))
-        for table in ("arrangement", "demand_notice_claim", "demand_notice", "customer"):
-            c.execute(text(f"DELETE FROM {table}"))
-    raw_seconds, rows = anchor(database, target)
+        c.execute(text("DELETE FROM customer_search_key"))
+
+
+def _line(label: str, what: str, run: Run) -> str:
+    workers = f"  workers_rss_mb={run.workers_rss_mb:.0f}" if run.workers_rss_mb else ""
+    return (
+        f"{label} {what:<26} project={run.seconds:.1f}s  cpu={run.cpu:.1f}s  "
+        f"rss_mb={run.rss_mb:.0f}{workers}  ({run.out[:90]})"
+    )
+
+
+def bench(
+    engine: str, folder: Path, customers_csv: Path, payments_csv: Path, pg: str, runs: int
+) -> None:
+    """``runs`` rounds, each: anchor and project side by side (which goes first
+    alternates), then the re-import and the payments; medians at the end."""
+    label = f"{engine:<10}"
+    rounds: list[tuple[Run, float, float, int, Run, Run]] = []
+    previous: Database | None = None
+    for n in range(runs):
+        # Two project databases in turn: an odd round times the anchor first, on the
+        # rows the round before imported (the same file: the same rows).
+        database, url = fresh(engine, folder, f"bench_import_project{n % 2}", pg)
+        _empty_but_agents(database)
+        target, _ = fresh(engine, folder, "bench_import_anchor", pg)
+        _empty_but_agents(target)
+        if n % 2 and previous is not None:
+            raw_seconds, raw_cpu, rows = anchor(previous, target)
+            first = run_cli(["import", "customers", str(customers_csv)], url)
+        else:
+            first = run_cli(["import", "customers", str(customers_csv)], url)
+            raw_seconds, raw_cpu, rows = anchor(database, target)
+        target.dispose()
+        print(_line(label, f"import_customers (run {n + 1})", first))
+        print(
+            f"{label} import_customers_ratio     anchor={raw_seconds:.1f}s cpu={raw_cpu:.1f}s "
+            f"(raw bulk insert of the same {rows} rows)  project={first.seconds:.1f}s  "
+            f"ratio={first.seconds / raw_seconds:.1f}x"
+        )
+        again = run_cli(["import", "customers", str(customers_csv)], url)
+        print(_line(label, "import_customers_again", again))
+        pay = run_cli(["import", "payments", str(payments_csv)], url)
+        print(_line(label, "import_payments", pay), flush=True)
+        rounds.append((first, raw_seconds, raw_cpu, rows, again, pay))
+        if previous is not None:
+            previous.dispose()
+        previous = database
+    project = median(r[0].seconds for r in rounds)
+    raw = median(r[1] for r in rounds)
     print(
-        f"{label} import_customers_ratio    anchor={raw_seconds:.1f}s (raw bulk insert of the "
-        f"same {rows} rows)  project={seconds:.1f}s  ratio={seconds / raw_seconds:.1f}x  "
+        f"{label} MEDIAN of {runs}: import_customers anchor={raw:.1f}s (cpu "
+        f"{median(r[2] for r in rounds):.1f}s)  project={project:.1f}s (cpu "
+        f"{median(r[0].cpu for r in rounds):.1f}s)  ratio={median(r[0].seconds / r[1] for r in rounds):.1f}x  "
+        f"rss_mb={median(r[0].rss_mb for r in rounds):.0f} "
+        f"(workers {median(r[0].workers_rss_mb for r in rounds):.0f})  "
         f"goal <60 s, <=10x, rss<300 MB"
     )
-    again, rss2, out2 = run_cli(["import", "customers", str(customers_csv)], url)
-    print(f"{label} import_customers_again_s  project={again:.1f}  rss_mb={rss2:.0f}  ({out2})")
-    pay, rss3, out3 = run_cli(["import", "payments", str(payments_csv)], url)
-    print(f"{label} import_payments_s         project={pay:.1f}  rss_mb={rss3:.0f}  ({out3[:80]})")
-    database.dispose()
-    target.dispose()
+    print(
+        f"{label} MEDIAN of {runs}: again={median(r[4].seconds for r in rounds):.1f}s "
+        f"rss_mb={median(r[4].rss_mb for r in rounds):.0f}  "
+        f"payments={median(r[5].seconds for r in rounds):.1f}s "
+        f"rss_mb={median(r[5].rss_mb for r in rounds):.0f} "
+        f"(workers {median(r[5].workers_rss_mb for r in rounds):.0f})"
+    )
 
 
 def main() -> None:
@@ -215,6 +286,7 @@ def main() -> None:
         ),
     )
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--runs", type=int, default=5, help="rounds; medians are printed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -228,7 +300,7 @@ def main() -> None:
         )
         for engine in ("sqlite", "postgresql"):
             if args.only in (None, engine):
-                bench(engine, folder, customers_csv, payments_csv, args.pg)
+                bench(engine, folder, customers_csv, payments_csv, args.pg, args.runs)
     print(f"bench process peak rss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
 
 

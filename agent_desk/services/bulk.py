@@ -115,6 +115,39 @@ def copy_rows(
             copy.write_row(row)
 
 
+_GROWN = "agent_desk.grown"  # key in the session's info: {table: [rows known, rows added]}
+#: Below this many new rows the planner's view of a table is left alone.
+ANALYZE_FROM = 1000
+
+
+def keep_statistics(session: Session, table: str, added: int) -> None:
+    """Tell PostgreSQL's planner about rows a bulk load just added, in this transaction.
+
+    The foreign-key checks of the rows that follow (a claim's customer, a ledger
+    entry's claim) are planned from the table's statistics; while those still say
+    "empty", each check scans the table: the search keys of 4,000 new customers then
+    took 11 s instead of 1 s. ``ANALYZE`` counts the transaction's own new rows, so it
+    is run whenever the rows added since the last one outnumber the rows it knew of
+    (a few times per import; each samples at most 30,000 rows). Only for a login
+    that owns the table (the one that may ``COPY``); on SQLite nothing to do.
+    """
+    if added <= 0 or not is_postgresql(session) or not _may_copy(session, table):
+        return
+    grown: dict[str, list[int]] = session.info.setdefault(_GROWN, {})
+    state = grown.get(table)
+    if state is None:
+        known = session.scalar(
+            text("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass(:t)"),
+            {"t": table},
+        )
+        state = grown[table] = [int(known or 0), 0]
+    state[1] += added
+    if state[1] >= max(state[0], ANALYZE_FROM):
+        session.execute(text(f"ANALYZE {table}"))  # a name from our own models
+        state[0] += state[1]
+        state[1] = 0
+
+
 def ids_by(session: Session, table: Table, key: str, values: Iterable[Any]) -> dict[Any, int]:
     """``{value: id}`` for the rows of ``table`` whose unique ``key`` is one of ``values``."""
     column = table.c[key]

@@ -105,11 +105,15 @@ def receive_payments(
     *,
     source: str = "import",
     rates: RateTable | None = None,
+    paid_between: tuple[date, date] | None = None,
 ) -> PaymentsResult:
     """Store payments and book them: claims (6:43/6:44), the running arrangement's
     instalments in due order, open promises, and close customers who owe nothing.
 
     One pass per customer, payments in the order given. The caller audits.
+    ``paid_between``: the first and last payment day of the whole file when a large
+    import books it in parts (each part all the payments of its customers), so
+    that every part books as the whole file would.
     """
     rates = rates or team_rules.rate_table(session)
     result = PaymentsResult()
@@ -136,11 +140,14 @@ def receive_payments(
         )
     result.payments = len(payments)
     write(session, books.values())
-    sync_claim_caches(session, books.values(), max(p.paid_on for p in payments))
+    last_day = paid_between[1] if paid_between else max(p.paid_on for p in payments)
+    sync_claim_caches(session, books.values(), last_day)
     fill_instalments(
         session, {cid: sum(a for _, a in received) for cid, received in paid_per_customer.items()}
     )
-    result.promises_kept = promises.on_payments(session, paid_per_customer, now)
+    result.promises_kept = promises.on_payments(
+        session, paid_per_customer, now, earliest=paid_between[0] if paid_between else None
+    )
     result.closed_customers = settle_customers(
         session, books.values(), now, may_close=actor.is_supervisor
     )
@@ -170,6 +177,7 @@ def _store_payments(
     ]
     # In bulk (COPY, or one executemany), then the ids back by their unique reference.
     bulk.insert_rows(session, table, rows)
+    bulk.keep_statistics(session, "payment", len(rows))  # its ledger entries' key checks
     ids = bulk.ids_by(session, table, "reference", [p.reference for p in payments])
     return [ids[p.reference] for p in payments]
 

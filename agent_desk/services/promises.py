@@ -125,18 +125,22 @@ def on_payments(
     received: Mapping[int, Sequence[tuple[date, int]]],
     now: datetime,
     policy: BooksPolicy | None = None,
+    *,
+    earliest: date | None = None,
 ) -> int:
     """Payments arrived for these customers (already stored): resolve their promises.
 
     Open promises the money completes are kept at once; a broken promise whose last
     day a new payment falls on or before is kept after all when it is complete now.
-    Returns how many promises were kept.
+    Returns how many promises were kept. ``earliest``: the first payment day of the
+    whole import when it arrives in parts.
     """
     days = [paid_on for rows in received.values() for paid_on, _ in rows]
     if not days:
         return 0
     policy = policy or team_rules.books_policy(session)
-    recheck_from = min(days) - timedelta(days=policy.promise_grace_days)
+    first = min(days) if earliest is None else min(earliest, min(days))
+    recheck_from = first - timedelta(days=policy.promise_grace_days)
     return _review(session, list(received), now, policy, recheck_broken_due_from=recheck_from).kept
 
 

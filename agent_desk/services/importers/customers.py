@@ -1,43 +1,24 @@
-"""Imports from the billing system: customers with their claims, and payments.
-
-All or nothing: every row is checked; if any row is bad, nothing is written and every
-bad row is reported with its line number and reason. Importing the same file again
-changes nothing (customers and claims are matched by their numbers, payments by
-their reference).
-
-At portfolio scale (hundreds of thousands of rows) the file is streamed, never held
-in memory: rows are parsed one by one and written in chunks, in bulk (``COPY`` on
-PostgreSQL, one ``executemany`` per table on SQLite), inside the caller's one
-transaction. Once a bad row is found nothing more is written, the rest of the file is
-still checked (so every bad row is listed), and the transaction is rolled back: the
-database never sees a half import. ``progress`` is told how far the file has been
-read; raising ``ImportCancelled`` from it stops the import (nothing written).
-"""
+"""``import customers``: customers with their claims, new ones in bulk (their derived
+queue columns, search keys, books and next step worked out here), known ones compared
+and changed through the ORM; written chunk by chunk in the caller's transaction."""
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import multiprocessing
-import os
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent_desk.domain import import_rows as rules
 from agent_desk.domain import queue as queue_rules
+from agent_desk.domain import search_keys
 from agent_desk.domain.codes import ContactKind, CustomerStatus, NextStepKind
 from agent_desk.domain.ledger import EntryKind, Part
-from agent_desk.domain.money import cents_to_str
-from agent_desk.errors import AgentDeskError, ValidationError
+from agent_desk.domain.team_day import local_day
 from agent_desk.i18n import N_
 from agent_desk.models import (
     Agent,
@@ -48,257 +29,25 @@ from agent_desk.models import (
     CustomerSearchKey,
     LedgerEntry,
     NextStep,
-    Payment,
     SignalObjection,
 )
-from agent_desk.services import bulk, ledger, payments
+from agent_desk.services import bulk, ledger, team_rules
 from agent_desk.services.activity import NextStepInput, set_next_step
 from agent_desk.services.actor import Actor
 from agent_desk.services.changelog import log_changes
 from agent_desk.services.derived import refresh_customers
-from agent_desk.services.search_index import keys_for_rows
+from agent_desk.services.importers.reading import (
+    ImportRejected,
+    ImportResult,
+    Progress,
+    RowError,
+    _table,
+    stream_rows,
+)
 from agent_desk.services.signals import record_objection
 
-MAX_FILE_BYTES = 200 * 1024 * 1024
 #: Rows parsed before they are written together.
 CHUNK_ROWS = 5000
-#: How often (in rows) ``progress`` hears about it.
-PROGRESS_EVERY = 1000
-T = TypeVar("T")
-
-#: ``progress(bytes_read, file_bytes)``; may raise ``ImportCancelled``.
-Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    message: str
-
-
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rows: int = 0
-    notes: list[str] = field(default_factory=list)
-
-
-class ImportRejected(AgentDeskError):
-    """Bad rows were found; nothing was written."""
-
-    def __init__(self, path: Path, errors: list[RowError]) -> None:
-        self.errors = errors
-        shown = "\n".join(f"  line {e.line}: {e.message}" for e in errors[:50])
-        more = f"\n  … and {len(errors) - 50} more" if len(errors) > 50 else ""
-        super().__init__(
-            f"{path.name} has {len(errors)} bad row(s); nothing was imported:\n{shown}{more}"
-        )
-
-
-class ImportCancelled(AgentDeskError):
-    """The person stopped the import; nothing was written."""
-
-    def __init__(self) -> None:
-        super().__init__("The import was cancelled; nothing was imported.")
-
-
-# ----------------------------------------------------------------- reading
-
-
-def _open(path: Path) -> BinaryIO:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise AgentDeskError(
-                "{name} is larger than 200 MB; split it into smaller files.", name=path.name
-            )
-        return path.open("rb")
-    except FileNotFoundError:
-        raise AgentDeskError("There is no file {path}.", path=path) from None
-    except IsADirectoryError:
-        raise AgentDeskError("{path} is a folder, not a CSV file.", path=path) from None
-    except PermissionError:
-        raise AgentDeskError("Agent Desk may not read {path}.", path=path) from None
-
-
-@dataclass
-class _Position:
-    line: int = 0
-    bytes: int = 0
-
-
-def _lines(path: Path, binary: BinaryIO, at: _Position) -> Iterator[str]:
-    """The file's lines as text, one at a time; a line that is not UTF-8 ends the file
-    with a line-precise reason."""
-    first = True
-    for raw in binary:
-        at.line += 1
-        at.bytes += len(raw)
-        if first:
-            first = False
-            raw = raw.removeprefix(b"\xef\xbb\xbf")
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ImportRejected(
-                path, [RowError(at.line, "the file is not UTF-8 text; save it as CSV UTF-8.")]
-            ) from None
-
-
-def stream_rows(
-    path: Path,
-    columns: tuple[str, ...],
-    required: tuple[str, ...],
-    parse: Callable[[dict[str, str]], T],
-    errors: list[RowError],
-    progress: Progress | None = None,
-    *,
-    parallel: bool = False,
-) -> Iterator[tuple[int, T]]:
-    """Parse a CSV file row by row: yields ``(line, record)`` for each good row, in file
-    order, and appends each bad one to ``errors``. A file that cannot be read as CSV at
-    all raises ``ImportRejected`` (with the errors found so far).
-
-    ``parallel``: a large file's rows are checked by worker processes, batch by batch
-    with a few batches in flight (``parse`` must then be picklable, e.g. a
-    ``functools.partial`` of a module-level function); the order stays the file's.
-    """
-    with _open(path) as binary:
-        size = max(1, path.stat().st_size)
-        head = binary.read(4096).removeprefix(b"\xef\xbb\xbf").decode("utf-8", "ignore")
-        binary.seek(0)
-        dialect: Any = csv.excel
-        with contextlib.suppress(csv.Error):  # no clear dialect: comma-separated
-            dialect = csv.Sniffer().sniff(head, delimiters=",;\t")
-        at = _Position()
-        reader = csv.reader(_lines(path, binary, at), dialect=dialect)
-        try:
-            header = next(reader, None)
-        except csv.Error:
-            header = None
-        try:
-            rules.check_header(header, columns, required)
-        except ValidationError as error:
-            raise ImportRejected(path, [RowError(1, str(error))]) from None
-        assert header is not None
-        names = [h.strip().lower() for h in header]
-
-        def batches() -> Iterator[list[tuple[int, list[str]]]]:
-            batch: list[tuple[int, list[str]]] = []
-            while True:
-                try:
-                    values = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error:
-                    # e.g. a value longer than the csv module's limit (131,072 characters)
-                    errors.append(
-                        RowError(
-                            at.line,  # the physical line the reader was in
-                            "a value on this line is far too long or not CSV; check the file.",
-                        )
-                    )
-                    raise ImportRejected(path, errors) from None
-                batch.append((reader.line_num, values))
-                if len(batch) >= PROGRESS_EVERY:
-                    yield batch
-                    batch = []
-                    if progress is not None:
-                        progress(at.bytes, size)
-            if batch:
-                yield batch
-
-        workers = _workers() if parallel and size >= PARALLEL_FROM_BYTES else 0
-        if workers:
-            results = _parse_in_processes(parse, names, batches(), workers)
-        else:
-            results = (_parse_batch(parse, names, batch) for batch in batches())
-        for parsed in results:
-            for line, record, message in parsed:
-                if message is not None:
-                    errors.append(RowError(line, message))
-                elif record is not None:
-                    yield line, record
-        if progress is not None:
-            progress(size, size)
-
-
-#: Files from this size are checked by worker processes (below it, starting them
-#: costs more than it saves).
-PARALLEL_FROM_BYTES = 2 * 1024 * 1024
-
-
-def _workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-def _parse_batch(
-    parse: Callable[[dict[str, str]], T],
-    names: list[str],
-    batch: list[tuple[int, list[str]]],
-) -> list[tuple[int, T | None, str | None]]:
-    """Each row of a batch: ``(line, record, None)``, ``(line, None, reason)``, or
-    ``(line, None, None)`` for an empty row."""
-    width = len(names)
-    out: list[tuple[int, T | None, str | None]] = []
-    for line, values in batch:
-        if len(values) > width:
-            out.append((line, None, "the row has more values than the header has columns."))
-            continue
-        if all(not v.strip() for v in values):
-            continue
-        row = dict(zip(names, values, strict=False))
-        for name in names[len(values) :]:
-            row[name] = ""
-        try:
-            out.append((line, parse(row), None))
-        except ValidationError as error:
-            out.append((line, None, str(error)))
-    return out
-
-
-def _parse_in_processes(
-    parse: Callable[[dict[str, str]], T],
-    names: list[str],
-    batches: Iterator[list[tuple[int, list[str]]]],
-    workers: int,
-) -> Iterator[list[tuple[int, T | None, str | None]]]:
-    """``_parse_batch`` on worker processes, results in the order of the batches, with
-    at most a few batches in flight (bounded memory). Spawned, not forked: the desk
-    has threads."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: deque[Future[list[tuple[int, T | None, str | None]]]] = deque()
-        try:
-            for batch in batches:
-                pending.append(pool.submit(_parse_batch, parse, names, batch))
-                if len(pending) >= 3 * workers:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
-
-
-def read_rows(
-    path: Path,
-    columns: tuple[str, ...],
-    required: tuple[str, ...],
-    parse: Callable[[dict[str, str]], T],
-) -> list[tuple[int, T]]:
-    """Parse every row of a (small) CSV file, raising ``ImportRejected`` with all bad rows."""
-    errors: list[RowError] = []
-    parsed = list(stream_rows(path, columns, required, parse, errors))
-    if errors:
-        raise ImportRejected(path, errors)
-    if not parsed:
-        raise ImportRejected(path, [RowError(2, "the file has a header but no rows.")])
-    return parsed
-
-
-# --------------------------------------------------------------- customers
 
 
 class _Consistency:
@@ -351,11 +100,6 @@ class _Consistency:
             )
 
 
-def _table(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
-
-
 def import_customers(
     session: Session,
     actor: Actor,
@@ -367,7 +111,7 @@ def import_customers(
     actor.require_supervisor(N_("import customers"))
     logins = {login: agent_id for login, agent_id in session.execute(select(Agent.login, Agent.id))}
     known = set(logins)
-    today = now.date()
+    today = local_day(now)
     errors: list[RowError] = []  # rows that are bad on their own
     conflicts: list[RowError] = []  # rows that disagree with others or with the database
     consistency = _Consistency()
@@ -381,7 +125,6 @@ def import_customers(
         partial(rules.parse_customer_row, known_agents=known, today=today),
         errors,
         progress,
-        parallel=True,
     ):
         rows += 1
         consistency.check(line, record, conflicts)
@@ -494,7 +237,7 @@ class _CustomerWriter:
     # -- new customers: bulk
 
     def _insert_new(self, customers: list[_NewCustomer]) -> None:
-        session, now, today = self.session, self.now, self.now.date()
+        session, now, today = self.session, self.now, local_day(self.now)
         rows: list[dict[str, Any]] = []
         for item in customers:
             last = item.records[-1]
@@ -549,6 +292,7 @@ class _CustomerWriter:
                 }
             )
         bulk.insert_rows(session, _table(Customer), rows)
+        bulk.keep_statistics(session, "customer", len(rows))
         ids = bulk.ids_by(
             session, _table(Customer), "customer_number", [c.number for c in customers]
         )
@@ -556,14 +300,21 @@ class _CustomerWriter:
         claims: list[dict[str, Any]] = []
         steps: list[dict[str, Any]] = []
         audits: list[dict[str, Any]] = []
+        search_rows: list[dict[str, Any]] = []
         for item, row in zip(customers, rows, strict=True):
             cid = ids[item.number]
             seen: set[tuple[str, str]] = set()
+            facts: list[search_keys.PointFacts] = []
             for record in item.records:
                 for kind, value, parts in _wanted_points(record):
                     if (kind, value) in seen:
                         continue
                     seen.add((kind, value))
+                    facts.append(
+                        search_keys.PointFacts(
+                            kind, value, parts.get("postcode"), parts.get("house_number")
+                        )
+                    )
                     points.append(
                         {
                             "customer_id": cid,
@@ -607,16 +358,21 @@ class _CustomerWriter:
                 }
             )
             audits.append(self._audit_row(cid))
+            search_rows += [
+                {"customer_id": cid, "field": field, "key": key}
+                for field, key in search_keys.key_pairs(
+                    item.number,
+                    row["first_name"] or "",
+                    row["last_name"],
+                    facts,
+                    [r.claim_reference for r in item.records],
+                )
+            ]
         bulk.insert_rows(session, _table(ContactPoint), points)
         bulk.insert_rows(session, _table(Claim), claims)
-        # Find anyone: the new customers' search keys, from the rows just written.
-        bulk.insert_rows(
-            session,
-            _table(CustomerSearchKey),
-            keys_for_rows(
-                [{**row, "id": ids[row["customer_number"]]} for row in rows], points, claims
-            ),
-        )
+        bulk.keep_statistics(session, "claim", len(claims))
+        # Find anyone: the new customers' search keys, by the one rule of search_keys.
+        bulk.insert_rows(session, _table(CustomerSearchKey), search_rows)
         claim_ids = bulk.ids_by(
             session, _table(Claim), "reference", [c["reference"] for c in claims]
         )
@@ -846,10 +602,11 @@ def _book_invoices(session: Session, actor: Actor, claims: list[Claim], now: dat
     if not claims:
         return
     books = ledger.load_books(session, {c.customer_id for c in claims})
+    rates = team_rules.rate_table(session)  # credit used at once pays interest at these
     for claim in claims:
-        ledger.book_invoice(books[claim.customer_id], claim, now)
+        ledger.book_invoice(books[claim.customer_id], claim, now, rates=rates)
     ledger.write(session, books.values())
-    ledger.sync_claim_caches(session, books.values(), now.date())
+    ledger.sync_claim_caches(session, books.values(), local_day(now))
     customers = ledger.prefetch(session, Customer, books)
     for book in books.values():
         customer = customers.get(book.customer_id)
@@ -894,114 +651,3 @@ def _sync_claim(
             setattr(claim, name, value)
             changed = True
     return claim if changed else None
-
-
-# ---------------------------------------------------------------- payments
-
-
-def import_payments(
-    session: Session,
-    actor: Actor,
-    path: Path,
-    now: datetime,
-    *,
-    progress: Progress | None = None,
-) -> ImportResult:
-    """Apply payments: to the named claim, else to the customer's oldest claims first
-    (6:43 BW), and to an active arrangement's instalments in due order."""
-    actor.require_supervisor(N_("import payments"))
-    errors: list[RowError] = []
-    records: list[tuple[int, rules.PaymentRecord]] = []
-    first_line: dict[str, int] = {}
-    for line, record in stream_rows(
-        path,
-        rules.PAYMENT_COLUMNS,
-        rules.PAYMENT_REQUIRED,
-        lambda row: rules.parse_payment_row(row, now.date()),
-        errors,
-        progress,
-    ):
-        records.append((line, record))
-        first_line.setdefault(record.reference, line)
-    if not records and not errors:
-        raise ImportRejected(path, [RowError(2, "the file has a header but no rows.")])
-    if errors:
-        raise ImportRejected(path, errors)
-    numbers = list(dict.fromkeys(r.customer_number for _, r in records))
-    customers = bulk.ids_by(session, _table(Customer), "customer_number", numbers)
-    twice = {r.reference for line, r in records if first_line[r.reference] != line}
-    errors = [
-        RowError(line, f"there is no customer {r.customer_number}.")
-        for line, r in records
-        if r.customer_number not in customers
-    ]
-    errors += [
-        RowError(line, f"payment {r.reference} appears twice in the file.")
-        for line, r in records
-        if r.reference in twice
-    ]
-    if errors:
-        raise ImportRejected(path, sorted(errors, key=lambda e: e.line))
-    known = set(
-        bulk.ids_by(session, _table(Payment), "reference", [r.reference for _, r in records])
-    )
-    result = ImportResult(rows=len(records))
-    customer_ids = sorted(set(customers.values()))
-    claim_ids: dict[tuple[int, str], int] = {}
-    for start in range(0, len(customer_ids), bulk.IN_BATCH):
-        part = customer_ids[start : start + bulk.IN_BATCH]
-        for claim_id, customer_id, reference in session.execute(
-            select(Claim.id, Claim.customer_id, Claim.reference).where(Claim.customer_id.in_(part))
-        ):
-            claim_ids[(customer_id, reference)] = claim_id
-    incoming: list[payments.PaymentInput] = []
-    lines: list[int] = []
-    for line, record in records:
-        if record.reference in known:
-            result.unchanged += 1
-            continue
-        customer_id = customers[record.customer_number]
-        named: int | None = None
-        if record.claim_reference:
-            named = claim_ids.get((customer_id, record.claim_reference))
-            if named is None:
-                errors.append(
-                    RowError(
-                        line,
-                        f"customer {record.customer_number} has no claim {record.claim_reference}.",
-                    )
-                )
-                continue
-        incoming.append(
-            payments.PaymentInput(
-                customer_id, record.amount_cents, record.paid_on, record.reference, named
-            )
-        )
-        lines.append(line)
-    if errors:
-        raise ImportRejected(path, errors)
-    del records
-    booked = payments.receive_payments(session, actor, incoming, now)
-    for line, outcome in zip(lines, booked.outcomes, strict=True):
-        if outcome.credit:
-            result.notes.append(
-                f"line {line}: {cents_to_str(outcome.credit)} more than owed; kept as credit."
-            )
-    result.created = booked.payments
-    bulk.insert_rows(
-        session,
-        _table(AuditEvent),
-        [
-            {
-                "at": now,
-                "agent_id": actor.agent_id,
-                "action": "import",
-                "entity": "payment",
-                "entity_id": None,
-                "customer_id": customer_id,
-                "detail": path.name,
-            }
-            for customer_id in sorted({p.customer_id for p in incoming})
-        ],
-    )
-    return result
