@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from agent_desk.demo import load_demo
 from agent_desk.models import (
     AuditEvent,
     Claim,
@@ -22,7 +23,6 @@ from agent_desk.models import (
 )
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.importers import import_customers, import_payments
 from agent_desk.services.importers import payments as payments_module
 from agent_desk.services.search_index import refresh_keys
