@@ -59,7 +59,7 @@ def _measure(engine: str, customers: int, repeat: int, pg: str) -> dict[str, flo
     from agent_desk.models.base import utcnow
     from agent_desk.services.actor import actor_for_login
     from agent_desk.services.queue import QueueScope
-    from agent_desk.services.team import ReassignFilter, preview_reassign
+    from agent_desk.services.reassign import ReassignFilter, preview_reassign
     from agent_desk.ui.team_view import load_team
 
     database = sqlite_database(customers) if engine == "sqlite" else pg_database(pg, customers)

@@ -39,8 +39,8 @@ from agent_desk.services.activity import NextStepInput, add_note
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.database import Database
 from agent_desk.services.outbox import Outbox
+from agent_desk.services.reassign import ReassignFilter, reassign
 from agent_desk.services.sync import ChangeCursor, ChangeListener, latest_change_id
-from agent_desk.services.team import ReassignFilter, reassign
 
 
 def _percentile(values: list[float], fraction: float) -> float:

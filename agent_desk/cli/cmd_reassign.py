@@ -12,7 +12,7 @@ from agent_desk.errors import UsageError
 from agent_desk.models.base import utcnow
 from agent_desk.services.actor import SYSTEM, actor_for_login
 from agent_desk.services.database import Database
-from agent_desk.services.team import ReassignFilter, preview_reassign, reassign
+from agent_desk.services.reassign import ReassignFilter, preview_reassign, reassign
 
 
 def _postcode(text: str) -> int:

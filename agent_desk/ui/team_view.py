@@ -30,10 +30,10 @@ from sqlalchemy.orm import Session
 
 from agent_desk.errors import AgentDeskError
 from agent_desk.services.actor import Actor
+from agent_desk.services.reassign import ReassignResult
 from agent_desk.services.team import (
     PROMISE_DAYS,
     AgentStats,
-    ReassignResult,
     TeamSummary,
     outcomes_per_day,
     team_summary,

@@ -67,9 +67,9 @@ from agent_desk.services.letters import fourteen_day_letter_data, generate_lette
 from agent_desk.services.migrate import alembic_config
 from agent_desk.services.opening import Opened
 from agent_desk.services.queue import claim_next, release_holds
+from agent_desk.services.reassign import ReassignFilter, reassign
 from agent_desk.services.search import open_found, search_customers
 from agent_desk.services.sync import ChangeCursor
-from agent_desk.services.team import ReassignFilter, reassign
 from agent_desk.services.team_security import add_user
 from tests.conftest import fresh_pg_database
 

@@ -35,14 +35,12 @@ from agent_desk.services.importers import import_customers
 from agent_desk.services.payments import PaymentInput, receive_payments
 from agent_desk.services.promises import resolve_due_promises
 from agent_desk.services.queue import claim_next
+from agent_desk.services.reassign import ReassignFilter, preview_reassign, reassign
 from agent_desk.services.sync import changes_since, latest_change_id
 from agent_desk.services.team import (
-    ReassignFilter,
     customers_without_next_step,
     outcomes_per_day,
     pending_approval_count,
-    preview_reassign,
-    reassign,
     stale_contact_customers,
     team_overview,
 )

@@ -39,12 +39,10 @@ from agent_desk.services.actor import SYSTEM, actor_for_login
 from agent_desk.services.database import Database
 from agent_desk.services.migrate import alembic_config
 from agent_desk.services.queue import claim_next, eligible_conditions
+from agent_desk.services.reassign import ReassignFilter, preview_reassign, reassign
 from agent_desk.services.team import (
-    ReassignFilter,
     agent_loads,
     customers_without_next_step,
-    preview_reassign,
-    reassign,
     stale_contact_customers,
     team_summary,
 )

@@ -20,8 +20,8 @@ from agent_desk.services import activity
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.database import Database
 from agent_desk.services.outbox import OperationStatus
+from agent_desk.services.reassign import ReassignFilter, reassign
 from agent_desk.services.sync import ChangeListener, ConnectionState
-from agent_desk.services.team import ReassignFilter, reassign
 from agent_desk.ui import recording
 from agent_desk.ui.app_window import DeskWindow
 from agent_desk.ui.dialogs.promise import PromiseDialog, PromiseInput

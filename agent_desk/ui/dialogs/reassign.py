@@ -37,7 +37,7 @@ from agent_desk.errors import AgentDeskError, ValidationError
 from agent_desk.i18n import N_
 from agent_desk.services.actor import Actor
 from agent_desk.services.agents import AgentSummary, list_agents
-from agent_desk.services.team import (
+from agent_desk.services.reassign import (
     ReassignFilter,
     ReassignPreview,
     ReassignResult,
