@@ -47,7 +47,7 @@ from agent_desk.models import Customer
 from agent_desk.models.base import utcnow
 from agent_desk.services.actor import Actor, actor_for_login
 from agent_desk.services.database import Database
-from agent_desk.services.queue import claim_next, claim_next_alone, prepare_claims
+from agent_desk.services.queue_claims import claim_next, claim_next_alone, prepare_claims
 
 
 def _round(url: str, actors: list[Actor], desks: int, seconds: float) -> tuple[int, list[float]]:

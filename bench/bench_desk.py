@@ -42,7 +42,8 @@ from agent_desk.services.actor import Actor, actor_for_login
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.services.database import Database
 from agent_desk.services.opening import next_customer
-from agent_desk.services.queue import QueueScope, release_holds
+from agent_desk.services.queue import QueueScope
+from agent_desk.services.queue_claims import release_holds
 from agent_desk.ui.labels import Words
 from agent_desk.ui.queue_model import QueueModel
 from agent_desk.ui.queue_panel import QueuePanel

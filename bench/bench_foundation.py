@@ -20,14 +20,8 @@ from agent_desk.models import Customer
 from agent_desk.models.base import utcnow
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.database import Database
-from agent_desk.services.queue import (
-    QueueScope,
-    agent_queue,
-    claim_next,
-    queue_ids,
-    queue_rows,
-    release_holds,
-)
+from agent_desk.services.queue import QueueScope, agent_queue, queue_ids, queue_rows
+from agent_desk.services.queue_claims import claim_next, release_holds
 
 
 def bench(database: Database, label: str, customers: int) -> None:

@@ -20,7 +20,7 @@ from agent_desk.services.leases import (
     release_all,
     release_customer,
 )
-from agent_desk.services.queue import DEFAULT_LEASE
+from agent_desk.services.queue_claims import DEFAULT_LEASE
 
 
 def _minutes(text: str) -> int:

@@ -20,7 +20,7 @@ from agent_desk.models import Customer
 from agent_desk.services.actor import Actor
 from agent_desk.services.audit import audit
 from agent_desk.services.changelog import log_changes
-from agent_desk.services.queue import DEFAULT_LEASE, claim_next, release_holds
+from agent_desk.services.queue_claims import DEFAULT_LEASE, claim_next, release_holds
 
 
 @dataclass(frozen=True)

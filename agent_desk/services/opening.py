@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from agent_desk.services.actor import Actor
 from agent_desk.services.customer_file import CustomerFile, customer_file
-from agent_desk.services.queue import claim_next, hold
+from agent_desk.services.queue_claims import claim_next, hold
 
 
 @dataclass(frozen=True)

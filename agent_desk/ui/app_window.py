@@ -38,7 +38,8 @@ from agent_desk.services.changelog import new_origin
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.services.opening import Opened, next_customer, open_customer, reload_file
 from agent_desk.services.outbox import OperationKind, ReplayResult
-from agent_desk.services.queue import QueueScope, release_holds
+from agent_desk.services.queue import QueueScope
+from agent_desk.services.queue_claims import release_holds
 from agent_desk.services.search import SearchHit, open_found
 from agent_desk.services.sync import ChangeSummary
 from agent_desk.ui import messaging_hooks

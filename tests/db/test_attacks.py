@@ -66,7 +66,7 @@ from agent_desk.services.importers import import_customers, import_payments
 from agent_desk.services.letters import fourteen_day_letter_data, generate_letter
 from agent_desk.services.migrate import alembic_config
 from agent_desk.services.opening import Opened
-from agent_desk.services.queue import claim_next, release_holds
+from agent_desk.services.queue_claims import claim_next, release_holds
 from agent_desk.services.reassign import ReassignFilter, reassign
 from agent_desk.services.search import open_found, search_customers
 from agent_desk.services.sync import ChangeCursor

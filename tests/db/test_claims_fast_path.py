@@ -26,7 +26,8 @@ from agent_desk.domain.codes import Role
 from agent_desk.models import Agent, AuditEvent, ChangeLog, Customer
 from agent_desk.services.actor import SYSTEM, actor_for_login
 from agent_desk.services.database import Database
-from agent_desk.services.queue import QueueScope, claim_next_alone, queue_ids
+from agent_desk.services.queue import QueueScope, queue_ids
+from agent_desk.services.queue_claims import claim_next_alone
 from agent_desk.services.team_security import add_user
 
 TODAY = date(2026, 11, 23)

@@ -21,7 +21,8 @@ from agent_desk.models import Agent, AuditEvent, Customer
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.database import Database
 from agent_desk.services.leases import release_customer
-from agent_desk.services.queue import DEFAULT_LEASE, QueueScope, claim_next, queue_ids
+from agent_desk.services.queue import QueueScope, queue_ids
+from agent_desk.services.queue_claims import DEFAULT_LEASE, claim_next
 
 TODAY = date(2026, 11, 23)
 NOW = datetime.combine(TODAY, time(10, 0), tzinfo=UTC)

@@ -12,7 +12,7 @@ from agent_desk.domain.verification import STEP_KINDS, FlowStep, VerificationFlo
 from agent_desk.models import AuditEvent, Customer, NextStep
 from agent_desk.services.activity import KEEP, log_contact_attempt, record_promise
 from agent_desk.services.actor import actor_for_login
-from agent_desk.services.queue import claim_next
+from agent_desk.services.queue_claims import claim_next
 from agent_desk.services.verification import apply_verification, load_verification
 from tests.db.test_team_security import Team, team  # noqa: F401  (the fixture)
 

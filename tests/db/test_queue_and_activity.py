@@ -24,15 +24,8 @@ from agent_desk.services.actor import actor_for_login
 from agent_desk.services.customer_file import customer_file
 from agent_desk.services.database import Database
 from agent_desk.services.derived import facts_of
-from agent_desk.services.queue import (
-    QueueScope,
-    QueueSort,
-    agent_queue,
-    claim_next,
-    queue_ids,
-    queue_rows,
-    release_holds,
-)
+from agent_desk.services.queue import QueueScope, QueueSort, agent_queue, queue_ids, queue_rows
+from agent_desk.services.queue_claims import claim_next, release_holds
 
 TODAY = date(2026, 11, 23)
 NOW = datetime.combine(TODAY, time(15, 0), tzinfo=UTC)

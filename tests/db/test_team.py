@@ -34,7 +34,7 @@ from agent_desk.services.derived import refresh_customers
 from agent_desk.services.importers import import_customers
 from agent_desk.services.payments import PaymentInput, receive_payments
 from agent_desk.services.promises import resolve_due_promises
-from agent_desk.services.queue import claim_next
+from agent_desk.services.queue_claims import claim_next
 from agent_desk.services.reassign import ReassignFilter, preview_reassign, reassign
 from agent_desk.services.sync import changes_since, latest_change_id
 from agent_desk.services.team import (

@@ -38,7 +38,8 @@ from agent_desk.services.activity import NextStepInput, log_contact_attempt
 from agent_desk.services.actor import SYSTEM, actor_for_login
 from agent_desk.services.database import Database
 from agent_desk.services.migrate import alembic_config
-from agent_desk.services.queue import claim_next, eligible_conditions
+from agent_desk.services.queue import eligible_conditions
+from agent_desk.services.queue_claims import claim_next
 from agent_desk.services.reassign import ReassignFilter, preview_reassign, reassign
 from agent_desk.services.team import (
     agent_loads,

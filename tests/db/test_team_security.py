@@ -33,7 +33,7 @@ from agent_desk.services.activity import NextStepInput, add_note, log_contact_at
 from agent_desk.services.actor import SYSTEM, actor_for_login
 from agent_desk.services.arrangements import agree_arrangement, approve_arrangement
 from agent_desk.services.database import Database
-from agent_desk.services.queue import claim_next
+from agent_desk.services.queue_claims import claim_next
 from agent_desk.services.team_security import (
     add_user,
     deactivate_user,
