@@ -30,9 +30,9 @@ from agent_desk.domain.limits import MAX_NEXT_STEP_DAYS, MAX_PAUSE_DAYS, MAX_PRO
 from agent_desk.domain.team_day import local_day
 from agent_desk.errors import ConflictError, NotFoundError, ValidationError
 from agent_desk.models import ContactAttempt, Customer, NextStep, Note, PromiseToPay
-from agent_desk.services import ledger
 from agent_desk.services.actor import Actor
 from agent_desk.services.audit import audit
+from agent_desk.services.balance import customer_balance
 from agent_desk.services.derived import refresh_customer
 
 MAX_NOTE = 4000
@@ -318,7 +318,7 @@ def record_promise(
             "amount",
         )
     # What is owed today, interest up to today included, as the file shows it.
-    owed = ledger.customer_balance(session, customer.id, local_day(now)).outstanding
+    owed = customer_balance(session, customer.id, local_day(now)).outstanding
     if amount_cents > owed:
         raise ValidationError("The promised amount is more than the customer owes.", "amount")
     promise = PromiseToPay(

@@ -50,6 +50,7 @@ from agent_desk.services.activity import (
 )
 from agent_desk.services.actor import Actor
 from agent_desk.services.audit import audit
+from agent_desk.services.balance import figures
 from agent_desk.services.derived import refresh_customer
 
 _RUNNING = (ArrangementStatus.ACTIVE.value, ArrangementStatus.PENDING_APPROVAL.value)
@@ -70,7 +71,7 @@ def arrangement_owed(
 
 
 def owed_from_books(books: ledger.CustomerBooks, on: date, rates: RateTable) -> Owed:
-    balance = ledger.figures(books, on, rates)
+    balance = figures(books, on, rates)
     owed = owed_on(
         (
             ClaimOwed(

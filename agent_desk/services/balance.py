@@ -1,4 +1,11 @@
-"""One customer's money on one day, read from the books: for the CLI, file and letters."""
+"""One customer's money on one day, read from the books: for the desk, CLI, file and letters.
+
+One job: reading what is owed. :func:`figures` turns loaded books into each claim's
+figures on a day (with interest accrued since the last booking, not booked);
+:func:`customer_balance` does it for one customer; :func:`balance_report` adds the
+notices, arrangements and promises the CLI and the file show beside it. Writing
+entries is :mod:`agent_desk.services.ledger`'s.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +16,84 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agent_desk.domain import ledger as rules
 from agent_desk.domain.codes import CustomerStatus
+from agent_desk.domain.interest import RateTable, load_rate_table
 from agent_desk.domain.money import cents_to_str
 from agent_desk.errors import NotFoundError
 from agent_desk.models import Arrangement, Customer, DemandNotice, Instalment, PromiseToPay
-from agent_desk.services import ledger
+from agent_desk.services import team_rules
+from agent_desk.services.ledger import CustomerBooks, accrued_interest, load_customer_books
+
+
+@dataclass(frozen=True)
+class ClaimFigures:
+    claim_id: int
+    reference: str
+    description: str
+    due_date: date
+    in_default_since: date | None  # None: not yet in default
+    principal: int  # booked (invoiced)
+    costs: int  # booked
+    interest: int  # booked, plus what accrued since the last booking
+    paid: int
+    outstanding_principal: int
+    outstanding_costs: int
+    outstanding_interest: int
+
+    @property
+    def outstanding(self) -> int:
+        return self.outstanding_principal + self.outstanding_costs + self.outstanding_interest
+
+
+@dataclass(frozen=True)
+class Balance:
+    customer_id: int
+    on: date
+    claims: tuple[ClaimFigures, ...]
+    credit: int
+    credit_used: int = 0  # credit that settled later claims (already in ``paid``)
+
+    @property
+    def outstanding(self) -> int:
+        return sum(c.outstanding for c in self.claims)
+
+    def total(self, name: str) -> int:
+        return sum(int(getattr(c, name)) for c in self.claims)
+
+
+def figures(books: CustomerBooks, on: date, table: RateTable | None = None) -> Balance:
+    """What each claim owes on ``on``: the entries, plus interest accrued since the
+    last booking (not booked here)."""
+    table = table or load_rate_table()
+    lines = []
+    for claim in books.ordered():
+        accrued = sum(a for _, a in accrued_interest(claim, on, table))
+        default = rules.in_default_since(claim.due_date)
+        lines.append(
+            ClaimFigures(
+                claim_id=claim.claim_id,
+                reference=claim.reference,
+                description=claim.description,
+                due_date=claim.due_date,
+                in_default_since=default if default <= on else None,
+                principal=claim.invoiced,
+                costs=claim.costs_booked,
+                interest=claim.interest_booked_total + accrued,
+                paid=claim.paid,
+                outstanding_principal=claim.principal,
+                outstanding_costs=claim.costs,
+                outstanding_interest=claim.interest + accrued,
+            )
+        )
+    return Balance(books.customer_id, on, tuple(lines), books.credit, books.credit_used)
+
+
+def customer_balance(session: Session, customer_id: int, on: date) -> Balance:
+    if session.get(Customer, customer_id) is None:
+        raise NotFoundError("There is no customer with id {id}.", id=customer_id)
+    books = load_customer_books(session, customer_id, as_of=on)
+    return figures(books, on, team_rules.rate_table(session))
 
 
 @dataclass(frozen=True)
@@ -53,7 +133,7 @@ class BalanceReport:
     customer_id: int
     customer_number: str
     status: str  # open | paused | closed
-    balance: ledger.Balance
+    balance: Balance
     notice: NoticeLine | None
     arrangement: ArrangementFigures | None
     promises: tuple[PromiseLine, ...]
@@ -83,7 +163,7 @@ def balance_report(session: Session, customer_id: int, on: date) -> BalanceRepor
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise NotFoundError("There is no customer with id {id}.", id=customer_id)
-    figures = ledger.customer_balance(session, customer_id, on)
+    figures = customer_balance(session, customer_id, on)
     notice = session.scalars(
         select(DemandNotice)
         .where(DemandNotice.customer_id == customer_id)

@@ -27,6 +27,7 @@ from agent_desk.models import (
 from agent_desk.services import ledger, team_rules
 from agent_desk.services.actor import Actor
 from agent_desk.services.audit import audit
+from agent_desk.services.balance import figures
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def customer_file(
     if customer is None:
         raise NotFoundError("This customer no longer exists.")
     names = {a.id: a.display_name for a in session.scalars(select(Agent))}
-    balance = ledger.figures(
+    balance = figures(
         ledger.load_customer_books(session, customer_id),
         local_day(now),
         team_rules.rate_table(session),

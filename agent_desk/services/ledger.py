@@ -6,7 +6,7 @@ rules, and appends the entries that follow (never an UPDATE of an entry).
 
 Interest is booked when something happens that needs it exact (a payment, an
 arrangement, a 14-day letter, the end of an arrangement) and by the nightly run once a
-month; in between :func:`customer_balance` adds what accrued since the last booking,
+month; in between :func:`agent_desk.services.balance.customer_balance` adds what accrued since the last booking,
 computed from the same entries, so a balance shown is always "as of today".
 
 While an arrangement runs (active or waiting for approval), the claims it covers (due
@@ -39,7 +39,7 @@ from agent_desk.models import (
     Customer,
     LedgerEntry,
 )
-from agent_desk.services import bulk, team_rules
+from agent_desk.services import bulk
 
 _RUNNING = (ArrangementStatus.ACTIVE.value, ArrangementStatus.PENDING_APPROVAL.value)
 _ENTRY_TABLE: Table = LedgerEntry.__table__  # type: ignore[assignment]
@@ -375,79 +375,6 @@ def mark_accrual_restart(
         )
         booked += 1
     return booked
-
-
-# -------------------------------------------------------------------- balances
-
-
-@dataclass(frozen=True)
-class ClaimFigures:
-    claim_id: int
-    reference: str
-    description: str
-    due_date: date
-    in_default_since: date | None  # None: not yet in default
-    principal: int  # booked (invoiced)
-    costs: int  # booked
-    interest: int  # booked, plus what accrued since the last booking
-    paid: int
-    outstanding_principal: int
-    outstanding_costs: int
-    outstanding_interest: int
-
-    @property
-    def outstanding(self) -> int:
-        return self.outstanding_principal + self.outstanding_costs + self.outstanding_interest
-
-
-@dataclass(frozen=True)
-class Balance:
-    customer_id: int
-    on: date
-    claims: tuple[ClaimFigures, ...]
-    credit: int
-    credit_used: int = 0  # credit that settled later claims (already in ``paid``)
-
-    @property
-    def outstanding(self) -> int:
-        return sum(c.outstanding for c in self.claims)
-
-    def total(self, name: str) -> int:
-        return sum(int(getattr(c, name)) for c in self.claims)
-
-
-def figures(books: CustomerBooks, on: date, table: RateTable | None = None) -> Balance:
-    """What each claim owes on ``on``: the entries, plus interest accrued since the
-    last booking (not booked here)."""
-    table = table or load_rate_table()
-    lines = []
-    for claim in books.ordered():
-        accrued = sum(a for _, a in accrued_interest(claim, on, table))
-        default = rules.in_default_since(claim.due_date)
-        lines.append(
-            ClaimFigures(
-                claim_id=claim.claim_id,
-                reference=claim.reference,
-                description=claim.description,
-                due_date=claim.due_date,
-                in_default_since=default if default <= on else None,
-                principal=claim.invoiced,
-                costs=claim.costs_booked,
-                interest=claim.interest_booked_total + accrued,
-                paid=claim.paid,
-                outstanding_principal=claim.principal,
-                outstanding_costs=claim.costs,
-                outstanding_interest=claim.interest + accrued,
-            )
-        )
-    return Balance(books.customer_id, on, tuple(lines), books.credit, books.credit_used)
-
-
-def customer_balance(session: Session, customer_id: int, on: date) -> Balance:
-    if session.get(Customer, customer_id) is None:
-        raise NotFoundError("There is no customer with id {id}.", id=customer_id)
-    books = load_customer_books(session, customer_id, as_of=on)
-    return figures(books, on, team_rules.rate_table(session))
 
 
 # -------------------------------------------------------------------- invoices

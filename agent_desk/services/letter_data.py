@@ -42,8 +42,9 @@ from agent_desk.models import (
     DemandNotice,
     DemandNoticeClaim,
 )
-from agent_desk.services import ledger, notices, team_rules
+from agent_desk.services import notices, team_rules
 from agent_desk.services.actor import SYSTEM
+from agent_desk.services.balance import customer_balance
 from agent_desk.services.creditor import add_vat_on_costs, current_profile, letter_creditor
 
 #: 14-day letters in these states still name their claims: a new letter names others.
@@ -329,7 +330,7 @@ def fourteen_day_letter_data(
     if not draft.claims:
         _no_claims_to_name(session, customer, sent_on)
     recipient = _recipient(session, customer)
-    balance = ledger.customer_balance(session, customer.id, sent_on)
+    balance = customer_balance(session, customer.id, sent_on)
     named = {c.claim_id for c in draft.claims}
     later = any(
         c.in_default_since is None and c.outstanding > 0 and c.claim_id not in named
@@ -365,7 +366,7 @@ def fourteen_day_letter_data(
 def _no_claims_to_name(session: Session, customer: Customer, sent_on: date) -> NoReturn:
     """Say in one sentence why a 14-day letter has nothing to name."""
     named = _already_named(session, customer.id)
-    balance = ledger.customer_balance(session, customer.id, sent_on)
+    balance = customer_balance(session, customer.id, sent_on)
     in_default = [
         c for c in balance.claims if c.in_default_since is not None and c.outstanding_principal > 0
     ]

@@ -31,13 +31,8 @@ from agent_desk.models import (
 )
 from agent_desk.services import team_rules
 from agent_desk.services.actor import Actor
-from agent_desk.services.ledger import (
-    ClaimFigures,
-    figures,
-    load_books,
-    load_customer_books,
-    write,
-)
+from agent_desk.services.balance import ClaimFigures, figures
+from agent_desk.services.ledger import load_books, load_customer_books, write
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from agent_desk.models import (
     LedgerEntry,
     NextStep,
 )
-from agent_desk.services import ledger, notices
+from agent_desk.services import notices
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.arrangements import (
     agree_arrangement,
@@ -33,6 +33,7 @@ from agent_desk.services.arrangements import (
     decline_arrangement,
     pending_approvals,
 )
+from agent_desk.services.balance import customer_balance
 from agent_desk.services.database import Database
 from agent_desk.services.derived import facts_of
 from agent_desk.services.missed_instalments import mark_missed_instalments
@@ -119,7 +120,7 @@ def _outside_policy() -> Terms:
 
 def _balance(database: Database, customer_id: int, on: date = TODAY) -> int:
     with database.transaction() as session:
-        return ledger.customer_balance(session, customer_id, on).outstanding
+        return customer_balance(session, customer_id, on).outstanding
 
 
 def _nightly(database: Database, today: date) -> None:

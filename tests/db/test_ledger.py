@@ -18,7 +18,7 @@ from agent_desk.models import Agent, Claim, Customer, DemandNotice, LedgerEntry,
 from agent_desk.services import ledger, notices, payments
 from agent_desk.services.activity import NextStepInput, set_next_step
 from agent_desk.services.actor import SYSTEM
-from agent_desk.services.balance import balance_report, report_json
+from agent_desk.services.balance import Balance, balance_report, customer_balance, report_json
 from agent_desk.services.database import Database
 from agent_desk.services.derived import refresh_customer
 from agent_desk.services.importers import import_payments
@@ -73,9 +73,9 @@ def _pay(
         )
 
 
-def _balance(database: Database, customer_id: int, on: date = TODAY) -> ledger.Balance:
+def _balance(database: Database, customer_id: int, on: date = TODAY) -> Balance:
     with database.transaction() as session:
-        return ledger.customer_balance(session, customer_id, on)
+        return customer_balance(session, customer_id, on)
 
 
 def _send_letter(database: Database, customer_id: int, sent_on: date) -> notices.NoticeDraft:

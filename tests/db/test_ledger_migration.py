@@ -17,6 +17,7 @@ from sqlalchemy.engine import URL
 
 from agent_desk.models import Base, Customer, LedgerEntry
 from agent_desk.services import ledger
+from agent_desk.services.balance import figures
 from agent_desk.services.database import Database
 from agent_desk.services.migrate import alembic_config, upgrade_to_head
 
@@ -129,7 +130,7 @@ def test_migration_books_what_was_owed_without_changing_it(empty_engine: Engine)
             assert sorted(c.costs for c in books[1].claims.values()) == [1_777, 2_223]
             # The interest the arrangement computed up to the day it was agreed is not
             # counted again, today or later: the claims it covers accrue nothing more.
-            later = ledger.figures(books[1], date(2027, 3, 1))
+            later = figures(books[1], date(2027, 3, 1))
             assert later.total("outstanding_interest") == 500
             assert later.outstanding == 49_500
             # B: a pending arrangement made no costs owed: principal only.

@@ -42,6 +42,7 @@ from agent_desk.models import (
 from agent_desk.services import ledger, payments
 from agent_desk.services import letters as service
 from agent_desk.services.actor import SYSTEM
+from agent_desk.services.balance import customer_balance
 from agent_desk.services.customer_file import customer_file
 from agent_desk.services.database import Database
 from agent_desk.services.derived import refresh_customer
@@ -699,7 +700,7 @@ def test_a_letter_dated_forty_days_ago_has_its_costs_booked_at_once(
     with database.transaction() as session:
         customer = session.get(Customer, customer_id)
         assert customer is not None
-        balance = ledger.customer_balance(session, customer_id, TODAY)
+        balance = customer_balance(session, customer_id, TODAY)
     by_reference = {c.reference: c for c in balance.claims}
     assert by_reference["K-40-1"].outstanding_costs == 4_000
     assert by_reference["K-40-2"].outstanding_costs == 0  # never named: no costs

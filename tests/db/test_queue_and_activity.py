@@ -12,7 +12,6 @@ from agent_desk.domain import queue as queue_rules
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome
 from agent_desk.errors import ValidationError
 from agent_desk.models import Customer
-from agent_desk.services import ledger
 from agent_desk.services.activity import (
     NextStepInput,
     log_contact_attempt,
@@ -21,6 +20,7 @@ from agent_desk.services.activity import (
     step_to_keep,
 )
 from agent_desk.services.actor import actor_for_login
+from agent_desk.services.balance import customer_balance
 from agent_desk.services.customer_file import customer_file
 from agent_desk.services.database import Database
 from agent_desk.services.derived import facts_of
@@ -234,7 +234,7 @@ def test_promise_rules(demo: Database) -> None:
     with demo.transaction() as session:
         sanne = actor_for_login(session, "sanne")
         row = agent_queue(session, sanne.agent_id or 0, NOW)[0]
-        owed_today = ledger.customer_balance(session, row.customer_id, TODAY).outstanding
+        owed_today = customer_balance(session, row.customer_id, TODAY).outstanding
         cases = [
             (0, TODAY + timedelta(days=3), "amount"),
             (owed_today + 1, TODAY + timedelta(days=3), "amount"),

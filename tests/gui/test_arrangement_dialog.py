@@ -15,8 +15,8 @@ from agent_desk.app import DeskApp
 from agent_desk.domain.arrangement_plan import Owed
 from agent_desk.domain.codes import ArrangementStatus
 from agent_desk.models import Arrangement, Customer, DemandNotice, Instalment
-from agent_desk.services import ledger
 from agent_desk.services.arrangements import arrangement_owed
+from agent_desk.services.balance import customer_balance
 from agent_desk.services.database import Database
 from agent_desk.ui.app_window import DeskWindow
 from agent_desk.ui.dialogs.approvals import ApprovalsDialog
@@ -248,7 +248,7 @@ def test_agreeing_within_policy_saves_and_shows_the_instalments(
         assert count == 5
         assert arrangement.interest_waived
         assert arrangement.total_cents == owed.principal + owed.costs
-        balance = ledger.customer_balance(session, file.id, date.today())
+        balance = customer_balance(session, file.id, date.today())
         assert balance.outstanding == arrangement.total_cents  # the waiver is on the books
     panel = window.customer_panel
     texts = [panel.timeline.item(r, 1).text() for r in range(panel.timeline.rowCount())]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from agent_desk.app import DeskApp
 from agent_desk.domain.codes import NextStepKind, Outcome
 from agent_desk.models import Customer
-from agent_desk.services import ledger
+from agent_desk.services.balance import customer_balance
 from agent_desk.services.database import Database
 from agent_desk.ui.app_window import DeskWindow
 from agent_desk.ui.dialogs.log_contact import LogContactDialog
@@ -90,7 +90,7 @@ def test_next_customer_opens_the_file_and_holds_it(
     assert panel.name.text() == panel.file.name
     # What is owed today comes from the books, interest up to today included.
     with database.transaction() as session:
-        owed = ledger.customer_balance(session, customer_id, window.clock().date()).outstanding
+        owed = customer_balance(session, customer_id, window.clock().date()).outstanding
     assert panel.file.owed_cents == owed > 0
     booked = panel.file.arrears_cents
     assert window.words.money(booked) in panel.summary.text()
