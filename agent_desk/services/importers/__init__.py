@@ -1,7 +1,8 @@
 """Imports from the billing system: customers with their claims, and payments.
 
 One package along its seams: ``reading`` (the CSV stream, row errors, results),
-``customers`` and ``payments``; the names callers use are here.
+``customers`` (the customer import's run) with ``customer_writer`` (writing its
+chunks), and ``payments``; the names callers use are here.
 
 All or nothing: every row is checked; if any row is bad, nothing is written and every
 bad row is reported with its line number and reason. Importing the same file again

@@ -1,0 +1,548 @@
+"""Writing one chunk of imported customer rows: new customers in bulk, known ones changed.
+
+One job: the database side of ``import customers``. New customers (most of a
+portfolio the first time) are inserted in bulk with their derived queue columns,
+search keys, books and next step worked out here; known ones are compared and
+changed through the ORM, all in the caller's transaction. Reading and checking the
+file is :mod:`agent_desk.services.importers.customers`'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agent_desk.domain import import_rows as rules
+from agent_desk.domain import queue as queue_rules
+from agent_desk.domain import search_keys
+from agent_desk.domain.codes import ContactKind, CustomerStatus, NextStepKind
+from agent_desk.domain.ledger import EntryKind, Part
+from agent_desk.domain.team_day import local_day
+from agent_desk.models import (
+    AuditEvent,
+    Claim,
+    ContactPoint,
+    Customer,
+    CustomerSearchKey,
+    LedgerEntry,
+    NextStep,
+    SignalObjection,
+)
+from agent_desk.services import bulk, ledger, team_rules
+from agent_desk.services.activity import NextStepInput, set_next_step
+from agent_desk.services.actor import Actor
+from agent_desk.services.changelog import log_changes
+from agent_desk.services.derived import refresh_customers
+from agent_desk.services.importers.reading import (
+    RowError,
+    _table,
+)
+from agent_desk.services.signals import record_objection
+
+
+@dataclass
+class _NewCustomer:
+    number: str
+    records: list[rules.CustomerRecord]
+
+
+class CustomerWriter:
+    """Writes one chunk of good rows at a time: new customers (most of a portfolio
+    import) in bulk with their derived queue columns worked out here, changes to known
+    customers through the ORM as before."""
+
+    def __init__(
+        self, session: Session, actor: Actor, path: Path, now: datetime, logins: dict[str, int]
+    ) -> None:
+        self.session = session
+        self.actor = actor
+        self.path = path
+        self.now = now
+        self.logins = logins
+        self.created: set[str] = set()  # customer numbers
+        self.touched: set[str] = set()
+        self.audited: set[int] = set()
+
+    def write(self, chunk: list[tuple[int, rules.CustomerRecord]], errors: list[RowError]) -> None:
+        session = self.session
+        session.flush()
+        numbers = list(dict.fromkeys(r.customer_number for _, r in chunk))
+        existing = bulk.ids_by(session, _table(Customer), "customer_number", numbers)
+        claims = self._claims_of([r.claim_reference for _, r in chunk])
+        for line, record in chunk:
+            owner = claims.get(record.claim_reference)
+            if owner is not None and owner != existing.get(record.customer_number):
+                errors.append(
+                    RowError(
+                        line,
+                        f"claim {record.claim_reference} already belongs to another customer.",
+                    )
+                )
+        if errors:
+            return
+        new: dict[str, _NewCustomer] = {}
+        old: list[rules.CustomerRecord] = []
+        for _line, record in chunk:
+            if record.customer_number in existing:
+                old.append(record)
+            else:
+                new.setdefault(
+                    record.customer_number, _NewCustomer(record.customer_number, [])
+                ).records.append(record)
+        if new:
+            self._insert_new(list(new.values()))
+        if old:
+            self._update_known(old, existing)
+        session.flush()
+        self._objections(chunk)
+
+    def _objections(self, chunk: list[tuple[int, rules.CustomerRecord]]) -> None:
+        """The billing system's objections to an early signal, each recorded once a day."""
+        wanted = list(
+            dict.fromkeys(
+                (r.customer_number, r.signal_objection) for _, r in chunk if r.signal_objection
+            )
+        )
+        if not wanted:
+            return
+        ids = bulk.ids_by(self.session, _table(Customer), "customer_number", [n for n, _ in wanted])
+        for number, on in wanted:
+            assert on is not None
+            if _objection(self.session, self.actor, ids[number], on, self.now):
+                self.touched.add(number)
+
+    def _claims_of(self, references: list[str]) -> dict[str, int]:
+        """The customer id of each claim that already exists."""
+        found: dict[str, int] = {}
+        for start in range(0, len(references), bulk.IN_BATCH):
+            part = references[start : start + bulk.IN_BATCH]
+            found.update(
+                (reference, int(customer_id))
+                for reference, customer_id in self.session.execute(
+                    select(Claim.reference, Claim.customer_id).where(Claim.reference.in_(part))
+                )
+            )
+        return found
+
+    # -- new customers: bulk
+
+    def _insert_new(self, customers: list[_NewCustomer]) -> None:
+        session, now, today = self.session, self.now, local_day(self.now)
+        rows: list[dict[str, Any]] = []
+        for item in customers:
+            last = item.records[-1]
+            agent = next((r.agent for r in reversed(item.records) if r.agent), None)
+            born = next((r.date_of_birth for r in reversed(item.records) if r.date_of_birth), None)
+            known_trigger = next((r for r in reversed(item.records) if r.trigger), None)
+            open_claims = [r for r in item.records if r.principal_cents > 0]
+            history = [
+                queue_rules.ClaimHistory(r.due_date, None if r.principal_cents > 0 else today)
+                for r in item.records
+            ]
+            first_time = queue_rules.is_first_time_arrears(
+                history, earlier_promises=0, earlier_arrangements=0
+            )
+            arrears = sum(r.principal_cents for r in open_claims)
+            oldest = min((r.due_date for r in open_claims), default=None)
+            bucket = queue_rules.bucket(
+                queue_rules.QueueFacts(
+                    open=True,
+                    arrears_cents=arrears,
+                    oldest_due_date=oldest,
+                    first_time_arrears=first_time,
+                    next_step_kind=NextStepKind.REVIEW.value,
+                    next_step_due_at=now,
+                )
+            )
+            rows.append(
+                {
+                    "customer_number": item.number,
+                    "first_name": last.first_name,
+                    "last_name": last.last_name,
+                    "salutation": None,
+                    "date_of_birth": born,
+                    "language": last.language,
+                    "segment": last.segment,
+                    "trigger": known_trigger.trigger if known_trigger else None,
+                    "trigger_on": known_trigger.trigger_on if known_trigger else None,
+                    "status": CustomerStatus.OPEN.value,
+                    "assigned_agent_id": self.logins.get(agent) if agent else None,
+                    "vulnerable": False,
+                    "arrears_cents": arrears,
+                    "credit_cents": 0,
+                    "oldest_due_date": oldest,
+                    "first_time_arrears": first_time,
+                    "broken_arrangement": False,
+                    "missed_instalment": False,
+                    "queue_bucket": int(bucket),
+                    "next_step_kind": NextStepKind.REVIEW.value,
+                    "next_step_due_at": now,
+                    "created_at": now,
+                    "version": 1,
+                }
+            )
+        bulk.insert_rows(session, _table(Customer), rows)
+        bulk.keep_statistics(session, "customer", len(rows))
+        ids = bulk.ids_by(
+            session, _table(Customer), "customer_number", [c.number for c in customers]
+        )
+        points: list[dict[str, Any]] = []
+        claims: list[dict[str, Any]] = []
+        steps: list[dict[str, Any]] = []
+        audits: list[dict[str, Any]] = []
+        search_rows: list[dict[str, Any]] = []
+        for item, row in zip(customers, rows, strict=True):
+            cid = ids[item.number]
+            seen: set[tuple[str, str]] = set()
+            facts: list[search_keys.PointFacts] = []
+            for record in item.records:
+                for kind, value, parts in _wanted_points(record):
+                    if (kind, value) in seen:
+                        continue
+                    seen.add((kind, value))
+                    facts.append(
+                        search_keys.PointFacts(
+                            kind, value, parts.get("postcode"), parts.get("house_number")
+                        )
+                    )
+                    points.append(
+                        {
+                            "customer_id": cid,
+                            "kind": kind,
+                            "value": value,
+                            "street": parts.get("street"),
+                            "house_number": parts.get("house_number"),
+                            "postcode": parts.get("postcode"),
+                            "city": parts.get("city"),
+                            "preferred": False,
+                            "consent_sms": False,
+                            "consent_whatsapp": False,
+                            "verification_source": None,
+                            "invalid": False,
+                            "version": 1,
+                        }
+                    )
+                claims.append(
+                    {
+                        "customer_id": cid,
+                        "reference": record.claim_reference,
+                        "description": record.claim_description,
+                        "principal_cents": record.principal_cents,
+                        "paid_cents": 0,
+                        "due_date": record.due_date,
+                        # Nothing owed on it: settled the day it arrived (as the books say).
+                        "settled_on": None if record.principal_cents > 0 else today,
+                        "version": 1,
+                    }
+                )
+            steps.append(
+                {
+                    "customer_id": cid,
+                    "kind": NextStepKind.REVIEW.value,
+                    "due_at": now,
+                    "assigned_agent_id": row["assigned_agent_id"],
+                    "note": "imported",
+                    "created_by_id": self.actor.agent_id,
+                    "created_at": now,
+                    "version": 1,
+                }
+            )
+            audits.append(self._audit_row(cid))
+            search_rows += [
+                {"customer_id": cid, "field": field, "key": key}
+                for field, key in search_keys.key_pairs(
+                    item.number,
+                    row["first_name"] or "",
+                    row["last_name"],
+                    facts,
+                    [r.claim_reference for r in item.records],
+                )
+            ]
+        bulk.insert_rows(session, _table(ContactPoint), points)
+        bulk.insert_rows(session, _table(Claim), claims)
+        bulk.keep_statistics(session, "claim", len(claims))
+        # Find anyone: the new customers' search keys, by the one rule of search_keys.
+        bulk.insert_rows(session, _table(CustomerSearchKey), search_rows)
+        claim_ids = bulk.ids_by(
+            session, _table(Claim), "reference", [c["reference"] for c in claims]
+        )
+        entries = [
+            {
+                "customer_id": c["customer_id"],
+                "claim_id": claim_ids[c["reference"]],
+                "kind": EntryKind.PRINCIPAL.value,
+                "part": Part.PRINCIPAL.value,
+                "amount_cents": c["principal_cents"],
+                "booked_on": c["due_date"],
+                "interest_through": None,
+                "payment_id": None,
+                "arrangement_id": None,
+                "notice_id": None,
+                "agent_id": None,
+                "created_at": now,
+                "note": "",
+            }
+            for c in claims
+            if c["principal_cents"] > 0
+        ]
+        bulk.insert_rows(session, _table(LedgerEntry), entries)
+        bulk.insert_rows(session, _table(NextStep), steps)
+        bulk.insert_rows(session, _table(AuditEvent), audits)
+        new_ids = [ids[c.number] for c in customers]
+        log_changes(session, "customer", new_ids, "insert", new_ids)
+        self.created.update(c.number for c in customers)
+        self.touched.update(c.number for c in customers)
+        self.audited.update(new_ids)
+
+    def _audit_row(self, customer_id: int) -> dict[str, Any]:
+        return {
+            "at": self.now,
+            "agent_id": self.actor.agent_id,
+            "action": "import",
+            "entity": "customer",
+            "entity_id": customer_id,
+            "customer_id": customer_id,
+            "detail": self.path.name,
+        }
+
+    # -- known customers: compared, changed through the ORM
+
+    def _update_known(self, records: list[rules.CustomerRecord], ids: dict[str, int]) -> None:
+        records = self._needing_work(records, ids)
+        if not records:  # a file imported before: compared, nothing to write
+            return
+        session = self.session
+        wanted_ids = sorted({ids[r.customer_number] for r in records})
+        customers = ledger.prefetch(session, Customer, wanted_ids)
+        points: dict[int, set[tuple[str, str]]] = {cid: set() for cid in wanted_ids}
+        claims: dict[str, Claim] = {}
+        for start in range(0, len(wanted_ids), bulk.IN_BATCH):
+            part = wanted_ids[start : start + bulk.IN_BATCH]
+            for cid, kind, value in session.execute(
+                select(ContactPoint.customer_id, ContactPoint.kind, ContactPoint.value).where(
+                    ContactPoint.customer_id.in_(part)
+                )
+            ):
+                points[cid].add((kind, value))
+        references = [r.claim_reference for r in records]
+        for start in range(0, len(references), bulk.IN_BATCH):
+            part_refs = references[start : start + bulk.IN_BATCH]
+            claims.update(
+                (c.reference, c)
+                for c in session.scalars(select(Claim).where(Claim.reference.in_(part_refs)))
+            )
+        touched: set[int] = set()
+        invoiced: dict[int, Claim] = {}
+        for record in records:
+            customer = customers[ids[record.customer_number]]
+            changed = False
+            values: dict[str, object] = {
+                "first_name": record.first_name,
+                "last_name": record.last_name,
+                "language": record.language,
+                "segment": record.segment,
+            }
+            if record.agent:
+                values["assigned_agent_id"] = self.logins[record.agent]
+            if record.date_of_birth is not None:  # empty: keep the one the desk holds
+                values["date_of_birth"] = record.date_of_birth
+            if record.trigger is not None:  # empty: keep the trigger the desk holds
+                values |= {"trigger": record.trigger, "trigger_on": record.trigger_on}
+            for name, wanted in values.items():
+                if getattr(customer, name) != wanted:
+                    setattr(customer, name, wanted)
+                    changed = True
+            have = points[customer.id]
+            for kind, point, parts in _wanted_points(record):
+                if (kind, point) in have:
+                    continue
+                have.add((kind, point))
+                session.add(
+                    ContactPoint(
+                        customer_id=customer.id,
+                        kind=kind,
+                        value=point,
+                        verification_source=None,
+                        **parts,
+                    )
+                )
+                changed = True
+            claim = _sync_claim(session, claims, customer, record)
+            if claim is not None:
+                invoiced[id(claim)] = claim
+                changed = True
+            if changed:
+                touched.add(customer.id)
+                self.touched.add(record.customer_number)
+        session.flush()
+        _book_invoices(session, self.actor, list(invoiced.values()), self.now)
+        audits = [self._audit_row(cid) for cid in sorted(touched - self.audited)]
+        bulk.insert_rows(session, _table(AuditEvent), audits)
+        self.audited.update(touched)
+        refresh_customers(session, touched)
+
+    def _needing_work(
+        self, records: list[rules.CustomerRecord], ids: dict[str, int]
+    ) -> list[rules.CustomerRecord]:
+        """The rows that would change something, found with plain column reads (no ORM
+        objects): re-importing the same portfolio only compares."""
+        session = self.session
+        customer_ids = sorted({ids[r.customer_number] for r in records})
+        known: dict[int, tuple[Any, ...]] = {}
+        points: dict[int, set[tuple[str, str]]] = {cid: set() for cid in customer_ids}
+        for start in range(0, len(customer_ids), bulk.IN_BATCH):
+            part = customer_ids[start : start + bulk.IN_BATCH]
+            for row in session.execute(
+                select(
+                    Customer.id,
+                    Customer.first_name,
+                    Customer.last_name,
+                    Customer.language,
+                    Customer.segment,
+                    Customer.assigned_agent_id,
+                    Customer.date_of_birth,
+                    Customer.trigger,
+                    Customer.trigger_on,
+                ).where(Customer.id.in_(part))
+            ):
+                known[int(row[0])] = tuple(row[1:])
+            for cid, kind, value in session.execute(
+                select(ContactPoint.customer_id, ContactPoint.kind, ContactPoint.value).where(
+                    ContactPoint.customer_id.in_(part)
+                )
+            ):
+                points[cid].add((kind, value))
+        claims: dict[str, tuple[Any, ...]] = {}
+        references = [r.claim_reference for r in records]
+        for start in range(0, len(references), bulk.IN_BATCH):
+            part_refs = references[start : start + bulk.IN_BATCH]
+            for reference, description, principal, due in session.execute(
+                select(
+                    Claim.reference, Claim.description, Claim.principal_cents, Claim.due_date
+                ).where(Claim.reference.in_(part_refs))
+            ):
+                claims[reference] = (description, principal, due)
+        needed: list[rules.CustomerRecord] = []
+        for record in records:
+            cid = ids[record.customer_number]
+            first, last, language, segment, agent_id, born, trigger, trigger_on = known[cid]
+            same = (
+                (first, last, language, segment)
+                == (record.first_name, record.last_name, record.language, record.segment)
+                and (not record.agent or agent_id == self.logins[record.agent])
+                and (record.date_of_birth is None or born == record.date_of_birth)
+                and (
+                    record.trigger is None
+                    or (trigger, trigger_on) == (record.trigger, record.trigger_on)
+                )
+                and all((k, v) in points[cid] for k, v, _parts in _wanted_points(record))
+                and claims.get(record.claim_reference)
+                == (record.claim_description, record.principal_cents, record.due_date)
+            )
+            if not same:
+                needed.append(record)
+        # All rows of a customer with any change, in file order: the last row's values win
+        # as they always did.
+        changing = {r.customer_number for r in needed}
+        return [r for r in records if r.customer_number in changing]
+
+
+def _objection(session: Session, actor: Actor, customer_id: int, on: date, now: datetime) -> bool:
+    """The billing system's objection to an early signal, recorded once per day."""
+    known = session.scalar(
+        select(SignalObjection.id).where(
+            SignalObjection.customer_id == customer_id, SignalObjection.objected_on == on
+        )
+    )
+    if known is not None:
+        return False
+    record_objection(session, actor, customer_id, on=on, channel="import", now=now, source="import")
+    return True
+
+
+def _wanted_points(
+    record: rules.CustomerRecord,
+) -> list[tuple[str, str, dict[str, str | None]]]:
+    wanted: list[tuple[str, str, dict[str, str | None]]] = []
+    if record.mobile:
+        wanted.append((ContactKind.MOBILE.value, record.mobile, {}))
+    if record.phone:
+        wanted.append((ContactKind.PHONE.value, record.phone, {}))
+    if record.email:
+        wanted.append((ContactKind.EMAIL.value, record.email, {}))
+    address = record.address
+    wanted.append(
+        (
+            ContactKind.ADDRESS.value,
+            address.one_line(),
+            {
+                "street": address.street,
+                "house_number": address.house_number,
+                "postcode": address.postcode,
+                "city": address.city,
+            },
+        )
+    )
+    return wanted
+
+
+def _book_invoices(session: Session, actor: Actor, claims: list[Claim], now: datetime) -> None:
+    """The books follow the billing system: each new or changed claim's principal is
+    booked; a closed customer who owes again is reopened with a review."""
+    if not claims:
+        return
+    books = ledger.load_books(session, {c.customer_id for c in claims})
+    rates = team_rules.rate_table(session)  # credit used at once pays interest at these
+    for claim in claims:
+        ledger.book_invoice(books[claim.customer_id], claim, now, rates=rates)
+    ledger.write(session, books.values())
+    ledger.sync_claim_caches(session, books.values(), local_day(now))
+    customers = ledger.prefetch(session, Customer, books)
+    for book in books.values():
+        customer = customers.get(book.customer_id)
+        if (
+            customer is not None
+            and customer.status == CustomerStatus.CLOSED
+            and book.outstanding > 0
+        ):
+            customer.status = CustomerStatus.OPEN.value
+            set_next_step(
+                session,
+                actor,
+                customer,
+                NextStepInput(NextStepKind.REVIEW, now, "new claim imported"),
+                now,
+            )
+
+
+def _sync_claim(
+    session: Session, claims: dict[str, Claim], customer: Customer, record: rules.CustomerRecord
+) -> Claim | None:
+    """The claim of this row, created or updated; ``None`` when nothing changed."""
+    claim = claims.get(record.claim_reference)
+    if claim is None:
+        claim = Claim(
+            customer_id=customer.id,
+            reference=record.claim_reference,
+            description=record.claim_description,
+            principal_cents=record.principal_cents,
+            due_date=record.due_date,
+        )
+        session.add(claim)  # its id comes with the flush before the books
+        claims[record.claim_reference] = claim
+        return claim
+    changed = False
+    for name, value in (
+        ("description", record.claim_description),
+        ("principal_cents", record.principal_cents),
+        ("due_date", record.due_date),
+    ):
+        if getattr(claim, name) != value:
+            setattr(claim, name, value)
+            changed = True
+    return claim if changed else None
