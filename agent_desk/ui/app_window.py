@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
@@ -27,19 +27,12 @@ from PySide6.QtWidgets import (
     QToolButton,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
+from agent_desk.domain.actor import Actor
 from agent_desk.domain.codes import NextStepKind, Role
+from agent_desk.domain.queue_view import QueueScope
 from agent_desk.errors import AgentDeskError, DatabaseUnavailableError, ValidationError
 from agent_desk.i18n import Translator
-from agent_desk.services.activity import NextStepInput, add_note, plan_next_step
-from agent_desk.services.actor import Actor
-from agent_desk.services.customer_file import CustomerFile
-from agent_desk.services.desk_support import Opened, next_customer, open_customer, reload_file
-from agent_desk.services.outbox import OperationKind, ReplayResult
-from agent_desk.services.queue import QueueScope, release_holds
-from agent_desk.services.search import SearchHit, open_found
-from agent_desk.services.sync import ChangeSummary
 from agent_desk.ui import messaging_hooks
 from agent_desk.ui.actions import build_actions, build_pane_actions
 from agent_desk.ui.customer_panel import CustomerPanel
@@ -70,6 +63,15 @@ from agent_desk.ui.team_view import SupervisorDesk
 from agent_desk.ui.theme import apply_theme, effective_scheme
 from agent_desk.ui.typed_dates import TypedDateTimeEdit
 from agent_desk.ui.worker import DatabaseWorker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.customer_file import CustomerFile
+    from agent_desk.services.desk_support import Opened
+    from agent_desk.services.outbox import ReplayResult
+    from agent_desk.services.search import SearchHit
+    from agent_desk.services.sync import ChangeSummary
 
 
 class DeskWindow(QMainWindow):
@@ -482,10 +484,15 @@ class DeskWindow(QMainWindow):
         customer_id, actor = file.id, self.actor
 
         def release(value: ReleaseInput) -> None:
+            from agent_desk.services.activity import NextStepInput
+
             now, note = self.clock(), release_note(self.words, value)
             step = NextStepInput(NextStepKind.RETRY, value.back_at, note)
 
             def task(session: Session) -> None:
+                from agent_desk.services.activity import add_note, plan_next_step
+                from agent_desk.services.queue import release_holds
+
                 plan_next_step(session, actor, customer_id, step, now)
                 add_note(session, actor, customer_id, note, now)
                 release_holds(session, actor)
@@ -534,6 +541,8 @@ class DeskWindow(QMainWindow):
         return scheme
 
     def open_customer(self, customer_id: int) -> None:
+        from agent_desk.services.desk_support import open_customer
+
         actor, now = self.actor, self.clock()
         self.worker.submit(
             lambda session: open_customer(session, actor, customer_id, now),
@@ -549,6 +558,8 @@ class DeskWindow(QMainWindow):
         return dialog
 
     def _open_found(self, hit: SearchHit) -> None:
+        from agent_desk.services.search import open_found
+
         actor, now = self.actor, self.clock()
         self.worker.submit(
             lambda session: open_found(session, actor, hit, now),
@@ -568,6 +579,8 @@ class DeskWindow(QMainWindow):
         self.focus_script()
 
     def next_customer(self) -> None:
+        from agent_desk.services.desk_support import next_customer
+
         actor, now = self.actor, self.clock()
         self.worker.submit(
             lambda session: next_customer(session, actor, now),
@@ -617,6 +630,8 @@ class DeskWindow(QMainWindow):
         self.file_shown.emit(file.id)
 
     def _reload_file(self, customer_id: int) -> None:
+        from agent_desk.services.desk_support import reload_file
+
         actor, now = self.actor, self.clock()
         self.worker.submit(
             lambda session: reload_file(session, actor, customer_id, now), self._show
@@ -718,6 +733,8 @@ class DeskWindow(QMainWindow):
 
     def _show_waiting(self) -> None:
         """The open customer's offline work that is not yet sent, in the file."""
+        from agent_desk.services.outbox import OperationKind
+
         file = self.current_file()
         if file is None:
             return
@@ -910,6 +927,8 @@ class DeskWindow(QMainWindow):
             QTimer.singleShot(300, self.fit_to_screen)  # once framed: the real frame size
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        from agent_desk.services.queue import release_holds
+
         self.save_layout()
         self.live_sync.stop()
         if self.releasing_on_close:

@@ -15,29 +15,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
-from sqlalchemy.orm import Session
 
 from agent_desk import config
+from agent_desk.domain.actor import Actor
 from agent_desk.errors import ValidationError
-from agent_desk.services.activity import NextStepInput
-from agent_desk.services.actor import Actor
-from agent_desk.services.database import Database
-from agent_desk.services.outbox import Outbox, OutboxOperation, ReplayResult
-from agent_desk.services.sync import (
-    ChangeCursor,
-    ChangeListener,
-    ChangeSummary,
-    ConnectionState,
-    PollingListener,
-    latest_change_id,
-    listener_for,
-)
+from agent_desk.services.sync import ChangeListener, PollingListener, listener_for
 from agent_desk.ui.dialogs.log_contact import ContactInput
 from agent_desk.ui.dialogs.pause import PauseInput
 from agent_desk.ui.dialogs.promise import PromiseInput
 from agent_desk.ui.worker import DatabaseWorker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.activity import NextStepInput
+    from agent_desk.services.database import Database
+    from agent_desk.services.outbox import OutboxOperation, ReplayResult
+    from agent_desk.services.sync import ChangeSummary
 
 ListenerFactory = Callable[..., ChangeListener | PollingListener]
 
@@ -62,6 +59,8 @@ class LiveSync(QObject):
         *,
         listener_factory: ListenerFactory = listener_for,
     ) -> None:
+        from agent_desk.services.sync import ChangeCursor
+
         super().__init__(parent)
         self.worker = worker
         self.clock = clock
@@ -82,6 +81,8 @@ class LiveSync(QObject):
 
     def start(self) -> None:
         """Start from the newest change (the desk has just loaded everything)."""
+        from agent_desk.services.sync import latest_change_id
+
         self.worker.submit(latest_change_id, self._positioned, self._start_failed)
 
     def _positioned(self, last_id: int) -> None:
@@ -121,6 +122,8 @@ class LiveSync(QObject):
         self.reconnected.emit()
 
     def _on_state(self, state: str, _reason: str) -> None:
+        from agent_desk.services.sync import ConnectionState
+
         self.set_online(ConnectionState(state) is ConnectionState.ONLINE)
 
     def set_online(self, online: bool) -> None:
@@ -181,6 +184,8 @@ class OfflineWork(QObject):
         path: Path | None = None,
         parent: QObject | None = None,
     ) -> None:
+        from agent_desk.services.outbox import Outbox
+
         super().__init__(parent)
         self.worker = worker
         self.actor = actor
@@ -202,6 +207,8 @@ class OfflineWork(QObject):
     def keep_contact(
         self, customer_id: int, base_version: int | None, value: ContactInput
     ) -> OutboxOperation:
+        from agent_desk.services.activity import NextStepInput
+
         if value.next_step_kind is None:
             raise ValidationError(
                 "Choose a next step before you move on: every open customer needs one.",
@@ -289,6 +296,8 @@ class OfflineWork(QObject):
             self.replayed.emit(result)
 
     def _replay_failed(self, error: BaseException) -> None:
+        from agent_desk.services.outbox import ReplayResult
+
         self.replaying = False
         if not self.closed:
             self.replayed.emit(

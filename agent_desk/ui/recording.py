@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QWidget
-from sqlalchemy.orm import Session
 
+from agent_desk.domain.actor import Actor
 from agent_desk.domain.scripts import ScriptOutcome
 from agent_desk.domain.verification import VerificationFlow, VerificationResult
 from agent_desk.errors import (
@@ -23,25 +23,6 @@ from agent_desk.errors import (
     ConflictError,
     DatabaseUnavailableError,
     ValidationError,
-)
-from agent_desk.services.activity import (
-    KEEP,
-    Keep,
-    NextStepInput,
-    add_note,
-    log_contact_attempt,
-    plan_next_step,
-    record_promise,
-    set_pause,
-)
-from agent_desk.services.actor import Actor
-from agent_desk.services.conflicts import ChangeLine, colleague_changes
-from agent_desk.services.customer_file import CustomerFile
-from agent_desk.services.messages import set_opt_outs
-from agent_desk.services.verification import (
-    VerificationData,
-    apply_verification,
-    load_verification,
 )
 from agent_desk.ui.dialogs.conflict import ConflictDialog
 from agent_desk.ui.dialogs.form import FormDialog
@@ -55,9 +36,15 @@ from agent_desk.ui.labels import Words
 from agent_desk.ui.worker import DatabaseWorker
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.activity import Keep, NextStepInput
+    from agent_desk.services.conflicts import ChangeLine
+    from agent_desk.services.customer_file import CustomerFile
+    from agent_desk.services.verification import VerificationData
     from agent_desk.ui.live_sync import OfflineWork
 
-Task = Callable[[Session], object]
+Task = Callable[["Session"], object]
 #: Keeps a save that could not reach the database: ``keep(customer_id, base_version)``
 #: returns something when it was kept in the offline outbox, None when it cannot be.
 Keeper = Callable[[int, int | None], object | None]
@@ -134,6 +121,8 @@ class Recorder:
 
     def verify(self) -> None:
         """F7: load the contact points, then open the verification dialog on them."""
+        from agent_desk.services.verification import load_verification
+
         file = self.current_file()
         if file is None:
             return
@@ -181,6 +170,9 @@ class Recorder:
             language = self.words.lang
 
             def task(session: Session) -> Any:
+                from agent_desk.services.messages import set_opt_outs
+                from agent_desk.services.verification import apply_verification
+
                 result = apply_verification(
                     session,
                     actor,
@@ -282,6 +274,8 @@ class Recorder:
 
     def _contact(self, value: ContactInput) -> Callable[[int], Task]:
         def task_for(customer_id: int) -> Task:
+            from agent_desk.services.activity import log_contact_attempt
+
             actor, now, version = self.actor, self.clock(), self._version(customer_id)
             step = _contact_step(value)
             return lambda session: log_contact_attempt(
@@ -301,6 +295,8 @@ class Recorder:
 
     def _promise(self, value: PromiseInput) -> Callable[[int], Task]:
         def task_for(customer_id: int) -> Task:
+            from agent_desk.services.activity import record_promise
+
             actor, now, version = self.actor, self.clock(), self._version(customer_id)
             return lambda session: record_promise(
                 session,
@@ -316,6 +312,8 @@ class Recorder:
 
     def _pause(self, value: PauseInput) -> Callable[[int], Task]:
         def task_for(customer_id: int) -> Task:
+            from agent_desk.services.activity import set_pause
+
             actor, now, version = self.actor, self.clock(), self._version(customer_id)
             return lambda session: set_pause(
                 session,
@@ -331,6 +329,8 @@ class Recorder:
 
     def _note(self, value: NoteInput) -> Callable[[int], Task]:
         def task_for(customer_id: int) -> Task:
+            from agent_desk.services.activity import add_note
+
             actor, now = self.actor, self.clock()
             return lambda session: add_note(session, actor, customer_id, value.text, now)
 
@@ -338,6 +338,8 @@ class Recorder:
 
     def _next_step(self, value: StepInput) -> Callable[[int], Task]:
         def task_for(customer_id: int) -> Task:
+            from agent_desk.services.activity import NextStepInput, plan_next_step
+
             actor, now, version = self.actor, self.clock(), self._version(customer_id)
             step = NextStepInput(value.kind, value.due_at, value.note)
             return lambda session: plan_next_step(
@@ -362,6 +364,8 @@ class Recorder:
 
     def _keep_next_step(self, value: StepInput) -> Keeper:
         def keep(customer_id: int, version: int | None) -> object | None:
+            from agent_desk.services.activity import NextStepInput
+
             offline = self.offline
             step = NextStepInput(value.kind, value.due_at, value.note)
             return offline.keep_next_step(customer_id, version, step) if offline else None
@@ -370,6 +374,8 @@ class Recorder:
 
     def _keep_contact(self, value: ContactInput) -> Keeper:
         def keep(customer_id: int, version: int | None) -> object | None:
+            from agent_desk.services.activity import KEEP
+
             offline = self.offline
             if offline is None:
                 return None
@@ -460,6 +466,8 @@ class Recorder:
         self, dialog: FormDialog, customer_id: int, since: datetime, typed: object
     ) -> None:
         """Colleague's changes beside the agent's typed values; the form stays as typed."""
+        from agent_desk.services.conflicts import colleague_changes
+
         tr = self.words.tr
         notice = tr(
             "A colleague changed this customer while you were working. Nothing was "
@@ -498,6 +506,8 @@ class Recorder:
 
 def _contact_step(value: ContactInput) -> NextStepInput | Keep | None:
     """The next step the agent chose in F2: new, kept, or none (the service asks)."""
+    from agent_desk.services.activity import KEEP, NextStepInput
+
     if value.keep_next_step:
         return KEEP
     if value.next_step_kind is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -23,21 +24,19 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
+from agent_desk.domain.actor import Actor
 from agent_desk.errors import AgentDeskError, ConflictError, ValidationError
-from agent_desk.services.actor import Actor
-from agent_desk.services.arrangements import (
-    PendingApproval,
-    approve_arrangement,
-    decline_arrangement,
-    pending_approvals,
-)
 from agent_desk.ui.buttons import button_row, plain_button
 from agent_desk.ui.dialogs.arrangement import FREQUENCIES
 from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.worker import DatabaseWorker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.arrangements import PendingApproval
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -178,6 +177,8 @@ class ApprovalsDialog(QDialog):
     # -- loading -------------------------------------------------------------------
 
     def reload(self) -> None:
+        from agent_desk.services.arrangements import pending_approvals
+
         self.loading = True
         self.worker.submit(
             pending_approvals,
@@ -259,6 +260,8 @@ class ApprovalsDialog(QDialog):
         self.reason.setText(reason or "—")
 
     def decide(self, *, approve: bool) -> None:
+        from agent_desk.services.arrangements import approve_arrangement, decline_arrangement
+
         tr = self.tr_
         item = self.current()
         if item is None:

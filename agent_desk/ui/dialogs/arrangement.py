@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -46,8 +46,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
+from agent_desk.domain.actor import Actor
 from agent_desk.domain.arrangement_plan import (
     Message,
     Mode,
@@ -63,16 +63,17 @@ from agent_desk.domain.money import Cents, cents_to_decimal
 from agent_desk.domain.policy import ArrangementPolicy, load_default_policy
 from agent_desk.errors import AgentDeskError, ConflictError, ValidationError
 from agent_desk.i18n import N_
-from agent_desk.services import team_rules
-from agent_desk.services.actor import Actor
-from agent_desk.services.arrangements import agree_arrangement, arrangement_owed
-from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import MONTHS, Words
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.prompter import Prompter
 from agent_desk.ui.typed_dates import TypedDateEdit
 from agent_desk.ui.worker import DatabaseWorker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.customer_file import CustomerFile
 
 __all__ = ["FREQUENCIES", "ArrangementDesk", "ArrangementDialog", "ArrangementInput", "Mode"]
 
@@ -861,6 +862,9 @@ class ArrangementDesk:
                 self.unexpected(error)
 
         def read(session: Session) -> tuple[Owed, ArrangementPolicy]:
+            from agent_desk.services import team_rules
+            from agent_desk.services.arrangements import arrangement_owed
+
             return arrangement_owed(session, customer_id, today), team_rules.policy(session)
 
         def show(figures: tuple[Owed, ArrangementPolicy]) -> None:
@@ -875,6 +879,8 @@ class ArrangementDesk:
         version = file.version if file is not None and file.id == customer_id else None
 
         def task(session: Session) -> int:
+            from agent_desk.services.arrangements import agree_arrangement
+
             return agree_arrangement(
                 session,
                 actor,

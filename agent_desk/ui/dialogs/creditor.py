@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -27,14 +28,15 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.domain import creditor as rules
+from agent_desk.domain.actor import Actor
 from agent_desk.errors import AgentDeskError, ValidationError
 from agent_desk.i18n import N_, Translator, error_text
-from agent_desk.services.actor import Actor
-from agent_desk.services.creditor import Profile, current_profile, set_values
-from agent_desk.services.signals import OBJECTION_CHANNELS, record_objection
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.worker import DatabaseWorker
+
+if TYPE_CHECKING:
+    from agent_desk.services.creditor import Profile
 
 #: Words for the objection channels (the desk translates them).
 CHANNEL_WORDS = {
@@ -202,6 +204,8 @@ class ObjectionDialog(FormDialog):
     def __init__(
         self, tr: Translator, name: str, today: date, parent: QWidget | None = None
     ) -> None:
+        from agent_desk.services.signals import OBJECTION_CHANNELS
+
         super().__init__(tr, tr("Objection to an early signal: {name}", name=name), parent)
         self.setObjectName("objectionDialog")
         self.day = QDateEdit(QDate(today.year, today.month, today.day))
@@ -263,11 +267,14 @@ def open_creditor_profile(
     parent: QWidget,
 ) -> None:
     """Supervisor › Creditor profile: load, show, save as a new version."""
+    from agent_desk.services.creditor import current_profile
 
     def opened(profile: Profile) -> None:
         dialog = CreditorDialog(tr, profile, parent)
 
         def submit(changes: dict[str, str]) -> None:
+            from agent_desk.services.creditor import set_values
+
             now = clock()
             worker.submit(
                 lambda session: set_values(session, actor, changes, now),  # type: ignore[arg-type]
@@ -296,6 +303,8 @@ def open_objection(
     dialog = ObjectionDialog(tr, name, now.date(), parent)  # type: ignore[attr-defined]
 
     def submit(value: ObjectionInput) -> None:
+        from agent_desk.services.signals import record_objection
+
         when = clock()
         worker.submit(
             lambda session: record_objection(

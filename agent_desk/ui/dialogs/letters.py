@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QStandardPaths, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QImage, QPageSize, QStandardItemModel
@@ -43,19 +44,22 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
 from agent_desk import letters
+from agent_desk.domain.actor import Actor
 from agent_desk.errors import AgentDeskError
 from agent_desk.i18n import N_, Translator
-from agent_desk.letters import AnyLetter, LetterKind
-from agent_desk.services import letters as letter_service
-from agent_desk.services.actor import Actor
-from agent_desk.services.customer_file import ArrangementLine, CustomerFile
 from agent_desk.ui.labels import ARRANGEMENT_STATUS, Words
 from agent_desk.ui.pdf_preview import PRINT_DPI_MAX, PdfPreview, PdfRunner, print_images, rasterize
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.worker import DatabaseWorker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.letters import AnyLetter, LetterKind
+    from agent_desk.services import letters as letter_service
+    from agent_desk.services.customer_file import ArrangementLine, CustomerFile
 
 KINDS: tuple[tuple[LetterKind, str, str], ...] = (
     (
@@ -216,6 +220,8 @@ def kind_choices(words: Words, file: CustomerFile, today: date) -> list[KindChoi
 
 def arrangement_refusal(words: Words, line: ArrangementLine) -> str:
     """Why this arrangement gets no confirmation, in words; empty when it may."""
+    from agent_desk.services import letters as letter_service
+
     refusal = letter_service.confirmation_refusal(line.id, line.status)
     return "" if refusal is None else words.tr.error(refusal)
 
@@ -516,6 +522,8 @@ class LettersDialog(QDialog):
         number, now, agent = self.file.customer_number, self.clock(), self.actor.display_name
 
         def build(session: Session) -> AnyLetter:
+            from agent_desk.services import letters as letter_service
+
             if kind == "arrangement":
                 if arrangement_id is None:
                     raise AgentDeskError("Choose the arrangement to confirm.")
@@ -611,6 +619,8 @@ class LettersDialog(QDialog):
         actor, now, customer_id, arrangement_id = self._who_when()
 
         def save(session: Session) -> letter_service.LetterRecord:
+            from agent_desk.services import letters as letter_service
+
             return letter_service.generate_letter(
                 session,
                 actor,
@@ -659,6 +669,8 @@ class LettersDialog(QDialog):
         )
 
     def _paint(self, printer: QPrinter, images: list[QImage], data: AnyLetter, pdf: bytes) -> None:
+        from agent_desk.services import letters as letter_service
+
         tr = self.tr_
         try:
             print_images(printer, images)
@@ -688,6 +700,8 @@ class LettersDialog(QDialog):
         actor, now, customer_id, arrangement_id = self._who_when()
 
         def record(session: Session) -> letter_service.LetterRecord:
+            from agent_desk.services import letters as letter_service
+
             return letter_service.record_letter(
                 session,
                 actor,
@@ -732,6 +746,8 @@ class LettersDialog(QDialog):
         return self.actor, self.clock(), self.file.id, arrangement_id
 
     def _remember(self, record: letter_service.LetterRecord) -> None:
+        from agent_desk.services import letters as letter_service
+
         if self._recorded.get(record.sha256) not in letter_service.SENT:
             self._recorded[record.sha256] = record.delivery
         self.saved(self.file.id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -16,16 +18,15 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.i18n import Translator
-from agent_desk.services.outbox import (
-    OperationKind,
-    Outbox,
-    OutboxOperation,
-    Resolution,
-)
 from agent_desk.ui.plain import PlainLabel
+
+if TYPE_CHECKING:
+    from agent_desk.services.outbox import OperationKind, Outbox, OutboxOperation, Resolution
 
 
 def kind_label(tr: Translator, kind: OperationKind) -> str:
+    from agent_desk.services.outbox import OperationKind
+
     labels = {
         OperationKind.CONTACT_ATTEMPT: tr("Contact attempt"),
         OperationKind.NOTE: tr("Note"),
@@ -43,6 +44,8 @@ class OutboxReviewDialog(QDialog):
     def __init__(
         self, tr: Translator, outbox: Outbox, agent_login: str, parent: QWidget | None = None
     ) -> None:
+        from agent_desk.services.outbox import Resolution
+
         super().__init__(parent)
         self.setObjectName("outboxReviewDialog")
         self.tr_, self.outbox, self.agent_login = tr, outbox, agent_login

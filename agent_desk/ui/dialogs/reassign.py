@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -29,23 +30,20 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
+from agent_desk.domain.actor import Actor
 from agent_desk.domain.codes import Role, Segment
 from agent_desk.errors import AgentDeskError, ValidationError
 from agent_desk.i18n import N_
-from agent_desk.services.actor import Actor
-from agent_desk.services.agents import AgentSummary, list_agents
-from agent_desk.services.team import (
-    ReassignFilter,
-    ReassignPreview,
-    ReassignResult,
-    preview_reassign,
-    reassign,
-)
 from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.worker import DatabaseWorker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.agents import AgentSummary
+    from agent_desk.services.team import ReassignFilter, ReassignPreview, ReassignResult
 
 SEGMENTS: dict[str, str] = {
     Segment.CONSUMER: N_("consumer"),
@@ -219,6 +217,8 @@ class ReassignDialog(QDialog):
     # -- agents ----------------------------------------------------------------------
 
     def load_agents(self) -> None:
+        from agent_desk.services.agents import list_agents
+
         now = self.clock()
         self.worker.submit(
             lambda session: list_agents(session, now),
@@ -293,6 +293,8 @@ class ReassignDialog(QDialog):
 
     def selection(self) -> ReassignFilter | None:
         """The filter from the fields, or None after putting an error beside a field."""
+        from agent_desk.services.team import ReassignFilter
+
         tr = self.tr_
         postcodes: dict[str, int | None] = {}
         ok = True
@@ -370,6 +372,8 @@ class ReassignDialog(QDialog):
         self.previewing = True
 
         def task(session: Session) -> ReassignPreview:
+            from agent_desk.services.team import preview_reassign
+
             return preview_reassign(session, actor, selection, targets, now)
 
         def done(preview: ReassignPreview) -> None:
@@ -463,6 +467,8 @@ class ReassignDialog(QDialog):
         self.confirm.setEnabled(False)
 
         def task(session: Session) -> ReassignResult:
+            from agent_desk.services.team import reassign
+
             return reassign(session, actor, selection, targets, now)
 
         def done(result: ReassignResult) -> None:

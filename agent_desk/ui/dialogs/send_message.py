@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -29,18 +29,19 @@ from PySide6.QtWidgets import (
     QPushButton,
     QVBoxLayout,
 )
-from sqlalchemy.orm import Session
 
+from agent_desk.domain.actor import Actor
 from agent_desk.domain.messaging import MessageChannel, MessageKind, sms_length
 from agent_desk.errors import ValidationError
 from agent_desk.i18n import N_, Translator
-from agent_desk.models import Customer
-from agent_desk.services import messages as msgs
-from agent_desk.services import sending
-from agent_desk.services.actor import Actor
-from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.worker import DatabaseWorker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services import messages as msgs
+    from agent_desk.services.customer_file import CustomerFile
 
 KIND_NAMES: dict[MessageKind, str] = {
     MessageKind.ARRANGEMENT_CONFIRMATION: N_("Arrangement confirmation (with the PDF)"),
@@ -96,6 +97,9 @@ class Request:
 
 
 def _draft(session: Session, actor: Actor, request: Request) -> msgs.Draft:
+    from agent_desk.models import Customer
+    from agent_desk.services import messages as msgs
+
     customer = session.get(Customer, request.customer_id)
     if customer is None:
         raise ValidationError("This customer no longer exists.")
@@ -252,6 +256,8 @@ class SendMessageDialog(QDialog):
         )
 
     def _channel_changed(self) -> None:
+        from agent_desk.services import messages as msgs
+
         tr = self.tr_
         self.to_box.blockSignals(True)
         self.to_box.clear()
@@ -354,6 +360,9 @@ class SendMessageDialog(QDialog):
         may_send = actor.is_supervisor or self.worker.database.is_sqlite
 
         def queue(session: Session) -> int:
+            from agent_desk.models import Customer
+            from agent_desk.services import messages as msgs
+
             draft = _draft(session, actor, request)
             if request.kind is MessageKind.ARRANGEMENT_CONFIRMATION:
                 subject = msgs.subject_for(
@@ -379,6 +388,9 @@ class SendMessageDialog(QDialog):
 
     @staticmethod
     def _dispatch(database: Any, message_id: int, now: datetime) -> tuple[str, str | None]:
+        from agent_desk.services import messages as msgs
+        from agent_desk.services import sending
+
         with database.transaction() as s:
             transports = sending.ConfiguredTransports(msgs.team_settings(s))
         sending.dispatch(database, transports, now, only_ids=[message_id])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -45,12 +46,14 @@ from agent_desk.domain.verification import (
 )
 from agent_desk.errors import ValidationError
 from agent_desk.i18n import N_
-from agent_desk.services.customer_file import CustomerFile
-from agent_desk.services.verification import VerificationData
 from agent_desk.ui.channel_preferences import OptOutBox
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import CHANNELS, CONTACT_ICONS, CONTACT_KINDS, TIMES_OF_DAY, Words
 from agent_desk.ui.plain import PlainLabel
+
+if TYPE_CHECKING:
+    from agent_desk.services.customer_file import CustomerFile
+    from agent_desk.services.verification import VerificationData
 
 PAGE_TITLES: dict[FlowStep, str] = {
     FlowStep.INTRO: N_("Before you start"),
