@@ -65,10 +65,14 @@ class DeskSettings:
         return Actor(int(agent_id), login, name, Role(role))
 
     def remember_actor(self, url: str, actor: Actor) -> None:
+        """Written to disk at once (a benchmark's start may end with ``os._exit``)."""
         if actor.agent_id is None or "\n" in actor.display_name:
+            return
+        if self.remembered_actor(url, actor.login) == actor:
             return
         value = f"{actor.agent_id}\n{actor.role.value}\n{actor.display_name}"
         self._store.setValue(self._agent_key(url, actor.login), value)
+        self._store.sync()
 
     def forget_actor(self, url: str, login: str) -> None:
         self._store.remove(self._agent_key(url, login))
