@@ -63,6 +63,8 @@ class DeferredDatabase:
 
     def real(self) -> Database:
         """The opened database (opened here, after the release, on first use)."""
+        if threading.current_thread() is threading.main_thread():
+            self._released.set()  # asked for on the GUI thread: waiting would only stall it
         with self._lock:
             if self._real is None:
                 self._released.wait(RELEASE_TIMEOUT)
