@@ -210,6 +210,7 @@ class DeskApp(QObject):
         if state.empty and self.window is not None:
             from agent_desk.ui.dialogs.notices import EMPTY_DATABASE_TEXT
 
+            self.settings.forget_actor(self.database.display, self.window.actor.login)
             self._close_remembered()
             print(f"agent-desk: {EMPTY_DATABASE_TEXT}", file=sys.stderr)
             tr = self.translator

@@ -160,3 +160,21 @@ def test_the_remembered_agent_belongs_to_one_database_and_odd_values_are_ignored
     assert settings.remembered_actor(there, "sanne") is None
     settings.forget_actor(here, "sanne")
     assert settings.remembered_actor(here, "sanne") is None
+
+
+def test_a_remembered_agent_on_a_database_that_is_now_empty_is_told_how_to_start(
+    qtbot: QtBot, styled: None, tmp_path: Path, sanne: Actor
+) -> None:
+    url = f"sqlite:///{tmp_path / 'new' / 'desk.sqlite3'}"  # the file was removed
+    DeskSettings().remember_actor(url, sanne)
+    deferred = DeferredDatabase(url, url)
+    desk = _desk(deferred, "sanne")
+    desk.start_remembered(sanne)
+    qtbot.waitUntil(lambda: desk.message is not None, timeout=WAIT)
+    assert desk.window is None and desk.message is not None
+    assert desk.message.windowTitle() == "There is no work here yet"
+    assert "agent-desk --demo" in desk.message.body.toPlainText()
+    assert DeskSettings().remembered_actor(url, "sanne") is None
+    qtbot.waitUntil(lambda: desk.worker.pending == 0, timeout=WAIT)
+    desk.shutdown()
+    deferred.dispose()
