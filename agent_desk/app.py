@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from agent_desk.domain.actor import Actor
     from agent_desk.services.agents import AgentSummary
     from agent_desk.services.database import Database
-    from agent_desk.services.desk_support import StartState
+    from agent_desk.services.startup import StartState
     from agent_desk.ui.app_window import DeskWindow
     from agent_desk.ui.dialogs.agent_picker import AgentPicker
     from agent_desk.ui.dialogs.notices import MessageDialog
@@ -106,7 +106,7 @@ class DeskApp(QObject):
         settings: DeskSettings | None = None,
         prompter: Prompter | None = None,
         clock: Callable[[], datetime] = local_now,
-        demo_customers: int | None = None,  # None: services.desk_support.DEMO_CUSTOMERS
+        demo_customers: int | None = None,  # None: demo.DEMO_CUSTOMERS
         previous_crash: Path | None = None,
         data_folder: Path | None = None,
         instance: SingleInstance | None = None,  # claimed before any window was shown
@@ -166,10 +166,16 @@ class DeskApp(QObject):
         demo, customers, emit = self.demo, self.demo_customers, self._progress.emit
 
         def prepare(database: Database) -> StartState:
-            from agent_desk.services.desk_support import DEMO_CUSTOMERS, prepare_database
+            from agent_desk.services.startup import prepare_database
+
+            if not demo:
+                return prepare_database(database)  # a real database is never filled here
+            from agent_desk.demo import DEMO_CUSTOMERS, load_demo
 
             count = DEMO_CUSTOMERS if customers is None else customers
-            return prepare_database(database, demo=demo, customers=count, progress=emit)
+            return prepare_database(
+                database, fill=lambda session: load_demo(session, customers=count, progress=emit)
+            )
 
         self.worker.submit_raw(prepare, self._prepared, self._cannot_start)
         QTimer.singleShot(0, load_desk_modules)  # while the start-up window is shown
@@ -189,10 +195,16 @@ class DeskApp(QObject):
 
         def prepare(_deferred: Database) -> StartState:
             opened = database.real()  # waits for the window's paint: nothing imported before
-            from agent_desk.services.desk_support import DEMO_CUSTOMERS, prepare_database
+            from agent_desk.services.startup import prepare_database
+
+            if not demo:
+                return prepare_database(opened)  # a real database is never filled here
+            from agent_desk.demo import DEMO_CUSTOMERS, load_demo
 
             count = DEMO_CUSTOMERS if customers is None else customers
-            return prepare_database(opened, demo=demo, customers=count)
+            return prepare_database(
+                opened, fill=lambda session: load_demo(session, customers=count)
+            )
 
         def verify(session: Session) -> Actor:
             from agent_desk.services.actor import actor_for_login

@@ -26,10 +26,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from agent_desk.demo import load_demo
 from agent_desk.models import Customer, LedgerEntry
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.importers import import_payments
 from agent_desk.services.nightly import run_nightly
 

@@ -38,11 +38,12 @@ from typing import Any
 from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import make_url
 
+from agent_desk.demo import load_demo
+from agent_desk.demo.cast import AGENTS
 from agent_desk.models import Customer
 from agent_desk.models.base import utcnow
 from agent_desk.services.actor import Actor, actor_for_login
 from agent_desk.services.database import Database
-from agent_desk.services.demo import AGENTS, load_demo
 from agent_desk.services.queue import claim_next, claim_next_alone
 
 

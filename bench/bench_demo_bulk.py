@@ -19,9 +19,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from agent_desk.demo import load_demo
 from agent_desk.models import Base
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_import import _sqlite, fresh

@@ -36,12 +36,12 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import QApplication
 
 from agent_desk.app import local_now, style_application
+from agent_desk.demo import load_demo
 from agent_desk.i18n import Translator
 from agent_desk.services.actor import Actor, actor_for_login
 from agent_desk.services.customer_file import CustomerFile
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
-from agent_desk.services.desk_support import next_customer
+from agent_desk.services.opening import next_customer
 from agent_desk.services.queue import QueueScope, release_holds
 from agent_desk.ui.labels import Words
 from agent_desk.ui.queue_model import QueueModel

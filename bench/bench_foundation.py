@@ -15,11 +15,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from agent_desk.demo import load_demo
 from agent_desk.models import Customer
 from agent_desk.models.base import utcnow
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.queue import (
     QueueScope,
     agent_queue,

@@ -31,8 +31,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from agent_desk.demo import load_demo
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 
 TABLES = ("customer", "contact_point", "claim", "ledger_entry", "next_step", "audit_event")
 HEADER = (

@@ -35,10 +35,10 @@ def main() -> None:
     os.environ["AGENT_DESK_DATA_DIR"] = str(folder / "data")  # never the real settings
 
     from agent_desk.app import DeskApp, style_application
+    from agent_desk.demo import load_demo
     from agent_desk.services.activity import add_note
     from agent_desk.services.actor import actor_for_login
     from agent_desk.services.database import Database
-    from agent_desk.services.demo import load_demo
     from agent_desk.ui.prompter import RecordingPrompter
     from agent_desk.ui.settings import DeskSettings
 

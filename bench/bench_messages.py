@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent_desk.domain.sending_rules import load_sending_policy
 from agent_desk.models import Arrangement, ContactPoint, Customer, Instalment
+from agent_desk.services import due_messages, sending
 from agent_desk.services import messages as msgs
-from agent_desk.services import sending
 from agent_desk.services.database import Database
 from tests.support.messaging import free_port
 
@@ -145,10 +145,10 @@ def run(database: Database, label: str, arrangements: int, all_due: bool) -> Non
         os.environ["AGENT_DESK_MAIL_FROM"] = "klantenservice@delinde.example"
         for night in ("first_run", "replay"):
             policy = load_sending_policy()
-            result = sending.SendDueResult(TODAY, False)
+            result = due_messages.SendDueResult(TODAY, False)
             t0 = time.perf_counter()
             with database.transaction() as s:
-                sending.queue_due(s, TODAY, NOW, policy, result)
+                due_messages.queue_due(s, TODAY, NOW, policy, result)
             queued_s = time.perf_counter() - t0
             with database.transaction() as s:
                 transports = sending.ConfiguredTransports(msgs.team_settings(s))

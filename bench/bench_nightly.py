@@ -16,10 +16,10 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from agent_desk.demo import load_demo
 from agent_desk.models import Arrangement, Customer, Instalment
-from agent_desk.services.arrangements import mark_missed_instalments
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
+from agent_desk.services.missed_instalments import mark_missed_instalments
 
 TODAY = date(2026, 11, 23)
 

@@ -28,10 +28,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from agent_desk.demo.cast import FIRST_NAMES, LAST_NAMES
 from agent_desk.domain import search_keys as rules
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.database import Database
-from agent_desk.services.demo import FIRST_NAMES, LAST_NAMES
 from agent_desk.services.search import probe_statement, search_customers
 
 LETTERS = "ABCDEFGHJKLMNPRSTVWXZ"

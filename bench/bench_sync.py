@@ -31,13 +31,13 @@ from pathlib import Path
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
+from agent_desk.demo import load_demo
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome
 from agent_desk.models import Customer
 from agent_desk.models.base import utcnow
 from agent_desk.services.activity import NextStepInput, add_note
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.outbox import Outbox
 from agent_desk.services.sync import ChangeCursor, ChangeListener, latest_change_id
 from agent_desk.services.team import ReassignFilter, reassign

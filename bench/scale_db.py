@@ -16,9 +16,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from agent_desk.demo import load_demo
 from agent_desk.models import ContactPoint, Customer, NextStep
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.migrate import is_at_head
 
 CACHE = Path("/tmp/agent_desk_scale")

@@ -54,9 +54,9 @@ from PySide6.QtCore import QCoreApplication  # noqa: E402 (after the platform is
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402 (after the platform is chosen)
 
 from agent_desk.app import DeskApp, style_application  # noqa: E402 (after the platform is chosen)
+from agent_desk.demo import load_demo  # noqa: E402 (after the platform is chosen)
 from agent_desk.domain.codes import Outcome  # noqa: E402 (after the platform is chosen)
 from agent_desk.services.database import Database  # noqa: E402 (after the platform is chosen)
-from agent_desk.services.demo import load_demo  # noqa: E402 (after the platform is chosen)
 from agent_desk.ui.app_window import DeskWindow  # noqa: E402 (after the platform is chosen)
 from agent_desk.ui.dialogs.arrangement import ArrangementDialog, Mode  # noqa: E402 (after the platform is chosen)
 from agent_desk.ui.dialogs.log_contact import LogContactDialog  # noqa: E402 (after the platform is chosen)

@@ -8,9 +8,9 @@ from typing import Any
 
 from agent_desk.cli._common import EXIT_OK, add_command
 from agent_desk.cli._db import open_database
+from agent_desk.demo import load_demo
 from agent_desk.errors import UsageError
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 
 
 def _positive(text: str) -> int:

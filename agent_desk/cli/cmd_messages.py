@@ -27,7 +27,8 @@ from agent_desk.cli._db import open_database
 from agent_desk.domain.messaging import MessageChannel, MessageKind, load_templates
 from agent_desk.errors import NotFoundError, UsageError
 from agent_desk.models import Customer
-from agent_desk.services import campaigns, mail, secrets, sending, sms
+from agent_desk.services import bounces as bounce_reports
+from agent_desk.services import campaigns, due_messages, mail, secrets, sending, sms
 from agent_desk.services import messages as msgs
 from agent_desk.services.actor import SYSTEM, actor_for_login
 
@@ -152,7 +153,7 @@ def run_send_due(args: argparse.Namespace) -> int:
     now = _now(args)
     today: date = args.today or now.astimezone(ZoneInfo("Europe/Amsterdam")).date()
     with open_database(args) as database:
-        result = sending.send_due(database, today, now, dry_run=args.dry_run)
+        result = due_messages.send_due(database, today, now, dry_run=args.dry_run)
     if args.json:
         print_json(result.as_json())
     else:
@@ -163,7 +164,7 @@ def run_send_due(args: argparse.Namespace) -> int:
 def run_read_bounces(args: argparse.Namespace) -> int:
     now = _now(args)
     with open_database(args) as database:
-        result = sending.read_bounces(database, now, args.maildir)
+        result = bounce_reports.read_bounces(database, now, args.maildir)
     if args.json:
         print_json(result.as_json())
     else:

@@ -15,7 +15,7 @@ from agent_desk.cli._common import EXIT_OK, add_command, print_json
 from agent_desk.cli._db import open_database
 from agent_desk.models.base import utcnow
 from agent_desk.services.actor import actor_for_login
-from agent_desk.services.claims_cli_support import (
+from agent_desk.services.leases import (
     claim_for_script,
     release_all,
     release_customer,

@@ -17,7 +17,8 @@ from agent_desk.domain.signals import MISSING
 from agent_desk.models.base import utcnow
 from agent_desk.services.actor import SYSTEM, actor_for_login
 from agent_desk.services.balance import customer_by_number
-from agent_desk.services.signals import due_signals, export_signals, signal_status, signals_sent
+from agent_desk.services.signal_export import export_signals, signals_sent
+from agent_desk.services.signals import due_signals, signal_status
 
 
 def register(subparsers: Any) -> None:

@@ -76,6 +76,10 @@ class Money(int):
     """Cents in a message's values: the reader formats them as an amount."""
 
 
+class Word(str):
+    """A message id in a message's values (``monthly``): the reader translates it."""
+
+
 @dataclass(frozen=True)
 class Message:
     """An English message id and its values; translated and formatted by the reader."""
@@ -95,7 +99,7 @@ class Message:
         day: Callable[[date], str] = date.isoformat,
     ) -> str:
         """The sentence: translated by ``tr`` (English without), values formatted."""
-        values = {name: _shown(value, money, day) for name, value in self.values.items()}
+        values = {name: _shown(value, tr, money, day) for name, value in self.values.items()}
         if tr is None:
             return fill(self.id, values)
         return tr(self.id, **values)
@@ -104,7 +108,16 @@ class Message:
         return self.text()
 
 
-def _shown(value: Any, money: Callable[[int], str], day: Callable[[date], str]) -> Any:
+def _shown(
+    value: Any,
+    tr: Callable[..., str] | None,
+    money: Callable[[int], str],
+    day: Callable[[date], str],
+) -> Any:
+    if isinstance(value, Word):
+        return str(value) if tr is None else tr(str(value))
+    if isinstance(value, Message):  # a sentence inside a sentence
+        return value.text(tr, money=money, day=day)
     if isinstance(value, Money):
         return money(int(value))
     if isinstance(value, date):

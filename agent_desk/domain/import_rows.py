@@ -35,8 +35,8 @@ from agent_desk.domain.contact_validation import (
     normalise_phone,
     validate_address,
 )
+from agent_desk.domain.date_of_birth import parse_date_of_birth
 from agent_desk.domain.money import parse_amount
-from agent_desk.domain.verification import parse_date_of_birth
 from agent_desk.errors import ValidationError
 
 CUSTOMER_COLUMNS = (

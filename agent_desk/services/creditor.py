@@ -7,7 +7,7 @@ database only a supervisor may insert a version (migration 0008); the service re
 an agent first, with a sentence.
 
 The VAT-on-costs choice is mirrored into the ``letters.add_vat`` team setting that the
-books read (``services.nightly.add_vat_on_costs``), in the same transaction.
+books read (``add_vat_on_costs``), in the same transaction.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from agent_desk.letters import Creditor, DebtHelp
 from agent_desk.models import Agent, CreditorProfileVersion, Setting
 from agent_desk.services.actor import Actor
 from agent_desk.services.audit import audit
-from agent_desk.services.nightly import VAT_SETTING
 
+#: The team setting that says whether costs carry VAT (mirrored from the profile).
+VAT_SETTING = "letters.add_vat"
 MAX_LOGO_BYTES = 512 * 1024
 _PNG = b"\x89PNG\r\n\x1a\n"
 _JPEG = b"\xff\xd8\xff"
@@ -188,6 +189,17 @@ def set_values(session: Session, actor: Actor, changes: dict[str, str], now: dat
             at=now,
         )
     return current_profile(session)
+
+
+def add_vat_on_costs(session: Session) -> bool:
+    """Whether costs carry VAT (the creditor cannot deduct it): a team setting."""
+    setting = session.get(Setting, VAT_SETTING)
+    if setting is None:
+        return False
+    try:
+        return json.loads(setting.value) is True
+    except ValueError:
+        return False
 
 
 def _mirror_vat(session: Session, actor: Actor, vat: bool, now: datetime) -> None:

@@ -132,30 +132,34 @@ $$
 """
 
 
-def install(connection: Connection) -> None:
-    """Write the rules, the rates and the queue rule into the guards (PostgreSQL)."""
+def install(
+    connection: Connection,
+    policy: ArrangementPolicy | None = None,
+    books: BooksPolicy | None = None,
+    rates: RateTable | None = None,
+) -> None:
+    """Write the rules, the rates and the queue rule into the guards (PostgreSQL).
+
+    The team's versions where the caller gives them (``migrate.upgrade_to_head`` reads
+    them from ``team_rules``), else the shipped files: this module reads no team table,
+    so the team's rules depend on it and not the other way round.
+    """
     if connection.dialect.name != "postgresql":
         return
     present = connection.scalar(text("SELECT to_regclass(:t)"), {"t": f"{GUARD_SCHEMA}.rule"})
     if present is None:  # a database before migration 0004
         return
-    from agent_desk.services import team_rules
-
-    team = team_rules.current_on_connection(connection)
     connection.execute(text(f"DELETE FROM {GUARD_SCHEMA}.rule"))
     connection.execute(
         text(f"INSERT INTO {GUARD_SCHEMA}.rule (name, value) VALUES (:name, :value)"),
-        [
-            {"name": name, "value": value}
-            for name, value in rule_values(team.policy, team.books).items()
-        ],
+        [{"name": name, "value": value} for name, value in rule_values(policy, books).items()],
     )
     connection.execute(text(f"DELETE FROM {GUARD_SCHEMA}.interest_rate"))
     connection.execute(
         text(
             f"INSERT INTO {GUARD_SCHEMA}.interest_rate (effective_from, rate) VALUES (:on, :rate)"
         ),
-        [{"on": on, "rate": rate} for on, rate in rate_rows(team.rates)],
+        [{"on": on, "rate": rate} for on, rate in rate_rows(rates)],
     )
     connection.execute(text(_bucket_function()))
     connection.execute(

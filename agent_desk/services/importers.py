@@ -51,7 +51,7 @@ from agent_desk.models import (
     Payment,
     SignalObjection,
 )
-from agent_desk.services import bulk, ledger
+from agent_desk.services import bulk, ledger, payments
 from agent_desk.services.activity import NextStepInput, set_next_step
 from agent_desk.services.actor import Actor
 from agent_desk.services.changelog import log_changes
@@ -954,7 +954,7 @@ def import_payments(
             select(Claim.id, Claim.customer_id, Claim.reference).where(Claim.customer_id.in_(part))
         ):
             claim_ids[(customer_id, reference)] = claim_id
-    incoming: list[ledger.PaymentInput] = []
+    incoming: list[payments.PaymentInput] = []
     lines: list[int] = []
     for line, record in records:
         if record.reference in known:
@@ -973,7 +973,7 @@ def import_payments(
                 )
                 continue
         incoming.append(
-            ledger.PaymentInput(
+            payments.PaymentInput(
                 customer_id, record.amount_cents, record.paid_on, record.reference, named
             )
         )
@@ -981,7 +981,7 @@ def import_payments(
     if errors:
         raise ImportRejected(path, errors)
     del records
-    booked = ledger.receive_payments(session, actor, incoming, now)
+    booked = payments.receive_payments(session, actor, incoming, now)
     for line, outcome in zip(lines, booked.outcomes, strict=True):
         if outcome.credit:
             result.notes.append(

@@ -3,7 +3,7 @@ arrangement copied into the plain letter dataclasses (``agent_desk.letters.data`
 
 Letters tell the truth: an arrangement confirmation is made only for an *active*
 arrangement (:func:`confirmation_refusal` says why not); the 14-day letter names what
-``ledger.draft_notice`` names (claims in default on the letter date) and the costs that
+``notices.draft_notice`` names (claims in default on the letter date) and the costs that
 become owed, and a claim already named by an earlier 14-day letter is not named again.
 Writing and recording the letter is :mod:`agent_desk.services.letters`.
 """
@@ -41,10 +41,9 @@ from agent_desk.models import (
     DemandNotice,
     DemandNoticeClaim,
 )
-from agent_desk.services import ledger, team_rules
+from agent_desk.services import ledger, notices, team_rules
 from agent_desk.services.actor import SYSTEM
-from agent_desk.services.creditor import current_profile, letter_creditor
-from agent_desk.services.nightly import add_vat_on_costs
+from agent_desk.services.creditor import add_vat_on_costs, current_profile, letter_creditor
 
 #: 14-day letters in these states still name their claims: a new letter names others.
 _NOTICE_NAMES = ("running", "costs_booked")
@@ -271,11 +270,11 @@ def fourteen_day_draft(
     channel: books.Channel,
     *,
     add_vat: bool,
-) -> ledger.NoticeDraft:
-    """What a 14-day letter sent on ``sent_on`` names: ``ledger.draft_notice`` (claims in
+) -> notices.NoticeDraft:
+    """What a 14-day letter sent on ``sent_on`` names: ``notices.draft_notice`` (claims in
     default that day), without the claims an earlier letter already named (their costs
     are booked once), and the BIK costs over what is left."""
-    draft = ledger.draft_notice(session, customer_id, sent_on, channel, add_vat=add_vat)
+    draft = notices.draft_notice(session, customer_id, sent_on, channel, add_vat=add_vat)
     named = _already_named(session, customer_id)
     if not named or not any(c.claim_id in named for c in draft.claims):
         return draft

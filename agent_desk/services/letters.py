@@ -11,7 +11,7 @@ Letters tell the truth:
 
 * an arrangement confirmation is made only for an *active* arrangement (agreed within
   policy, or approved by a supervisor); :func:`confirmation_refusal` says why not;
-* the 14-day letter names what ``ledger.draft_notice`` names (claims in default on the
+* the 14-day letter names what ``notices.draft_notice`` names (claims in default on the
   letter date) and the costs that become owed; a claim already named by an earlier
   14-day letter is not named again (its costs are booked once);
 * how a letter left is recorded (``delivery``): ``printed`` (for the post) or
@@ -38,9 +38,10 @@ from agent_desk.errors import AgentDeskError, NotFoundError, ValidationError
 from agent_desk.letters import AnyLetter, ArrangementLetterData, FourteenDayLetterData
 from agent_desk.letters.parameters import letter_from_parameters, letter_parameters
 from agent_desk.models import Arrangement, Customer, LetterSent
-from agent_desk.services import ledger
+from agent_desk.services import notices
 from agent_desk.services.actor import Actor
 from agent_desk.services.audit import audit
+from agent_desk.services.creditor import add_vat_on_costs
 from agent_desk.services.derived import refresh_customers
 from agent_desk.services.letter_data import (
     arrangement_letter_data,
@@ -51,7 +52,6 @@ from agent_desk.services.letter_data import (
     fourteen_day_letter_data,
     pause_letter_data,
 )
-from agent_desk.services.nightly import add_vat_on_costs
 
 if TYPE_CHECKING:
     from agent_desk.letters import WrittenLetter  # its module loads reportlab
@@ -125,7 +125,7 @@ class _Sending:
     """What recording a letter will do, worked out before anything is written."""
 
     delivery: Delivery
-    draft: ledger.NoticeDraft | None  # a 14-day letter that is sent: what its notice names
+    draft: notices.NoticeDraft | None  # a 14-day letter that is sent: what its notice names
     add_vat: bool
 
 
@@ -156,7 +156,7 @@ def _prepare(
     return _Sending(cast(Delivery, delivery), draft, vat)
 
 
-def _require_same_figures(data: FourteenDayLetterData, draft: ledger.NoticeDraft) -> None:
+def _require_same_figures(data: FourteenDayLetterData, draft: notices.NoticeDraft) -> None:
     """The notice must name what the letter names; a payment since the preview changes it."""
     in_letter = sorted((c.reference, c.due, c.amount_cents) for c in data.claims)
     in_books = sorted((c.reference, c.due_date, c.outstanding_principal) for c in draft.claims)
@@ -201,7 +201,7 @@ def _record(
     term_ends: date | None = None
     booked = 0
     if sending.draft is not None:
-        notice = ledger.record_notice(
+        notice = notices.record_notice(
             session, actor, customer_id, sending.draft, now, letter_id=row.id
         )
         notice_id, term_ends = notice.id, notice.term_ends
@@ -210,7 +210,7 @@ def _record(
         # system's) connection books them at once; an agent's may not book costs
         # (migration 0004), so tonight's nightly run books them.
         if notice.term_ends < today and actor.is_supervisor:
-            costs = ledger.book_due_costs(session, today, now, customer_ids=[customer_id])
+            costs = notices.book_due_costs(session, today, now, customer_ids=[customer_id])
             refresh_customers(session, costs.customers)
             booked = notice.costs_booked_cents
     detail: dict[str, Any] = {

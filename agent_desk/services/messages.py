@@ -5,6 +5,13 @@ Queueing is idempotent: each message has a key (``instalment-reminder:<id>`` for
 nightly run, ``desk:<uuid>`` for the desk, ``campaign:<name>:<customer>``); queueing
 a key twice is one row. Nothing here talks to a mail server or an SMS provider: the
 sender (``services.sending``) does, under the rules of the sending policy.
+
+Over the ~600 lines a module should hold, for a reason: this is the one face of a
+message as data (``msgs.*`` to the desk's send dialog, the CLI, campaigns, the nightly
+run and the sender), in three parts that read one another's rows: the team's message
+settings and the customer's channels (who may be written to, and how), composing
+(texts, subjects, the payment link), and the journal (queue, list, delivery reports,
+bounces). If it grows, composing is the seam to take out first.
 """
 
 from __future__ import annotations

@@ -43,7 +43,8 @@ def upgrade_to_head(engine: Engine) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
         team_rules.seed(connection)
-        db_rules.install(connection)
+        team = team_rules.current_on_connection(connection)
+        db_rules.install(connection, team.policy, team.books, team.rates)
 
 
 def script_heads() -> set[str] | None:

@@ -22,7 +22,6 @@ or an SMS provider is set up; without one it says so and sends nothing.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -31,28 +30,17 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from agent_desk.domain.ledger import EntryKind, Part
-from agent_desk.models import Arrangement, Claim, Customer, LedgerEntry, Setting
-from agent_desk.services import ledger, team_rules
-from agent_desk.services.arrangements import NightlyResult, mark_missed_instalments
+from agent_desk.models import Arrangement, Claim, Customer, LedgerEntry
+from agent_desk.services import ledger, notices, team_rules
 from agent_desk.services.derived import refresh_customers
+from agent_desk.services.missed_instalments import NightlyResult, mark_missed_instalments
 from agent_desk.services.promises import resolve_due_promises
 
 if TYPE_CHECKING:
+    from agent_desk.services.bounces import BouncesRead
     from agent_desk.services.database import Database
-    from agent_desk.services.sending import BouncesRead, SendDueResult, Transports
-
-VAT_SETTING = "letters.add_vat"
-
-
-def add_vat_on_costs(session: Session) -> bool:
-    """Whether costs carry VAT (the creditor cannot deduct it): a team setting."""
-    setting = session.get(Setting, VAT_SETTING)
-    if setting is None:
-        return False
-    try:
-        return json.loads(setting.value) is True
-    except ValueError:
-        return False
+    from agent_desk.services.due_messages import SendDueResult
+    from agent_desk.services.sending import Transports
 
 
 @dataclass
@@ -102,7 +90,7 @@ class BooksNightly:
 
 def run_nightly(session: Session, today: date, *, batch_size: int = 1000) -> BooksNightly:
     now = datetime.combine(today, time(0), tzinfo=UTC)
-    costs = ledger.book_due_costs(session, today, now)
+    costs = notices.book_due_costs(session, today, now)
     interest_claims, interest_cents, interest_customers = book_monthly_interest(
         session, today, now, batch_size=batch_size
     )
@@ -270,17 +258,18 @@ def send_messages(
     First the bounces that came back since the last run are read (when a bounce mailbox
     is set up), so tonight writes to no address that bounced."""
     from agent_desk.domain.messaging import MessageChannel
+    from agent_desk.services import bounces as bounce_reports
+    from agent_desk.services import due_messages, sending
     from agent_desk.services import messages as msgs
-    from agent_desk.services import sending
 
     with database.transaction() as session:
         settings = msgs.team_settings(session)
-    mailbox = sending.bounce_maildir(settings)
-    bounces = None if mailbox is None else sending.read_bounces(database, now, mailbox)
+    mailbox = bounce_reports.bounce_maildir(settings)
+    bounces = None if mailbox is None else bounce_reports.read_bounces(database, now, mailbox)
     channels = configured_channels(settings)
     if not channels:
         return NightlyMessages([], skipped=NO_CHANNEL, bounces=bounces)
-    result = sending.send_due(
+    result = due_messages.send_due(
         database,
         today,
         now,

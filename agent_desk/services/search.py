@@ -30,7 +30,7 @@ from agent_desk.domain.search_keys import Field, Key, Probe
 from agent_desk.models import Agent, Customer, CustomerSearchKey
 from agent_desk.services.actor import Actor
 from agent_desk.services.customer_file import customer_file
-from agent_desk.services.desk_support import Opened, open_customer
+from agent_desk.services.opening import Opened, open_customer
 from agent_desk.services.queue import release_holds
 
 DEFAULT_LIMIT = 20

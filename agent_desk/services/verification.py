@@ -30,6 +30,7 @@ from agent_desk.domain.contact_validation import (
     normalise_phone,
     validate_address,
 )
+from agent_desk.domain.date_of_birth import check_date_of_birth
 from agent_desk.domain.verification import (
     Channel,
     ContactChange,
@@ -41,7 +42,6 @@ from agent_desk.domain.verification import (
     TimeOfDay,
     VerificationPolicy,
     VerificationResult,
-    check_date_of_birth,
     needs_verification,
 )
 from agent_desk.errors import ConflictError, NotFoundError, ValidationError

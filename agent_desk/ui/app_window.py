@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from agent_desk.services.customer_file import CustomerFile
-    from agent_desk.services.desk_support import Opened
+    from agent_desk.services.opening import Opened
     from agent_desk.services.outbox import ReplayResult
     from agent_desk.services.search import SearchHit
     from agent_desk.services.sync import ChangeSummary
@@ -541,7 +541,7 @@ class DeskWindow(QMainWindow):
         return scheme
 
     def open_customer(self, customer_id: int) -> None:
-        from agent_desk.services.desk_support import open_customer
+        from agent_desk.services.opening import open_customer
 
         actor, now = self.actor, self.clock()
         self.worker.submit(
@@ -579,7 +579,7 @@ class DeskWindow(QMainWindow):
         self.focus_script()
 
     def next_customer(self) -> None:
-        from agent_desk.services.desk_support import next_customer
+        from agent_desk.services.opening import next_customer
 
         actor, now = self.actor, self.clock()
         self.worker.submit(
@@ -630,7 +630,7 @@ class DeskWindow(QMainWindow):
         self.file_shown.emit(file.id)
 
     def _reload_file(self, customer_id: int) -> None:
-        from agent_desk.services.desk_support import reload_file
+        from agent_desk.services.opening import reload_file
 
         actor, now = self.actor, self.clock()
         self.worker.submit(

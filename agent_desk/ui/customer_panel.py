@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent_desk.domain.verification import masked_date_of_birth
+from agent_desk.domain.date_of_birth import masked_date_of_birth
 from agent_desk.i18n import N_
 from agent_desk.ui.dialogs.creditor import describe_signal
 from agent_desk.ui.instalments import InstalmentsWidget

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from agent_desk.demo import load_demo
 from agent_desk.domain import queue as queue_rules
 from agent_desk.domain.arrangement_plan import Mode, Owed, Terms
 from agent_desk.domain.arrangements import Frequency, add_months, plan_by_count
@@ -23,19 +24,18 @@ from agent_desk.models import (
     LedgerEntry,
     NextStep,
 )
-from agent_desk.services import ledger
+from agent_desk.services import ledger, notices
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.arrangements import (
     agree_arrangement,
     approve_arrangement,
     arrangement_owed,
     decline_arrangement,
-    mark_missed_instalments,
     pending_approvals,
 )
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.derived import facts_of
+from agent_desk.services.missed_instalments import mark_missed_instalments
 
 TODAY = date(2026, 11, 23)
 NOW = datetime.combine(TODAY, time(15, 0), tzinfo=UTC)
@@ -391,12 +391,12 @@ def _send_letter(database: Database, customer_id: int, sent_on: date) -> int:
     """A 14-day letter sent on ``sent_on``, and the nightly run of today: the costs it
     named are booked if its term ran out unpaid. Returns the costs booked."""
     with database.transaction() as session:
-        draft = ledger.draft_notice(session, customer_id, sent_on, Channel.POST, add_vat=False)
-        notice = ledger.record_notice(
+        draft = notices.draft_notice(session, customer_id, sent_on, Channel.POST, add_vat=False)
+        notice = notices.record_notice(
             session, actor_for_login(session, "sanne"), customer_id, draft, NOW
         )
         notice_id = notice.id
-        ledger.book_due_costs(session, TODAY, NOW, customer_ids=[customer_id])
+        notices.book_due_costs(session, TODAY, NOW, customer_ids=[customer_id])
     with database.transaction() as session:
         return session.get_one(DemandNotice, notice_id).costs_booked_cents
 

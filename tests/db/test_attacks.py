@@ -62,10 +62,10 @@ from agent_desk.services.arrangements import (
 )
 from agent_desk.services.database import Database
 from agent_desk.services.derived import refresh_customers
-from agent_desk.services.desk_support import Opened
 from agent_desk.services.importers import import_customers, import_payments
 from agent_desk.services.letters import fourteen_day_letter_data, generate_letter
 from agent_desk.services.migrate import alembic_config
+from agent_desk.services.opening import Opened
 from agent_desk.services.queue import claim_next, release_holds
 from agent_desk.services.search import open_found, search_customers
 from agent_desk.services.sync import ChangeCursor
@@ -2184,7 +2184,8 @@ def test_the_early_signal_work_goes_through_on_people_s_own_connections(
     customer; a supervisor changes the profile and exports signals, in their own names."""
     from agent_desk.models import CreditorProfileVersion, EarlySignal, SignalObjection
     from agent_desk.services.creditor import current_profile, set_values
-    from agent_desk.services.signals import export_signals, record_objection
+    from agent_desk.services.signal_export import export_signals
+    from agent_desk.services.signals import record_objection
 
     ids = world.ids
     with world.desk(world.supervisor) as boss, boss.transaction() as s:

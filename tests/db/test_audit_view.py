@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from agent_desk.demo import load_demo
 from agent_desk.errors import PermissionDeniedError, ValidationError
 from agent_desk.models import Agent, AuditEvent, Customer
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.audit import audit
 from agent_desk.services.audit_view import CSV_HEADER, audit_events, export_audit_csv
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 
 TODAY = date(2026, 11, 23)
 NOW = datetime.combine(TODAY, time(15, 0), tzinfo=UTC)

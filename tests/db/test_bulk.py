@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from agent_desk.demo import load_demo
 from agent_desk.models import (
     Base,
     Claim,
@@ -24,7 +25,6 @@ from agent_desk.models import (
 )
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.derived import refresh_customer, refresh_customers
 from agent_desk.services.importers import (
     CHUNK_ROWS,

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from agent_desk.cli import main
+from agent_desk.demo import load_demo
 from agent_desk.models import AuditEvent, Customer, NextStep, PromiseToPay
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.importers import import_customers, import_payments
 
 TODAY = date.today()

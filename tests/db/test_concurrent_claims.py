@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from agent_desk.cli import main
+from agent_desk.demo import load_demo
 from agent_desk.models import Agent, AuditEvent, Customer
 from agent_desk.services.actor import actor_for_login
-from agent_desk.services.claims_cli_support import release_customer
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
+from agent_desk.services.leases import release_customer
 from agent_desk.services.queue import DEFAULT_LEASE, QueueScope, claim_next, queue_ids
 
 TODAY = date(2026, 11, 23)

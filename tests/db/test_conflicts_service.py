@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from agent_desk.demo import load_demo
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome
 from agent_desk.models import Customer
 from agent_desk.services.activity import (
@@ -20,7 +21,6 @@ from agent_desk.services.audit import audit
 from agent_desk.services.conflicts import colleague_changes
 from agent_desk.services.customer_file import customer_file
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 
 TODAY = date(2026, 11, 23)
 NOW = datetime.combine(TODAY, time(10, 0), tzinfo=UTC)

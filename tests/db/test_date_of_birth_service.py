@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from agent_desk.demo import load_demo
 from agent_desk.domain.verification import (
     STEP_KINDS,
     DateOfBirthChange,
@@ -22,7 +23,6 @@ from agent_desk.models import AuditEvent, ChangeLog, Customer, Note
 from agent_desk.services.actor import SYSTEM, Actor, actor_for_login
 from agent_desk.services.customer_file import customer_file
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.importers import ImportRejected, import_customers
 from agent_desk.services.verification import apply_verification, load_verification
 

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from agent_desk.cli import main
+from agent_desk.demo import load_demo
 from agent_desk.models import Base
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.importers import ImportRejected, import_customers, import_payments
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from agent_desk.demo import load_demo
 from agent_desk.models import ChangeLog, Claim, ContactPoint, Customer, Payment
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.importers import ImportRejected, import_customers, import_payments
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

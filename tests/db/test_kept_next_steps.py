@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from agent_desk.demo import load_demo
 from agent_desk.domain.arrangement_plan import Mode, Terms
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome
 from agent_desk.errors import ValidationError
@@ -24,7 +25,6 @@ from agent_desk.services.actor import Actor, actor_for_login
 from agent_desk.services.arrangements import agree_arrangement
 from agent_desk.services.customer_file import customer_file
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.outbox import OperationStatus, Outbox
 
 TODAY = date(2026, 11, 23)

@@ -15,7 +15,7 @@ from agent_desk.domain import ledger as rules
 from agent_desk.domain.codes import NextStepKind
 from agent_desk.errors import ValidationError
 from agent_desk.models import Agent, Claim, Customer, DemandNotice, LedgerEntry, NextStep
-from agent_desk.services import ledger
+from agent_desk.services import ledger, notices, payments
 from agent_desk.services.activity import NextStepInput, set_next_step
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.balance import balance_report, report_json
@@ -66,10 +66,10 @@ def _pay(
     on: date,
     ref: str,
     claim_id: int | None = None,
-) -> ledger.PaymentsResult:
+) -> payments.PaymentsResult:
     with database.transaction() as session:
-        return ledger.receive_payments(
-            session, SYSTEM, [ledger.PaymentInput(customer_id, amount, on, ref, claim_id)], NOW
+        return payments.receive_payments(
+            session, SYSTEM, [payments.PaymentInput(customer_id, amount, on, ref, claim_id)], NOW
         )
 
 
@@ -78,12 +78,12 @@ def _balance(database: Database, customer_id: int, on: date = TODAY) -> ledger.B
         return ledger.customer_balance(session, customer_id, on)
 
 
-def _send_letter(database: Database, customer_id: int, sent_on: date) -> ledger.NoticeDraft:
+def _send_letter(database: Database, customer_id: int, sent_on: date) -> notices.NoticeDraft:
     with database.transaction() as session:
-        draft = ledger.draft_notice(
+        draft = notices.draft_notice(
             session, customer_id, sent_on, rules.Channel.POST, add_vat=False
         )
-        ledger.record_notice(session, SYSTEM, customer_id, draft, NOW)
+        notices.record_notice(session, SYSTEM, customer_id, draft, NOW)
         return draft
 
 
@@ -91,7 +91,7 @@ def test_a_claim_due_today_is_not_in_a_14_day_letter(database: Database) -> None
     """250.00 overdue plus 750.00 due today: the letter demands 250.00 with 40.00 costs."""
     cid = _customer(database, [("OLD", 25_000, date(2026, 11, 1)), ("TODAY", 75_000, TODAY)])
     with database.transaction() as session:
-        draft = ledger.draft_notice(session, cid, TODAY, rules.Channel.POST, add_vat=False)
+        draft = notices.draft_notice(session, cid, TODAY, rules.Channel.POST, add_vat=False)
     assert [c.reference for c in draft.claims] == ["OLD"]
     assert (draft.principal, draft.costs) == (25_000, 4_000)
     assert draft.received_on == date(2026, 12, 3) and draft.term_ends == date(2026, 12, 17)
@@ -392,7 +392,7 @@ def test_a_balance_on_an_earlier_day_leaves_out_what_happened_after(database: Da
     assert before.total("paid") == 0 and before.total("outstanding_principal") == 25_000
     # A 14-day letter dated 10 Nov names what was open that day.
     with database.transaction() as session:
-        draft = ledger.draft_notice(
+        draft = notices.draft_notice(
             session, cid, date(2026, 11, 10), rules.Channel.POST, add_vat=False
         )
     assert draft.principal == 25_000
@@ -404,7 +404,7 @@ def test_no_14_day_letter_for_claims_in_an_arrangement_or_during_a_pause(
     covered = _customer(database, [("A", 30_000, date(2026, 9, 1))], "5001")
     _agree(database, covered, date(2026, 10, 10))
     with database.transaction() as session:
-        draft = ledger.draft_notice(
+        draft = notices.draft_notice(
             session, covered, date(2026, 11, 2), rules.Channel.POST, add_vat=False
         )
     assert draft.claims == () and draft.costs == 0
@@ -414,8 +414,8 @@ def test_no_14_day_letter_for_claims_in_an_arrangement_or_during_a_pause(
         assert customer is not None
         customer.paused_until = date(2026, 12, 31)
     with pytest.raises(ValidationError, match="paused"), database.transaction() as session:
-        draft = ledger.draft_notice(session, paused, TODAY, rules.Channel.POST, add_vat=False)
-        ledger.record_notice(session, SYSTEM, paused, draft, NOW)
+        draft = notices.draft_notice(session, paused, TODAY, rules.Channel.POST, add_vat=False)
+        notices.record_notice(session, SYSTEM, paused, draft, NOW)
     with database.transaction() as session:
         assert session.scalar(select(func.count()).select_from(DemandNotice)) == 0
 

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
 from agent_desk.cli import main
+from agent_desk.demo import load_demo
 from agent_desk.domain.ledger import Channel
 from agent_desk.domain.money import format_money
 from agent_desk.errors import NotFoundError, ValidationError
@@ -27,10 +28,9 @@ from agent_desk.models import (
     DemandNotice,
     LetterSent,
 )
-from agent_desk.services import ledger
+from agent_desk.services import notices
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.letter_data import (
     arrangement_letter_data,
     debt_help_letter_data,
@@ -177,7 +177,7 @@ def test_fourteen_day_letter_has_the_bik_costs_and_the_legal_term(
     with database.transaction() as session:
         customer = session.scalar(select(Customer).where(Customer.customer_number == number))
         assert customer is not None
-        expected = ledger.draft_notice(
+        expected = notices.draft_notice(
             session, customer.id, NOW.date(), Channel.POST, add_vat=False
         )
         data = fourteen_day_letter_data(session, number, NOW, "Sanne de Vries")

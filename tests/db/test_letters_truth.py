@@ -39,7 +39,7 @@ from agent_desk.models import (
     LetterSent,
     Setting,
 )
-from agent_desk.services import ledger
+from agent_desk.services import ledger, payments
 from agent_desk.services import letters as service
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.customer_file import customer_file
@@ -554,8 +554,8 @@ def test_a_payment_after_the_preview_stops_the_letter_being_recorded(
     with database.transaction() as session:
         data = service.fourteen_day_letter_data(session, "K-250", NOW, "Sanne")
     with database.transaction() as session:
-        ledger.receive_payments(
-            session, SYSTEM, [ledger.PaymentInput(customer_id, 10_000, TODAY, "bank-1")], NOW
+        payments.receive_payments(
+            session, SYSTEM, [payments.PaymentInput(customer_id, 10_000, TODAY, "bank-1")], NOW
         )
     out = tmp_path / "stale.pdf"
     with database.transaction() as session, pytest.raises(ValidationError) as refused:

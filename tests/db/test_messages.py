@@ -15,7 +15,7 @@ from sqlalchemy import select
 from agent_desk.domain.messaging import MessageChannel, MessageKind
 from agent_desk.domain.sending_rules import load_sending_policy
 from agent_desk.models import ContactPoint, Customer, Message, PromiseToPay
-from agent_desk.services import mail, secrets, sending, sms
+from agent_desk.services import due_messages, mail, secrets, sending, sms
 from agent_desk.services import messages as msgs
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.customer_file import customer_file
@@ -402,7 +402,7 @@ def test_send_due_sends_reminders_by_preferred_channel_and_says_what_it_held(
                 customer_id=by_mail.id, amount_cents=2000, due_date=today + timedelta(days=1)
             )
         )
-    result = sending.send_due(database, today, OPEN)
+    result = due_messages.send_due(database, today, OPEN)
     data = result.as_json()
     assert data["sent"] == {
         "instalment-reminder": {"email": 1, "sms": 1},
@@ -414,7 +414,7 @@ def test_send_due_sends_reminders_by_preferred_channel_and_says_what_it_held(
     assert "Lukt het deze keer niet?" in next(
         r.text for r in smtp.store.received if "Herinnering: uw termijn" in r.email["Subject"]
     )
-    again = sending.send_due(database, today, OPEN + timedelta(hours=1)).as_json()
+    again = due_messages.send_due(database, today, OPEN + timedelta(hours=1)).as_json()
     assert again["sent_total"] == 0 and again["queued"] == {}
     assert len(smtp.store.received) == 3
 
@@ -423,7 +423,7 @@ def test_send_due_dry_run_counts_and_writes_nothing(database: Database, smtp: Sm
     today = date(2026, 12, 8)
     with database.transaction() as s:
         add_arrangement(s, add_customer(s, "1"), today + timedelta(days=3))
-    data = sending.send_due(database, today, OPEN, dry_run=True).as_json()
+    data = due_messages.send_due(database, today, OPEN, dry_run=True).as_json()
     assert data["sent"] == {"instalment-reminder": {"email": 1}}
     with database.transaction() as s:
         assert s.scalars(select(Message)).all() == []

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from agent_desk.demo import load_demo
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome
 from agent_desk.errors import UsageError, ValidationError
 from agent_desk.models import (
@@ -31,7 +32,6 @@ from agent_desk.services import activity
 from agent_desk.services.activity import NextStepInput, log_contact_attempt, set_pause
 from agent_desk.services.actor import Actor, actor_for_login
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.outbox import OperationStatus, Outbox, OutboxOperation
 
 TODAY = date(2026, 11, 23)

@@ -33,7 +33,7 @@ from agent_desk.errors import DatabaseUnavailableError
 from agent_desk.services import secrets
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.database import Database, parse_database_url
-from agent_desk.services.desk_support import prepare_database
+from agent_desk.services.startup import prepare_database
 from agent_desk.services.team_security import add_user
 from agent_desk.ui.dialogs.sign_in import SignIn, SignInDialog, needs_sign_in
 from agent_desk.ui.prompter import RecordingPrompter
@@ -196,7 +196,7 @@ def test_login_keeps_the_password_in_the_keyring_and_the_desk_connects_with_it(
     no_prompt(monkeypatch)
     monkeypatch.setenv("AGENT_DESK_DATABASE_URL", url)
     with Database(resolve_database_url(None).url) as desk:
-        state = prepare_database(desk, demo=False)
+        state = prepare_database(desk)
         assert not state.empty
         assert current_user(desk) == AGENT
         with desk.transaction() as session:
@@ -235,7 +235,7 @@ def test_a_wrong_password_is_refused_in_one_sentence_and_never_stored(
     secrets.set_password(HOST, server.port, DATABASE, AGENT, STALE_PASSWORD)
     no_prompt(monkeypatch)
     with Database(server.url(AGENT)) as desk, pytest.raises(DatabaseUnavailableError) as refused:
-        prepare_database(desk, demo=False)
+        prepare_database(desk)
     assert str(refused.value) == server.refusal()
     assert needs_sign_in(refused.value)
     assert main(["agents", "--database", server.url(AGENT)]) == 1
@@ -271,12 +271,12 @@ def test_without_a_keyring_nothing_is_written_and_each_session_asks(
     for _session in range(2):
         # Nothing remembered: the server refuses, which makes the desk ask (sign-in).
         with Database(server.url(AGENT)) as desk, pytest.raises(DatabaseUnavailableError) as no:
-            prepare_database(desk, demo=False)
+            prepare_database(desk)
         assert needs_sign_in(no.value)
         typed = SignIn(parse_database_url(server.url(AGENT)), AGENT_PASSWORD, remember=True)
         assert not typed.remember_in_keyring()
         with Database(typed.url, password=typed.password) as desk:
-            prepare_database(desk, demo=False)
+            prepare_database(desk)
             assert current_user(desk) == AGENT
     DeskSettings().sync()
     data = Path(os.environ["AGENT_DESK_DATA_DIR"])

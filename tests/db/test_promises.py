@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agent_desk.demo import load_demo
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome, PromiseStatus
 from agent_desk.domain.ledger import load_books_policy
 from agent_desk.domain.queue import Bucket
@@ -24,10 +25,9 @@ from agent_desk.services.activity import NextStepInput, log_contact_attempt, rec
 from agent_desk.services.actor import SYSTEM, Actor, actor_for_login
 from agent_desk.services.customer_file import customer_file
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.importers import import_customers, import_payments
-from agent_desk.services.ledger import PaymentInput, receive_payments
 from agent_desk.services.nightly import run_nightly
+from agent_desk.services.payments import PaymentInput, receive_payments
 from agent_desk.services.promises import (
     PromiseTerms,
     Received,

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from agent_desk.demo import load_demo
 from agent_desk.domain import queue as queue_rules
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome
 from agent_desk.errors import ValidationError
@@ -22,7 +23,6 @@ from agent_desk.services.activity import (
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.customer_file import customer_file
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.derived import facts_of
 from agent_desk.services.queue import (
     QueueScope,

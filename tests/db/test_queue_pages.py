@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from agent_desk.cli import main
+from agent_desk.demo import load_demo
 from agent_desk.errors import ValidationError
 from agent_desk.models import Customer
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.queue import QueueScope, QueueSort, queue_ids
 from agent_desk.services.queue_pages import (
     queue_count,

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, text
 
+from agent_desk.demo import load_demo
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome
 from agent_desk.errors import ConflictError
 from agent_desk.models import Agent, ChangeLog, Customer
@@ -14,7 +15,6 @@ from agent_desk.models.base import utcnow
 from agent_desk.services.activity import NextStepInput, log_contact_attempt
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 
 
 def test_migrations_reach_head_and_sqlite_uses_wal_and_foreign_keys(database: Database) -> None:

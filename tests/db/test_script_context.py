@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, time
 import pytest
 from sqlalchemy import select
 
+from agent_desk.demo import load_demo
 from agent_desk.models import Customer
 from agent_desk.services.actor import Actor, actor_for_login
 from agent_desk.services.customer_file import customer_file
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.script_context import build_context
 
 TODAY = date(2026, 11, 23)

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from agent_desk.cli import main
+from agent_desk.demo import load_demo
 from agent_desk.domain.codes import Role
 from agent_desk.domain.contact_validation import PostalAddress
 from agent_desk.domain.search_keys import Field, Probe
@@ -19,7 +20,6 @@ from agent_desk.domain.verification import ContactKind, FlowStep, VerificationFl
 from agent_desk.models import Agent, Claim, ContactPoint, Customer, CustomerSearchKey
 from agent_desk.services.actor import SYSTEM, actor_for_login
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.importers import import_customers
 from agent_desk.services.search import open_found, probe_statement, search_customers
 from agent_desk.services.search_index import keys_for_rows, rebuild_all

@@ -35,19 +35,14 @@ from agent_desk.models import (
 )
 from agent_desk.services.activity import NextStepInput, log_contact_attempt
 from agent_desk.services.actor import SYSTEM, Actor
-from agent_desk.services.creditor import current_profile, history, set_values
+from agent_desk.services.creditor import add_vat_on_costs, current_profile, history, set_values
 from agent_desk.services.customer_file import customer_file
 from agent_desk.services.database import Database
 from agent_desk.services.importers import import_customers
 from agent_desk.services.letters import fourteen_day_letter_data, generate_letter
-from agent_desk.services.nightly import add_vat_on_costs
 from agent_desk.services.queue import QueueScope, queue_ids, queue_rows
-from agent_desk.services.signals import (
-    due_signals,
-    export_signals,
-    record_objection,
-    signal_status,
-)
+from agent_desk.services.signal_export import export_signals
+from agent_desk.services.signals import due_signals, record_objection, signal_status
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TODAY = NOW.date()

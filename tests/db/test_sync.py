@@ -10,13 +10,13 @@ import psycopg
 import pytest
 from sqlalchemy import insert
 
+from agent_desk.demo import load_demo
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome
 from agent_desk.models import ChangeLog, Customer
 from agent_desk.models.base import utcnow
 from agent_desk.services.activity import NextStepInput, add_note, log_contact_attempt
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.sync import (
     ChangeCursor,
     ChangeListener,

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from agent_desk.cli import main
+from agent_desk.demo import load_demo
 from agent_desk.domain import verification
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome
 from agent_desk.errors import NotFoundError, PermissionDeniedError, ValidationError
@@ -29,9 +30,8 @@ from agent_desk.services.activity import NextStepInput, log_contact_attempt, rec
 from agent_desk.services.actor import SYSTEM, Actor, actor_for_login
 from agent_desk.services.agents import list_agents
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.importers import import_customers
-from agent_desk.services.ledger import PaymentInput, receive_payments
+from agent_desk.services.payments import PaymentInput, receive_payments
 from agent_desk.services.promises import resolve_due_promises
 from agent_desk.services.queue import claim_next
 from agent_desk.services.sync import changes_since, latest_change_id

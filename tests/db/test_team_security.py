@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ProgrammingError
 
 from agent_desk.cli import main
+from agent_desk.demo import load_demo
 from agent_desk.domain.arrangement_plan import Mode, Terms
 from agent_desk.domain.arrangements import plan_by_count
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome, Role
@@ -32,7 +33,6 @@ from agent_desk.services.activity import NextStepInput, add_note, log_contact_at
 from agent_desk.services.actor import SYSTEM, actor_for_login
 from agent_desk.services.arrangements import agree_arrangement, approve_arrangement
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.queue import claim_next
 from agent_desk.services.team_security import (
     add_user,

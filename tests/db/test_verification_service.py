@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from agent_desk.demo import load_demo
 from agent_desk.domain.contact_validation import PostalAddress
 from agent_desk.domain.verification import (
     STEP_KINDS,
@@ -26,7 +27,6 @@ from agent_desk.models import ContactPoint as ContactPointRow
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.customer_file import customer_file
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.verification import (
     apply_verification,
     file_needs_verification,

@@ -14,8 +14,8 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from agent_desk.app import DeskApp, style_application
+from agent_desk.demo import load_demo
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.ui.app_window import DeskWindow
 from agent_desk.ui.prompter import RecordingPrompter
 from agent_desk.ui.settings import DeskSettings

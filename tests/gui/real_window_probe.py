@@ -17,8 +17,8 @@ from PySide6.QtCore import QCoreApplication, QPoint, QRect
 from PySide6.QtWidgets import QApplication, QWidget
 
 from agent_desk.app import DeskApp, style_application
+from agent_desk.demo import load_demo
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.ui.prompter import RecordingPrompter
 from agent_desk.ui.settings import DeskSettings
 

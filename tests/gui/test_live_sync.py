@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
 from agent_desk.app import DeskApp
+from agent_desk.demo import load_demo
 from agent_desk.errors import DatabaseUnavailableError
 from agent_desk.models import Customer, PromiseToPay
 from agent_desk.services import activity
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.outbox import OperationStatus
 from agent_desk.services.sync import ChangeListener, ConnectionState
 from agent_desk.services.team import ReassignFilter, reassign

@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
 from agent_desk.app import DeskApp
+from agent_desk.demo import load_demo
 from agent_desk.models import AuditEvent, ContactAttempt, Customer, NextStep, Note, PromiseToPay
 from agent_desk.services.database import Database
-from agent_desk.services.demo import load_demo
 from agent_desk.services.outbox import OperationKind
 from agent_desk.ui.app_window import DeskWindow
 from agent_desk.ui.dialogs.log_contact import LogContactDialog

@@ -19,7 +19,7 @@ from agent_desk.services.activity import record_promise
 from agent_desk.services.actor import SYSTEM, actor_for_login
 from agent_desk.services.audit_view import CSV_HEADER
 from agent_desk.services.database import Database
-from agent_desk.services.ledger import PaymentInput, receive_payments
+from agent_desk.services.payments import PaymentInput, receive_payments
 from agent_desk.services.promises import resolve_due_promises
 from agent_desk.services.team import outcomes_per_day, team_summary
 from agent_desk.ui.app_window import DeskWindow

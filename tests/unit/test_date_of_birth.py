@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agent_desk.domain.date_of_birth import age_on, masked_date_of_birth, parse_date_of_birth
 from agent_desk.domain.import_rows import CUSTOMER_COLUMNS, parse_customer_row
 from agent_desk.domain.verification import (
     ContactKind,
@@ -15,9 +16,6 @@ from agent_desk.domain.verification import (
     Decision,
     FlowStep,
     VerificationFlow,
-    age_on,
-    masked_date_of_birth,
-    parse_date_of_birth,
 )
 from agent_desk.errors import ValidationError
 

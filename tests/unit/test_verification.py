@@ -302,3 +302,28 @@ def test_random_navigation_never_skips_an_undecided_point(moves: list[str]) -> N
         for page in (FlowStep.PHONES, FlowStep.EMAILS, FlowStep.ADDRESSES):
             if order.index(f.step) > order.index(page):
                 assert all(v.decision is not None for v in f.items(page))
+
+
+def test_the_flows_refusals_read_in_dutch_on_a_dutch_desk() -> None:
+    """Each refusal is a template with values, so the desk translates it whole."""
+    from agent_desk.i18n import Translator
+
+    dutch = Translator("nl")
+    f = flow([point(1, ContactKind.PHONE, "+31201234567")])
+    f.next()
+    with pytest.raises(ValidationError) as added:
+        f.add(ContactKind.EMAIL, "a@example.nl")
+    assert (
+        dutch.error(added.value)
+        == "Een nieuw e-mailadres kan op deze pagina niet worden toegevoegd."
+    )
+    assert str(added.value) == "A new e-mail address cannot be added on this page."
+    f.mark_invalid(1, "disconnected")
+    walk_to(f, FlowStep.PREFERENCES)
+    with pytest.raises(ValidationError) as refused:
+        f.set_preferences(preferred_channel=Channel.SMS, consent_sms=True)
+    assert dutch.error(refused.value) == (
+        "Er is geen bruikbaar mobiel nummer voor een sms; "
+        "voeg er eerst een toe of kies een ander kanaal."
+    )
+    assert f.error is not None and f.error.message == str(refused.value)

@@ -10,7 +10,10 @@ pure and fast, so it runs on the GUI thread after a short pause in typing), with
 end date, the total, the capacity fit and whether the plan is within policy. Every
 problem is said in words beside the field that causes it.
 
-The rules are ``domain.arrangement_plan``'s, the same the service and the CLI use.
+The rules are ``domain.arrangement_plan``'s, the same the service and the CLI use;
+what is said about the figures and the plan (and whether a plan may be made at all)
+is ``domain.arrangement_summary``'s. The widgets only show it: the owed box and the
+waivers (``arrangement_owed``), the plan panel (``arrangement_panel``), the inputs here.
 The figures are read from the books on the worker when the dialog opens; "Agree"
 saves through ``services.arrangements.agree_arrangement``, which works them out again
 and refuses if they changed meanwhile (the dialog then reads them again). A plan
@@ -21,28 +24,21 @@ A plan above what the customer can pay is never saved.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
-    QCheckBox,
     QComboBox,
     QFormLayout,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QRadioButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -53,18 +49,29 @@ from agent_desk.domain.arrangement_plan import (
     Mode,
     Owed,
     PlanResult,
-    Terms,
     TermsText,
     calculate,
     default_first_due,
 )
-from agent_desk.domain.arrangements import MAX_INSTALMENTS_ANY_PLAN, Frequency, Plan
-from agent_desk.domain.money import Cents, cents_to_decimal
+from agent_desk.domain.arrangement_summary import (
+    FREQUENCY_WORDS,
+    Agreement,
+    agreement,
+    blocking_arrangement,
+    capacity_line,
+    field_messages,
+    owed_notes,
+    plan_summary,
+    prefill,
+    typed_amount,
+)
+from agent_desk.domain.arrangements import MAX_INSTALMENTS_ANY_PLAN, Frequency
 from agent_desk.domain.policy import ArrangementPolicy, load_default_policy
 from agent_desk.errors import AgentDeskError, ConflictError, ValidationError
-from agent_desk.i18n import N_
+from agent_desk.ui.dialogs.arrangement_owed import OwedBox, WaiverBox, error_line, hint_row
+from agent_desk.ui.dialogs.arrangement_panel import PlanPanel
 from agent_desk.ui.dialogs.form import FormDialog
-from agent_desk.ui.labels import MONTHS, Words
+from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.prompter import Prompter
 from agent_desk.ui.typed_dates import TypedDateEdit
@@ -77,38 +84,10 @@ if TYPE_CHECKING:
 
 __all__ = ["FREQUENCIES", "ArrangementDesk", "ArrangementDialog", "ArrangementInput", "Mode"]
 
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 DEBOUNCE_MS = 150
-
-FREQUENCIES: dict[Frequency, str] = {
-    Frequency.MONTHLY: N_("monthly"),
-    Frequency.FOUR_WEEKLY: N_("every four weeks"),
-    Frequency.FORTNIGHTLY: N_("every two weeks"),
-    Frequency.WEEKLY: N_("weekly"),
-}
-PER_PERIOD: dict[Frequency, str] = {
-    Frequency.MONTHLY: N_("{amount} a month"),
-    Frequency.FOUR_WEEKLY: N_("{amount} per four weeks"),
-    Frequency.FORTNIGHTLY: N_("{amount} per two weeks"),
-    Frequency.WEEKLY: N_("{amount} a week"),
-}
-
-
-def amount_text(cents: Cents, lang: str) -> str:
-    """An amount as the agent would type it: ``1000,00`` in Dutch, ``1000.00`` in English."""
-    text = str(cents_to_decimal(cents))
-    return text.replace(".", ",") if lang == "nl" else text
-
-
-@dataclass(frozen=True)
-class ArrangementInput:
-    """What the dialog asks the service to agree, and the figures it showed."""
-
-    terms: Terms
-    owed: Owed
-    plan: Plan
-    approval_reason: str | None
-    needs_approval: bool
+FREQUENCIES = FREQUENCY_WORDS  # the approvals screen says them the same way
+#: What the dialog asks the service to agree, and the figures it showed.
+ArrangementInput = Agreement
 
 
 class ArrangementDialog(FormDialog):
@@ -146,17 +125,10 @@ class ArrangementDialog(FormDialog):
         self.save.setText(tr("Agree arrangement"))
         self._prefill(context or {})
         self._connect()
-        running = [a for a in file.arrangements if a.status in ("active", "pending_approval")]
-        if running:
-            self.show_notice(
-                tr(
-                    "This customer already has an arrangement running or waiting for "
-                    "approval; it must end or be declined before a new one is agreed."
-                )
-            )
-            self.blocked = True
-        else:
-            self.blocked = False
+        blocking = blocking_arrangement(a.status for a in file.arrangements)
+        if blocking is not None:
+            self.show_notice(self.say(blocking))
+        self.blocked = blocking is not None
         if owed is not None:
             self.set_owed(owed)
         else:
@@ -165,64 +137,24 @@ class ArrangementDialog(FormDialog):
     # -- building ------------------------------------------------------------------
 
     def _error_label(self, *fields: str) -> QLabel:
-        label = PlainLabel()
-        label.setObjectName("fieldError")
-        label.setWordWrap(True)
-        label.hide()
+        label = error_line()
         for name in fields:
             self.errors[name] = label
         return label
 
     def _build_inputs(self) -> None:
         tr = self.tr_
-        self.amount = PlainLabel(tr("Reading the books…"))
-        self.amount.setObjectName("owedTotal")
-        self.amount.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # as high as an input, so the total sits on the line of its label
-        self.amount.setMinimumHeight(QLineEdit().sizeHint().height())
-        self.amount_parts = QWidget()
-        self.amount_parts.setObjectName("amountParts")
-        parts = QGridLayout(self.amount_parts)
-        parts.setContentsMargins(0, 2, 0, 0)
-        parts.setHorizontalSpacing(12)
-        parts.setVerticalSpacing(1)
-        self.principal_part, self.costs_part, self.interest_part = (PlainLabel() for _ in range(3))
-        self.costs_note, self.interest_note = PlainLabel(), PlainLabel()
-        rows = (
-            (tr("Principal"), self.principal_part),
-            (tr("Collection costs"), self.costs_part),
-            (tr("Statutory interest"), self.interest_part),
+        self.owed_box = OwedBox(tr, self.words.money, self.say)
+        box = self.owed_box
+        self.amount, self.amount_parts, self.later_line = (
+            box.amount,
+            box.amount_parts,
+            box.later_line,
         )
-        for row, (text, value) in enumerate(rows):
-            caption = PlainLabel(text)
-            caption.setObjectName("hint")
-            value.setObjectName("amountPart")
-            value.setAlignment(RIGHT)
-            parts.addWidget(caption, row * 2, 0)
-            parts.addWidget(value, row * 2, 1)
-        # Why there are costs (or none) can be long in Dutch: a line of its own.
-        self.costs_note.setObjectName("partNote")
-        self.costs_note.setWordWrap(True)
-        parts.addWidget(self.costs_note, 3, 0, 1, 3)
-        self.interest_note.setObjectName("hint")
-        self.interest_note.setWordWrap(True)  # "since … · provisional from …" is read in full
-        parts.addWidget(self.interest_note, 4, 2)
-        parts.setColumnStretch(2, 1)
-        self.later_line = PlainLabel()
-        self.later_line.setObjectName("partNote")
-        self.later_line.setWordWrap(True)
-        self.later_line.hide()
-        parts.addWidget(self.later_line, 6, 0, 1, 3)
-        self.amount_parts.hide()
-        owed_box = QWidget()
-        owed_col = QVBoxLayout(owed_box)
-        owed_col.setContentsMargins(0, 0, 0, 0)
-        owed_col.setSpacing(0)
-        source = PlainLabel(tr("from the books, up to today"))
-        source.setObjectName("hint")
-        owed_col.addWidget(self._row(self.amount, source))
-        owed_col.addWidget(self.amount_parts)
-        self.add_field(tr("Owed"), owed_box, "amount")
+        self.principal_part, self.costs_part = box.principal_part, box.costs_part
+        self.interest_part, self.costs_note = box.interest_part, box.costs_note
+        self.interest_note = box.interest_note
+        self.add_field(tr("Owed"), self.owed_box, "amount")
 
         self.down_payment = QLineEdit()
         self.down_payment.setObjectName("downPayment")
@@ -230,7 +162,7 @@ class ArrangementDialog(FormDialog):
         down_hint = PlainLabel(tr("paid on the first date"))
         down_hint.setObjectName("hint")
         self.add_field(
-            tr("Down payment (€)"), self._row(self.down_payment, down_hint), "down_payment"
+            tr("Down payment (€)"), hint_row(self.down_payment, down_hint), "down_payment"
         )
 
         # How to plan: three ways, each with its own input and its own error line.
@@ -313,23 +245,12 @@ class ArrangementDialog(FormDialog):
         when_row.addWidget(self.frequency, 1)
         self.add_field(tr("First due, then"), when, "start", "frequency")
 
-        self.waive_costs = QCheckBox()
-        self.waive_costs.setObjectName("waiveCosts")
-        self.waive_interest = QCheckBox()
-        self.waive_interest.setObjectName("waiveInterest")
-        self.waive_costs.setText(tr("No collection costs"))
-        self.waive_interest.setText(tr("No statutory interest"))
-        self.waive_costs.setEnabled(False)
-        self.waive_interest.setEnabled(False)
-        charges_box = QWidget()
-        charges_col = QVBoxLayout(charges_box)
-        charges_col.setContentsMargins(0, 0, 0, 0)
-        charges_col.setSpacing(4)
-        charges_col.addWidget(self.waive_costs)
-        charges_col.addWidget(self._error_label("costs"))
-        charges_col.addWidget(self.waive_interest)
-        charges_col.addWidget(self._error_label("interest"))
-        self.form.addRow(PlainLabel(tr("Costs and interest")), charges_box)
+        self.waivers = WaiverBox(tr, self.say)
+        self.waive_costs = self.waivers.waive_costs
+        self.waive_interest = self.waivers.waive_interest
+        self.errors["costs"] = self.waivers.costs_error
+        self.errors["interest"] = self.waivers.interest_error
+        self.form.addRow(PlainLabel(tr("Costs and interest")), self.waivers)
 
         self.reason = QPlainTextEdit()
         self.reason.setObjectName("approvalReason")
@@ -341,90 +262,24 @@ class ArrangementDialog(FormDialog):
         self.add_field(tr("Reason for approval"), self.reason, "approval_reason")
         self._reason_row = self.form.rowCount() - 1
 
-    @staticmethod
-    def _row(widget: QWidget, hint: QLabel) -> QWidget:
-        box = QWidget()
-        row = QHBoxLayout(box)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(10)
-        widget.setMaximumWidth(160)
-        row.addWidget(widget)
-        row.addWidget(hint, 1)
-        return box
-
     def _build_schedule(self) -> None:
-        tr = self.tr_
-        self.headline = PlainLabel()
-        self.headline.setObjectName("planHeadline")
-        self.headline.setWordWrap(True)
-        self.dates_line = PlainLabel()
-        self.dates_line.setObjectName("planDates")
-        self.dates_line.setWordWrap(True)
-        self.breakdown = QWidget()
-        sums = QGridLayout(self.breakdown)
-        sums.setContentsMargins(0, 6, 0, 2)
-        sums.setHorizontalSpacing(12)
-        sums.setVerticalSpacing(2)
-        self.owed_value, self.costs_value, self.interest_value, self.total_value = (
-            PlainLabel() for _ in range(4)
+        self.panel = PlanPanel(self.tr_, self.words.money, self.say)
+        panel = self.panel
+        self.headline, self.dates_line, self.breakdown = (
+            panel.headline,
+            panel.dates_line,
+            panel.breakdown,
         )
-        rows = (
-            (tr("Principal"), self.owed_value),
-            (tr("Collection costs"), self.costs_value),
-            (tr("Statutory interest"), self.interest_value),
-            (tr("Total to pay"), self.total_value),
+        self.owed_value, self.costs_value = panel.owed_value, panel.costs_value
+        self.interest_value, self.total_value = panel.interest_value, panel.total_value
+        self.fit_line, self.policy_line, self.schedule = (
+            panel.fit_line,
+            panel.policy_line,
+            panel.schedule,
         )
-        for row, (text, value) in enumerate(rows):
-            name = PlainLabel(text)
-            value.setAlignment(RIGHT)
-            if value is self.total_value:
-                name.setObjectName("planTotal")
-                value.setObjectName("planTotal")
-                line = QFrame()
-                line.setObjectName("rule")
-                line.setFrameShape(QFrame.Shape.HLine)
-                sums.addWidget(line, row, 0, 1, 2)
-                row += 1
-            sums.addWidget(name, row, 0)
-            sums.addWidget(value, row, 1)
-        sums.setColumnStretch(0, 1)
-        self.fit_line = PlainLabel()
-        self.fit_line.setObjectName("fitLine")
-        self.fit_line.setWordWrap(False)
-        self.policy_line = PlainLabel()
-        self.policy_line.setObjectName("policyLine")
-        self.policy_line.setWordWrap(False)
-        self.schedule = QTableWidget(0, 3)
-        self.schedule.setObjectName("schedule")
-        self.schedule.setAccessibleName(tr("Schedule"))
-        self.schedule.setHorizontalHeaderLabels([tr("No."), tr("Due"), tr("Amount")])
-        self.schedule.verticalHeader().setVisible(False)
-        self.schedule.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.schedule.verticalHeader().setDefaultSectionSize(26)
-        self.schedule.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.schedule.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.schedule.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.schedule.setShowGrid(False)
-        self.schedule.setAlternatingRowColors(True)
-        header = self.schedule.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
-        self.schedule.setColumnWidth(0, 110)
-        self.schedule.setColumnWidth(2, 120)
-        for column in range(3):
-            item = self.schedule.horizontalHeaderItem(column)
-            if item is not None:
-                item.setTextAlignment(
-                    RIGHT
-                    if column == 2
-                    else Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-                )
 
     def _arrange(self) -> None:
         """Inputs left, the plan right; the form dialog's column becomes the left one."""
-        tr = self.tr_
         outer = self.layout()
         assert isinstance(outer, QVBoxLayout)
         outer.removeItem(self.form)
@@ -439,27 +294,10 @@ class ArrangementDialog(FormDialog):
         left_col.addLayout(self.form)
         left_col.addStretch(1)
         left.setMinimumWidth(520)
-        right = QFrame()
-        right.setObjectName("planPanel")
-        right_col = QVBoxLayout(right)
-        right_col.setContentsMargins(16, 12, 16, 12)
-        right_col.setSpacing(4)
-        title = PlainLabel(tr("The plan"))
-        title.setObjectName("sectionTitle")
-        right_col.addWidget(title)
-        right_col.addWidget(self.headline)
-        right_col.addWidget(self.dates_line)
-        right_col.addWidget(self.breakdown)
-        right_col.addSpacing(4)
-        right_col.addWidget(self.fit_line)
-        right_col.addWidget(self.policy_line)
-        right_col.addSpacing(6)
-        right_col.addWidget(self.schedule, 1)
-        right.setMinimumWidth(400)
         columns = QHBoxLayout()
         columns.setSpacing(18)
         columns.addWidget(left, 11)
-        columns.addWidget(right, 9)
+        columns.addWidget(self.panel, 9)
         outer.insertLayout(2, columns, 1)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.setStyleSheet(
@@ -480,18 +318,14 @@ class ArrangementDialog(FormDialog):
 
     def _prefill(self, context: Mapping[str, Any]) -> None:
         lang = self.words.lang
+        start = prefill(context)
         self.by_count.setChecked(True)
-        income, expenses = context.get("income_cents"), context.get("expenses_cents")
-        capacity = context.get("capacity_cents")
-        if isinstance(income, int) and income > 0:
-            self.income.setText(amount_text(income, lang))
-            if isinstance(expenses, int) and expenses >= 0:
-                self.expenses.setText(amount_text(expenses, lang))
-        elif isinstance(capacity, int) and capacity > 0:
-            self.income.setText(amount_text(capacity, lang))
-            self.expenses.setText(amount_text(0, lang))
-        if self.income.text():
-            self.by_capacity.setChecked(True)
+        if start.income is not None:
+            self.income.setText(typed_amount(start.income, lang))
+        if start.expenses is not None:
+            self.expenses.setText(typed_amount(start.expenses, lang))
+        if start.mode is not Mode.COUNT:
+            self.set_mode(start.mode)
 
     def _connect(self) -> None:
         for edit in (
@@ -547,61 +381,10 @@ class ArrangementDialog(FormDialog):
 
     def set_owed(self, owed: Owed) -> None:
         """The figures from the books (on opening, and again when they changed)."""
-        tr, words = self.tr_, self.words
         self.owed = owed
-        self.amount.setText(words.money(owed.total))
-        self.principal_part.setText(words.money(owed.principal))
-        if owed.costs:
-            self.costs_part.setText(words.money(owed.costs))
-            self.costs_note.setText(tr("after an unpaid 14-day letter"))
-            self.waive_costs.setText(
-                tr("Waive {amount} collection costs (BIK)", amount=words.money(owed.costs))
-            )
-        else:
-            self.costs_part.setText(tr("none"))
-            self.costs_note.setText(tr("no 14-day letter has run out"))
-            self.waive_costs.setText(tr("No collection costs"))
-            self.waive_costs.setChecked(False)
-        self.waive_costs.setEnabled(owed.costs > 0)
-        self.interest_part.setText(words.money(owed.interest))
-        if owed.interest and owed.interest_since is not None:
-            self.interest_note.setText(tr("since {date}", date=words.day(owed.interest_since)))
-            self.waive_interest.setText(
-                tr(
-                    "Waive {amount} statutory interest since {date}",
-                    amount=words.money(owed.interest),
-                    date=words.day(owed.interest_since),
-                )
-            )
-        else:
-            self.interest_note.setText("")
-            self.waive_interest.setText(tr("No statutory interest"))
-            self.waive_interest.setChecked(False)
-        self.waive_interest.setEnabled(owed.interest > 0)
-        provisional = owed.interest_provisional_from if owed.interest else None
-        self.interest_note.setToolTip(
-            tr(
-                "The statutory rate from {date} is not confirmed yet: this interest is "
-                "provisional and may change.",
-                date=words.day(provisional),
-            )
-            if provisional is not None
-            else ""
-        )
-        if provisional is not None:
-            self.interest_note.setText(
-                self.interest_note.text()
-                + " · "
-                + tr("provisional from {date}", date=words.day(provisional))
-            )
-        self.later_line.setText(
-            tr(
-                "Not in this plan: {amount} on claims not yet due.",
-                amount=words.money(owed.later),
-            )
-        )
-        self.later_line.setVisible(owed.later > 0)
-        self.amount_parts.show()
+        notes = owed_notes(owed)
+        self.owed_box.show_owed(owed, notes)
+        self.waivers.show_owed(notes)
         self.recalculate()
         self.figures_loaded.emit()
 
@@ -632,8 +415,7 @@ class ArrangementDialog(FormDialog):
             if name == "approval_reason":
                 continue
             _, messages = shown.setdefault(id(label), (label, []))
-            if calc is not None:
-                messages.extend(calc.errors.get(name, []) + calc.breaches.get(name, []))
+            messages.extend(field_messages(calc, name))
         for label, messages in shown.values():
             label.setText("\n".join("⚠ " + self.say(m) for m in messages))
             label.setVisible(bool(messages))
@@ -643,135 +425,21 @@ class ArrangementDialog(FormDialog):
             self.errors["approval_reason"].hide()
 
     def _show_plan(self, calc: PlanResult | None) -> None:
-        tr, words = self.tr_, self.words
-        plan = calc.plan if calc is not None else None
-        self._show_capacity(calc)
-        if calc is None or plan is None:
-            self.schedule.setRowCount(0)
-            self.headline.setText(tr("No plan yet"))
-            self.dates_line.setText(
-                tr("Reading what is owed from the books…")
-                if calc is None
-                else tr("Fix what is marked on the left to see the schedule.")
-            )
-            self.breakdown.hide()
-            self.fit_line.setText("")
-            self.policy_line.setText("")
+        lines = capacity_line(calc)
+        self.capacity_line.setText(" · ".join(self.say(m) for m in lines))
+        self.capacity_line.setVisible(bool(lines))
+        summary = plan_summary(calc) if calc is not None else None
+        if calc is None or calc.plan is None or summary is None:
+            self.panel.show_nothing(reading=calc is None)
             self.save.setEnabled(False)
             return
-        regular = plan.regular
-        frequency = tr(FREQUENCIES[plan.frequency])
-        if len(regular) == 1:
-            headline = tr("1 instalment of {amount}", amount=words.money(regular[0].amount))
-        elif regular[-1].amount == regular[0].amount:
-            headline = tr(
-                "{count} instalments of {amount}",
-                count=len(regular),
-                amount=words.money(regular[0].amount),
-            )
-        else:
-            headline = tr(
-                "{count} instalments of {amount}, the last {last}",
-                count=len(regular),
-                amount=words.money(regular[0].amount),
-                last=words.money(regular[-1].amount),
-            )
-        if plan.down_payment:
-            headline = tr(
-                "{down} down, then {rest}", down=words.money(plan.down_payment), rest=headline
-            )
-        self.headline.setText(headline)
-        self.dates_line.setText(
-            tr(
-                "{frequency}, from {first} until {end}",
-                frequency=frequency,
-                first=words.day(plan.instalments[0].due),
-                end=words.day(plan.end),
-            )
-        )
-        waived = tr("waived")
-        self.breakdown.show()
-        charged = calc.charges
-        self.owed_value.setText(words.money(charged.principal))
-        self.costs_value.setText(
-            waived if charged.costs_waived else words.money(charged.costs) if charged.costs else "—"
-        )
-        self.interest_value.setText(
-            waived
-            if charged.interest_waived
-            else words.money(charged.interest)
-            if charged.interest
-            else "—"
-        )
-        self.total_value.setText(words.money(plan.total))
-        if calc.capacity_period is None:
-            self.fit_line.setText(tr("Capacity not known: ask about income and expenses."))
-            self.fit_line.setProperty("tone", "unknown")
-        elif calc.above_capacity > 0:
-            self.fit_line.setText(
-                tr(
-                    "⚠ {amount} above what the customer can pay",
-                    amount=words.money(calc.above_capacity),
-                )
-            )
-            self.fit_line.setProperty("tone", "bad")
-        else:
-            self.fit_line.setText(tr("✓ Fits the customer's capacity"))
-            self.fit_line.setProperty("tone", "ok")
-        if calc.needs_approval:
-            self.policy_line.setText(tr("⚠ Outside policy: a supervisor must approve"))
-            self.policy_line.setProperty("tone", "warn")
-            self.save.setText(tr("Ask supervisor approval"))
-        else:
-            self.policy_line.setText(tr("✓ Within policy"))
-            self.policy_line.setProperty("tone", "ok")
-            self.save.setText(tr("Agree arrangement"))
-        for label in (self.fit_line, self.policy_line):
-            label.style().unpolish(label)
-            label.style().polish(label)
+        self.panel.show_plan(summary, calc.plan)
+        self.save.setText(self.say(summary.agree))
         self.save.setEnabled(not self.blocked)
-        self._fill_schedule(plan)
-
-    def _show_capacity(self, calc: PlanResult | None) -> None:
-        tr, words = self.tr_, self.words
-        if calc is None or calc.capacity_month is None:
-            self.capacity_line.setText("")
-            self.capacity_line.hide()
-            return
-        frequency = Frequency(self.frequency.currentData())
-        text = tr("Can pay {amount} a month", amount=words.money(calc.capacity_month))
-        if frequency is not Frequency.MONTHLY and calc.capacity_period is not None:
-            text += " · " + tr(PER_PERIOD[frequency], amount=words.money(calc.capacity_period))
-        self.capacity_line.setText(text)
-        self.capacity_line.show()
-
-    def _fill_schedule(self, plan: Plan) -> None:
-        tr, words = self.tr_, self.words
-        self.schedule.setRowCount(plan.count)
-        for row, item in enumerate(plan.instalments):
-            cells = [
-                tr("down payment") if item.number == 0 else str(item.number),
-                self._full_date(item.due),
-                words.money(item.amount),
-            ]
-            for column, text in enumerate(cells):
-                cell = QTableWidgetItem(text)
-                if column == 2:
-                    cell.setTextAlignment(RIGHT)
-                self.schedule.setItem(row, column, cell)
-
-    def _full_date(self, value: date) -> str:
-        """Always with the year: a schedule runs into next year."""
-        return f"{value.day} {self.tr_(MONTHS[value.month - 1])} {value.year}"
 
     def schedule_rows(self) -> list[tuple[str, str, str]]:
         """The schedule as shown: (number, due, amount) per row."""
-
-        def text(row: int, column: int) -> str:
-            item = self.schedule.item(row, column)
-            return item.text() if item is not None else ""
-
-        return [(text(r, 0), text(r, 1), text(r, 2)) for r in range(self.schedule.rowCount())]
+        return self.panel.schedule_rows()
 
     # -- saving --------------------------------------------------------------------
 
@@ -781,21 +449,14 @@ class ArrangementDialog(FormDialog):
         if self.blocked or calc is None or calc.plan is None or self.owed is None:
             return None
         reason = self.reason.toPlainText().strip()
-        refusal = calc.refusal(reason)
-        if refusal is not None:
-            field_name, message = refusal
+        agreed = agreement(calc, reason)
+        if isinstance(agreed, tuple):
+            field_name, message = agreed
             self.show_error(field_name, self.say(message))
             if field_name == "approval_reason":
                 self.reason.setFocus()
             return None
-        assert calc.terms is not None
-        return ArrangementInput(
-            terms=calc.terms,
-            owed=self.owed,
-            plan=calc.plan,
-            approval_reason=reason if calc.needs_approval else None,
-            needs_approval=calc.needs_approval,
-        )
+        return agreed
 
 
 # ---------------------------------------------------------------------------- saving

@@ -16,28 +16,25 @@ written.
 
 Where to save and which printer are asked through a ``LetterOutput``: the real one
 opens ``QFileDialog`` / ``QPrintDialog`` window-modally; tests pass a
-``ScriptedLetterOutput`` that answers at once (and prints to a PDF file).
+``ScriptedLetterOutput`` that answers at once (and prints to a PDF file)
+(``letter_output``). Which letters apply and when a letter is recorded is
+``domain.letter_choices``'s; the chooser is ``letter_kinds``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QStandardPaths, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QImage, QPageSize, QStandardItemModel
-from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog, QPrinter
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QImage, QPageSize
+from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QComboBox,
     QDialog,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
     QRadioButton,
@@ -47,9 +44,16 @@ from PySide6.QtWidgets import (
 
 from agent_desk import letters
 from agent_desk.domain.actor import Actor
+from agent_desk.domain.letter_choices import (
+    EMAILABLE,
+    STARTS_A_TERM,
+    RecordedLetters,
+    letter_language,
+)
 from agent_desk.errors import AgentDeskError
-from agent_desk.i18n import N_, Translator
-from agent_desk.ui.labels import ARRANGEMENT_STATUS, Words
+from agent_desk.ui.dialogs.letter_kinds import LetterChooser
+from agent_desk.ui.dialogs.letter_output import LetterOutput, ScriptedLetterOutput
+from agent_desk.ui.labels import Words
 from agent_desk.ui.pdf_preview import PRINT_DPI_MAX, PdfPreview, PdfRunner, print_images, rasterize
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.worker import DatabaseWorker
@@ -59,177 +63,9 @@ if TYPE_CHECKING:
 
     from agent_desk.letters import AnyLetter, LetterKind
     from agent_desk.services import letters as letter_service
-    from agent_desk.services.customer_file import ArrangementLine, CustomerFile
+    from agent_desk.services.customer_file import CustomerFile
 
-KINDS: tuple[tuple[LetterKind, str, str], ...] = (
-    (
-        "arrangement",
-        N_("Arrangement confirmation"),
-        N_("the agreed total and every instalment, and how to pay"),
-    ),
-    (
-        "fourteen_day",
-        N_("14-day letter"),
-        N_("the last reminder before collection costs (art. 6:96 BW)"),
-    ),
-    ("pause", N_("Pause confirmation"), N_("collection is paused until a date, and why")),
-    ("debt_help", N_("Debt-help referral"), N_("where to get free help with money worries")),
-)
-SHORT_STATUS: dict[str, str] = {
-    "pending_approval": N_("awaiting approval"),
-    "active": N_("running"),
-    "completed": N_("paid in full"),
-    "broken": N_("broken off"),
-    "declined": N_("not approved"),
-    "cancelled": N_("withdrawn"),
-}
-#: Arrangements a confirmation can be made for: agreed, or approved by a supervisor.
-CONFIRMABLE = ("active",)
-
-
-# --------------------------------------------------------------------------- the seam
-
-
-class LetterOutput:
-    """Asks where to save and which printer, with real window-modal dialogs."""
-
-    def __init__(self) -> None:
-        self.folder: Path | None = None  # the last folder saved to, for next time
-
-    def default_folder(self) -> Path:
-        if self.folder is not None and self.folder.is_dir():
-            return self.folder
-        documents = QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.DocumentsLocation
-        )
-        return Path(documents) if documents and Path(documents).is_dir() else Path.home()
-
-    def choose_save_path(
-        self,
-        parent: QWidget,
-        tr: Translator,
-        suggested: Path,
-        then: Callable[[Path], None],
-    ) -> None:
-        dialog = QFileDialog(parent, tr("Save the letter as PDF"), str(suggested.parent))
-        dialog.setObjectName("saveLetterDialog")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-        dialog.setNameFilter(tr("PDF documents (*.pdf)"))
-        dialog.setDefaultSuffix("pdf")
-        dialog.selectFile(suggested.name)
-
-        def chosen(name: str) -> None:
-            path = Path(name)
-            self.folder = path.parent
-            then(path)
-
-        dialog.fileSelected.connect(chosen)
-        dialog.open()
-
-    def choose_printer(
-        self,
-        parent: QWidget,
-        tr: Translator,
-        printer: QPrinter,
-        pages: int,
-        then: Callable[[QPrinter], None],
-    ) -> None:
-        dialog = QPrintDialog(printer, parent)
-        dialog.setObjectName("printLetterDialog")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.setWindowTitle(tr("Print the letter"))
-        dialog.setOption(QAbstractPrintDialog.PrintDialogOption.PrintPageRange, True)
-        dialog.setMinMax(1, max(1, pages))
-        dialog.accepted.connect(lambda: then(printer))
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.show()
-
-
-class ScriptedLetterOutput(LetterOutput):
-    """For tests and screenshots: answers at once, and prints into a PDF file."""
-
-    def __init__(self, save_path: Path | None = None, printer_file: Path | None = None) -> None:
-        super().__init__()
-        self.save_path = save_path
-        self.printer_file = printer_file
-        self.asked: list[str] = []
-
-    def choose_save_path(
-        self,
-        parent: QWidget,
-        tr: Translator,
-        suggested: Path,
-        then: Callable[[Path], None],
-    ) -> None:
-        self.asked.append(f"save:{suggested.name}")
-        if self.save_path is not None:
-            then(self.save_path)
-
-    def choose_printer(
-        self,
-        parent: QWidget,
-        tr: Translator,
-        printer: QPrinter,
-        pages: int,
-        then: Callable[[QPrinter], None],
-    ) -> None:
-        self.asked.append(f"print:{pages}")
-        if self.printer_file is not None:
-            printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-            printer.setOutputFileName(str(self.printer_file))
-            then(printer)
-
-
-# --------------------------------------------------------------------------- choices
-
-
-@dataclass(frozen=True)
-class KindChoice:
-    kind: LetterKind
-    available: bool
-    reason: str  # why not, when not available (translated)
-
-
-def kind_choices(words: Words, file: CustomerFile, today: date) -> list[KindChoice]:
-    """Which letters apply to this customer, and if not, why not (in words)."""
-    tr = words.tr
-    paused = file.paused_until is not None and file.paused_until >= today
-    choices: list[KindChoice] = []
-    for kind, _label, _hint in KINDS:
-        reason = ""
-        if kind == "arrangement" and not file.arrangements:
-            reason = tr("No arrangement yet")
-        elif kind == "arrangement" and default_arrangement(file.arrangements) is None:
-            newest = max(file.arrangements, key=lambda a: (a.created_at, a.id))
-            reason = arrangement_refusal(words, newest) or tr("No active arrangement")
-        elif kind == "fourteen_day":
-            if file.arrears_cents <= 0:
-                reason = tr("No arrears, so there is nothing to remind about")
-            elif paused and file.paused_until is not None:
-                reason = tr(
-                    "Collection is paused until {date}: no reminders during a pause",
-                    date=words.day(file.paused_until),
-                )
-        elif kind == "pause" and not paused:
-            reason = tr("Collection is not paused")
-        choices.append(KindChoice(kind, not reason, reason))
-    return choices
-
-
-def arrangement_refusal(words: Words, line: ArrangementLine) -> str:
-    """Why this arrangement gets no confirmation, in words; empty when it may."""
-    from agent_desk.services import letters as letter_service
-
-    refusal = letter_service.confirmation_refusal(line.id, line.status)
-    return "" if refusal is None else words.tr.error(refusal)
-
-
-def default_arrangement(arrangements: tuple[ArrangementLine, ...]) -> ArrangementLine | None:
-    """The newest active arrangement: the only kind a confirmation is made for."""
-    ordered = sorted(arrangements, key=lambda a: (a.created_at, a.id), reverse=True)
-    return next((a for a in ordered if a.status in CONFIRMABLE), None)
+__all__ = ["LetterOutput", "LettersDialog", "ScriptedLetterOutput"]
 
 
 # --------------------------------------------------------------------------- the dialog
@@ -267,7 +103,7 @@ class LettersDialog(QDialog):
         self._pdf: bytes | None = None
         self._busy = False
         self._closed = False  # after close, late answers only refresh the customer file
-        self._recorded: dict[str, str] = {}  # sha256 -> how it was recorded, in this dialog
+        self._recorded = RecordedLetters()  # how each PDF was recorded, in this dialog
         self.setObjectName("lettersDialog")
         # The desk's style makes #saveButton teal even when disabled; say it is not ready.
         self.setStyleSheet(
@@ -283,46 +119,16 @@ class LettersDialog(QDialog):
         heading.setWordWrap(True)
         language_note = PlainLabel(
             tr("Written in English, the customer's language.")
-            if file.language == "en"
+            if letter_language(file.language) == "en"
             else tr("Written in Dutch, the customer's language.")
         )
         language_note.setObjectName("hint")
         language_note.setWordWrap(True)
 
-        self.kind_group = QButtonGroup(self)
-        self.kinds: dict[LetterKind, QRadioButton] = {}
-        self.reasons: dict[LetterKind, QLabel] = {}
-        kinds_box = QVBoxLayout()
-        kinds_box.setSpacing(2)
-        today = clock().date()
-        self.choices = {c.kind: c for c in kind_choices(words, file, today)}
-        self.arrangement = QComboBox()
-        self.arrangement.setObjectName("arrangementChoice")
-        self.arrangement.setToolTip(tr("Which arrangement to confirm"))
-        for kind, label, hint in KINDS:
-            choice = self.choices[kind]
-            button = QRadioButton(tr(label))
-            button.setObjectName(f"kind_{kind}")
-            button.setEnabled(choice.available)
-            button.setToolTip(choice.reason or tr(hint))
-            self.kind_group.addButton(button)
-            self.kinds[kind] = button
-            note = PlainLabel(tr(hint) if choice.available else "⊘ " + choice.reason)
-            note.setObjectName("hint")
-            note.setWordWrap(True)
-            note.setEnabled(choice.available)
-            note.setToolTip(button.toolTip())
-            self.reasons[kind] = note
-            kinds_box.addWidget(button)
-            detail = QVBoxLayout()
-            detail.setContentsMargins(24, 0, 0, 0)
-            detail.setSpacing(4)
-            detail.addWidget(note)
-            if kind == "arrangement":
-                detail.addWidget(self.arrangement)
-            kinds_box.addLayout(detail)
-            kinds_box.addSpacing(10)
-        self._fill_arrangements()
+        self.chooser = LetterChooser(words, file, clock().date())
+        self.kind_group, self.kinds = self.chooser.kind_group, self.chooser.kinds
+        self.reasons, self.choices = self.chooser.reasons, self.chooser.choices
+        self.arrangement = self.chooser.arrangement
 
         self.notice = PlainLabel()
         self.notice.setObjectName("notice")
@@ -378,7 +184,7 @@ class LettersDialog(QDialog):
         kind_title = PlainLabel(tr("Which letter"))
         kind_title.setObjectName("sectionTitle")
         side_layout.addWidget(kind_title)
-        side_layout.addLayout(kinds_box)
+        side_layout.addWidget(self.chooser)
         side_layout.addWidget(self.notice)
         side_layout.addWidget(self.status)
         side_layout.addWidget(self.progress)
@@ -417,7 +223,7 @@ class LettersDialog(QDialog):
 
         self.kind_group.buttonToggled.connect(self._kind_toggled)
         self.arrangement.currentIndexChanged.connect(lambda _i: self._arrangement_changed())
-        first = next((c.kind for c in self.choices.values() if c.available), None)
+        first = self.chooser.first_available()
         if first is not None:
             self.kinds[first].setChecked(True)  # starts the first preview
         else:  # pragma: no cover - the debt-help referral always applies
@@ -426,59 +232,16 @@ class LettersDialog(QDialog):
 
     # -- choices -----------------------------------------------------------------
 
-    def _fill_arrangements(self) -> None:
-        """Every arrangement is listed; only active ones can be chosen, the others say why."""
-        words = self.words
-        chosen = default_arrangement(self.file.arrangements)
-        model = self.arrangement.model()
-        for line in sorted(
-            self.file.arrangements, key=lambda a: (a.created_at, a.id), reverse=True
-        ):
-            count = len(line.instalments)
-            text = self.tr_(
-                "{total} in {count} instalments · {status}",
-                status=words.code(SHORT_STATUS, line.status),
-                total=words.money(line.total_cents),
-                count=count,
-            )
-            self.arrangement.addItem(text, line.id)
-            index = self.arrangement.count() - 1
-            made = self.tr_(
-                "{status}, made on {date}",
-                status=words.code(ARRANGEMENT_STATUS, line.status),
-                date=words.day(line.created_at.date()),
-            )
-            why_not = arrangement_refusal(words, line)
-            self.arrangement.setItemData(
-                index, f"{made}. {why_not}" if why_not else made, Qt.ItemDataRole.ToolTipRole
-            )
-            if why_not and isinstance(model, QStandardItemModel):
-                item = model.item(index)
-                if item is not None:
-                    item.setEnabled(False)
-            if chosen is not None and line.id == chosen.id:
-                self.arrangement.setCurrentIndex(index)
-        self.arrangement.setEnabled(False)
-        self.arrangement.setVisible(bool(self.file.arrangements))
-
     def kind(self) -> LetterKind | None:
-        for kind, _label, _hint in KINDS:
-            if self.kinds[kind].isChecked():
-                return kind
-        return None
+        return self.chooser.kind()
 
     def arrangement_id(self) -> int | None:
-        value = self.arrangement.currentData()
-        return value if isinstance(value, int) else None
+        return self.chooser.arrangement_id()
 
     def choose(self, kind: LetterKind, arrangement_id: int | None = None) -> None:
         """Select a kind (and arrangement), as the agent would; starts a new preview."""
         if arrangement_id is not None:
-            index = self.arrangement.findData(arrangement_id)
-            if index >= 0:
-                self.arrangement.blockSignals(True)
-                self.arrangement.setCurrentIndex(index)
-                self.arrangement.blockSignals(False)
+            self.chooser.select_arrangement(arrangement_id)
         button = self.kinds[kind]
         if button.isChecked():
             self.refresh_preview()
@@ -602,7 +365,7 @@ class LettersDialog(QDialog):
         sha = letters.sha256_hex(pdf)
         self._hide_messages()
         self._set_busy(True, tr("Saving the letter…"))
-        if sha in self._recorded:  # printed or saved before: a copy, not another letter
+        if self._recorded.recorded(sha):  # printed or saved before: a copy, not another letter
             self.runner.submit(
                 lambda: letters.write_pdf(data, path),
                 lambda _written: self._output_done(
@@ -638,7 +401,7 @@ class LettersDialog(QDialog):
                 "Saved as {name} and recorded in the customer's file as saved, not as sent.",
                 name=path.name,
             )
-            if data.kind == "fourteen_day":
+            if data.kind in STARTS_A_TERM:
                 message += " " + tr("Its 14-day term starts only when the letter is printed.")
             self._output_done("save", message)
 
@@ -669,8 +432,6 @@ class LettersDialog(QDialog):
         )
 
     def _paint(self, printer: QPrinter, images: list[QImage], data: AnyLetter, pdf: bytes) -> None:
-        from agent_desk.services import letters as letter_service
-
         tr = self.tr_
         try:
             print_images(printer, images)
@@ -679,7 +440,7 @@ class LettersDialog(QDialog):
             self.show_problem(tr("The letter could not be printed: {reason}", reason=str(error)))
             return
         sha = letters.sha256_hex(pdf)
-        if self._recorded.get(sha) in letter_service.SENT:
+        if self._recorded.sent(sha):
             self._output_done(
                 "print",
                 tr(
@@ -746,10 +507,7 @@ class LettersDialog(QDialog):
         return self.actor, self.clock(), self.file.id, arrangement_id
 
     def _remember(self, record: letter_service.LetterRecord) -> None:
-        from agent_desk.services import letters as letter_service
-
-        if self._recorded.get(record.sha256) not in letter_service.SENT:
-            self._recorded[record.sha256] = record.delivery
+        self._recorded.remember(record.sha256, record.delivery)
         self.saved(self.file.id)
         if not self._closed:
             self.recorded.emit(record)
@@ -799,16 +557,14 @@ class LettersDialog(QDialog):
         if busy and text:
             self.status.setText(text)
             self.status.show()
-        for kind, button in self.kinds.items():
-            button.setEnabled(self.choices[kind].available and not busy)
-        self.arrangement.setEnabled(not busy and self.kind() == "arrangement")
+        self.chooser.set_busy(busy)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
         ready = self.ready
         self.print_button.setEnabled(ready)
         self.save_button.setEnabled(ready)
-        self.email_button.setEnabled(ready and self.kind() == "arrangement")
+        self.email_button.setEnabled(ready and self.kind() in EMAILABLE)
 
     @property
     def busy(self) -> bool:

@@ -1,6 +1,6 @@
 """The demo's early-signal stages: a housing association with customers at each stage.
 
-Called once at the end of ``services.demo.load_demo``. The creditor profile becomes a
+Called once at the end of ``demo.loader.load_demo``. The creditor profile becomes a
 housing association (the duty), and four customers in arrears are taken through the
 path with the desk's own services, so desk and CLI show every stage:
 
@@ -27,11 +27,8 @@ from agent_desk.services.activity import NextStepInput, log_contact_attempt
 from agent_desk.services.actor import Actor
 from agent_desk.services.creditor import set_values
 from agent_desk.services.letters import fourteen_day_letter_data, record_letter
-from agent_desk.services.signals import (
-    export_signals,
-    municipality_of,
-    record_objection,
-)
+from agent_desk.services.signal_export import export_signals
+from agent_desk.services.signals import municipality_of, record_objection
 
 STAGES = ("not_yet", "signal_sent", "reportable", "objected")
 MIN_ARREARS = "300.00"

@@ -1,7 +1,10 @@
-"""Claiming and releasing by customer number, for ``agent-desk next`` and ``release``.
+"""Leases on customers: claim the next one for a set time, release one by number.
 
-Scripts and load tests run many "desks" of one agent at once, so a scripted claim
-keeps the agent's other holds (``release_previous=False``) and releases explicitly.
+A lease is a hold with an end the caller chose, for work that is not a desk:
+``agent-desk next`` and ``release``, scripts and load tests. These run many "desks" of
+one agent at once, so a leased claim keeps the agent's other holds
+(``release_previous=False``) and is given back explicitly. A desk's own hold (open a
+customer, take the next) is ``opening``'s.
 """
 
 from __future__ import annotations

@@ -1,22 +1,28 @@
-"""Realistic, deterministic demo data, loaded in bulk (Core executemany, not ORM rows).
+"""The demo's rows, made as plain data: no session, no reads, no writes.
 
-Every story the desk must handle appears: first-time arrears, long-running arrears,
-broken promises and arrangements, an introductory discount ending, a self-employed
-customer waiting for support, paused and vulnerable customers, callbacks due today.
-The same ``seed`` always gives the same data.
+``Generator.customer`` makes one customer with everything their story needs (contact
+points, claims and their ledger entries, letters, promises, arrangements, contact
+attempts, next steps, change-log and audit rows) as dictionaries keyed by model, with
+ids handed out from ``Generator.ids``. The same random generator gives the same rows;
+``loader`` writes them. One class on purpose: the stories share the customer's
+state (dates, balances, the agent) while they are drawn.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, select, text
-from sqlalchemy.orm import Session
-
+from agent_desk.demo.cast import (
+    CITIES,
+    DESCRIPTIONS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    POSTCODE_LETTERS,
+    STORIES,
+    STREETS,
+)
 from agent_desk.domain import ledger as books_rules
 from agent_desk.domain import queue as queue_rules
 from agent_desk.domain.codes import (
@@ -28,23 +34,18 @@ from agent_desk.domain.codes import (
     NextStepKind,
     Outcome,
     PromiseStatus,
-    Role,
     Segment,
     TimeOfDay,
     Trigger,
 )
 from agent_desk.domain.fees import load_fee_table
-from agent_desk.errors import AgentDeskError, UsageError
 from agent_desk.models import (
-    Agent,
     Arrangement,
-    AuditEvent,
     ChangeLog,
     Claim,
     ContactAttempt,
     ContactPoint,
     Customer,
-    CustomerSearchKey,
     DemandNotice,
     DemandNoticeClaim,
     Instalment,
@@ -52,305 +53,19 @@ from agent_desk.models import (
     NextStep,
     PromiseToPay,
 )
-from agent_desk.services import bulk
-from agent_desk.services.actor import actor_for_login
-from agent_desk.services.demo_signals import add_signal_stages
-from agent_desk.services.search_index import keys_for_rows
-
-AGENTS = [
-    ("sanne", "Sanne de Vries"),
-    ("daan", "Daan Bakker"),
-    ("eva", "Eva Janssen"),
-    ("mohammed", "Mohammed El Idrissi"),
-    ("lotte", "Lotte Visser"),
-    ("thijs", "Thijs Smit"),
-    ("fatma", "Fatma Yıldız"),
-    ("joost", "Joost van Dijk"),
-]
-SUPERVISOR = ("marieke", "Marieke Hoekstra")
-
-FIRST_NAMES = [
-    ("Fatma", "ms"),
-    ("Jan", "mr"),
-    ("Sanne", "ms"),
-    ("Pieter", "mr"),
-    ("Emma", "ms"),
-    ("Mohamed", "mr"),
-    ("Anouk", "ms"),
-    ("Kees", "mr"),
-    ("Sophie", "ms"),
-    ("Bram", "mr"),
-    ("Julia", "ms"),
-    ("Thomas", "mr"),
-    ("Lieke", "ms"),
-    ("Ruben", "mr"),
-    ("Noor", "ms"),
-    ("Hüseyin", "mr"),
-    ("Zoë", "ms"),
-    ("Ingrid", "ms"),
-    ("Minh", "mr"),
-    ("Agnieszka", "ms"),
-    ("Gerrit", "mr"),
-    ("Daphne", "ms"),
-    ("Sem", "mr"),
-    ("Yasmina", "ms"),
-    ("René", "mr"),
-    ("Ayşe", "ms"),
-    ("Łukasz", "mr"),
-    ("Thi Lan", "ms"),
-    ("Joëlle", "ms"),
-    ("Sven", "mr"),
-]
-LAST_NAMES = [
-    "Çelik",
-    "de Jong",
-    "Jansen",
-    "de Vries",
-    "van den Berg",
-    "van Dijk",
-    "Bakker",
-    "Visser",
-    "Smit",
-    "Meijer",
-    "de Boer",
-    "Mulder",
-    "de Groot",
-    "Bos",
-    "Vos",
-    "Peters",
-    "Hendriks",
-    "van Leeuwen",
-    "Dekker",
-    "Brouwer",
-    "Ødegaard",
-    "Nguyễn",
-    "Yılmaz",
-    "Kowalski",
-    "El Amrani",
-    "Öztürk",
-    "Wiśniewska",
-    "Trần",
-    "Bouzidi",
-    "van 't Hof",
-    "D'Souza",
-    "Kaya",
-    "Ramdin",
-]
-CITIES = [
-    ("Amsterdam", 1011, 1109),
-    ("Rotterdam", 3011, 3089),
-    ("Utrecht", 3511, 3585),
-    ("Ede", 6711, 6720),
-    ("Groningen", 9711, 9747),
-    ("Eindhoven", 5611, 5658),
-    ("Zwolle", 8011, 8043),
-    ("Tilburg", 5011, 5049),
-    ("Almere", 1311, 1363),
-    ("Maastricht", 6211, 6229),
-    ("Leeuwarden", 8911, 8939),
-    ("Den Haag", 2511, 2597),
-]
-STREETS = [
-    "Dorpsstraat",
-    "Kerkstraat",
-    "Stationsweg",
-    "Molenweg",
-    "Schoolstraat",
-    "Julianalaan",
-    "Beatrixstraat",
-    "Lindelaan",
-    "Eikenlaan",
-    "Prins Bernhardlaan",
-    "Industrieweg",
-    "Havenkade",
-]
-DESCRIPTIONS = [
-    "Energy bill",
-    "Water bill",
-    "Rent",
-    "Health insurance premium",
-    "Internet and TV",
-    "Mobile subscription",
-]
-_POSTCODE_LETTERS = "ABCDEFGHJKLMNPRTVWXZ"  # avoid SA, SD, SS by construction below
-
-Story = str
-STORIES: list[tuple[Story, float]] = [
-    ("first_time", 0.26),
-    ("long_running", 0.18),
-    ("broken_promise", 0.10),
-    ("broken_arrangement", 0.08),
-    ("discount_ending", 0.06),
-    ("self_employed_support", 0.05),
-    ("paused", 0.05),
-    ("vulnerable", 0.05),
-    ("called_in", 0.05),
-    ("callback_today", 0.07),
-    ("waiting_payment", 0.05),
-]
 
 
-@dataclass(frozen=True)
-class DemoSummary:
-    agents: int
-    customers: int
-    claims: int
-    contact_points: int
-    attempts: int
-    seconds: float
+class Batch:
+    """The rows of one chunk of customers, per model, in the order they were made."""
 
-
-def _next_ids(session: Session, model: Any) -> int:
-    return int(session.scalar(select(func.coalesce(func.max(model.id), 0))) or 0) + 1
-
-
-def load_demo(
-    session: Session,
-    *,
-    customers: int = 1000,
-    agents: int = 6,
-    seed: int = 42,
-    today: date | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> DemoSummary:
-    """Fill an empty database with demo data in one transaction."""
-    import time as clock
-
-    started = clock.perf_counter()
-    if customers < 1 or customers > 1_000_000:
-        raise UsageError("Choose between 1 and 1,000,000 demo customers.")
-    if agents < 1 or agents > len(AGENTS):
-        raise UsageError("Choose between 1 and {most} demo agents.", most=len(AGENTS))
-    if session.scalar(select(func.count()).select_from(Customer)):
-        raise AgentDeskError(
-            "This database already holds customers; demo data only goes into an empty "
-            "database (choose another with --database)."
-        )
-    rng = random.Random(seed)
-    today = today or date.today()
-    now = datetime.combine(today, time(8, 30), tzinfo=UTC)
-
-    agent_ids = _insert_agents(session, agents)
-    generator = _Generator(rng, today, now, agent_ids[:-1], supervisor_id=agent_ids[-1])
-    customer_id = _next_ids(session, Customer)
-    ids = {
-        m: _next_ids(session, m)
-        for m in (
-            ContactPoint,
-            Claim,
-            ContactAttempt,
-            NextStep,
-            PromiseToPay,
-            Arrangement,
-            Instalment,
-            DemandNotice,
-        )
-    }
-    generator.ids = ids
-    chunk = 5000
-    for start in range(0, customers, chunk):
-        batch = _Batch()
-        for index in range(start, min(customers, start + chunk)):
-            generator.customer(batch, customer_id, index)
-            customer_id += 1
-        batch.write(session)
-        if progress:
-            progress(min(customers, start + chunk), customers)
-    _reset_sequences(session)
-    add_signal_stages(session, actor_for_login(session, SUPERVISOR[0]), now)  # issue 15
-    return DemoSummary(
-        agents=len(agent_ids),
-        customers=customers,
-        claims=ids[Claim] - 1,
-        contact_points=ids[ContactPoint] - 1,
-        attempts=ids[ContactAttempt] - 1,
-        seconds=clock.perf_counter() - started,
-    )
-
-
-def _insert_agents(session: Session, count: int) -> list[int]:
-    ids: list[int] = []
-    for login, name in [*AGENTS[:count], SUPERVISOR]:
-        existing = session.scalar(select(Agent.id).where(Agent.login == login))
-        if existing is None:
-            role = Role.SUPERVISOR if login == SUPERVISOR[0] else Role.AGENT
-            agent = Agent(login=login, display_name=name, role=role.value, active=True)
-            session.add(agent)
-            session.flush()
-            existing = agent.id
-        ids.append(int(existing))
-    return ids
-
-
-class _Batch:
     def __init__(self) -> None:
         self.rows: dict[Any, list[dict[str, Any]]] = {}
 
     def add(self, model: Any, row: dict[str, Any]) -> None:
         self.rows.setdefault(model, []).append(row)
 
-    def write(self, session: Session) -> None:
-        order = [
-            Customer,
-            ContactPoint,
-            Claim,
-            DemandNotice,
-            DemandNoticeClaim,
-            LedgerEntry,
-            PromiseToPay,
-            Arrangement,
-            Instalment,
-            ContactAttempt,
-            NextStep,
-            ChangeLog,
-            AuditEvent,
-        ]
-        self.rows[CustomerSearchKey] = keys_for_rows(
-            self.rows.get(Customer, []), self.rows.get(ContactPoint, []), self.rows.get(Claim, [])
-        )
-        order.insert(3, CustomerSearchKey)
-        copy = session.get_bind().dialect.name == "postgresql"
-        for model in order:
-            rows = self.rows.get(model)
-            if rows and copy:
-                _copy_rows(session, model.__tablename__, rows)
-            elif rows:
-                _executemany_rows(session, model.__table__, rows)  # type: ignore[arg-type]
 
-
-def _executemany_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """SQLite: one executemany per table and batch. A column a row leaves out gets
-    the column's default, as an ORM insert would give it."""
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    defaults: dict[str, Any] = {}
-    for name in columns:
-        default = table.c[name].default
-        if default is None:
-            defaults[name] = None
-        elif default.is_scalar:
-            defaults[name] = default.arg  # type: ignore[attr-defined]
-        else:
-            defaults[name] = default.arg(None)  # type: ignore[attr-defined]
-    full = [row if len(row) == len(columns) else {**defaults, **row} for row in rows]
-    bulk.executemany_rows(session, table, columns, full)
-
-
-def _copy_rows(session: Session, table: str, rows: list[dict[str, Any]]) -> None:
-    """PostgreSQL's COPY: an order of magnitude faster than executemany for bulk loads."""
-    columns = list(rows[0])
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN"  # names from our own models
-        ) as copy,
-    ):
-        for row in rows:
-            copy.write_row([row[c] for c in columns])
-
-
-class _Generator:
+class Generator:
     def __init__(
         self,
         rng: random.Random,
@@ -381,7 +96,7 @@ class _Generator:
         )
         return moment
 
-    def customer(self, batch: _Batch, cid: int, index: int) -> None:
+    def customer(self, batch: Batch, cid: int, index: int) -> None:
         rng = self.rng
         story = rng.choices(self.stories, self.weights)[0]
         first, salutation = rng.choice(FIRST_NAMES)
@@ -579,11 +294,11 @@ class _Generator:
             },
         )
 
-    def _contact_points(self, batch: _Batch, cid: int, language: str) -> None:
+    def _contact_points(self, batch: Batch, cid: int, language: str) -> None:
         rng = self.rng
         mobile = f"+316{rng.randrange(10_000_000, 99_999_999)}"
         city, low, high = rng.choice(CITIES)
-        postcode = f"{rng.randrange(low, high + 1)} {rng.choice(_POSTCODE_LETTERS)}{rng.choice(_POSTCODE_LETTERS)}"
+        postcode = f"{rng.randrange(low, high + 1)} {rng.choice(POSTCODE_LETTERS)}{rng.choice(POSTCODE_LETTERS)}"
         street, number = (
             rng.choice(STREETS),
             str(rng.randrange(1, 250)) + rng.choice(["", "", "", "A", "-2"]),
@@ -651,7 +366,7 @@ class _Generator:
         return self.today - timedelta(days=own.randrange(18 * 365, 85 * 365))
 
     def _entry(
-        self, batch: _Batch, cid: int, claim_id: int, kind: str, part: str, amount: int, on: date
+        self, batch: Batch, cid: int, claim_id: int, kind: str, part: str, amount: int, on: date
     ) -> None:
         batch.add(
             LedgerEntry,
@@ -674,7 +389,7 @@ class _Generator:
 
     def _pay(
         self,
-        batch: _Batch,
+        batch: Batch,
         cid: int,
         open_claims: list[tuple[int, int, date]],
         amount: int,
@@ -690,7 +405,7 @@ class _Generator:
             amount -= take
 
     def _fourteen_day_letter(
-        self, batch: _Batch, cid: int, agent_id: int, open_claims: list[tuple[int, int, date]]
+        self, batch: Batch, cid: int, agent_id: int, open_claims: list[tuple[int, int, date]]
     ) -> int:
         """A 14-day letter sent five weeks ago whose term ran out unpaid: costs booked."""
         policy = self.policy
@@ -736,7 +451,7 @@ class _Generator:
             batch.rows[LedgerEntry][-1]["notice_id"] = notice_id
         return owed.costs
 
-    def _claim(self, batch: _Batch, cid: int, due: date, settled: date | None) -> tuple[int, int]:
+    def _claim(self, batch: Batch, cid: int, due: date, settled: date | None) -> tuple[int, int]:
         rng = self.rng
         principal = rng.choice(
             [
@@ -772,7 +487,7 @@ class _Generator:
         return claim_id, principal - paid
 
     def _promise(
-        self, batch: _Batch, cid: int, agent_id: int, amount: int, status: PromiseStatus
+        self, batch: Batch, cid: int, agent_id: int, amount: int, status: PromiseStatus
     ) -> None:
         due = self.today - timedelta(days=self.rng.randrange(3, 30))
         batch.add(
@@ -791,7 +506,7 @@ class _Generator:
         )
 
     def _arrangement(
-        self, batch: _Batch, cid: int, agent_id: int, total: int, status: ArrangementStatus
+        self, batch: Batch, cid: int, agent_id: int, total: int, status: ArrangementStatus
     ) -> int:
         """Returns what was paid on it (the first instalment)."""
         arrangement_id = self._id(Arrangement)
@@ -844,7 +559,7 @@ class _Generator:
             )
         return each
 
-    def _attempt(self, batch: _Batch, cid: int, agent_id: int, days_ago: int) -> None:
+    def _attempt(self, batch: Batch, cid: int, agent_id: int, days_ago: int) -> None:
         rng = self.rng
         outcome = rng.choices(
             [
@@ -869,29 +584,4 @@ class _Generator:
                 "note": "" if outcome is not Outcome.REACHED else "Spoke briefly; will call back.",
                 "operation_id": None,
             },
-        )
-
-
-def _reset_sequences(session: Session) -> None:
-    """Explicit ids were inserted: move PostgreSQL's sequences past them."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    for model in (
-        Agent,
-        Customer,
-        ContactPoint,
-        Claim,
-        ContactAttempt,
-        NextStep,
-        PromiseToPay,
-        Arrangement,
-        Instalment,
-        DemandNotice,
-    ):
-        table = model.__tablename__
-        session.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
-            )
         )
