@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QEvent, QEventLoop, QLocale, QObject, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QIcon
@@ -23,6 +23,7 @@ from agent_desk.crash_log import CrashLog
 from agent_desk.errors import AgentDeskError, DatabaseUnavailableError, UsageError
 from agent_desk.i18n import Translator
 from agent_desk.resources import resource_path
+from agent_desk.ui.deferred_database import DeferredDatabase
 from agent_desk.ui.errors import ExceptHook, install_qt_logging
 from agent_desk.ui.import_hook import spare_source_scan
 from agent_desk.ui.prompter import Prompter
@@ -36,7 +37,9 @@ from agent_desk.ui.theme import apply_theme
 # start-up window is on screen and the database is being opened, not before the
 # first window: see DeskApp.start and bench/bench_startup.py.
 if TYPE_CHECKING:
-    from agent_desk.services.actor import Actor
+    from sqlalchemy.orm import Session
+
+    from agent_desk.domain.actor import Actor
     from agent_desk.services.agents import AgentSummary
     from agent_desk.services.database import Database
     from agent_desk.services.startup import StartState
@@ -95,7 +98,7 @@ class DeskApp(QObject):
 
     def __init__(
         self,
-        database: Database,
+        database: Database | DeferredDatabase,
         *,
         demo: bool = False,
         lang: str | None = None,
@@ -125,7 +128,8 @@ class DeskApp(QObject):
         self.translator = Translator(choose_language(lang, self.settings))
         from agent_desk.ui.worker import DatabaseWorker
 
-        self.worker = DatabaseWorker(database)
+        # A DeferredDatabase stands in for the Database: the worker opens it on first use.
+        self.worker = DatabaseWorker(cast("Database", database))
         self.window: DeskWindow | None = None
         self.startup: StartupWindow | None = None
         self.picker: AgentPicker | None = None
@@ -175,6 +179,80 @@ class DeskApp(QObject):
 
         self.worker.submit_raw(prepare, self._prepared, self._cannot_start)
         QTimer.singleShot(0, load_desk_modules)  # while the start-up window is shown
+
+    def start_remembered(self, actor: Actor) -> None:
+        """SQLite, an agent seen here before: the desk's main window first, then the database.
+
+        The worker's first tasks (queued before the window's own) prepare the database
+        and look the agent up again once the window is painted; a different agent (a
+        new name or role) reopens the desk, a failure closes it and says why.
+        """
+        database = self.database
+        assert isinstance(database, DeferredDatabase)
+        if not self.claim(actor.login):
+            return
+        demo, customers, login = self.demo, self.demo_customers, actor.login
+
+        def prepare(_deferred: Database) -> StartState:
+            opened = database.real()  # waits for the window's paint: nothing imported before
+            from agent_desk.services.startup import prepare_database
+
+            if not demo:
+                return prepare_database(opened)  # a real database is never filled here
+            from agent_desk.demo import DEMO_CUSTOMERS, load_demo
+
+            count = DEMO_CUSTOMERS if customers is None else customers
+            return prepare_database(
+                opened, fill=lambda session: load_demo(session, customers=count)
+            )
+
+        def verify(session: Session) -> Actor:
+            from agent_desk.services.actor import actor_for_login
+
+            found = actor_for_login(session, login)
+            if found != actor:
+                database.hold()  # what the first window queued must not run as `actor`
+            return found
+
+        self.worker.submit_raw(prepare, self._prepared_behind, self._failed_behind)
+        self.worker.submit(verify, self._verified, self._failed_behind)
+        self.open_desk(actor)
+
+    def _prepared_behind(self, state: StartState) -> None:
+        if state.empty and self.window is not None:
+            from agent_desk.ui.dialogs.notices import EMPTY_DATABASE_TEXT
+
+            self.settings.forget_actor(self.database.display, self.window.actor.login)
+            self._close_remembered()
+            print(f"agent-desk: {EMPTY_DATABASE_TEXT}", file=sys.stderr)
+            tr = self.translator
+            self._show_message(tr("There is no work here yet"), tr(EMPTY_DATABASE_TEXT), status=1)
+
+    def _verified(self, found: Actor) -> None:
+        if self.window is None or found == self.actor:
+            return
+        database = self.database
+        assert isinstance(database, DeferredDatabase)
+        log.info("the agent %s changed since the last start: the desk opens again", found.login)
+        # Tasks the first window queued fail (held); the new window's run after this one.
+        self.worker.submit_raw(lambda _database: database.resume())
+        self.open_desk(found)
+
+    def _failed_behind(self, error: BaseException) -> None:
+        if isinstance(self.database, DeferredDatabase):
+            self.database.hold()
+        if self.window is None:
+            return  # the first failure closed the desk already
+        self.settings.forget_actor(self.database.display, self.window.actor.login)
+        self._close_remembered()
+        self._cannot_start(error)
+
+    def _close_remembered(self) -> None:
+        window, self.window = self.window, None
+        if window is not None:
+            window.releasing_on_close = False
+            window.close()
+            window.deleteLater()
 
     def _prepared(self, state: StartState) -> None:
         from agent_desk.services.actor import actor_for_login
@@ -347,6 +425,8 @@ class DeskApp(QObject):
         if self.closing:
             return
         self.closing = True
+        if isinstance(self.database, DeferredDatabase):
+            self.database.release()  # the close releases holds on the worker
         if reason:
             log.info("closing the desk: %s", reason)
         if self.window is not None and self.window.isVisible():
@@ -377,6 +457,13 @@ class DeskApp(QObject):
         window.show()
         window.start()
         self._close_startup()
+        if self.database.is_sqlite:
+            self.settings.remember_actor(self.database.display, actor)
+        if isinstance(self.database, DeferredDatabase):
+            # The database libraries load on the worker once the window is painted.
+            release = self.database.release
+            PaintWatch(window, on_paint=release)  # a child of the window
+            QTimer.singleShot(1000, release)  # also when the window is never painted (hidden)
         if self.picker is not None:
             self.picker.deleteLater()
             self.picker = None
@@ -406,6 +493,8 @@ class DeskApp(QObject):
             self.open_desk(self.actor)
 
     def shutdown(self) -> None:
+        if isinstance(self.database, DeferredDatabase):
+            self.database.release()
         if self.window is not None:
             self.window.offline.close()  # the outbox is on disk and closed, also after a signal
         self.worker.shutdown()
@@ -476,14 +565,17 @@ def show_and_paint(window: QWidget, app: QApplication) -> None:
 class PaintWatch(QObject):
     """Notes the first paint of a widget."""
 
-    def __init__(self, widget: QWidget) -> None:
+    def __init__(self, widget: QWidget, on_paint: Callable[[], None] | None = None) -> None:
         super().__init__(widget)
         self.done = False
+        self.on_paint = on_paint
         widget.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
+        if event.type() == QEvent.Type.Paint and not self.done:
             self.done = True
+            if self.on_paint is not None:
+                self.on_paint()
         return False
 
 
@@ -605,6 +697,25 @@ def _open_at(
 ) -> int:
     settings = DeskSettings()
     translator = Translator(choose_language(lang, settings))
+    remembered = None
+    if agent_login and url.strip().lower().startswith("sqlite:") and not quit_after_first_window:
+        remembered = settings.remembered_actor(shown_url(url), agent_login)
+    if remembered is not None:  # the desk's main window first, the database behind it
+        deferred = DeferredDatabase(url, shown_url(url))
+        try:
+            return run_desk(
+                deferred,
+                demo=demo,
+                lang=translator.lang,
+                agent_login=agent_login,
+                quit_after_start=quit_after_start,
+                instance=instance,
+                signals=signals,
+                quit_after_desk_window=quit_after_desk_window,
+                remembered=remembered,
+            )
+        finally:
+            deferred.dispose()
     startup = StartupWindow(translator, shown_url(url), demo)
     show_and_paint(startup, app)
     if quit_after_first_window:  # bench/bench_startup.py: the first window's time
@@ -635,7 +746,7 @@ def _open_at(
 
 
 def run_desk(
-    database: Database,
+    database: Database | DeferredDatabase,
     *,
     demo: bool = False,
     lang: str | None = None,
@@ -645,8 +756,13 @@ def run_desk(
     instance: SingleInstance | None = None,
     signals: EarlySignals | None = None,
     quit_after_desk_window: bool = False,
+    remembered: Actor | None = None,
 ) -> int:
-    """The desk's process: the QApplication, crash log, signals, until the desk closes."""
+    """The desk's process: the QApplication, crash log, signals, until the desk closes.
+
+    ``remembered``: the agent as seen at the last start on this SQLite database; the
+    desk's window is built with it at once (``DeskApp.start_remembered``).
+    """
     app = desk_application()
     crash_log = CrashLog(config.data_dir())
     previous = crash_log.take_previous()
@@ -681,7 +797,10 @@ def run_desk(
         )
     if quit_after_desk_window:
         desk.window_ready.connect(lambda window: _exit_when_usable(window, app, desk, crash_log))
-    desk.start(startup)
+    if remembered is not None:
+        desk.start_remembered(remembered)
+    else:
+        desk.start(startup)
     try:
         app.exec()
     finally:

@@ -10,12 +10,17 @@ offscreen platform, and its CPU time (user + system, from the OS):
 - anchor, ``bare``: ``QApplication``, a ``QMainWindow`` shown; the process exits once
   Qt has painted it (what any PySide6 program pays);
 - project, ``desk``: ``agent-desk --agent sanne --quit-after-desk-window`` on a SQLite
-  database with demo data: the display check, the agent's lock, the QApplication with
-  the desk's fonts, theme and icon, the start-up window, the database opened and
-  checked, the desk's **main window** (queue, file and script columns, menus, action
-  bar, status bar) shown and painted, with the keyboard focus in it and its actions
-  enabled while its first queue page is still loading on the worker; the process
-  checks that (exit 3 if not) and exits at once (agent_desk.app._exit_when_usable);
+  database with demo data, as an agent starts the desk every day (the warm-up run was
+  the agent's first start here, so the desk knows the agent): the display check, the
+  agent's lock, the QApplication with the desk's fonts, theme and icon, the desk's
+  **main window** (queue, file and script columns, menus, action bar, status bar) built
+  with the remembered agent, shown and painted, with the keyboard focus in it and its
+  actions enabled while the database is opened and its first queue page loads on the
+  worker behind it; the process checks that (exit 3 if not) and exits at once
+  (agent_desk.app._exit_when_usable);
+- ``desk_first`` (shown for comparison): the same on a fresh data folder, an agent's
+  first start on this machine: the start-up window, the database opened and the agent
+  looked up before the main window is built;
 - ``first_window`` (shown for comparison): ``--quit-after-first-window``, until the
   desk's first window (the start-up window, "Opening the database…") is painted;
 - ``bundle`` (with ``--bundle DIR``, an unpacked bundle folder): the project's start
@@ -126,19 +131,27 @@ def main() -> int:
         commands = {
             "bare": [sys.executable, "-c", BARE],
             "desk": [*desk, *project],
+            "desk_first": [*desk, *project],  # each run on a fresh data folder
             "first_window": [*desk, *start, "--quit-after-first-window"],
         }
+        fresh = iter(range(10_000))
+
+        def env_for(name: str) -> dict[str, str]:
+            if name != "desk_first":
+                return env
+            return {**env, "AGENT_DESK_DATA_DIR": str(root / f"fresh-{next(fresh)}")}
+
         if args.bundle is not None:
             commands["bundle"] = [str(args.bundle.resolve() / "agent-desk"), *project]
-        for command in commands.values():  # warm-up: the OS file cache, .pyc files
-            timed(command, env)
+        for name, command in commands.items():  # warm-up: the OS file cache, .pyc files
+            timed(command, env_for(name))
         walls: dict[str, list[float]] = {name: [] for name in commands}
         cpus: dict[str, list[float]] = {name: [] for name in commands}
         names = list(commands)
         for run in range(args.runs):
             order = names if run % 2 == 0 else list(reversed(names))
             for name in order:
-                wall, cpu = timed(commands[name], env)
+                wall, cpu = timed(commands[name], env_for(name))
                 walls[name].append(wall)
                 cpus[name].append(cpu)
 
@@ -147,6 +160,7 @@ def main() -> int:
     labels = {
         "bare": "anchor   bare PySide6 window shown and painted     ",
         "desk": "project  desk main window shown and usable        ",
+        "desk_first": "also     the same, agent's first start here       ",
         "first_window": "also     desk's first window (start-up) painted   ",
         "bundle": "also     bundle: desk main window shown and usable",
     }

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -27,50 +25,13 @@ from sqlalchemy.orm import Session
 
 from agent_desk.domain import queue as queue_rules
 from agent_desk.domain.codes import CustomerStatus, NextStepKind
+from agent_desk.domain.queue_view import QueueRow as QueueRow  # re-exported: plain values
+from agent_desk.domain.queue_view import QueueScope as QueueScope
+from agent_desk.domain.queue_view import QueueSort as QueueSort
 from agent_desk.domain.team_day import local_day
 from agent_desk.domain.verification import DEFAULT_INTERVAL_DAYS
 from agent_desk.models import ContactPoint, Customer, NextStep
 from agent_desk.services.signals import due_among
-
-
-class QueueSort(StrEnum):
-    PRIORITY = "priority"
-    NAME = "name"
-    ARREARS = "arrears"
-    DAYS_PAST_DUE = "days_past_due"
-    NEXT_STEP = "next_step"
-    CUSTOMER_NUMBER = "customer_number"
-
-
-@dataclass(frozen=True)
-class QueueScope:
-    """Whose queue: one agent's, or (``agent_id=None``) the whole team's."""
-
-    agent_id: int | None
-    search: str = ""
-    sort: QueueSort = QueueSort.PRIORITY
-    descending: bool = False
-    include_waiting: bool = False  # also show customers whose next step is later
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    customer_id: int
-    customer_number: str
-    name: str
-    arrears_cents: int
-    oldest_due_date: date | None
-    bucket: int
-    reasons: tuple[queue_rules.Reason, ...]
-    next_step_kind: str | None
-    next_step_due_at: datetime | None
-    best_time: str | None
-    vulnerable: bool
-    paused_until: date | None
-    assigned_agent_id: int | None
-    held_by_agent_id: int | None
-    version: int
-    contact_stale: bool = False
 
 
 def eligible_conditions(

@@ -31,18 +31,13 @@ from sqlalchemy.orm import Session
 
 from agent_desk.domain import queue as queue_rules
 from agent_desk.domain.codes import CustomerStatus
+from agent_desk.domain.queue_view import QueueRow, QueueScope
 from agent_desk.domain.team_day import local_day
 from agent_desk.models import AuditEvent, Customer
 from agent_desk.services.actor import Actor
 from agent_desk.services.changelog import NOTIFY_CHANNEL, log_changes
 from agent_desk.services.database import Database
-from agent_desk.services.queue import (
-    _ROW_COLUMNS,
-    QueueRow,
-    QueueScope,
-    _row,
-    queue_statement,
-)
+from agent_desk.services.queue import _ROW_COLUMNS, _row, queue_statement
 
 DEFAULT_LEASE = timedelta(minutes=20)
 

@@ -3,10 +3,14 @@ preferences page (issue 14); saved with the check, in the same transaction."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
 from agent_desk.i18n import Translator
-from agent_desk.services.customer_file import CustomerFile
+
+if TYPE_CHECKING:
+    from agent_desk.services.customer_file import CustomerFile
 
 
 class OptOutBox(QWidget):

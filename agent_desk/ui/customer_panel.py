@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -24,7 +25,6 @@ from PySide6.QtWidgets import (
 
 from agent_desk.domain.date_of_birth import masked_date_of_birth
 from agent_desk.i18n import N_
-from agent_desk.services.customer_file import CustomerFile, TimelineItem
 from agent_desk.ui.dialogs.creditor import describe_signal
 from agent_desk.ui.instalments import InstalmentsWidget
 from agent_desk.ui.labels import (
@@ -41,6 +41,9 @@ from agent_desk.ui.labels import (
     Words,
 )
 from agent_desk.ui.plain import ElidedLabel, PlainLabel, plain_tip
+
+if TYPE_CHECKING:
+    from agent_desk.services.customer_file import CustomerFile, TimelineItem
 
 PHONE_KINDS = ("phone", "mobile", "landline")
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
@@ -23,9 +24,11 @@ from PySide6.QtWidgets import (
 
 from agent_desk.domain.codes import ArrangementStatus, InstalmentStatus
 from agent_desk.i18n import N_
-from agent_desk.services.customer_file import ArrangementLine, InstalmentLine
 from agent_desk.ui.labels import ARRANGEMENT_STATUS, Words
 from agent_desk.ui.plain import PlainLabel
+
+if TYPE_CHECKING:
+    from agent_desk.services.customer_file import ArrangementLine, InstalmentLine
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 ROW_HEIGHT = 26

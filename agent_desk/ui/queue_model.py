@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -33,14 +33,17 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from sqlalchemy.orm import Session
 
 from agent_desk.domain.queue import Reason, days_past_due
+from agent_desk.domain.queue_view import QueueRow, QueueScope, QueueSort
 from agent_desk.i18n import N_
-from agent_desk.services.queue import QueueRow, QueueScope, QueueSort
-from agent_desk.services.queue_pages import QueuePage, queue_count, queue_estimate, queue_page
 from agent_desk.ui.labels import NEXT_STEPS, TIMES_OF_DAY, Words
 from agent_desk.ui.worker import DatabaseWorker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.queue_pages import QueuePage
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -187,6 +190,8 @@ class QueueModel(QAbstractTableModel):
         actor_id, size = self._actor_id, self._page_size
 
         def task(session: Session) -> tuple[QueuePage, int | None]:
+            from agent_desk.services.queue_pages import queue_estimate, queue_page
+
             page = queue_page(session, scope_now, now, actor_id, limit=size)
             if page.next_cursor is None:
                 return page, None  # all of it: the count is exact
@@ -217,6 +222,8 @@ class QueueModel(QAbstractTableModel):
             self._refine_count(generation)
 
     def _refine_count(self, generation: int) -> None:
+        from agent_desk.services.queue_pages import queue_count
+
         scope_now, now, actor_id = self.scope, self._clock(), self._actor_id
         self._worker.submit(
             lambda session: queue_count(session, scope_now, now, actor_id, cap=COUNT_CAP),
@@ -263,15 +270,21 @@ class QueueModel(QAbstractTableModel):
             cursor = above.next_cursor
 
             def task(session: Session) -> QueuePage:
+                from agent_desk.services.queue_pages import queue_page
+
                 return queue_page(session, scope, now, actor_id, after=cursor, limit=size)
         elif below is not None and below.previous_cursor is not None:
             cursor = below.previous_cursor
 
             def task(session: Session) -> QueuePage:
+                from agent_desk.services.queue_pages import queue_page
+
                 return queue_page(session, scope, now, actor_id, before=cursor, limit=size)
         else:  # a jump: walk the index to it once; its neighbours seek from it
 
             def task(session: Session) -> QueuePage:
+                from agent_desk.services.queue_pages import queue_page
+
                 return queue_page(session, scope, now, actor_id, offset=page * size, limit=size)
 
         self._worker.submit(task, lambda result: self._page_loaded(generation, page, result))

@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent_desk.domain.queue_view import QueueSort
 from agent_desk.i18n import Translator
-from agent_desk.services.queue import QueueSort
 from agent_desk.ui.labels import NEXT_STEPS, TIMES_OF_DAY
 from agent_desk.ui.plain import PlainLabel, rich_label
 from agent_desk.ui.queue_delegate import PAD_X, QueueDelegate, detail_font, row_height

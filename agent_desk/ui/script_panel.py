@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -63,17 +63,11 @@ from agent_desk.domain.scripts.vocabulary import RECORD_FIELDS, FieldKind, Recor
 from agent_desk.errors import AgentDeskError, ValidationError
 from agent_desk.i18n import N_, Translator
 from agent_desk.resources import resource_path
-from agent_desk.services.customer_file import CustomerFile
-from agent_desk.services.script_context import (
-    build_context,
-    build_situation,
-    default_creditor_name,
-    script_language,
-)
-from agent_desk.services.script_files import load_library
-from agent_desk.services.verification import file_needs_verification
 from agent_desk.ui.labels import OUTCOMES
 from agent_desk.ui.plain import PlainLabel
+
+if TYPE_CHECKING:
+    from agent_desk.services.customer_file import CustomerFile
 
 #: Labels of the fields a step can ask for or record.
 FIELD_LABELS: dict[str, str] = {
@@ -113,6 +107,8 @@ _TEXT_INPUTS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
 @cache
 def shipped_library() -> ScriptLibrary:
     """The shipped scripts, loaded once per process (a quarter of a second)."""
+    from agent_desk.services.script_files import load_library
+
     return load_library(resource_path("scripts"))
 
 
@@ -495,6 +491,14 @@ class ScriptPanelHost(QWidget):
         creditor_name: str | None = None,
     ) -> None:
         """Start a script for a new customer; for the same customer keep the run going."""
+        from agent_desk.services.script_context import (
+            build_context,
+            build_situation,
+            default_creditor_name,
+            script_language,
+        )
+        from agent_desk.services.verification import file_needs_verification
+
         same = self.file is not None and self.file.id == file.id and self.run is not None
         self.file, self.agent_name, self.now = file, agent_name, now
         self.verification_needed = file_needs_verification(file, now)

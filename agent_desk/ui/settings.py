@@ -7,11 +7,17 @@ registry or ``~/.config``. Never a password here: secrets live in the keyring.
 
 from __future__ import annotations
 
+import hashlib
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QByteArray, QSettings
 
 from agent_desk.config import config_dir
 from agent_desk.i18n import LANGUAGES
 from agent_desk.private_files import private_dir, private_file
+
+if TYPE_CHECKING:
+    from agent_desk.domain.actor import Actor
 
 
 class DeskSettings:
@@ -37,6 +43,39 @@ class DeskSettings:
 
     def set_last_agent(self, login: str) -> None:
         self._store.setValue("ui/last_agent", login)
+
+    # -- the agent seen last on a SQLite database (the desk's window comes first) ----
+
+    @staticmethod
+    def _agent_key(url: str, login: str) -> str:
+        digest = hashlib.sha256(f"{url.strip()}\0{login}".encode()).hexdigest()[:24]
+        return f"agents/{digest}"
+
+    def remembered_actor(self, url: str, login: str) -> Actor | None:
+        """Who ``login`` was on this database at the last start (None: not seen here)."""
+        from agent_desk.domain.actor import Actor
+        from agent_desk.domain.codes import Role
+
+        value = self._store.value(self._agent_key(url, login), "")
+        if not isinstance(value, str) or value.count("\n") != 2:
+            return None
+        agent_id, role, name = value.split("\n")
+        if not agent_id.isdigit() or role not in {r.value for r in Role} or not name:
+            return None
+        return Actor(int(agent_id), login, name, Role(role))
+
+    def remember_actor(self, url: str, actor: Actor) -> None:
+        """Written to disk at once (a benchmark's start may end with ``os._exit``)."""
+        if actor.agent_id is None or "\n" in actor.display_name:
+            return
+        if self.remembered_actor(url, actor.login) == actor:
+            return
+        value = f"{actor.agent_id}\n{actor.role.value}\n{actor.display_name}"
+        self._store.setValue(self._agent_key(url, actor.login), value)
+        self._store.sync()
+
+    def forget_actor(self, url: str, login: str) -> None:
+        self._store.remove(self._agent_key(url, login))
 
     #: How a number goes to the softphone: ``{number}`` is the number without spaces.
     #: ``tel:{number}`` suits most softphones; ``sip:{number}@pbx.example.nl`` a SIP one.

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -26,24 +27,21 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
+from agent_desk.domain.actor import Actor
 from agent_desk.errors import AgentDeskError
-from agent_desk.services.actor import Actor
-from agent_desk.services.reassign import ReassignResult
-from agent_desk.services.team import (
-    PROMISE_DAYS,
-    AgentStats,
-    TeamSummary,
-    outcomes_per_day,
-    team_summary,
-)
 from agent_desk.ui.buttons import button_row, plain_button
 from agent_desk.ui.dialogs.audit import AuditDialog, CsvDestination
 from agent_desk.ui.dialogs.reassign import ReassignDialog
 from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.worker import DatabaseWorker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.reassign import ReassignResult
+    from agent_desk.services.team import AgentStats, TeamSummary
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -59,6 +57,8 @@ class TeamData:
 
 def load_team(session: Session, now: datetime) -> TeamData:
     """Everything the team view shows, read in one transaction."""
+    from agent_desk.services.team import outcomes_per_day, team_summary
+
     today = now.date()
     first = today - timedelta(days=CHART_DAYS - 1)
     days = [first + timedelta(days=n) for n in range(CHART_DAYS)]
@@ -104,6 +104,8 @@ class TeamViewDialog(QDialog):
         clock: Callable[[], datetime],
         parent: QWidget | None = None,
     ) -> None:
+        from agent_desk.services.team import PROMISE_DAYS
+
         super().__init__(parent)
         tr = words.tr
         self.tr_, self.words = tr, words

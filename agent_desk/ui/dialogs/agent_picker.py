@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -14,8 +16,10 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.i18n import Translator
-from agent_desk.services.agents import AgentSummary
 from agent_desk.ui.plain import PlainLabel
+
+if TYPE_CHECKING:
+    from agent_desk.services.agents import AgentSummary
 
 ROLES = {"agent": "agent", "supervisor": "supervisor"}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import (
@@ -28,17 +29,20 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
+from agent_desk.domain.actor import Actor
 from agent_desk.errors import AgentDeskError, ValidationError
 from agent_desk.i18n import Translator
-from agent_desk.services.actor import Actor
-from agent_desk.services.agents import AgentSummary, list_agents
-from agent_desk.services.audit_view import AuditRow, audit_events, export_audit_csv
 from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel, plain_tip
 from agent_desk.ui.typed_dates import TypedDateEdit
 from agent_desk.ui.worker import DatabaseWorker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.agents import AgentSummary
+    from agent_desk.services.audit_view import AuditRow
 
 PAGE = 500
 DEFAULT_DAYS = 30
@@ -203,6 +207,8 @@ class AuditDialog(QDialog):
     # -- filters -------------------------------------------------------------------
 
     def load_agents(self) -> None:
+        from agent_desk.services.agents import list_agents
+
         now = self.clock()
         self.worker.submit(lambda session: list_agents(session, now), self._agents_loaded)
 
@@ -242,6 +248,8 @@ class AuditDialog(QDialog):
         actor = self.actor
 
         def task(session: Session) -> list[AuditRow]:
+            from agent_desk.services.audit_view import audit_events
+
             return audit_events(session, actor, limit=PAGE, **filters)  # type: ignore[arg-type]
 
         self.worker.submit(
@@ -312,6 +320,8 @@ class AuditDialog(QDialog):
         self.export_button.setEnabled(False)
 
         def task(session: Session) -> int:
+            from agent_desk.services.audit_view import export_audit_csv
+
             return export_audit_csv(session, actor, path, **filters)  # type: ignore[arg-type]
 
         def done(count: int) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -21,15 +21,18 @@ from PySide6.QtWidgets import (
     QPushButton,
     QVBoxLayout,
 )
-from sqlalchemy.orm import Session
 
+from agent_desk.domain.actor import Actor
 from agent_desk.domain.codes import Trigger
 from agent_desk.domain.messaging import MessageKind
 from agent_desk.i18n import N_, Translator
-from agent_desk.services.actor import Actor
-from agent_desk.services.campaigns import CampaignResult, Selection, run_campaign
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.worker import DatabaseWorker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.campaigns import CampaignResult, Selection
 
 TRIGGER_NAMES = {
     Trigger.DISCOUNT_ENDING: N_("introductory discount ends"),
@@ -133,6 +136,8 @@ class CampaignDialog(QDialog):
         self.send_button.setEnabled(False)  # always a fresh count before sending
 
     def _selection(self) -> Selection:
+        from agent_desk.services.campaigns import Selection
+
         return Selection(
             str(self.trigger.currentData()),
             self.date_from.date().toPython(),  # type: ignore[arg-type]
@@ -140,6 +145,8 @@ class CampaignDialog(QDialog):
         )
 
     def _task(self, send: bool) -> Callable[[Session], CampaignResult]:
+        from agent_desk.services.campaigns import run_campaign
+
         actor, name, selection, when, now = (
             self.actor,
             self.name.text(),

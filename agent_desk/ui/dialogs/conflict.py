@@ -8,6 +8,8 @@ the fresh version; "Keep editing" (reject) goes back to the form with everything
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -25,7 +27,6 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.i18n import N_
-from agent_desk.services.conflicts import ChangeLine
 from agent_desk.ui.dialogs.log_contact import ContactInput
 from agent_desk.ui.dialogs.next_step import StepInput
 from agent_desk.ui.dialogs.note import NoteInput
@@ -33,6 +34,9 @@ from agent_desk.ui.dialogs.pause import PauseInput
 from agent_desk.ui.dialogs.promise import PromiseInput
 from agent_desk.ui.labels import CHANNELS, NEXT_STEPS, OUTCOMES, Words
 from agent_desk.ui.plain import PlainLabel
+
+if TYPE_CHECKING:
+    from agent_desk.services.conflicts import ChangeLine
 
 #: (action, entity) of an audit event → what it means in plain words.
 EVENTS: dict[tuple[str, str], str] = {

@@ -8,6 +8,8 @@ customer (held for this agent, as opening from the queue does), Esc closes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
@@ -22,12 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent_desk.domain.actor import Actor
 from agent_desk.domain.search_keys import Field
-from agent_desk.services.actor import Actor
-from agent_desk.services.search import DEFAULT_LIMIT, SearchHit, search_customers
 from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.worker import DatabaseWorker
+
+if TYPE_CHECKING:
+    from agent_desk.services.search import SearchHit
 
 #: How long typing must pause before the search runs (ms): one query per word, not per key.
 TYPING_PAUSE_MS = 150
@@ -45,11 +49,14 @@ class FindCustomerDialog(QDialog):
         words: Words,
         parent: QWidget | None = None,
         *,
-        limit: int = DEFAULT_LIMIT,
+        limit: int | None = None,  # None: services.search.DEFAULT_LIMIT
     ) -> None:
         super().__init__(parent)
         tr = words.tr
-        self.tr_, self.worker, self.actor, self.limit = tr, worker, actor, limit
+        from agent_desk.services.search import DEFAULT_LIMIT
+
+        self.tr_, self.worker, self.actor = tr, worker, actor
+        self.limit = DEFAULT_LIMIT if limit is None else limit
         self._asked = 0  # generation of the latest query; older answers are dropped
         self._shown = 0  # generation of the results on screen
         self._open_when_shown = False  # Enter came before the answer
@@ -120,6 +127,8 @@ class FindCustomerDialog(QDialog):
     # -- searching on the worker ---------------------------------------------------
 
     def _search(self) -> None:
+        from agent_desk.services.search import search_customers
+
         text = self.query.text()
         self._asked += 1
         asked, actor, limit = self._asked, self.actor, self.limit
@@ -218,6 +227,8 @@ class FindCustomerDialog(QDialog):
         return super().eventFilter(watched, event)
 
     def selected(self) -> SearchHit | None:
+        from agent_desk.services.search import SearchHit
+
         item = self.results.currentItem()
         hit = item.data(HIT_ROLE) if item is not None else None
         return hit if isinstance(hit, SearchHit) else None

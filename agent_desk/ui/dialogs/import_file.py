@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -27,20 +28,17 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
+from agent_desk.domain.actor import Actor
 from agent_desk.i18n import Translator
-from agent_desk.services.actor import Actor
-from agent_desk.services.importers import (
-    ImportCancelled,
-    ImportRejected,
-    ImportResult,
-    import_customers,
-    import_payments,
-)
 from agent_desk.ui.buttons import button_row, plain_button
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.worker import DatabaseWorker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.importers import ImportResult
 
 KINDS = ("customers", "payments")
 _STEPS = 1000  # the progress bar's resolution
@@ -125,6 +123,8 @@ class ImportDialog(QDialog):
         return str(self.kind.currentData())
 
     def start(self) -> None:
+        from agent_desk.services.importers import import_customers, import_payments
+
         text = self.path.text().strip()
         if not text:
             self._say(self.tr_("Choose the file to import."))
@@ -158,6 +158,8 @@ class ImportDialog(QDialog):
         )
 
         def on_progress(done: int, total: int) -> None:  # on the worker thread
+            from agent_desk.services.importers import ImportCancelled
+
             if cancelled.is_set():
                 raise ImportCancelled
             report.emit(int(_STEPS * done / max(1, total)))
@@ -205,6 +207,8 @@ class ImportDialog(QDialog):
         self.imported.emit(result)
 
     def _failed(self, error: BaseException) -> None:
+        from agent_desk.services.importers import ImportCancelled, ImportRejected
+
         self._finish()
         if isinstance(error, ImportCancelled):
             self._say(self.tr_("The import was cancelled; nothing was imported."))

@@ -8,6 +8,7 @@ confirmed can be chosen, the others say why.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItemModel
@@ -21,11 +22,12 @@ from agent_desk.domain.letter_choices import (
     letter_options,
 )
 from agent_desk.i18n import N_
-from agent_desk.letters import LetterKind
-from agent_desk.services import letters as letter_service
-from agent_desk.services.customer_file import ArrangementLine, CustomerFile
 from agent_desk.ui.labels import ARRANGEMENT_STATUS, Words
 from agent_desk.ui.plain import PlainLabel
+
+if TYPE_CHECKING:
+    from agent_desk.letters import LetterKind
+    from agent_desk.services.customer_file import ArrangementLine, CustomerFile
 
 __all__ = ["KINDS", "SHORT_STATUS", "LetterChooser", "arrangement_choices"]
 
@@ -53,6 +55,8 @@ SHORT_STATUS: dict[str, str] = {
 
 def arrangement_choices(lines: tuple[ArrangementLine, ...]) -> list[ArrangementChoice]:
     """The file's arrangements, each with the service's reason it gets no confirmation."""
+    from agent_desk.services import letters as letter_service
+
     choices = []
     for line in lines:
         refusal = letter_service.confirmation_refusal(line.id, line.status)

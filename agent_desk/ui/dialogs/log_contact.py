@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import QComboBox, QPlainTextEdit, QWidget
@@ -16,12 +17,13 @@ from PySide6.QtWidgets import QComboBox, QPlainTextEdit, QWidget
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome, TimeOfDay
 from agent_desk.domain.scheduling import suggest_retry
 from agent_desk.domain.scripts import ScriptOutcome
-from agent_desk.services.activity import KEEP, KEPT_STEPS
-from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.steps import step_due_edit, step_kind_combo
 from agent_desk.ui.labels import CHANNELS, DIRECTIONS, NEXT_STEPS, OUTCOMES, Words
 from agent_desk.ui.plain import PlainLabel
+
+if TYPE_CHECKING:
+    from agent_desk.services.customer_file import CustomerFile
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ class LogContactDialog(FormDialog):
 
     def _offer_keep(self, file: CustomerFile) -> datetime | None:
         """Offer (and choose) "keep: …" when the customer has a step a contact keeps."""
+        from agent_desk.services.activity import KEEP, KEPT_STEPS
+
         kind, due = file.next_step_kind, file.next_step_due_at
         # As the service: only a step still ahead is kept (one due now is this contact).
         if kind not in {k.value for k in KEPT_STEPS} or due is None or due <= self.now:
@@ -110,6 +114,8 @@ class LogContactDialog(FormDialog):
 
     def _step_changed(self) -> None:
         """A kept step keeps its own time: the time field shows it and cannot change it."""
+        from agent_desk.services.activity import KEEP
+
         keep = self.step_kind.currentData() == KEEP
         if self.kept_due is None or keep == (not self.step_due.isEnabled()):
             return
@@ -214,6 +220,8 @@ class LogContactDialog(FormDialog):
         self.outcome.setFocus()
 
     def payload(self) -> ContactInput | None:
+        from agent_desk.services.activity import KEEP
+
         kind = self.step_kind.currentData()
         keep = kind == KEEP
         due = self.step_due.dateTime().toPython()

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from agent_desk.domain.codes import NextStepKind
-from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.steps import step_due_edit, step_kind_combo
 from agent_desk.ui.labels import Words
+
+if TYPE_CHECKING:
+    from agent_desk.services.customer_file import CustomerFile
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
-from agent_desk.services.activity import MAX_NOTE
-from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel
+
+if TYPE_CHECKING:
+    from agent_desk.services.customer_file import CustomerFile
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class NoteDialog(FormDialog):
         self._count()
 
     def _count(self) -> None:
+        from agent_desk.services.activity import MAX_NOTE
+
         used = len(self.text.toPlainText().strip())
         self.count.setText(self.tr_("{used} of {most} characters", used=used, most=MAX_NOTE))
         self.count.setProperty("over", "true" if used > MAX_NOTE else "false")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QComboBox, QDialogButtonBox, QPushButton, QWidget
 
 from agent_desk.i18n import N_
-from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import Words
 from agent_desk.ui.typed_dates import TypedDateEdit
+
+if TYPE_CHECKING:
+    from agent_desk.services.customer_file import CustomerFile
 
 REASONS = (
     N_("waiting for income support"),

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from agent_desk.domain.money import cents_to_decimal, parse_amount
 from agent_desk.errors import ValidationError
-from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.typed_dates import TypedDateEdit
+
+if TYPE_CHECKING:
+    from agent_desk.services.customer_file import CustomerFile
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from agent_desk.errors import ValidationError
 from agent_desk.i18n import N_
-from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import Words
 from agent_desk.ui.typed_dates import TypedDateTimeEdit
+
+if TYPE_CHECKING:
+    from agent_desk.services.customer_file import CustomerFile
 
 REASONS: dict[str, str] = {
     "not_now": N_("Not the right moment to call"),

@@ -7,6 +7,7 @@ and a keyring exists, to the OS keyring. Never to a file or the settings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -18,13 +19,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.engine import URL
 
 from agent_desk.errors import DatabaseUnavailableError
 from agent_desk.i18n import Translator
-from agent_desk.services import secrets
 from agent_desk.ui.keyboard import enter_submits
 from agent_desk.ui.plain import PlainLabel
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class SignIn:
 
     def remember_in_keyring(self) -> bool:
         """Store the password in the keyring if asked (and possible); True when stored."""
+        from agent_desk.services import secrets
+
         if not self.remember or not secrets.keyring_available():
             return False
         secrets.set_password(
@@ -75,6 +79,8 @@ class SignInDialog(QDialog):
         problem: str = "",
         remember: bool = False,
     ) -> None:
+        from agent_desk.services import secrets
+
         super().__init__(parent)
         self.setObjectName("signInDialog")
         self.tr_, self.base_url = tr, url.set(password=None)

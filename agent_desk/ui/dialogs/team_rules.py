@@ -7,7 +7,7 @@ the reason, and nothing is saved. All database work runs on the worker.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -20,13 +20,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
+from agent_desk.domain.actor import Actor
 from agent_desk.domain.team_rules import RuleRefused
 from agent_desk.errors import AgentDeskError
 from agent_desk.i18n import N_, Translator
-from agent_desk.services import team_rules
-from agent_desk.services.actor import Actor
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services import team_rules
 
 KIND_LABELS = {
     "policy": N_("Policy"),
@@ -90,6 +93,8 @@ class TeamRulesDialog(QDialog):
     # -- reading ---------------------------------------------------------------
 
     def reload(self) -> None:
+        from agent_desk.services import team_rules
+
         self.worker.submit(team_rules.documents, self._listed, self._failed)
 
     def _listed(self, versions: list[team_rules.RuleVersion]) -> None:
@@ -116,6 +121,8 @@ class TeamRulesDialog(QDialog):
             self.problem.setText("")
 
         def read(session: Session) -> str:
+            from agent_desk.services import team_rules
+
             return team_rules.document_text(session, version.kind, version.key)
 
         self.worker.submit(read, self._show_text, self._failed)
@@ -150,6 +157,8 @@ class TeamRulesDialog(QDialog):
         body, reason, actor = self.editor.toPlainText(), self.reason.text(), self.actor
 
         def task(session: Session) -> team_rules.RuleVersion:
+            from agent_desk.services import team_rules
+
             saved = team_rules.save(
                 session,
                 actor,

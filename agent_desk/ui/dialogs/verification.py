@@ -18,6 +18,7 @@ The pages are built by ``verification_items`` (the contact cards) and
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -48,8 +49,6 @@ from agent_desk.domain.verification_pages import (
 )
 from agent_desk.errors import ValidationError
 from agent_desk.i18n import N_
-from agent_desk.services.customer_file import CustomerFile
-from agent_desk.services.verification import VerificationData
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.verification_items import (
     ContactPage,
@@ -65,6 +64,10 @@ from agent_desk.ui.dialogs.verification_preferences import (
 )
 from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel
+
+if TYPE_CHECKING:
+    from agent_desk.services.customer_file import CustomerFile
+    from agent_desk.services.verification import VerificationData
 
 PAGE_TITLES: dict[FlowStep, str] = {
     FlowStep.INTRO: N_("Before you start"),

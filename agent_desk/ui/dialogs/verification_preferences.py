@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QWidget
 
 from agent_desk.domain.verification import (
@@ -16,11 +18,13 @@ from agent_desk.domain.verification import (
     VerificationFlow,
 )
 from agent_desk.i18n import N_, Translator
-from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.channel_preferences import OptOutBox
 from agent_desk.ui.dialogs.verification_items import DECISIONS, text_label
 from agent_desk.ui.labels import CHANNELS, CONTACT_ICONS, TIMES_OF_DAY, Words
 from agent_desk.ui.plain import PlainLabel
+
+if TYPE_CHECKING:
+    from agent_desk.services.customer_file import CustomerFile
 
 __all__ = ["BIRTH_DECISIONS", "PreferencesBox", "birth_decision", "summary_widgets"]
 
