@@ -54,7 +54,12 @@ def test_a_signal_closes_the_desk_through_qt_with_the_outbox_flushed(
         assert (data / CRASH_LOG).exists()  # faulthandler is writing into it
         assert (data / "outbox.sqlite3-wal").exists()  # the outbox is open
         desk.send_signal(number)
-        _, err = desk.communicate(timeout=60)
+        try:
+            _, err = desk.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            desk.kill()  # never leave a desk behind that holds the test run up
+            _, err = desk.communicate()
+            pytest.fail(f"the desk did not close on signal {int(number)}: {err[-2000:]}")
     assert desk.returncode == 0, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     text = log.read_text(encoding="utf-8")
