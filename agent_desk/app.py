@@ -2,6 +2,13 @@
 
 Nothing here is a module-level singleton: ``DeskApp`` builds everything and passes
 it in, so the tests build the same objects on a temporary database.
+
+Why this is one room although it is long (about 800 lines): it is the whole start of
+the desk, in the order it happens: the process (the agent's lock before any window,
+signals from the first moment, the QApplication, the first paint) and the composition
+(``DeskApp``: database, worker, settings, language, windows, the known agent's early
+window). The next seam, should it grow: the process half (``claim_desk`` to
+``run_desk``) into a module of its own.
 """
 
 from __future__ import annotations

@@ -1,4 +1,13 @@
-"""The desk: queue | customer file | script, actions one key away, status always visible."""
+"""The desk: queue | customer file | script, actions one key away, status always visible.
+
+Why this is one room although it is long (about 900 lines): ``DeskWindow`` is the one
+place where the three panes, the menus, the toolbar and the status bar meet, and where
+each action is wired to the pane it serves; its methods are a few lines of wiring each.
+The work lives in the rooms it wires: the action path (``action_path``), recording
+(``recording``), live sync and the outbox (``live_sync``), the panes (``queue_panel``,
+``customer_panel``, ``script_panel``) and the dialogs. The next seam, should it grow:
+the status bar with the connection display, and opening a found customer.
+"""
 
 from __future__ import annotations
 

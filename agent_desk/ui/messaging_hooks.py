@@ -3,7 +3,7 @@ the "Send message" action (Ctrl+M), and "Send by e-mail" from the F6 letters dia
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -12,15 +12,56 @@ from PySide6.QtWidgets import QMenu
 from agent_desk.domain.messaging import MessageChannel, MessageKind
 
 if TYPE_CHECKING:
-    from agent_desk.ui.app_window import DeskWindow
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from PySide6.QtWidgets import QDialog, QMenuBar, QWidget
+
+    from agent_desk.domain.actor import Actor
+    from agent_desk.i18n import Translator
+    from agent_desk.services.customer_file import CustomerFile
+    from agent_desk.ui.action_path import DeskContext
+    from agent_desk.ui.actions import DeskActions
     from agent_desk.ui.dialogs.campaign import CampaignDialog
     from agent_desk.ui.dialogs.send_message import SendMessageDialog
+    from agent_desk.ui.worker import DatabaseWorker
+
+
+class DeskWindow(Protocol):
+    """What these hooks use of the desk's main window (``ui.app_window.DeskWindow``).
+
+    Written out here so that this module does not import the window's module: the
+    window installs the hooks, the hooks do not reach back up for it.
+    """
+
+    tr_: Translator
+    actions_: DeskActions
+    actor: Actor
+    worker: DatabaseWorker
+    clock: Callable[[], datetime]
+    desk_context: DeskContext
+    campaign_action: QAction | None
+    campaign_dialog: QDialog | None
+    send_message_dialog: QDialog | None
+
+    @property
+    def letters_dialog(self) -> QDialog | None: ...
+
+    def current_file(self) -> CustomerFile | None: ...
+
+    def _reload_file(self, customer_id: int) -> None: ...
+
+    def addAction(self, action: QAction, /) -> None: ...
+
+    def menuBar(self) -> QMenuBar: ...
+
+    def window(self) -> QWidget: ...
 
 
 def install(window: DeskWindow) -> QAction:
     """Add the action to the window (and its Customer menu), enabled with a customer."""
     tr = window.tr_
-    action = QAction(tr("Send message…"), window)
+    action = QAction(tr("Send message…"), window.window())
     action.setObjectName("sendMessage")
     action.setShortcut(QKeySequence("Ctrl+M"))
     action.setToolTip(tr("Send an e-mail or SMS to this customer (Ctrl+M)"))
@@ -34,7 +75,7 @@ def install(window: DeskWindow) -> QAction:
         if letter in menu.actions():
             menu.insertAction(window.actions_.verify, action)
     if window.actor.is_supervisor:
-        campaign = QAction(tr("Message a selection…"), window)
+        campaign = QAction(tr("Message a selection…"), window.window())
         campaign.setObjectName("campaign")
         campaign.setStatusTip(tr("A message to customers with a known trigger, counted first"))
         campaign.triggered.connect(lambda: open_campaign(window))
@@ -51,7 +92,11 @@ def open_campaign(window: DeskWindow) -> CampaignDialog:
     from agent_desk.ui.dialogs.campaign import CampaignDialog  # on first use
 
     dialog = CampaignDialog(
-        worker=window.worker, actor=window.actor, tr=window.tr_, clock=window.clock, parent=window
+        worker=window.worker,
+        actor=window.actor,
+        tr=window.tr_,
+        clock=window.clock,
+        parent=window.window(),
     )
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     window.campaign_dialog = dialog

@@ -15,6 +15,12 @@ the arrangement calculator (``context_for_calculator``).
 At an identity question the panel shows, right under it, what the desk holds for each
 detail asked ("date of birth: 12 March 1981"), headed "for you only, never read out":
 the agent compares what the caller states. It shows nowhere else in full.
+
+Why this is one room although it is long (about 900 lines): it draws one script run,
+step by step, with the widgets only that drawing uses (the wrapped label, the choice
+buttons, the typed fields, the identity details); the rules of a run live in the domain
+(``domain/scripts/runner.py``) and the choice of script in ``domain/scripts/chooser.py``.
+The next seam, should it grow: the identity-detail box and the typed-field editors.
 """
 
 from __future__ import annotations
