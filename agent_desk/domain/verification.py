@@ -31,6 +31,7 @@ from agent_desk.domain.contact_validation import (
     validate_address,
 )
 from agent_desk.domain.date_of_birth import parse_date_of_birth
+from agent_desk.domain.team_day import local_day
 from agent_desk.errors import Phrase, ValidationError
 from agent_desk.i18n import N_
 
@@ -133,10 +134,11 @@ class ContactPreferences:
 
 
 def is_stale(point: ContactPoint, now: datetime, policy: VerificationPolicy) -> bool:
-    """Never verified, or verified more than ``interval_days`` calendar days ago."""
+    """Never verified, or verified more than ``interval_days`` calendar days ago (the
+    team's days, as the team view's count: ``services.team.stale_cutoff``)."""
     if point.verified_at is None:
         return True
-    return (now.date() - point.verified_at.date()).days > policy.interval_days
+    return (local_day(now) - local_day(point.verified_at)).days > policy.interval_days
 
 
 def stale_points(

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from agent_desk.domain.codes import ArrangementStatus, CustomerStatus, Outcome, PromiseStatus
+from agent_desk.domain.team_day import local_day, team_zone
 from agent_desk.errors import ValidationError
 from agent_desk.models import (
     Agent,
@@ -79,9 +80,10 @@ class TeamSummary:
 def day_bounds(now: datetime, tz: tzinfo | None = None) -> tuple[datetime, datetime]:
     """Start and end (UTC) of the working day that contains ``now``.
 
-    ``tz`` is the team's time zone; by default the machine's local one.
+    ``tz``: the team's time zone (``team_day.team_zone()``, the same day the books
+    count) unless given; never the machine's, which may be anywhere.
     """
-    local = now.astimezone(tz)
+    local = now.astimezone(tz or team_zone())
     start = datetime.combine(local.date(), time(0), tzinfo=local.tzinfo)
     return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
@@ -205,8 +207,11 @@ def pending_approval_count(session: Session) -> int:
 
 
 def stale_cutoff(now: datetime, days: int = 90) -> datetime:
-    """Verified before this (UTC midnight ``days`` days ago) is too long ago."""
-    return datetime.combine(now.astimezone(UTC).date() - timedelta(days=days), time(0), UTC)
+    """Verified before this (the start of the team's day ``days`` days ago, in UTC) is
+    too long ago: the verification rule's calendar days (``domain.verification``)."""
+    zone = team_zone()
+    start = datetime.combine(local_day(now, zone) - timedelta(days=days), time(0), zone)
+    return start.astimezone(UTC)
 
 
 def stale_contact_customers(session: Session, now: datetime, days: int = 90) -> int:
@@ -272,26 +277,43 @@ def team_summary(
 def outcomes_per_day(
     session: Session, since: date | datetime, until: date | datetime | None = None
 ) -> dict[date, dict[str, int]]:
-    """Contact outcomes counted per (UTC) day, for the chart; days without calls absent."""
-    start = _as_utc(since)
+    """Contact outcomes counted per team day (``team_day``: a call at 00:30 in
+    Amsterdam is that day's, not the UTC evening before), for the chart; days without
+    calls absent. ``since``/``until`` as days are the team's days.
+
+    PostgreSQL converts each moment to the team's zone itself. SQLite has no zones:
+    it counts per quarter of an hour (every zone's offset is a multiple of 15 minutes)
+    and the quarters are put on their team day here, at most 96 groups a day."""
+    zone = team_zone()
+    start = _as_utc(since, zone)
     at = ContactAttempt.at
-    day: Any = (
-        func.date(func.timezone("UTC", at))
-        if session.get_bind().dialect.name == "postgresql"
-        else func.date(at)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    bucket: Any = (
+        func.date(func.timezone(zone.key, at))
+        if postgres
+        else func.strftime("%Y-%m-%d %H:", at).concat(
+            func.printf("%02d", cast(func.strftime("%M", at), Integer) / 15 * 15)
+        )
     )
-    statement = select(day, ContactAttempt.outcome, func.count()).where(at >= start)
+    statement = select(bucket, ContactAttempt.outcome, func.count()).where(at >= start)
     if until is not None:
-        statement = statement.where(at < _as_utc(until))
-    statement = statement.group_by(day, ContactAttempt.outcome)
+        statement = statement.where(at < _as_utc(until, zone))
+    statement = statement.group_by(bucket, ContactAttempt.outcome)
     found: dict[date, dict[str, int]] = {}
     for value, outcome, count in session.execute(statement):
-        key = value if isinstance(value, date) else date.fromisoformat(str(value))
-        found.setdefault(key, {})[outcome] = int(count)
+        if isinstance(value, date):
+            key = value
+        elif postgres:
+            key = date.fromisoformat(str(value))
+        else:  # "2026-11-23 23:45" in UTC
+            key = local_day(datetime.fromisoformat(str(value)).replace(tzinfo=UTC), zone)
+        counts = found.setdefault(key, {})
+        counts[outcome] = counts.get(outcome, 0) + int(count)
     return dict(sorted(found.items()))
 
 
-def _as_utc(value: date | datetime) -> datetime:
+def _as_utc(value: date | datetime, zone: tzinfo) -> datetime:
+    """A moment as UTC; a day as the start of that team day, in UTC."""
     if isinstance(value, datetime):
         return value.astimezone(UTC)
-    return datetime.combine(value, time(0), UTC)
+    return datetime.combine(value, time(0), zone).astimezone(UTC)

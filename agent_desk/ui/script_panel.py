@@ -66,6 +66,7 @@ from agent_desk.domain.scripts.library import ScriptLibrary
 from agent_desk.domain.scripts.model import Script, ScriptFormatError
 from agent_desk.domain.scripts.runner import ScriptOutcome, ScriptRun
 from agent_desk.domain.scripts.vocabulary import RECORD_FIELDS, FieldKind, RecordValue
+from agent_desk.domain.team_day import local_day
 from agent_desk.errors import AgentDeskError, ValidationError
 from agent_desk.i18n import N_, Translator
 from agent_desk.resources import resource_path
@@ -538,7 +539,7 @@ class ScriptPanelHost(QWidget):
             creditor_name=creditor_name or default_creditor_name(),
             language=language,
         )
-        situation = build_situation(file, today=now.date())
+        situation = build_situation(file, today=local_day(now))
         try:
             self.choice = choose_script(situation, available)
         except AgentDeskError as error:

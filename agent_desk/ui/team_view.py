@@ -57,9 +57,10 @@ class TeamData:
 
 def load_team(session: Session, now: datetime) -> TeamData:
     """Everything the team view shows, read in one transaction."""
+    from agent_desk.domain.team_day import local_day
     from agent_desk.services.team import outcomes_per_day, team_summary
 
-    today = now.date()
+    today = local_day(now)  # the team's day, as the books and the figures count it
     first = today - timedelta(days=CHART_DAYS - 1)
     days = [first + timedelta(days=n) for n in range(CHART_DAYS)]
     return TeamData(

@@ -67,6 +67,7 @@ from agent_desk.domain.arrangement_summary import (
 )
 from agent_desk.domain.arrangements import MAX_INSTALMENTS_ANY_PLAN, Frequency
 from agent_desk.domain.policy import ArrangementPolicy, load_default_policy
+from agent_desk.domain.team_day import local_day
 from agent_desk.errors import AgentDeskError, ValidationError
 from agent_desk.services import team_rules
 from agent_desk.services.arrangements import agree_arrangement, arrangement_owed
@@ -108,7 +109,7 @@ class ArrangementDialog(FormDialog):
         self.setMinimumWidth(1000)
         self.words = words
         self.file = file
-        self.today = now.date()
+        self.today = local_day(now)  # the team's day: the books' and the service's
         self.policy = policy or load_default_policy()
         self.owed: Owed | None = None  # read from the books on the worker (set_owed)
         self.calculation: PlanResult | None = None

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QComboBox, QDialogButtonBox, QPushButton, QWidget
 
+from agent_desk.domain.team_day import local_day
 from agent_desk.i18n import N_
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import Words
@@ -49,14 +50,14 @@ class PauseDialog(FormDialog):
         self.until.setObjectName("until")
         self.until.setCalendarPopup(True)
         self.until.setDisplayFormat("dd-MM-yyyy")
-        self.until.setDate(QDate(now.date() + timedelta(days=30)))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
+        self.until.setDate(QDate(local_day(now) + timedelta(days=30)))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
         self.add_field(tr("Reason"), self.reason, "reason")
         self.add_field(tr("Until"), self.until, "until")
         self.save.setText(tr("Pause collection"))
         self.end = QPushButton(tr("End pause"))
         self.end.setObjectName("endPause")
         self.buttons.addButton(self.end, QDialogButtonBox.ButtonRole.ActionRole)
-        paused = file.paused_until is not None and file.paused_until >= now.date()
+        paused = file.paused_until is not None and file.paused_until >= local_day(now)
         self.end.setVisible(paused)
         if paused and file.pause_reason:
             self.reason.setCurrentText(file.pause_reason)

@@ -10,6 +10,7 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from agent_desk.domain.money import cents_to_decimal, parse_amount
+from agent_desk.domain.team_day import local_day
 from agent_desk.errors import ValidationError
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import Words
@@ -45,7 +46,7 @@ class PromiseDialog(FormDialog):
         self.due.setObjectName("dueDate")
         self.due.setCalendarPopup(True)
         self.due.setDisplayFormat("dd-MM-yyyy")
-        self.due.setDate(QDate(now.date() + timedelta(days=7)))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
+        self.due.setDate(QDate(local_day(now) + timedelta(days=7)))  # type: ignore[call-overload, unused-ignore]  # PySide6 6.11 stubs
         owes = PlainLabel(tr("The customer owes {amount} in total.", amount=words.money(today)))
         owes.setObjectName("hint")
         self.add_field(tr("Amount (€)"), self.amount, "amount")
