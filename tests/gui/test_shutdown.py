@@ -49,17 +49,24 @@ def test_a_signal_closes_the_desk_through_qt_with_the_outbox_flushed(
         stderr=subprocess.PIPE,
         text=True,
     ) as desk:
-        log = data / "agent-desk.log"
-        _wait_for(log, "the desk is open for sanne", desk)
-        assert (data / CRASH_LOG).exists()  # faulthandler is writing into it
-        assert (data / "outbox.sqlite3-wal").exists()  # the outbox is open
-        desk.send_signal(number)
         try:
-            _, err = desk.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            desk.kill()  # never leave a desk behind that holds the test run up
-            _, err = desk.communicate()
-            pytest.fail(f"the desk did not close on signal {int(number)}: {err[-2000:]}")
+            log = data / "agent-desk.log"
+            _wait_for(log, "the desk is open for sanne", desk)
+            assert (data / CRASH_LOG).exists()  # faulthandler is writing into it
+            # The outbox opens on its own thread, just behind the window: wait for it.
+            deadline = time.monotonic() + 30
+            while not (data / "outbox.sqlite3-wal").exists():
+                assert time.monotonic() < deadline, "the outbox never opened"
+                time.sleep(0.05)
+            desk.send_signal(number)
+            try:
+                _, err = desk.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"the desk did not close on signal {int(number)}")
+        finally:
+            if desk.poll() is None:  # never leave a desk behind that holds the run up
+                desk.kill()
+                desk.communicate()
     assert desk.returncode == 0, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     text = log.read_text(encoding="utf-8")
