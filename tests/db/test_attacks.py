@@ -850,6 +850,20 @@ AGENT_ATTACKS = [
         "WHERE id = :mine_point",
     ),
     _a(
+        "date one's own verification in the future (out of the stale count for good)",
+        WRONG,
+        "UPDATE contact_point SET verified_by_id = :me, verified_at = '2099-01-01' "
+        "WHERE id = :mine_point",
+        reason="contact details are verified now",
+    ),
+    _s(
+        "date a verification in the future as a supervisor",
+        WRONG,
+        "UPDATE contact_point SET verified_by_id = :sup, verified_at = now() + interval '2 days' "
+        "WHERE id = :mine_point",
+        reason="contact details are verified now",
+    ),
+    _a(
         "rewrite a colleague's note",
         NOTHING,
         "UPDATE note SET text = 'herschreven' WHERE id = :colleague_note",
