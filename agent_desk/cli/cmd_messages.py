@@ -18,12 +18,12 @@ import getpass
 import sys
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from agent_desk.cli._common import EXIT_FAILED, EXIT_OK, add_command, iso_date, print_json
 from agent_desk.cli._db import open_database
+from agent_desk.domain import team_day
 from agent_desk.domain.messaging import MessageChannel, MessageKind, load_templates
 from agent_desk.errors import NotFoundError, UsageError
 from agent_desk.models import Customer
@@ -41,7 +41,7 @@ def _moment(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date and time") from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo("Europe/Amsterdam"))
+        value = value.replace(tzinfo=team_day.team_zone())  # a time as the team says it
     return value.astimezone(UTC)
 
 
@@ -134,10 +134,11 @@ def _now(args: argparse.Namespace) -> datetime:
         return args.now  # type: ignore[no-any-return]
     today = getattr(args, "today", None)
     current = datetime.now(UTC)
-    if today is None or today == current.astimezone(ZoneInfo("Europe/Amsterdam")).date():
+    zone = team_day.team_zone()  # the sending policy's zone, as the books' days
+    if today is None or today == team_day.local_day(current, zone):
         return current
-    local_clock = current.astimezone(ZoneInfo("Europe/Amsterdam")).time()
-    return datetime.combine(today, local_clock, tzinfo=ZoneInfo("Europe/Amsterdam")).astimezone(UTC)
+    local_clock = current.astimezone(zone).time()
+    return datetime.combine(today, local_clock, tzinfo=zone).astimezone(UTC)
 
 
 def _customer(session: Any, number: str) -> Customer:
@@ -151,7 +152,7 @@ def _customer(session: Any, number: str) -> Customer:
 
 def run_send_due(args: argparse.Namespace) -> int:
     now = _now(args)
-    today: date = args.today or now.astimezone(ZoneInfo("Europe/Amsterdam")).date()
+    today: date = args.today or team_day.local_day(now)
     with open_database(args) as database:
         result = due_messages.send_due(database, today, now, dry_run=args.dry_run)
     if args.json:
