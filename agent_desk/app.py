@@ -481,7 +481,11 @@ class DeskApp(QObject):
             old.deleteLater()
             if file is not None:
                 window.open_customer(file.id)
-        log.info("the desk is open for %s", actor.login)
+        # "Open" once the outbox file is open too (after the first paint on a known
+        # agent's start): from then on what the agent saves offline is kept on disk.
+        login = actor.login
+        log.info("the desk's window is shown for %s", login)
+        window.offline.ready.connect(lambda: log.info("the desk is open for %s", login))
         self.window_ready.emit(window)
         if self.previous_crash is not None and old is None:
             from agent_desk.ui.dialogs.previous_crash import PreviousCrashDialog

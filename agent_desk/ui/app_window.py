@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
@@ -36,21 +36,12 @@ from PySide6.QtWidgets import (
     QToolButton,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
 from agent_desk.domain.codes import NextStepKind, Role
+from agent_desk.domain.origin import new_origin
+from agent_desk.domain.queue_view import QueueScope
 from agent_desk.errors import AgentDeskError, DatabaseUnavailableError
 from agent_desk.i18n import Translator
-from agent_desk.services.activity import NextStepInput, add_note, plan_next_step
-from agent_desk.services.actor import Actor
-from agent_desk.services.changelog import new_origin
-from agent_desk.services.customer_file import CustomerFile
-from agent_desk.services.opening import Opened, next_customer, open_customer, reload_file
-from agent_desk.services.outbox import OperationKind, ReplayResult
-from agent_desk.services.queue import QueueScope
-from agent_desk.services.queue_claims import release_holds
-from agent_desk.services.search import SearchHit, open_found
-from agent_desk.services.sync import ChangeSummary
 from agent_desk.ui import messaging_hooks
 from agent_desk.ui.action_path import ActionRunner, DeskContext
 from agent_desk.ui.actions import build_actions, build_pane_actions
@@ -82,6 +73,17 @@ from agent_desk.ui.team_view import SupervisorDesk
 from agent_desk.ui.theme import apply_theme, effective_scheme
 from agent_desk.ui.typed_dates import TypedDateTimeEdit
 from agent_desk.ui.worker import DatabaseWorker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.domain.scripts import ScriptLibrary
+    from agent_desk.services.actor import Actor
+    from agent_desk.services.customer_file import CustomerFile
+    from agent_desk.services.opening import Opened
+    from agent_desk.services.outbox import ReplayResult
+    from agent_desk.services.search import SearchHit
+    from agent_desk.services.sync import ChangeSummary
 
 
 class DeskWindow(QMainWindow):
@@ -208,18 +210,21 @@ class DeskWindow(QMainWindow):
 
     def reload_team_rules(self) -> None:
         """The team's scripts for the script panel, and the rates warning (supervisors)."""
-        from agent_desk.services import team_rules
-
         today = self.clock().date()
-        self.worker.submit(
-            team_rules.script_library, self.script_host.use_library, lambda _error: None
-        )
+
+        def library(session: Session) -> ScriptLibrary:
+            from agent_desk.services import team_rules  # on the worker
+
+            return team_rules.script_library(session)
+
+        def since(session: Session) -> date | None:
+            from agent_desk.services import team_rules
+
+            return team_rules.unconfirmed_since(session, today)
+
+        self.worker.submit(library, self.script_host.use_library, lambda _error: None)
         if self.actor.is_supervisor:
-            self.worker.submit(
-                lambda session: team_rules.unconfirmed_since(session, today),
-                self._show_rates_warning,
-                lambda _error: None,
-            )
+            self.worker.submit(since, self._show_rates_warning, lambda _error: None)
 
     def _show_rates_warning(self, since: date | None) -> None:
         if since is None:
@@ -489,9 +494,12 @@ class DeskWindow(QMainWindow):
 
         def release(value: ReleaseInput) -> None:
             now, note = self.clock(), release_note(self.words, value)
-            step = NextStepInput(NextStepKind.RETRY, value.back_at, note)
 
             def task(session: Session) -> None:
+                from agent_desk.services.activity import NextStepInput, add_note, plan_next_step
+                from agent_desk.services.queue_claims import release_holds
+
+                step = NextStepInput(NextStepKind.RETRY, value.back_at, note)
                 plan_next_step(session, actor, customer_id, step, now)
                 add_note(session, actor, customer_id, note, now)
                 release_holds(session, actor)
@@ -534,8 +542,14 @@ class DeskWindow(QMainWindow):
 
     def open_customer(self, customer_id: int) -> None:
         actor, now = self.actor, self.clock()
+
+        def task(session: Session) -> Opened:
+            from agent_desk.services.opening import open_customer
+
+            return open_customer(session, actor, customer_id, now)
+
         self.worker.submit(
-            lambda session: open_customer(session, actor, customer_id, now),
+            task,
             self._opened,
             busy=self.tr_("Opening the customer file…"),
         )
@@ -549,8 +563,14 @@ class DeskWindow(QMainWindow):
 
     def _open_found(self, hit: SearchHit) -> None:
         actor, now = self.actor, self.clock()
+
+        def task(session: Session) -> Opened:
+            from agent_desk.services.search import open_found
+
+            return open_found(session, actor, hit, now)
+
         self.worker.submit(
-            lambda session: open_found(session, actor, hit, now),
+            task,
             self._opened,
             busy=self.tr_("Opening the customer file…"),
         )
@@ -568,8 +588,14 @@ class DeskWindow(QMainWindow):
 
     def next_customer(self) -> None:
         actor, now = self.actor, self.clock()
+
+        def task(session: Session) -> CustomerFile | None:
+            from agent_desk.services.opening import next_customer
+
+            return next_customer(session, actor, now)
+
         self.worker.submit(
-            lambda session: next_customer(session, actor, now),
+            task,
             self._next_loaded,
             self._next_failed,
             busy=self.tr_("Finding your next customer…"),
@@ -617,9 +643,13 @@ class DeskWindow(QMainWindow):
 
     def _reload_file(self, customer_id: int) -> None:
         actor, now = self.actor, self.clock()
-        self.worker.submit(
-            lambda session: reload_file(session, actor, customer_id, now), self._show
-        )
+
+        def task(session: Session) -> CustomerFile:
+            from agent_desk.services.opening import reload_file
+
+            return reload_file(session, actor, customer_id, now)
+
+        self.worker.submit(task, self._show)
 
     def _action_changed(self, summary: ChangeSummary, _initiator: object) -> None:
         """What the desk's own action changed: the one refresh it causes (its echo from
@@ -728,6 +758,12 @@ class DeskWindow(QMainWindow):
         file = self.current_file()
         if file is None:
             return
+        waiting = self.offline.waiting_for(file.id)
+        if not waiting:  # (the outbox's words load with the first kept work)
+            self.customer_panel.show_waiting([])
+            return
+        from agent_desk.services.outbox import OperationKind
+
         tr = self.tr_
         names = {
             OperationKind.CONTACT_ATTEMPT: tr("contact attempt"),
@@ -737,8 +773,7 @@ class DeskWindow(QMainWindow):
             OperationKind.PAUSE: tr("pause"),
         }
         items = [
-            f"{names[op.kind]} ({op.created_at.astimezone().strftime('%H:%M')})"
-            for op in self.offline.waiting_for(file.id)
+            f"{names[op.kind]} ({op.created_at.astimezone().strftime('%H:%M')})" for op in waiting
         ]
         self.customer_panel.show_waiting(items)
 
@@ -905,9 +940,15 @@ class DeskWindow(QMainWindow):
         if self.releasing_on_close:
             actor = self.actor
             try:
-                self.worker.run_and_wait(lambda session: release_holds(session, actor))
+                self.worker.run_and_wait(lambda session: _release_holds(session, actor))
             except Exception as error:
                 self.statusBar().showMessage(str(error))
             self.closed.emit()
         self.offline.close()
         event.accept()
+
+
+def _release_holds(session: Session, actor: Actor) -> int:
+    from agent_desk.services.queue_claims import release_holds
+
+    return release_holds(session, actor)
