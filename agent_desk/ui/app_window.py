@@ -47,16 +47,12 @@ from agent_desk.ui.action_path import ActionRunner, DeskContext
 from agent_desk.ui.actions import build_actions, build_pane_actions
 from agent_desk.ui.customer_panel import CustomerPanel
 from agent_desk.ui.dialogs.about import add_about_action
-from agent_desk.ui.dialogs.approvals import ApprovalsDialog
-from agent_desk.ui.dialogs.arrangement import ArrangementDesk, ArrangementDialog
 from agent_desk.ui.dialogs.creditor import open_creditor_profile, open_objection
-from agent_desk.ui.dialogs.find_customer import FindCustomerDialog
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.import_file import ImportDesk
-from agent_desk.ui.dialogs.letters import LetterOutput, LettersDialog
+from agent_desk.ui.dialogs.letter_output import LetterOutput
 from agent_desk.ui.dialogs.log_contact import LogContactDialog
 from agent_desk.ui.dialogs.notices import ShortcutsDialog
-from agent_desk.ui.dialogs.outbox_review import OutboxReviewDialog
 from agent_desk.ui.dialogs.promise import PromiseInput
 from agent_desk.ui.dialogs.release import ReleaseDialog, ReleaseInput, release_note
 from agent_desk.ui.keyboard import name_controls
@@ -74,6 +70,7 @@ from agent_desk.ui.theme import apply_theme, effective_scheme
 from agent_desk.ui.typed_dates import TypedDateTimeEdit
 from agent_desk.ui.worker import DatabaseWorker
 
+# The dialogs that only some screens need are imported when first opened.
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -84,6 +81,11 @@ if TYPE_CHECKING:
     from agent_desk.services.outbox import ReplayResult
     from agent_desk.services.search import SearchHit
     from agent_desk.services.sync import ChangeSummary
+    from agent_desk.ui.dialogs.approvals import ApprovalsDialog
+    from agent_desk.ui.dialogs.arrangement import ArrangementDesk, ArrangementDialog
+    from agent_desk.ui.dialogs.find_customer import FindCustomerDialog
+    from agent_desk.ui.dialogs.letters import LettersDialog
+    from agent_desk.ui.dialogs.outbox_review import OutboxReviewDialog
 
 
 class DeskWindow(QMainWindow):
@@ -174,7 +176,7 @@ class DeskWindow(QMainWindow):
         self.letter_output = LetterOutput()  # tests swap in a ScriptedLetterOutput
         self.letters_dialog: LettersDialog | None = None
         self.send_message_dialog: QDialog | None = None  # issue 14
-        self.arranger = ArrangementDesk(self.desk_context, context=self._calculator_context)
+        self._arranger: ArrangementDesk | None = None  # made when first used
         self.approvals_dialog: ApprovalsDialog | None = None
         self.supervisor = SupervisorDesk(
             self,
@@ -383,7 +385,7 @@ class DeskWindow(QMainWindow):
         a.pause.triggered.connect(self.recorder.pause)
         a.note.triggered.connect(self.recorder.note)
         a.next_step.triggered.connect(self.recorder.next_step)
-        a.arrangement.triggered.connect(self.arranger.open)
+        a.arrangement.triggered.connect(lambda _checked=False: self.arranger.open())
         a.approvals.triggered.connect(self.open_approvals)
         a.team_view.triggered.connect(self.supervisor.open_team_view)
         a.reassign.triggered.connect(lambda: self.supervisor.open_reassign())
@@ -556,6 +558,8 @@ class DeskWindow(QMainWindow):
 
     def find_customer(self) -> FindCustomerDialog:
         """Ctrl+K: anyone the agent may see, also an inbound caller not in the queue."""
+        from agent_desk.ui.dialogs.find_customer import FindCustomerDialog
+
         dialog = FindCustomerDialog(self.worker, self.actor, self.words, self)
         dialog.chosen.connect(self._open_found)
         dialog.open()
@@ -721,7 +725,7 @@ class DeskWindow(QMainWindow):
         for dialog in (
             self.recorder.dialog,
             self.recorder.verification_dialog,
-            self.arranger.dialog,
+            self.arrangement_dialog,
             self.letters_dialog,
         ):
             if dialog is not None and dialog.isVisible():
@@ -793,6 +797,8 @@ class DeskWindow(QMainWindow):
         if self.review_dialog is not None and self.review_dialog.isVisible():
             self.review_dialog.reload()
             return self.review_dialog
+        from agent_desk.ui.dialogs.outbox_review import OutboxReviewDialog
+
         dialog = OutboxReviewDialog(self.tr_, self.offline, self)
         dialog.resolved.connect(lambda _op, _action: self.offline.replay())
         self.review_dialog = dialog
@@ -845,6 +851,8 @@ class DeskWindow(QMainWindow):
             return None
         if self.letters_dialog is not None and self.letters_dialog.isVisible():
             self.letters_dialog.reject()
+        from agent_desk.ui.dialogs.letters import LettersDialog
+
         dialog = LettersDialog(self.desk_context, file, self.letter_output)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.destroyed.connect(lambda _obj=None: self._letters_closed(dialog))
@@ -868,8 +876,17 @@ class DeskWindow(QMainWindow):
         return None
 
     @property
+    def arranger(self) -> ArrangementDesk:
+        """The arrangement calculator's desk (F4), made the first time it is used."""
+        if self._arranger is None:
+            from agent_desk.ui.dialogs.arrangement import ArrangementDesk
+
+            self._arranger = ArrangementDesk(self.desk_context, context=self._calculator_context)
+        return self._arranger
+
+    @property
     def arrangement_dialog(self) -> ArrangementDialog | None:
-        return self.arranger.dialog
+        return self._arranger.dialog if self._arranger is not None else None
 
     def open_approvals(self) -> ApprovalsDialog | None:
         """Ctrl+Shift+A: supervisors decide on arrangements outside policy."""
@@ -878,6 +895,8 @@ class DeskWindow(QMainWindow):
         if self.approvals_dialog is not None and self.approvals_dialog.isVisible():
             self.approvals_dialog.raise_()
             return self.approvals_dialog
+        from agent_desk.ui.dialogs.approvals import ApprovalsDialog
+
         dialog = ApprovalsDialog(self.desk_context)
         self.approvals_dialog = dialog
         dialog.open()
