@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from agent_desk import letters
 from agent_desk.cli._common import EXIT_FAILED, EXIT_OK, add_command, iso_date, print_json
 from agent_desk.cli._db import open_database
+from agent_desk.domain import team_day
 from agent_desk.domain.money import cents_to_str
 from agent_desk.errors import AgentDeskError, UsageError
 from agent_desk.letters import AnyLetter, BatchItem
@@ -212,9 +213,9 @@ def run_arrangement(args: argparse.Namespace) -> int:
 
 def run_fourteen_day(args: argparse.Namespace) -> int:
     out = _out_file(args.out)
-    today = date.today()
     with open_database(args) as database:
         now = utcnow()
+        today = team_day.local_day(now)  # the team's day, as the desk and the books count it
         with database.transaction() as session:
             actor = _actor(session, args)
             data = fourteen_day_letter_data(

@@ -4,7 +4,7 @@ Every value from data is escaped before it goes into paragraph markup."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 from xml.sax.saxutils import escape
 
@@ -31,6 +31,7 @@ from agent_desk.letters.style import (
     BODY_WIDTH,
     FONT,
     TABLE_BASE,
+    ZEBRA,
     fill,
     money,
     styles,
@@ -44,6 +45,63 @@ def para(text: str, style: ParagraphStyle, bullet: str | None = None) -> Paragra
 def section(title: str, *content: Flowable) -> KeepTogether:
     """A heading that never stays behind alone at the bottom of a page."""
     return KeepTogether([para(escape(title), styles().heading), *content])
+
+
+def listing_table(
+    header: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    total: Sequence[str],
+    widths: Sequence[float],
+    *,
+    right: int = 1,
+    valign: str = "TOP",
+) -> Table:
+    """A listing with a tinted header, zebra rows and a total line: a schedule of
+    instalments, the claims of a 14-day letter.
+
+    Every cell is plain text (escaped here); the last ``right`` columns are amounts,
+    right-aligned; the total line's label and amounts are bold. The header repeats on
+    each page the listing runs onto.
+    """
+    s = styles()
+    first_right = len(header) - right
+
+    def line(cells: Sequence[str], plain: ParagraphStyle, amount: ParagraphStyle) -> list[Flowable]:
+        return [
+            para(escape(text), amount if i >= first_right else plain)
+            for i, text in enumerate(cells)
+        ]
+
+    table_rows = [line(header, s.cell_head, s.cell_head_right)]
+    table_rows += [line(cells, s.cell, s.cell_right) for cells in rows]
+    table_rows.append(
+        [
+            para(
+                escape(text),
+                s.cell_right_bold if i >= first_right else s.cell_bold if text else s.cell,
+            )
+            for i, text in enumerate(total)
+        ]
+    )
+    table = Table(table_rows, colWidths=list(widths), repeatRows=1, hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                *TABLE_BASE,
+                ("BACKGROUND", (0, 0), (-1, 0), ACCENT_TINT),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT),
+                ("ROWBACKGROUNDS", (0, 1), (-1, -2), [colors.white, ZEBRA]),
+                ("LINEABOVE", (0, -1), (-1, -1), 0.8, ACCENT),
+                ("LEFTPADDING", (0, 0), (-1, -1), 4),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                ("TOPPADDING", (0, -1), (-1, -1), 4),
+                ("VALIGN", (0, 0), (-1, -1), valign),
+            ]
+        )
+    )
+    return table
 
 
 def amount_table(rows: Sequence[tuple[str, str | None]], total: tuple[str, str] | None) -> Table:

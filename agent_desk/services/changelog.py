@@ -18,7 +18,9 @@ row, checked against the caller. A desk skips its own echo by it (``services.syn
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
@@ -130,6 +132,29 @@ def _customer_id_of(obj: Any) -> int | None:
     return int(value) if value is not None else None
 
 
+#: The origin of the work this thread is doing outside a marked session: the desk's
+#: worker sets it around a task that opens its own units of work (sending a message,
+#: replaying the outbox), so their rows carry the desk session's origin too.
+_AMBIENT_ORIGIN: ContextVar[str | None] = ContextVar("agent_desk_origin", default=None)
+
+
+@contextmanager
+def working_as(origin: str | None) -> Iterator[None]:
+    """Every session opened inside, on this thread, writes with ``origin`` (unless its
+    ``info`` names one of its own)."""
+    token = _AMBIENT_ORIGIN.set(origin)
+    try:
+        yield
+    finally:
+        _AMBIENT_ORIGIN.reset(token)
+
+
+def session_origin(session: Session) -> str | None:
+    """The origin a session's change-log rows carry."""
+    origin = session.info.get(ORIGIN_KEY)
+    return origin if origin is not None else _AMBIENT_ORIGIN.get()
+
+
 def use_origin(connection: Connection, origin: str | None, *, local: bool = False) -> None:
     """PostgreSQL: make ``origin`` the connection's ``agent_desk.origin`` (the change
     log's trigger reads it). Set once per connection and origin, not per transaction;
@@ -149,7 +174,7 @@ def use_origin(connection: Connection, origin: str | None, *, local: bool = Fals
 
 def _after_begin(session: Session, _transaction: Any, connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
-        use_origin(connection, session.info.get(ORIGIN_KEY))
+        use_origin(connection, session_origin(session))
         session.info["agent_desk.origin_connection"] = connection.connection.info
 
 
@@ -162,7 +187,7 @@ def _forget_origin(session: Session) -> None:
 def _after_flush(session: Session, _context: Any) -> None:
     rows: list[dict[str, Any]] = []
     now = utcnow()
-    origin = session.info.get(ORIGIN_KEY)
+    origin = session_origin(session)
     for kind, objects in (
         ("insert", session.new),
         ("update", session.dirty),
@@ -250,7 +275,7 @@ def log_changes(
     ids = list(row_ids)
     customers = list(customer_ids) if customer_ids is not None else [None] * len(ids)
     now = utcnow()
-    origin = session.info.get(ORIGIN_KEY)
+    origin = session_origin(session)
     rows = [
         {
             "at": now,

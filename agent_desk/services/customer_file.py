@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -86,6 +87,32 @@ class TimelineItem:
     detail: str
     agent: str | None
     values: dict[str, str] = field(default_factory=dict)
+
+
+def _credit_values(detail: str | None) -> dict[str, str]:
+    """What a ``credit_used`` audit row says, as plain strings.
+
+    Rows written since the books kept credit say it as JSON (amount in cents, the
+    claims settled, the day); older rows said "8.52 credit settled INV-2 on 2026-11-20",
+    which is read too, so no row shows as raw machine text.
+    """
+    text = (detail or "").strip()
+    try:
+        data = json.loads(text) if text.startswith("{") else None
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        claims = data.get("claims", [])
+        return {
+            "amount_cents": str(int(data.get("amount_cents", 0))),
+            "claims": ", ".join(str(c) for c in claims) if isinstance(claims, list) else "",
+            "on": str(data.get("on", "")),
+        }
+    old = re.match(r"^(\d+)\.(\d{2}) credit settled (.*) on (\d{4}-\d{2}-\d{2})$", text)
+    if old:
+        cents = int(old.group(1)) * 100 + int(old.group(2))
+        return {"amount_cents": str(cents), "claims": old.group(3), "on": old.group(4)}
+    return {}
 
 
 def _promise_resolutions(session: Session, ids: list[int]) -> dict[int, datetime]:
@@ -289,7 +316,9 @@ def customer_file(
             AuditEvent.customer_id == customer_id, AuditEvent.action == "credit_used"
         )
     ):
-        timeline.append(TimelineItem(event.at, "credit", "credit_used", event.detail, None))
+        timeline.append(
+            TimelineItem(event.at, "credit", "credit_used", "", None, _credit_values(event.detail))
+        )
     timeline.extend(_message_items(session, customer_id))
     timeline.sort(key=lambda item: item.at, reverse=True)
     if audit_view:

@@ -17,6 +17,7 @@ marks the day accrual resumes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -489,9 +490,9 @@ def apply_credit(
         agent_id=agent_id,
         note=CREDIT_NOTE,
     )
-    references = ", ".join(
+    references = [
         books.claims[cid].reference for cid, allocation in split.allocations if allocation.total
-    )
+    ]
     books.audits.append(
         {
             "at": now,
@@ -500,7 +501,10 @@ def apply_credit(
             "entity": "customer",
             "entity_id": books.customer_id,
             "customer_id": books.customer_id,
-            "detail": f"{used / 100:.2f} credit settled {references} on {on.isoformat()}",
+            # Machine words the desk puts in the agent's language (customer_file, audit).
+            "detail": json.dumps(
+                {"amount_cents": used, "claims": references, "on": on.isoformat()}
+            ),
         }
     )
     return used

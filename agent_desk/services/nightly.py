@@ -33,6 +33,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from agent_desk.domain.ledger import EntryKind, Part
+from agent_desk.domain.money import cents_to_str
 from agent_desk.domain.team_day import local_day
 from agent_desk.models import Arrangement, Claim, Customer, LedgerEntry
 from agent_desk.services import ledger, notices, team_rules
@@ -92,14 +93,14 @@ class BooksNightly:
             "reminders_scheduled": a.reminders_scheduled,
             "fourteen_day_letters_checked": self.notices_checked,
             "costs_booked": self.costs_booked,
-            "costs_booked_amount": f"{self.costs_cents / 100:.2f}",
+            "costs_booked_amount": cents_to_str(self.costs_cents),
             "paid_in_term": self.paid_in_term,
             "interest_claims": self.interest_claims,
-            "interest_booked_amount": f"{self.interest_cents / 100:.2f}",
+            "interest_booked_amount": cents_to_str(self.interest_cents),
             "promises_kept": self.promises_kept,
             "promises_broken": self.promises_broken,
             "credit_customers": self.credit_customers,
-            "credit_used_amount": f"{self.credit_cents / 100:.2f}",
+            "credit_used_amount": cents_to_str(self.credit_cents),
         }
 
 

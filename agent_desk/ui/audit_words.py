@@ -45,6 +45,8 @@ KEY_WORDS: dict[str, str] = {
     "sms_opt_out": N_("No SMS"),
     "count": N_("Count"),
     "until": N_("Until"),
+    "claims": N_("Claims"),
+    "amount_cents": N_("Amount"),
 }
 
 #: What was done (``AuditEvent.action``).
@@ -69,6 +71,7 @@ ACTION_WORDS: dict[str, str] = {
     "signal_objection": N_("objection recorded"),
     "signal_withdrawal": N_("objection withdrawn"),
     "signal_sent": N_("early signal sent"),
+    "credit_used": N_("credit used"),
 }
 
 #: What it was done to (``AuditEvent.entity``).

@@ -475,6 +475,14 @@ class CustomerPanel(QStackedWidget):
             return tr("▶ pause ended")
         if item.kind == "signal":
             return describe_signal(tr, words, item)
+        if item.kind == "credit" and "amount_cents" in values:
+            on = values.get("on", "")
+            return "€ " + tr(
+                "credit of {amount} settled {claims} ({date})",
+                amount=words.money(int(values["amount_cents"])),
+                claims=values.get("claims") or "?",
+                date=words.day(date.fromisoformat(on)) if len(on) == 10 else "?",
+            )
         if item.kind == "message":  # issue 14: e-mail and SMS with their status
             from agent_desk.ui.dialogs.send_message import describe_message
 

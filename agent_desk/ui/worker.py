@@ -114,7 +114,10 @@ class DatabaseWorker(QObject):
                     self._mark(session)
                     outcome.result = task(session)
             else:
-                outcome.result = task(self.database)
+                from agent_desk.services.changelog import working_as  # loaded by now
+
+                with working_as(self.origin):  # its own units of work write as this desk
+                    outcome.result = task(self.database)
         except BaseException as error:
             outcome.error = error
         self._finished.emit(outcome)

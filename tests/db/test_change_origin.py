@@ -20,7 +20,7 @@ from agent_desk.demo import load_demo
 from agent_desk.models import Agent, ChangeLog, Customer
 from agent_desk.services import activity
 from agent_desk.services.actor import actor_for_login
-from agent_desk.services.changelog import ORIGIN_KEY, log_changes, new_origin
+from agent_desk.services.changelog import ORIGIN_KEY, log_changes, new_origin, working_as
 from agent_desk.services.database import Database
 from agent_desk.services.sync import ChangeCursor, latest_change_id, listener_for
 from tests.db.test_team_security import Team, team  # noqa: F401  (the module's team)
@@ -103,6 +103,28 @@ def test_bulk_changes_carry_the_origin_too(demo: Database) -> None:
     with demo.transaction() as session:
         last = session.scalars(select(ChangeLog).order_by(ChangeLog.id.desc()).limit(1)).one()
     assert (last.table_name, last.origin) == ("customer", origin)
+
+
+def test_work_that_opens_its_own_units_writes_as_the_desk(demo: Database) -> None:
+    """Sending a message opens units of work of its own (``sending.dispatch``); run by
+    the desk's worker inside ``working_as``, their rows carry the desk's origin, so the
+    desk does not take its own send for a colleague's change. Outside, nothing leaks."""
+    customer_id = _customer(demo)
+    mine, theirs = new_origin(1), new_origin(2)
+    with demo.transaction() as session:
+        start = latest_change_id(session)
+    with working_as(mine):
+        _note(demo, None, customer_id, "sent by the desk's worker")
+        _note(demo, theirs, customer_id, "a session that names its own")
+        with working_as(None):
+            _note(demo, None, customer_id, "inside, a tool's")
+        _note(demo, None, customer_id, "the desk's again")
+    _note(demo, None, customer_id, "after: a tool's")
+    with demo.transaction() as session:
+        origins = session.scalars(
+            select(ChangeLog.origin).where(ChangeLog.id > start).order_by(ChangeLog.id)
+        ).all()
+    assert origins == [mine, theirs, None, mine, None]
 
 
 # -- the team database: origins are one's own ------------------------------------------------

@@ -103,14 +103,18 @@ def test_credit_settles_a_new_claim_at_import_and_is_shown_and_audited(
                 AuditEvent.customer_id == customer.id, AuditEvent.action == "credit_used"
             )
         ).all()
-        assert [a.detail for a in audits] == ["8.52 credit settled INV-2 on 2026-11-20"]
+        assert [json.loads(a.detail or "") for a in audits] == [
+            {"amount_cents": 852, "claims": ["INV-2"], "on": "2026-11-20"}
+        ]
         report = report_json(balance_report(session, customer.id, date(2026, 12, 1)))
         assert (report["credit"], report["credit_used"]) == ("0.00", "8.52")
         # 41.48 plus 10 days of interest on it since default (21 November): 0.07.
         assert report["totals"]["outstanding"] == "41.55"
         desk = customer_file(session, SYSTEM, customer.id, LATER, audit_view=False)
         assert (desk.credit_cents, desk.credit_used_cents) == (0, 852)
-        assert [i.summary for i in desk.timeline if i.kind == "credit"] == ["credit_used"]
+        assert [(i.summary, i.values) for i in desk.timeline if i.kind == "credit"] == [
+            ("credit_used", {"amount_cents": "852", "claims": "INV-2", "on": "2026-11-20"})
+        ]
     # The nightly run (twice) and a second import of the same file book nothing more.
     for _ in range(2):
         with with_credit.transaction() as session:

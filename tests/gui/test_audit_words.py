@@ -131,3 +131,33 @@ def test_the_audit_trail_and_the_timeline_show_no_json(
     objection_line = next(line for line in lines if "bezwaar" in line)
     assert "12 mrt" in objection_line.lower() and "2026-03-12" not in objection_line
     assert all("{" not in line for line in lines)
+
+
+def test_credit_that_settled_a_later_claim_reads_as_words(boss: DeskWindow) -> None:
+    """The books' "credit_used" row: in the timeline and the audit trail, both languages,
+    also for rows written before the detail was machine words."""
+    from agent_desk.services.customer_file import TimelineItem, _credit_values
+
+    new = json.dumps({"amount_cents": 852, "claims": ["INV-2", "INV-3"], "on": "2026-11-20"})
+    old = "8.52 credit settled INV-2, INV-3 on 2026-11-20"
+    assert (
+        _credit_values(new)
+        == _credit_values(old)
+        == {
+            "amount_cents": "852",
+            "claims": "INV-2, INV-3",
+            "on": "2026-11-20",
+        }
+    )
+    at = datetime(2026, 11, 20, 3, tzinfo=UTC)
+    item = TimelineItem(at, "credit", "credit_used", "", None, _credit_values(new))
+    line = boss.customer_panel.describe(item).replace("\xa0", " ")
+    assert line.startswith("€ tegoed van € 8,52 verrekend met INV-2, INV-3 (20 nov")
+    assert readable_action(NL, "credit_used") == "tegoed gebruikt"
+    english = readable_detail(EN, new).replace("\xa0", " ")
+    assert english.startswith("Amount: €8.52 · Claims: INV-2, INV-3 · On: 20 Nov")
+    dutch = readable_detail(NL, new).replace("\xa0", " ")
+    assert "Bedrag: € 8,52" in dutch and "Vorderingen: INV-2, INV-3" in dutch
+    # A detail nobody can read stays out of the line rather than showing as code.
+    unknown = TimelineItem(at, "credit", "credit_used", "", None, _credit_values("x"))
+    assert "{" not in boss.customer_panel.describe(unknown)

@@ -13,11 +13,11 @@ import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from agent_desk.app import DeskApp
 from agent_desk.domain.messaging import MessageChannel, MessageKind
-from agent_desk.models import ContactPoint, Customer, Message
+from agent_desk.models import ChangeLog, ContactPoint, Customer, Message
 from agent_desk.services import secrets
 from agent_desk.services.database import Database
 from agent_desk.ui.app_window import DeskWindow
@@ -104,9 +104,16 @@ def test_an_sms_with_preview_count_and_ctrl_enter(
     dialog.text_edit.setPlainText("Wilt u ons even bellen? ç")
     qtbot.waitUntil(lambda: dialog.send_button.isEnabled(), timeout=WAIT)
     assert "UCS-2" in dialog.count.text()
+    with database.transaction() as s:
+        before = s.scalar(select(func.max(ChangeLog.id))) or 0
     qtbot.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: dialog.result_status is not None, timeout=WAIT)
     assert dialog.result_status == "sent"
+    # Queueing and sending (units of work of the sender's own) are this desk's changes:
+    # they carry its origin, so live sync does not take them for a colleague's.
+    with database.transaction() as s:
+        origins = s.scalars(select(ChangeLog.origin).where(ChangeLog.id > before)).all()
+    assert origins and set(origins) == {window.worker.origin}
     (sent,) = bird.sent
     assert sent["body"].startswith("Wilt u ons even bellen? ç")
     qtbot.waitUntil(lambda: window.worker.pending == 0, timeout=WAIT)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Spacer
 
 from agent_desk.letters import templates
 from agent_desk.letters.blocks import (
     amount_table,
     debt_help_section,
     greeting,
+    listing_table,
     opening,
     para,
     pay_box,
@@ -22,10 +22,6 @@ from agent_desk.letters.blocks import (
 )
 from agent_desk.letters.data import ArrangementLetterData, Language
 from agent_desk.letters.style import (
-    ACCENT,
-    ACCENT_TINT,
-    TABLE_BASE,
-    ZEBRA,
     fill,
     format_long_date,
     money,
@@ -95,44 +91,15 @@ def letter_story(data: ArrangementLetterData) -> list[Flowable]:
         if count > 1
         else fill(t["schedule_intro_one"], due=format_long_date(data.schedule[0].due, lang))
     )
-    header = [
-        para(escape(t["col_number"]), s.cell_head),
-        para(escape(t["col_due"]), s.cell_head),
-        para(escape(t["col_amount"]), s.cell_head_right),
-    ]
-    table_rows: list[list[Flowable]] = [header]
-    for line in data.schedule:
-        table_rows.append(
-            [
-                para(str(line.number), s.cell),
-                para(escape(format_long_date(line.due, lang)), s.cell),
-                para(escape(money(line.amount_cents, lang)), s.cell_right),
-            ]
-        )
-    table_rows.append(
-        [
-            para(escape(t["total"]), s.cell_bold),
-            para("", s.cell),
-            para(escape(money(data.total_cents, lang)), s.cell_right_bold),
-        ]
-    )
-    schedule = Table(table_rows, colWidths=[25 * mm, 70 * mm, 30 * mm], repeatRows=1, hAlign="LEFT")
-    schedule.setStyle(
-        TableStyle(
-            [
-                *TABLE_BASE,
-                ("BACKGROUND", (0, 0), (-1, 0), ACCENT_TINT),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT),
-                ("ROWBACKGROUNDS", (0, 1), (-1, -2), [colors.white, ZEBRA]),
-                ("LINEABOVE", (0, -1), (-1, -1), 0.8, ACCENT),
-                ("LEFTPADDING", (0, 0), (-1, -1), 4),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-                ("TOPPADDING", (0, 0), (-1, -1), 2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-                ("TOPPADDING", (0, -1), (-1, -1), 4),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ]
-        )
+    schedule = listing_table(
+        (t["col_number"], t["col_due"], t["col_amount"]),
+        (
+            (str(line.number), format_long_date(line.due, lang), money(line.amount_cents, lang))
+            for line in data.schedule
+        ),
+        (t["total"], "", money(data.total_cents, lang)),
+        (25 * mm, 70 * mm, 30 * mm),
+        valign="MIDDLE",
     )
     story.append(section(t["schedule_title"], para(intro, s.body), Spacer(1, 4)))
     story.append(schedule)

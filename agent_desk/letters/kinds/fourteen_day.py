@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Spacer, Table
 
 from agent_desk.letters import templates
 from agent_desk.letters.blocks import (
     amount_table,
     debt_help_section,
     greeting,
+    listing_table,
     opening,
     para,
     pay_box,
@@ -22,11 +22,7 @@ from agent_desk.letters.blocks import (
 )
 from agent_desk.letters.data import FourteenDayLetterData
 from agent_desk.letters.style import (
-    ACCENT,
-    ACCENT_TINT,
     BODY_WIDTH,
-    TABLE_BASE,
-    ZEBRA,
     fill,
     format_long_date,
     money,
@@ -51,53 +47,21 @@ def _early_signal(data: FourteenDayLetterData) -> Flowable:
 
 def _claims_table(data: FourteenDayLetterData, t: templates.Texts) -> Table:
     """The claims a 14-day letter names: reference, what it is for, due date, amount."""
-    s = styles()
     lang = data.language
-    rows: list[list[Flowable]] = [
-        [
-            para(escape(t["col_reference"]), s.cell_head),
-            para(escape(t["col_description"]), s.cell_head),
-            para(escape(t["col_due"]), s.cell_head),
-            para(escape(t["col_amount"]), s.cell_head_right),
-        ]
-    ]
-    for claim in data.claims:
-        rows.append(
-            [
-                para(escape(claim.reference), s.cell),
-                para(escape(claim.description.strip() or "–"), s.cell),
-                para(escape(format_long_date(claim.due, lang)), s.cell),
-                para(escape(money(claim.amount_cents, lang)), s.cell_right),
-            ]
-        )
-    rows.append(
-        [
-            para(escape(t["claims_total"]), s.cell_bold),
-            para("", s.cell),
-            para("", s.cell),
-            para(escape(money(data.outstanding_cents, lang)), s.cell_right_bold),
-        ]
+    return listing_table(
+        (t["col_reference"], t["col_description"], t["col_due"], t["col_amount"]),
+        (
+            (
+                claim.reference,
+                claim.description.strip() or "–",
+                format_long_date(claim.due, lang),
+                money(claim.amount_cents, lang),
+            )
+            for claim in data.claims
+        ),
+        (t["claims_total"], "", "", money(data.outstanding_cents, lang)),
+        (38 * mm, BODY_WIDTH - 38 * mm - 36 * mm - 28 * mm, 36 * mm, 28 * mm),
     )
-    widths = [38 * mm, BODY_WIDTH - 38 * mm - 36 * mm - 28 * mm, 36 * mm, 28 * mm]
-    table = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
-    table.setStyle(
-        TableStyle(
-            [
-                *TABLE_BASE,
-                ("BACKGROUND", (0, 0), (-1, 0), ACCENT_TINT),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT),
-                ("ROWBACKGROUNDS", (0, 1), (-1, -2), [colors.white, ZEBRA]),
-                ("LINEABOVE", (0, -1), (-1, -1), 0.8, ACCENT),
-                ("LEFTPADDING", (0, 0), (-1, -1), 4),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-                ("TOPPADDING", (0, 0), (-1, -1), 2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-                ("TOPPADDING", (0, -1), (-1, -1), 4),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
-    return table
 
 
 def letter_story(data: FourteenDayLetterData) -> list[Flowable]:
