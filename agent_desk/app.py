@@ -481,7 +481,11 @@ class DeskApp(QObject):
             old.deleteLater()
             if file is not None:
                 window.open_customer(file.id)
-        log.info("the desk is open for %s", actor.login)
+        # "Open" once the outbox file is open too (after the first paint on a known
+        # agent's start): from then on what the agent saves offline is kept on disk.
+        login = actor.login
+        log.info("the desk's window is shown for %s", login)
+        window.offline.ready.connect(lambda: log.info("the desk is open for %s", login))
         self.window_ready.emit(window)
         if self.previous_crash is not None and old is None:
             from agent_desk.ui.dialogs.previous_crash import PreviousCrashDialog
@@ -641,6 +645,10 @@ class EarlySignals:
     def install(self) -> None:
         self.bridge.install()
 
+    def watch(self) -> None:
+        """The QApplication exists: signals wake its event loop from now on."""
+        self.bridge.watch()
+
     def uninstall(self) -> None:
         self.bridge.uninstall()
 
@@ -661,10 +669,11 @@ def run_desk_at(
     start-up window is shown and painted before SQLAlchemy, the models and the desk's
     window are imported (about half of the start); then the database is opened behind it.
     """
-    app = desk_application()
     signals = EarlySignals()
-    signals.install()
+    signals.install()  # before the QApplication: a signal from now on closes the desk
     try:
+        app = desk_application()
+        signals.watch()
         try:  # before any window: a second start of an open desk shows nothing
             instance = claim_desk(agent_login)
         except DeskAlreadyOpen:
@@ -791,11 +800,11 @@ def run_desk(
     if signals.received:  # a signal came while the start-up window was shown
         number = signals.received[0]
         QTimer.singleShot(0, lambda: desk.request_close(f"signal {number}"))
-    status = {"code": 0}
+    status = {"code": 0, "stopped": False}
 
     def stop(code: int) -> None:
-        status["code"] = code
-        app.quit()
+        status["code"], status["stopped"] = code, True
+        app.quit()  # (does nothing before app.exec(): then exec is not entered)
 
     desk.finished.connect(stop)
     if quit_after_start:
@@ -809,7 +818,8 @@ def run_desk(
     else:
         desk.start(startup)
     try:
-        app.exec()
+        if not status["stopped"]:  # closed already while the window was being painted
+            app.exec()
     finally:
         if own_signals:
             signals.uninstall()

@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from agent_desk.domain.origin import new_origin as new_origin  # made before the database loads
 from agent_desk.models import AuditEvent, ChangeLog, Message
 from agent_desk.models.base import utcnow
 
@@ -288,13 +289,6 @@ def log_changes(
     ]
     for start in range(0, len(rows), 5000):
         _insert_rows(session.connection(), rows[start : start + 5000])
-
-
-def new_origin(agent_id: int | None) -> str:
-    """A fresh desk-session origin: "<agent id>:<random token>" (migration 0010)."""
-    import secrets
-
-    return f"{agent_id if agent_id is not None else 0}:{secrets.token_hex(8)}"
 
 
 def made_changes(session: Session) -> list[dict[str, Any]]:

@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QWidget
-from sqlalchemy.orm import Session
 
 from agent_desk.errors import (
     AgentDeskError,
@@ -44,18 +43,21 @@ from agent_desk.errors import (
     DatabaseUnavailableError,
     ValidationError,
 )
-from agent_desk.services import changelog
-from agent_desk.services.actor import Actor
-from agent_desk.services.conflicts import ChangeLine, colleague_changes
-from agent_desk.services.customer_file import CustomerFile
-from agent_desk.services.sync import Change, ChangeSummary
 from agent_desk.ui.dialogs.conflict import ConflictDialog
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import Words
 from agent_desk.ui.worker import DatabaseWorker
 
+# The services are imported where they are used (on the worker, or once an action
+# ran): the desk's window is built before SQLAlchemy loads (ui.deferred_database).
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.actor import Actor
+    from agent_desk.services.conflicts import ChangeLine
+    from agent_desk.services.customer_file import CustomerFile
     from agent_desk.services.outbox import OutboxOperation
+    from agent_desk.services.sync import ChangeSummary
     from agent_desk.ui.live_sync import OfflineWork
     from agent_desk.ui.prompter import Prompter
     from agent_desk.ui.settings import DeskSettings
@@ -186,8 +188,13 @@ class ActionRunner(QObject):
         def lookup_failed(_error: BaseException) -> None:
             dialog.show_notice(notice)
 
+        def lookup(session: Session) -> list[ChangeLine]:
+            from agent_desk.services.conflicts import colleague_changes
+
+            return colleague_changes(session, customer_id, since, exclude)
+
         self.worker.submit(
-            lambda session: colleague_changes(session, customer_id, since, exclude),
+            lookup,
             show,
             lookup_failed,
             busy=tr("Loading what your colleague changed…"),
@@ -264,6 +271,8 @@ class DeskAction(Generic[T]):
         task = self.task
 
         def work(session: Session) -> Done[T]:
+            from agent_desk.services import changelog
+
             made = changelog.made_changes(session)
             result = task(session)
             session.flush()  # the rows the commit would write, written now: counted
@@ -300,6 +309,8 @@ class DeskAction(Generic[T]):
             callback(done.result)
         changes = done.changes
         if changes.empty and self.customer_id is not None:
+            from agent_desk.services.sync import ChangeSummary
+
             # Written by a database function the session does not see (PostgreSQL):
             # at least the customer's file is fresh again.
             changes = ChangeSummary(0, 1, customer_ids=frozenset({self.customer_id}))
@@ -340,6 +351,8 @@ class DeskAction(Generic[T]):
 
 
 def _summary(rows: list[dict[str, Any]]) -> ChangeSummary:
+    from agent_desk.services.sync import Change, ChangeSummary
+
     changes = [
         Change(0, row["table_name"], int(row["row_id"]), row["kind"], row["customer_id"])
         for row in rows

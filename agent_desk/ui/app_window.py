@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
@@ -36,36 +36,23 @@ from PySide6.QtWidgets import (
     QToolButton,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
 from agent_desk.domain.codes import NextStepKind, Role
+from agent_desk.domain.origin import new_origin
+from agent_desk.domain.queue_view import QueueScope
 from agent_desk.errors import AgentDeskError, DatabaseUnavailableError
 from agent_desk.i18n import Translator
-from agent_desk.services.activity import NextStepInput, add_note, plan_next_step
-from agent_desk.services.actor import Actor
-from agent_desk.services.changelog import new_origin
-from agent_desk.services.customer_file import CustomerFile
-from agent_desk.services.opening import Opened, next_customer, open_customer, reload_file
-from agent_desk.services.outbox import OperationKind, ReplayResult
-from agent_desk.services.queue import QueueScope
-from agent_desk.services.queue_claims import release_holds
-from agent_desk.services.search import SearchHit, open_found
-from agent_desk.services.sync import ChangeSummary
 from agent_desk.ui import messaging_hooks
 from agent_desk.ui.action_path import ActionRunner, DeskContext
 from agent_desk.ui.actions import build_actions, build_pane_actions
 from agent_desk.ui.customer_panel import CustomerPanel
 from agent_desk.ui.dialogs.about import add_about_action
-from agent_desk.ui.dialogs.approvals import ApprovalsDialog
-from agent_desk.ui.dialogs.arrangement import ArrangementDesk, ArrangementDialog
 from agent_desk.ui.dialogs.creditor import open_creditor_profile, open_objection
-from agent_desk.ui.dialogs.find_customer import FindCustomerDialog
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.dialogs.import_file import ImportDesk
-from agent_desk.ui.dialogs.letters import LetterOutput, LettersDialog
+from agent_desk.ui.dialogs.letter_output import LetterOutput
 from agent_desk.ui.dialogs.log_contact import LogContactDialog
 from agent_desk.ui.dialogs.notices import ShortcutsDialog
-from agent_desk.ui.dialogs.outbox_review import OutboxReviewDialog
 from agent_desk.ui.dialogs.promise import PromiseInput
 from agent_desk.ui.dialogs.release import ReleaseDialog, ReleaseInput, release_note
 from agent_desk.ui.keyboard import name_controls
@@ -82,6 +69,23 @@ from agent_desk.ui.team_view import SupervisorDesk
 from agent_desk.ui.theme import apply_theme, effective_scheme
 from agent_desk.ui.typed_dates import TypedDateTimeEdit
 from agent_desk.ui.worker import DatabaseWorker
+
+# The dialogs that only some screens need are imported when first opened.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.domain.scripts import ScriptLibrary
+    from agent_desk.services.actor import Actor
+    from agent_desk.services.customer_file import CustomerFile
+    from agent_desk.services.opening import Opened
+    from agent_desk.services.outbox import ReplayResult
+    from agent_desk.services.search import SearchHit
+    from agent_desk.services.sync import ChangeSummary
+    from agent_desk.ui.dialogs.approvals import ApprovalsDialog
+    from agent_desk.ui.dialogs.arrangement import ArrangementDesk, ArrangementDialog
+    from agent_desk.ui.dialogs.find_customer import FindCustomerDialog
+    from agent_desk.ui.dialogs.letters import LettersDialog
+    from agent_desk.ui.dialogs.outbox_review import OutboxReviewDialog
 
 
 class DeskWindow(QMainWindow):
@@ -172,7 +176,7 @@ class DeskWindow(QMainWindow):
         self.letter_output = LetterOutput()  # tests swap in a ScriptedLetterOutput
         self.letters_dialog: LettersDialog | None = None
         self.send_message_dialog: QDialog | None = None  # issue 14
-        self.arranger = ArrangementDesk(self.desk_context, context=self._calculator_context)
+        self._arranger: ArrangementDesk | None = None  # made when first used
         self.approvals_dialog: ApprovalsDialog | None = None
         self.supervisor = SupervisorDesk(
             self,
@@ -208,18 +212,21 @@ class DeskWindow(QMainWindow):
 
     def reload_team_rules(self) -> None:
         """The team's scripts for the script panel, and the rates warning (supervisors)."""
-        from agent_desk.services import team_rules
-
         today = self.clock().date()
-        self.worker.submit(
-            team_rules.script_library, self.script_host.use_library, lambda _error: None
-        )
+
+        def library(session: Session) -> ScriptLibrary:
+            from agent_desk.services import team_rules  # on the worker
+
+            return team_rules.script_library(session)
+
+        def since(session: Session) -> date | None:
+            from agent_desk.services import team_rules
+
+            return team_rules.unconfirmed_since(session, today)
+
+        self.worker.submit(library, self.script_host.use_library, lambda _error: None)
         if self.actor.is_supervisor:
-            self.worker.submit(
-                lambda session: team_rules.unconfirmed_since(session, today),
-                self._show_rates_warning,
-                lambda _error: None,
-            )
+            self.worker.submit(since, self._show_rates_warning, lambda _error: None)
 
     def _show_rates_warning(self, since: date | None) -> None:
         if since is None:
@@ -378,7 +385,7 @@ class DeskWindow(QMainWindow):
         a.pause.triggered.connect(self.recorder.pause)
         a.note.triggered.connect(self.recorder.note)
         a.next_step.triggered.connect(self.recorder.next_step)
-        a.arrangement.triggered.connect(self.arranger.open)
+        a.arrangement.triggered.connect(lambda _checked=False: self.arranger.open())
         a.approvals.triggered.connect(self.open_approvals)
         a.team_view.triggered.connect(self.supervisor.open_team_view)
         a.reassign.triggered.connect(lambda: self.supervisor.open_reassign())
@@ -489,9 +496,12 @@ class DeskWindow(QMainWindow):
 
         def release(value: ReleaseInput) -> None:
             now, note = self.clock(), release_note(self.words, value)
-            step = NextStepInput(NextStepKind.RETRY, value.back_at, note)
 
             def task(session: Session) -> None:
+                from agent_desk.services.activity import NextStepInput, add_note, plan_next_step
+                from agent_desk.services.queue_claims import release_holds
+
+                step = NextStepInput(NextStepKind.RETRY, value.back_at, note)
                 plan_next_step(session, actor, customer_id, step, now)
                 add_note(session, actor, customer_id, note, now)
                 release_holds(session, actor)
@@ -534,14 +544,22 @@ class DeskWindow(QMainWindow):
 
     def open_customer(self, customer_id: int) -> None:
         actor, now = self.actor, self.clock()
+
+        def task(session: Session) -> Opened:
+            from agent_desk.services.opening import open_customer
+
+            return open_customer(session, actor, customer_id, now)
+
         self.worker.submit(
-            lambda session: open_customer(session, actor, customer_id, now),
+            task,
             self._opened,
             busy=self.tr_("Opening the customer file…"),
         )
 
     def find_customer(self) -> FindCustomerDialog:
         """Ctrl+K: anyone the agent may see, also an inbound caller not in the queue."""
+        from agent_desk.ui.dialogs.find_customer import FindCustomerDialog
+
         dialog = FindCustomerDialog(self.worker, self.actor, self.words, self)
         dialog.chosen.connect(self._open_found)
         dialog.open()
@@ -549,8 +567,14 @@ class DeskWindow(QMainWindow):
 
     def _open_found(self, hit: SearchHit) -> None:
         actor, now = self.actor, self.clock()
+
+        def task(session: Session) -> Opened:
+            from agent_desk.services.search import open_found
+
+            return open_found(session, actor, hit, now)
+
         self.worker.submit(
-            lambda session: open_found(session, actor, hit, now),
+            task,
             self._opened,
             busy=self.tr_("Opening the customer file…"),
         )
@@ -568,8 +592,14 @@ class DeskWindow(QMainWindow):
 
     def next_customer(self) -> None:
         actor, now = self.actor, self.clock()
+
+        def task(session: Session) -> CustomerFile | None:
+            from agent_desk.services.opening import next_customer
+
+            return next_customer(session, actor, now)
+
         self.worker.submit(
-            lambda session: next_customer(session, actor, now),
+            task,
             self._next_loaded,
             self._next_failed,
             busy=self.tr_("Finding your next customer…"),
@@ -617,9 +647,13 @@ class DeskWindow(QMainWindow):
 
     def _reload_file(self, customer_id: int) -> None:
         actor, now = self.actor, self.clock()
-        self.worker.submit(
-            lambda session: reload_file(session, actor, customer_id, now), self._show
-        )
+
+        def task(session: Session) -> CustomerFile:
+            from agent_desk.services.opening import reload_file
+
+            return reload_file(session, actor, customer_id, now)
+
+        self.worker.submit(task, self._show)
 
     def _action_changed(self, summary: ChangeSummary, _initiator: object) -> None:
         """What the desk's own action changed: the one refresh it causes (its echo from
@@ -691,7 +725,7 @@ class DeskWindow(QMainWindow):
         for dialog in (
             self.recorder.dialog,
             self.recorder.verification_dialog,
-            self.arranger.dialog,
+            self.arrangement_dialog,
             self.letters_dialog,
         ):
             if dialog is not None and dialog.isVisible():
@@ -728,6 +762,12 @@ class DeskWindow(QMainWindow):
         file = self.current_file()
         if file is None:
             return
+        waiting = self.offline.waiting_for(file.id)
+        if not waiting:  # (the outbox's words load with the first kept work)
+            self.customer_panel.show_waiting([])
+            return
+        from agent_desk.services.outbox import OperationKind
+
         tr = self.tr_
         names = {
             OperationKind.CONTACT_ATTEMPT: tr("contact attempt"),
@@ -737,8 +777,7 @@ class DeskWindow(QMainWindow):
             OperationKind.PAUSE: tr("pause"),
         }
         items = [
-            f"{names[op.kind]} ({op.created_at.astimezone().strftime('%H:%M')})"
-            for op in self.offline.waiting_for(file.id)
+            f"{names[op.kind]} ({op.created_at.astimezone().strftime('%H:%M')})" for op in waiting
         ]
         self.customer_panel.show_waiting(items)
 
@@ -758,6 +797,8 @@ class DeskWindow(QMainWindow):
         if self.review_dialog is not None and self.review_dialog.isVisible():
             self.review_dialog.reload()
             return self.review_dialog
+        from agent_desk.ui.dialogs.outbox_review import OutboxReviewDialog
+
         dialog = OutboxReviewDialog(self.tr_, self.offline, self)
         dialog.resolved.connect(lambda _op, _action: self.offline.replay())
         self.review_dialog = dialog
@@ -810,6 +851,8 @@ class DeskWindow(QMainWindow):
             return None
         if self.letters_dialog is not None and self.letters_dialog.isVisible():
             self.letters_dialog.reject()
+        from agent_desk.ui.dialogs.letters import LettersDialog
+
         dialog = LettersDialog(self.desk_context, file, self.letter_output)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.destroyed.connect(lambda _obj=None: self._letters_closed(dialog))
@@ -833,8 +876,17 @@ class DeskWindow(QMainWindow):
         return None
 
     @property
+    def arranger(self) -> ArrangementDesk:
+        """The arrangement calculator's desk (F4), made the first time it is used."""
+        if self._arranger is None:
+            from agent_desk.ui.dialogs.arrangement import ArrangementDesk
+
+            self._arranger = ArrangementDesk(self.desk_context, context=self._calculator_context)
+        return self._arranger
+
+    @property
     def arrangement_dialog(self) -> ArrangementDialog | None:
-        return self.arranger.dialog
+        return self._arranger.dialog if self._arranger is not None else None
 
     def open_approvals(self) -> ApprovalsDialog | None:
         """Ctrl+Shift+A: supervisors decide on arrangements outside policy."""
@@ -843,6 +895,8 @@ class DeskWindow(QMainWindow):
         if self.approvals_dialog is not None and self.approvals_dialog.isVisible():
             self.approvals_dialog.raise_()
             return self.approvals_dialog
+        from agent_desk.ui.dialogs.approvals import ApprovalsDialog
+
         dialog = ApprovalsDialog(self.desk_context)
         self.approvals_dialog = dialog
         dialog.open()
@@ -905,9 +959,15 @@ class DeskWindow(QMainWindow):
         if self.releasing_on_close:
             actor = self.actor
             try:
-                self.worker.run_and_wait(lambda session: release_holds(session, actor))
+                self.worker.run_and_wait(lambda session: _release_holds(session, actor))
             except Exception as error:
                 self.statusBar().showMessage(str(error))
             self.closed.emit()
         self.offline.close()
         event.accept()
+
+
+def _release_holds(session: Session, actor: Actor) -> int:
+    from agent_desk.services.queue_claims import release_holds
+
+    return release_holds(session, actor)

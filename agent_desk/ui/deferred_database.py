@@ -55,6 +55,10 @@ class DeferredDatabase:
         """The window is painted: the worker may load the libraries and open the database."""
         self._released.set()
 
+    def wait_released(self) -> None:
+        """Block (another thread: the outbox's writer) until the window is painted."""
+        self._released.wait(RELEASE_TIMEOUT)
+
     @property
     def opened(self) -> bool:
         return self._real is not None

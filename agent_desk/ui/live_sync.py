@@ -19,38 +19,41 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from sqlalchemy.orm import Session
 
 from agent_desk import config
 from agent_desk.errors import ValidationError
-from agent_desk.services.activity import NextStepInput
-from agent_desk.services.actor import Actor
-from agent_desk.services.database import Database
-from agent_desk.services.outbox import (
-    OperationStatus,
-    Outbox,
-    OutboxOperation,
-    ReplayResult,
-    Resolution,
-)
-from agent_desk.services.sync import (
-    ChangeCursor,
-    ChangeListener,
-    ChangeSummary,
-    ConnectionState,
-    PollingListener,
-    latest_change_id,
-    listener_for,
-)
-from agent_desk.ui.dialogs.log_contact import ContactInput
-from agent_desk.ui.dialogs.pause import PauseInput
-from agent_desk.ui.dialogs.promise import PromiseInput
+from agent_desk.ui.deferred_database import DeferredDatabase
 from agent_desk.ui.worker import DatabaseWorker
 
-ListenerFactory = Callable[..., ChangeListener | PollingListener]
+# The desk's window (and these two with it) is built before SQLAlchemy, the models and
+# the services are imported (ui.deferred_database): they are imported where they are
+# used, on the database worker or the outbox's writer, once the window is painted.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.activity import NextStepInput
+    from agent_desk.services.actor import Actor
+    from agent_desk.services.database import Database
+    from agent_desk.services.outbox import (
+        Outbox,
+        OutboxOperation,
+        ReplayResult,
+        Resolution,
+    )
+    from agent_desk.services.sync import (
+        ChangeCursor,
+        ChangeListener,
+        ChangeSummary,
+        PollingListener,
+    )
+    from agent_desk.ui.dialogs.log_contact import ContactInput
+    from agent_desk.ui.dialogs.pause import PauseInput
+    from agent_desk.ui.dialogs.promise import PromiseInput
+
+ListenerFactory = Callable[..., "ChangeListener | PollingListener"]
 
 
 class LiveSync(QObject):
@@ -71,12 +74,12 @@ class LiveSync(QObject):
         clock: Callable[[], datetime],
         parent: QObject | None = None,
         *,
-        listener_factory: ListenerFactory = listener_for,
+        listener_factory: ListenerFactory | None = None,  # None: services.sync.listener_for
     ) -> None:
         super().__init__(parent)
         self.worker = worker
         self.clock = clock
-        self.cursor = ChangeCursor(own_origin=worker.origin)
+        self._cursor: ChangeCursor | None = None  # made on first use (imports services.sync)
         self.listener: ChangeListener | PollingListener | None = None
         self.online: bool | None = None
         self.last_synced: datetime | None = None
@@ -89,11 +92,20 @@ class LiveSync(QObject):
         self._reconnect.connect(self._on_reconnect, queued)
         self._state.connect(self._on_state, queued)
 
+    @property
+    def cursor(self) -> ChangeCursor:
+        """The desk's position in the change log (read and moved on the worker)."""
+        if self._cursor is None:
+            from agent_desk.services.sync import ChangeCursor
+
+            self._cursor = ChangeCursor(own_origin=self.worker.origin)
+        return self._cursor
+
     # -- life cycle --------------------------------------------------------------
 
     def start(self) -> None:
         """Start from the newest change (the desk has just loaded everything)."""
-        self.worker.submit(latest_change_id, self._positioned, self._start_failed)
+        self.worker.submit(_latest_change_id, self._positioned, self._start_failed)
 
     def _positioned(self, last_id: int) -> None:
         if self._stopped:
@@ -108,7 +120,12 @@ class LiveSync(QObject):
 
     def _start_listener(self) -> None:
         self.cursor.own_origin = self.worker.origin
-        listener = self._factory(
+        factory = self._factory
+        if factory is None:
+            from agent_desk.services.sync import listener_for
+
+            factory = listener_for
+        listener = factory(
             self.worker.database,
             on_wake=self._woken.emit,
             on_reconnect=self._reconnect.emit,
@@ -134,6 +151,8 @@ class LiveSync(QObject):
         self.reconnected.emit()
 
     def _on_state(self, state: str, _reason: str) -> None:
+        from agent_desk.services.sync import ConnectionState
+
         self.set_online(ConnectionState(state) is ConnectionState.ONLINE)
 
     def set_online(self, online: bool) -> None:
@@ -177,6 +196,12 @@ class LiveSync(QObject):
         self.set_online(False)
 
 
+def _latest_change_id(session: Session) -> int:
+    from agent_desk.services.sync import latest_change_id
+
+    return latest_change_id(session)
+
+
 def outbox_path() -> Path:
     return config.data_dir() / "outbox.sqlite3"
 
@@ -192,9 +217,16 @@ class OfflineWork(QObject):
     The writer is not the database worker: a database task hanging on a dead
     connection never holds up keeping work on this computer. The replay itself runs
     on the database worker (it talks to the database).
+
+    The file is opened first on the writer; while the desk's database waits for the
+    window's first paint (``DeferredDatabase``), so does the outbox (it imports the
+    services), and everything handed to the writer meanwhile waits behind it. ``ready``
+    says the file is open (after its first copy); ``close()`` opens it first if it
+    was not yet, so nothing handed over is lost.
     """
 
     replayed = Signal(object)  # ReplayResult
+    ready = Signal()  # the outbox file is open and its first copy read
     _delivered = Signal(object)  # (callback, value), from the writer thread
 
     def __init__(
@@ -216,8 +248,21 @@ class OfflineWork(QObject):
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk-outbox")
         self._delivered.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         where = path or outbox_path()
-        self._opened: Future[Outbox] = self._writer.submit(Outbox, where)
-        self._write(lambda: None)  # the first copy of what is waiting
+        database = worker.database
+
+        def open_outbox() -> Outbox:
+            if isinstance(database, DeferredDatabase):
+                database.wait_released()  # nothing of the services before the first paint
+            from agent_desk.services.outbox import Outbox
+
+            return Outbox(where)
+
+        self._opened: Future[Outbox] = self._writer.submit(open_outbox)
+        self._write(lambda: None, self._first_copy)  # the first copy of what is waiting
+
+    def _first_copy(self, _none: object) -> None:
+        if self._opened.done() and self._opened.exception() is None:
+            self.ready.emit()
 
     @property
     def outbox(self) -> Outbox:
@@ -292,6 +337,8 @@ class OfflineWork(QObject):
     ) -> None:
         """The agent's decision on a conflict, written on the writer thread; the copies
         show it at once (a retried operation waits to be sent again)."""
+        from agent_desk.services.outbox import OperationStatus, Resolution
+
         self._review = [op for op in self._review if op.operation_id != operation.operation_id]
         if action is Resolution.RETRY_ON_LATEST:
             self._pending = [*self._pending, replace(operation, status=OperationStatus.PENDING)]
@@ -315,6 +362,8 @@ class OfflineWork(QObject):
                 "Choose a next step before you move on: every open customer needs one.",
                 "next_step",
             )
+        from agent_desk.services.activity import NextStepInput
+
         return self.outbox.enqueue_contact_attempt(
             customer_id=customer_id,
             base_version=base_version,
@@ -408,6 +457,8 @@ class OfflineWork(QObject):
             self.replayed.emit(result)
 
     def _replay_failed(self, error: BaseException) -> None:
+        from agent_desk.services.outbox import ReplayResult
+
         self.refresh(
             lambda _none: self._replay_finished(
                 ReplayResult(0, 0, 0, len(self._pending), offline=True, error=str(error))

@@ -13,27 +13,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QWidget
-from sqlalchemy.orm import Session
 
 from agent_desk.domain.scripts import ScriptOutcome
 from agent_desk.domain.verification import VerificationFlow, VerificationResult
-from agent_desk.services.activity import (
-    KEEP,
-    Keep,
-    NextStepInput,
-    add_note,
-    log_contact_attempt,
-    plan_next_step,
-    record_promise,
-    set_pause,
-)
-from agent_desk.services.customer_file import CustomerFile
-from agent_desk.services.messages import set_opt_outs
-from agent_desk.services.verification import (
-    VerificationData,
-    apply_verification,
-    load_verification,
-)
 from agent_desk.ui.action_path import DeskAction, DeskContext, Keeper
 from agent_desk.ui.dialogs.conflict import ConflictDialog
 from agent_desk.ui.dialogs.form import FormDialog
@@ -44,11 +26,18 @@ from agent_desk.ui.dialogs.pause import PauseDialog, PauseInput
 from agent_desk.ui.dialogs.promise import PromiseDialog, PromiseInput
 from agent_desk.ui.dialogs.verification import VerificationDialog
 
+# The services are imported where they are used, on the worker (the desk's window is
+# built before SQLAlchemy loads: see ui.deferred_database).
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.activity import Keep, NextStepInput
+    from agent_desk.services.customer_file import CustomerFile
     from agent_desk.services.outbox import OutboxOperation
+    from agent_desk.services.verification import VerificationData
     from agent_desk.ui.live_sync import OfflineWork
 
-Task = Callable[[Session], object]
+Task = Callable[["Session"], object]
 
 
 class Recorder:
@@ -100,9 +89,15 @@ class Recorder:
         file = self.current_file()
         if file is None:
             return
-        customer_id = file.id
+        customer_id, actor = file.id, self.actor
+
+        def load(session: Session) -> VerificationData:
+            from agent_desk.services.verification import load_verification
+
+            return load_verification(session, actor, customer_id)
+
         self.worker.submit(
-            lambda session: load_verification(session, self.actor, customer_id),
+            load,
             lambda data: self._open_verification(file, data),
             busy=self.words.tr("Loading the contact details…"),
         )
@@ -144,6 +139,9 @@ class Recorder:
             language = self.words.lang
 
             def task(session: Session) -> Any:
+                from agent_desk.services.messages import set_opt_outs
+                from agent_desk.services.verification import apply_verification
+
                 result = apply_verification(
                     session,
                     actor,
@@ -255,65 +253,95 @@ class Recorder:
         def task_for(customer_id: int) -> Task:
             actor, now, version = self.actor, self.clock(), self._version(customer_id)
             step = _contact_step(value)
-            return lambda session: log_contact_attempt(
-                session,
-                actor,
-                customer_id,
-                channel=value.channel,
-                direction=value.direction,
-                outcome=value.outcome,
-                note=value.note,
-                next_step=step,
-                now=value.started_at or now,
-                expected_version=version,
-            )
+
+            def task(session: Session) -> object:
+                from agent_desk.services.activity import log_contact_attempt
+
+                return log_contact_attempt(
+                    session,
+                    actor,
+                    customer_id,
+                    channel=value.channel,
+                    direction=value.direction,
+                    outcome=value.outcome,
+                    note=value.note,
+                    next_step=step,
+                    now=value.started_at or now,
+                    expected_version=version,
+                )
+
+            return task
 
         return task_for
 
     def _promise(self, value: PromiseInput) -> Callable[[int], Task]:
         def task_for(customer_id: int) -> Task:
             actor, now, version = self.actor, self.clock(), self._version(customer_id)
-            return lambda session: record_promise(
-                session,
-                actor,
-                customer_id,
-                amount_cents=value.amount_cents,
-                due_date=value.due_date,
-                now=now,
-                expected_version=version,
-            )
+
+            def task(session: Session) -> object:
+                from agent_desk.services.activity import record_promise
+
+                return record_promise(
+                    session,
+                    actor,
+                    customer_id,
+                    amount_cents=value.amount_cents,
+                    due_date=value.due_date,
+                    now=now,
+                    expected_version=version,
+                )
+
+            return task
 
         return task_for
 
     def _pause(self, value: PauseInput) -> Callable[[int], Task]:
         def task_for(customer_id: int) -> Task:
             actor, now, version = self.actor, self.clock(), self._version(customer_id)
-            return lambda session: set_pause(
-                session,
-                actor,
-                customer_id,
-                until=value.until,
-                reason=value.reason,
-                now=now,
-                expected_version=version,
-            )
+
+            def task(session: Session) -> None:
+                from agent_desk.services.activity import set_pause
+
+                set_pause(
+                    session,
+                    actor,
+                    customer_id,
+                    until=value.until,
+                    reason=value.reason,
+                    now=now,
+                    expected_version=version,
+                )
+
+            return task
 
         return task_for
 
     def _note(self, value: NoteInput) -> Callable[[int], Task]:
         def task_for(customer_id: int) -> Task:
             actor, now = self.actor, self.clock()
-            return lambda session: add_note(session, actor, customer_id, value.text, now)
+
+            def task(session: Session) -> object:
+                from agent_desk.services.activity import add_note
+
+                return add_note(session, actor, customer_id, value.text, now)
+
+            return task
 
         return task_for
 
     def _next_step(self, value: StepInput) -> Callable[[int], Task]:
         def task_for(customer_id: int) -> Task:
             actor, now, version = self.actor, self.clock(), self._version(customer_id)
-            step = NextStepInput(value.kind, value.due_at, value.note)
-            return lambda session: plan_next_step(
-                session, actor, customer_id, step, now, expected_version=version
-            )
+
+            def task(session: Session) -> object:
+                from agent_desk.services.activity import NextStepInput, plan_next_step
+
+                step = NextStepInput(value.kind, value.due_at, value.note)
+                return plan_next_step(
+                    session, actor, customer_id, step, now, expected_version=version
+                )
+
+            return task
 
         return task_for
 
@@ -326,11 +354,18 @@ class Recorder:
         return lambda offline, _version: offline.keep_note(customer_id, value.text)
 
     def _keep_next_step(self, customer_id: int, value: StepInput) -> Keeper:
-        step = NextStepInput(value.kind, value.due_at, value.note)
-        return lambda offline, version: offline.keep_next_step(customer_id, version, step)
+        def keep(offline: OfflineWork, version: int | None) -> OutboxOperation:
+            from agent_desk.services.activity import NextStepInput
+
+            step = NextStepInput(value.kind, value.due_at, value.note)
+            return offline.keep_next_step(customer_id, version, step)
+
+        return keep
 
     def _keep_contact(self, customer_id: int, value: ContactInput) -> Keeper:
         def keep(offline: OfflineWork, version: int | None) -> OutboxOperation:
+            from agent_desk.services.activity import KEEP
+
             if value.keep_next_step:
                 # The outbox carries "keep" itself, so the replay keeps the step the
                 # database has then (``OfflineWork.keep_contact`` only knows new steps).
@@ -371,6 +406,8 @@ class Recorder:
 
 def _contact_step(value: ContactInput) -> NextStepInput | Keep | None:
     """The next step the agent chose in F2: new, kept, or none (the service asks)."""
+    from agent_desk.services.activity import KEEP, NextStepInput
+
     if value.keep_next_step:
         return KEEP
     if value.next_step_kind is None:

@@ -114,13 +114,20 @@ class DatabaseWorker(QObject):
                     self._mark(session)
                     outcome.result = task(session)
             else:
-                from agent_desk.services.changelog import working_as  # loaded by now
-
-                with working_as(self.origin):  # its own units of work write as this desk
-                    outcome.result = task(self.database)
+                outcome.result = self._run_raw(task)
         except BaseException as error:
             outcome.error = error
         self._finished.emit(outcome)
+
+    def _run_raw(self, task: Callable[[Any], Any]) -> Any:
+        """``task(database)``; the units of work it opens write as this desk."""
+        wait = getattr(self.database, "wait_released", None)
+        if wait is not None:  # a DeferredDatabase: the services load after the first paint
+            wait()
+        from agent_desk.services.changelog import working_as
+
+        with working_as(self.origin):
+            return task(self.database)
 
     def _deliver(self, outcome: _Outcome) -> None:
         if self._pending:

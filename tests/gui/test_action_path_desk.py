@@ -27,7 +27,6 @@ from agent_desk.services.actor import actor_for_login
 from agent_desk.services.changelog import ORIGIN_KEY
 from agent_desk.services.database import Database
 from agent_desk.services.outbox import Outbox
-from agent_desk.ui import recording
 from agent_desk.ui.app_window import DeskWindow
 from agent_desk.ui.dialogs.arrangement import ArrangementDialog
 from agent_desk.ui.dialogs.note import NoteDialog
@@ -243,7 +242,7 @@ def test_an_offline_save_never_touches_the_outbox_on_the_gui_thread(
     def down(*_args: object, **_kwargs: object) -> object:
         raise DatabaseUnavailableError("Cannot reach the database server.")
 
-    monkeypatch.setattr(recording, "add_note", down)
+    monkeypatch.setattr(activity, "add_note", down)
     outbox_threads.clear()
     first = window.recorder.note()
     assert isinstance(first, NoteDialog)
@@ -283,7 +282,7 @@ def test_a_refusal_is_a_notice_and_anything_else_takes_the_crash_path(
     def refused(*_args: object, **_kwargs: object) -> object:
         raise PermissionDeniedError("You may not change this customer.")
 
-    monkeypatch.setattr(recording, "add_note", refused)
+    monkeypatch.setattr(activity, "add_note", refused)
     dialog = window.recorder.note()
     assert isinstance(dialog, NoteDialog)
     dialog.text.setPlainText("refused")
@@ -295,7 +294,7 @@ def test_a_refusal_is_a_notice_and_anything_else_takes_the_crash_path(
     def broken(*_args: object, **_kwargs: object) -> object:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(recording, "add_note", broken)
+    monkeypatch.setattr(activity, "add_note", broken)
     dialog.save.click()
     qtbot.waitUntil(lambda: bool(crashes), timeout=WAIT)
     assert isinstance(crashes[0], RuntimeError)

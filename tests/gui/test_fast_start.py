@@ -83,7 +83,6 @@ def test_the_first_window_on_sqlite_loads_no_heavy_library(
 
 
 def test_the_letters_names_resolve_on_first_use_and_unknown_ones_fail() -> None:
-    import pytest
 
     from agent_desk import letters
     from agent_desk.letters import batch, files, render
@@ -318,13 +317,6 @@ raise SystemExit(main(sys.argv[1:]))
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ui/live_sync.py still imports services.sync at the top (ChangeListener, "
-    "PollingListener, listener_for as a default argument) and builds ChangeCursor and "
-    "Outbox in its constructors (services.sync and services.outbox import SQLAlchemy): "
-    "files another branch rewrites; see the wt-startup2 report",
-)
 def test_a_known_agent_sees_the_desk_window_before_the_database_libraries_load(
     demo_template: Path, tmp_path: Path
 ) -> None:

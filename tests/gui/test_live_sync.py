@@ -22,7 +22,6 @@ from agent_desk.services.database import Database
 from agent_desk.services.outbox import OperationStatus
 from agent_desk.services.reassign import ReassignFilter, reassign
 from agent_desk.services.sync import ChangeListener, ConnectionState
-from agent_desk.ui import recording
 from agent_desk.ui.app_window import DeskWindow
 from agent_desk.ui.dialogs.promise import PromiseDialog, PromiseInput
 from agent_desk.ui.prompter import RecordingPrompter
@@ -165,7 +164,7 @@ def test_a_promise_saved_offline_is_kept_and_sent_once_when_back(
             raise DatabaseUnavailableError("Cannot reach the database server.")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(recording, "record_promise", down_once)
+    monkeypatch.setattr(activity, "record_promise", down_once)
     dialog = window.recorder.promise()
     assert isinstance(dialog, PromiseDialog)
     due = date.today() + timedelta(days=5)

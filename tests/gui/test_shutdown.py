@@ -20,6 +20,8 @@ from agent_desk.services.database import Database
 from agent_desk.ui.dialogs.previous_crash import PreviousCrashDialog
 from agent_desk.ui.prompter import RecordingPrompter
 from agent_desk.ui.settings import DeskSettings
+from agent_desk.ui.signals import SignalBridge
+from agent_desk.ui.signals import _note as signal_bridge_note
 
 WAIT = 30_000
 
@@ -79,6 +81,64 @@ def test_a_signal_closes_the_desk_through_qt_with_the_outbox_flushed(
     assert "geometry" in (data / "desk.ini").read_text(encoding="utf-8")
     assert not list(data.glob("desk-*.lock"))
     assert not (data / CRASH_LOG).exists()
+
+
+def test_a_signal_as_the_known_agents_window_is_shown_still_closes_with_the_outbox_flushed(
+    demo_template: Path, tmp_path: Path
+) -> None:
+    """A known agent on SQLite: the window is painted before the outbox is opened. A
+    signal at that moment closes the desk through Qt all the same: the outbox is
+    opened, flushed and closed, nothing is left behind."""
+    database = tmp_path / "desk.sqlite3"
+    database.write_bytes(demo_template.read_bytes())
+    data = tmp_path / "data"
+    env = {**os.environ, "AGENT_DESK_DATA_DIR": str(data), "QT_QPA_PLATFORM": "offscreen"}
+    command = [sys.executable, "-m", "agent_desk", "--database", f"sqlite:///{database}"]
+    command += ["--lang", "en", "--agent", "sanne"]
+    first = subprocess.run(
+        [*command, "--quit-after-start"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert first.returncode == 0, first.stderr  # sanne is remembered: the window comes first
+    (data / "agent-desk.log").unlink()
+    with subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as desk:
+        log = data / "agent-desk.log"
+        _wait_for(log, "the desk's window is shown for sanne", desk)
+        desk.send_signal(signal.SIGTERM)
+        try:
+            _, err = desk.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            desk.kill()
+            _, err = desk.communicate()
+            pytest.fail(f"the desk did not close on SIGTERM: {err[-2000:]}")
+    assert desk.returncode == 0, err
+    assert "Traceback" not in err
+    assert f"closing the desk: signal {int(signal.SIGTERM)}" in log.read_text(encoding="utf-8")
+    assert not (data / "outbox.sqlite3-wal").exists()
+    with sqlite3.connect(data / "outbox.sqlite3") as outbox:
+        assert outbox.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert not list(data.glob("desk-*.lock"))
+    assert not (data / CRASH_LOG).exists()
+
+
+def test_a_signal_is_acted_on_even_when_its_notifier_does_not_wake_the_loop(
+    qtbot: QtBot,
+) -> None:
+    """The bridge drains its socket on a timer as well: a signal is never left lying."""
+    bridge = SignalBridge()
+    received: list[int] = []
+    bridge.received.connect(received.append)
+    bridge.install()
+    try:
+        notifier = bridge._notifier
+        assert notifier is not None
+        notifier.setEnabled(False)  # as if the notifier never fired
+        os.kill(os.getpid(), signal.SIGTERM)
+        qtbot.waitUntil(lambda: received == [int(signal.SIGTERM)], timeout=5_000)
+    finally:
+        bridge.uninstall()
+    assert signal.getsignal(signal.SIGTERM) is not signal_bridge_note
 
 
 _CRASH = """

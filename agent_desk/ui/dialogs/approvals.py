@@ -8,6 +8,8 @@ decided first is explained, never overwritten.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,19 +22,19 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
 from agent_desk.errors import AgentDeskError, ConflictError
-from agent_desk.services.arrangements import (
-    PendingApproval,
-    approve_arrangement,
-    decline_arrangement,
-    pending_approvals,
-)
 from agent_desk.ui.action_path import DeskContext
 from agent_desk.ui.buttons import button_row, plain_button
 from agent_desk.ui.dialogs.arrangement import FREQUENCIES
 from agent_desk.ui.plain import PlainLabel
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.arrangements import (
+        PendingApproval,
+    )
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -170,7 +172,7 @@ class ApprovalsDialog(QDialog):
     def reload(self) -> None:
         self.loading = True
         self.worker.submit(
-            pending_approvals,
+            _pending_approvals,
             self._loaded,
             self._failed,
             busy=self.tr_("Loading arrangements waiting for approval…"),
@@ -260,9 +262,14 @@ class ApprovalsDialog(QDialog):
             self.note.setFocus()
             return
         actor, now = self.actor, self.clock()
-        service = approve_arrangement if approve else decline_arrangement
 
         def task(session: Session) -> None:
+            from agent_desk.services.arrangements import (
+                approve_arrangement,
+                decline_arrangement,
+            )
+
+            service = approve_arrangement if approve else decline_arrangement
             service(
                 session,
                 actor,
@@ -320,3 +327,9 @@ class ApprovalsDialog(QDialog):
     def _notice(self, message: str) -> None:
         self.notice.setText("⚠ " + message)
         self.notice.show()
+
+
+def _pending_approvals(session: Session) -> list[PendingApproval]:
+    from agent_desk.services.arrangements import pending_approvals
+
+    return pending_approvals(session)

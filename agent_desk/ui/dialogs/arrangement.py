@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -42,7 +42,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
 from agent_desk.domain.arrangement_plan import (
     Message,
@@ -69,9 +68,6 @@ from agent_desk.domain.arrangements import MAX_INSTALMENTS_ANY_PLAN, Frequency
 from agent_desk.domain.policy import ArrangementPolicy, load_default_policy
 from agent_desk.domain.team_day import local_day
 from agent_desk.errors import AgentDeskError, ValidationError
-from agent_desk.services import team_rules
-from agent_desk.services.arrangements import agree_arrangement, arrangement_owed
-from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.action_path import DeskContext
 from agent_desk.ui.dialogs.arrangement_owed import OwedBox, WaiverBox, error_line, hint_row
 from agent_desk.ui.dialogs.arrangement_panel import PlanPanel
@@ -79,6 +75,11 @@ from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.typed_dates import TypedDateEdit
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.customer_file import CustomerFile
 
 __all__ = ["FREQUENCIES", "ArrangementDesk", "ArrangementDialog", "ArrangementInput", "Mode"]
 
@@ -510,6 +511,9 @@ class ArrangementDesk:
                 self.unexpected(error)
 
         def read(session: Session) -> tuple[Owed, ArrangementPolicy]:
+            from agent_desk.services import team_rules
+            from agent_desk.services.arrangements import arrangement_owed
+
             return arrangement_owed(session, customer_id, today), team_rules.policy(session)
 
         def show(figures: tuple[Owed, ArrangementPolicy]) -> None:
@@ -523,6 +527,8 @@ class ArrangementDesk:
         version = self.desk.actions.version(customer_id)
 
         def task(session: Session) -> int:
+            from agent_desk.services.arrangements import agree_arrangement
+
             return agree_arrangement(
                 session,
                 actor,

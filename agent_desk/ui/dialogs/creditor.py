@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -30,11 +31,14 @@ from PySide6.QtWidgets import (
 from agent_desk.domain import creditor as rules
 from agent_desk.errors import ValidationError
 from agent_desk.i18n import N_, Translator, error_text
-from agent_desk.services.creditor import Profile, current_profile, set_values
-from agent_desk.services.signals import OBJECTION_CHANNELS, record_objection
 from agent_desk.ui.action_path import DeskContext
 from agent_desk.ui.dialogs.form import FormDialog
 from agent_desk.ui.plain import PlainLabel
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.creditor import Profile
 
 #: Words for the objection channels (the desk translates them).
 CHANNEL_WORDS = {
@@ -212,6 +216,8 @@ class ObjectionDialog(FormDialog):
         self.channel = QComboBox()
         self.channel.setObjectName("objectionChannel")
         self.channel.setAccessibleName(tr("How the objection came"))
+        from agent_desk.services.signals import OBJECTION_CHANNELS
+
         for code in OBJECTION_CHANNELS:
             if code != "import":
                 self.channel.addItem(tr(CHANNEL_WORDS[code]), code)
@@ -252,16 +258,24 @@ def open_creditor_profile(desk: DeskContext) -> None:
 
         def submit(changes: dict[str, str]) -> None:
             now = desk.clock()
-            desk.actions.op(
-                None,
-                lambda session: set_values(session, actor, changes, now),
-            ).form(dialog).run()
+
+            def save(session: Session) -> Profile:
+                from agent_desk.services.creditor import set_values
+
+                return set_values(session, actor, changes, now)
+
+            desk.actions.op(None, save).form(dialog).run()
 
         dialog.submitted.connect(submit)
         dialog.open()
         parent.setProperty("creditorDialog", dialog)
 
-    desk.worker.submit(current_profile, opened)
+    def load(session: Session) -> Profile:
+        from agent_desk.services.creditor import current_profile
+
+        return current_profile(session)
+
+    desk.worker.submit(load, opened)
 
 
 def open_objection(
@@ -273,9 +287,11 @@ def open_objection(
 
     def submit(value: ObjectionInput) -> None:
         when = desk.clock()
-        desk.actions.op(
-            customer_id,
-            lambda session: record_objection(
+
+        def record(session: Session) -> int:
+            from agent_desk.services.signals import record_objection
+
+            return record_objection(
                 session,
                 actor,
                 customer_id,
@@ -283,8 +299,11 @@ def open_objection(
                 channel=value.channel,
                 now=when,
                 withdrawal=value.withdrawal,
-            ),
-        ).form(dialog, typed=value).success(lambda _id: on_saved()).run()
+            )
+
+        desk.actions.op(customer_id, record).form(dialog, typed=value).success(
+            lambda _id: on_saved()
+        ).run()
 
     dialog.submitted.connect(submit)
     dialog.open()

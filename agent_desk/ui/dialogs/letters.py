@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QImage, QPageSize
@@ -40,7 +41,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
 from agent_desk import letters
 from agent_desk.domain.letter_choices import (
@@ -50,15 +50,19 @@ from agent_desk.domain.letter_choices import (
     letter_language,
 )
 from agent_desk.errors import AgentDeskError
-from agent_desk.letters import AnyLetter, LetterKind
-from agent_desk.services import letters as letter_service
-from agent_desk.services.actor import Actor
-from agent_desk.services.customer_file import CustomerFile
 from agent_desk.ui.action_path import DeskContext
 from agent_desk.ui.dialogs.letter_kinds import LetterChooser
 from agent_desk.ui.dialogs.letter_output import LetterOutput, ScriptedLetterOutput
 from agent_desk.ui.pdf_preview import PRINT_DPI_MAX, PdfPreview, PdfRunner, print_images, rasterize
 from agent_desk.ui.plain import PlainLabel
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.letters import AnyLetter, LetterKind
+    from agent_desk.services import letters as letter_service
+    from agent_desk.services.actor import Actor
+    from agent_desk.services.customer_file import CustomerFile
 
 __all__ = ["LetterOutput", "LettersDialog", "ScriptedLetterOutput"]
 
@@ -270,6 +274,8 @@ class LettersDialog(QDialog):
         number, now, agent = self.file.customer_number, self.clock(), self.actor.display_name
 
         def build(session: Session) -> AnyLetter:
+            from agent_desk.services import letters as letter_service  # on the worker
+
             if kind == "arrangement":
                 if arrangement_id is None:
                     raise AgentDeskError("Choose the arrangement to confirm.")
@@ -365,6 +371,8 @@ class LettersDialog(QDialog):
         actor, now, customer_id, arrangement_id = self._who_when()
 
         def save(session: Session) -> letter_service.LetterRecord:
+            from agent_desk.services import letters as letter_service  # on the worker
+
             return letter_service.generate_letter(
                 session,
                 actor,
@@ -442,6 +450,8 @@ class LettersDialog(QDialog):
         actor, now, customer_id, arrangement_id = self._who_when()
 
         def record(session: Session) -> letter_service.LetterRecord:
+            from agent_desk.services import letters as letter_service  # on the worker
+
             return letter_service.record_letter(
                 session,
                 actor,

@@ -22,14 +22,16 @@ from PySide6.QtWidgets import (
 )
 
 from agent_desk.i18n import Translator
-from agent_desk.services.outbox import OperationKind, OutboxOperation, Resolution
 from agent_desk.ui.plain import PlainLabel
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loaded by the time there is anything to review
+    from agent_desk.services.outbox import OperationKind, OutboxOperation, Resolution
     from agent_desk.ui.live_sync import OfflineWork
 
 
 def kind_label(tr: Translator, kind: OperationKind) -> str:
+    from agent_desk.services.outbox import OperationKind
+
     labels = {
         OperationKind.CONTACT_ATTEMPT: tr("Contact attempt"),
         OperationKind.NOTE: tr("Note"),
@@ -73,6 +75,8 @@ class OutboxReviewDialog(QDialog):
         self.discard_button = QPushButton(tr("Discard"))
         self.discard_button.setObjectName("discardButton")
         close = QPushButton(tr("Close"))
+        from agent_desk.services.outbox import Resolution
+
         self.retry_button.clicked.connect(lambda: self.resolve_selected(Resolution.RETRY_ON_LATEST))
         self.discard_button.clicked.connect(lambda: self.resolve_selected(Resolution.DISCARD))
         close.clicked.connect(self.accept)

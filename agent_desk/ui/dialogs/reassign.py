@@ -30,25 +30,24 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
 from agent_desk.domain.codes import Role, Segment
 from agent_desk.errors import AgentDeskError, ValidationError
 from agent_desk.i18n import N_
-from agent_desk.services.actor import Actor
-from agent_desk.services.agents import AgentSummary, list_agents
-from agent_desk.services.reassign import (
-    ReassignFilter,
-    ReassignPreview,
-    ReassignResult,
-    preview_reassign,
-    reassign,
-)
 from agent_desk.ui.labels import Words
 from agent_desk.ui.plain import PlainLabel
 from agent_desk.ui.worker import DatabaseWorker
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agent_desk.services.actor import Actor
+    from agent_desk.services.agents import AgentSummary
+    from agent_desk.services.reassign import (
+        ReassignFilter,
+        ReassignPreview,
+        ReassignResult,
+    )
     from agent_desk.ui.action_path import ActionRunner
 
 SEGMENTS: dict[str, str] = {
@@ -224,8 +223,14 @@ class ReassignDialog(QDialog):
 
     def load_agents(self) -> None:
         now = self.clock()
+
+        def load(session: Session) -> list[AgentSummary]:
+            from agent_desk.services.agents import list_agents
+
+            return list_agents(session, now)
+
         self.worker.submit(
-            lambda session: list_agents(session, now),
+            load,
             self._agents_loaded,
             self._failed,
             busy=self.tr_("Loading the agents…"),
@@ -318,6 +323,8 @@ class ReassignDialog(QDialog):
         if low is not None and high is not None and low > high:
             self.show_error("postcode_from", tr("Put the lower postcode first."))
             return None
+        from agent_desk.services.reassign import ReassignFilter
+
         return ReassignFilter(
             from_agent=self.from_agent.currentData(),
             segment=self.segment.currentData(),
@@ -374,6 +381,8 @@ class ReassignDialog(QDialog):
         self.previewing = True
 
         def task(session: Session) -> ReassignPreview:
+            from agent_desk.services.reassign import preview_reassign
+
             return preview_reassign(session, actor, selection, targets, now)
 
         def done(preview: ReassignPreview) -> None:
@@ -467,6 +476,8 @@ class ReassignDialog(QDialog):
         self.confirm.setEnabled(False)
 
         def task(session: Session) -> ReassignResult:
+            from agent_desk.services.reassign import reassign
+
             return reassign(session, actor, selection, targets, now)
 
         def done(result: ReassignResult) -> None:
