@@ -32,29 +32,41 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import ClauseAdapter
 
+from agent_desk.domain import queue as queue_rules
 from agent_desk.domain.codes import NextStepKind
 from agent_desk.domain.team_day import local_day
 from agent_desk.domain.verification import DEFAULT_INTERVAL_DAYS
 from agent_desk.errors import ValidationError
-from agent_desk.models import ContactPoint, Customer, NextStep
+from agent_desk.models import ContactPoint, Customer, DemandNotice, LetterSent, NextStep
 from agent_desk.services.queue import (
     _REMINDER_NOTE,
-    _ROW_COLUMNS,
     QueueRow,
     QueueScope,
     QueueSort,
-    _row,
     _search_condition,
     eligible_conditions,
+    eligible_where,
 )
-from agent_desk.services.signals import due_among
+from agent_desk.services.signals import OFFER_MARK, due_among
 
 #: Rows per page when the caller does not say.
 PAGE_SIZE = 200
@@ -205,10 +217,55 @@ def _ordered(statement: Select[Any], keys: list[_Key]) -> Select[Any]:
     return statement.order_by(*(k.column.asc() if k.ascending else k.column.desc() for k in keys))
 
 
-def _page_statement(
-    scope: QueueScope, now: datetime, actor_id: int | None, keys: list[_Key]
-) -> Select[Any]:
-    stale_before = now - timedelta(days=DEFAULT_INTERVAL_DAYS)
+# --------------------------------------------------------------------------- the statement
+#
+# A page's statement is built once per shape of scope (order, direction, team or agent,
+# waiting or not, whose holds, which cursor values are NULL) with bound parameters for
+# every value (the moment, the day, the agent, the cursor, the limit), and kept: a
+# page then costs the query and its rows, not building and compiling the statement
+# again (SQLAlchemy keeps the compiled form under the statement's memoized cache key).
+# A search scope is built each time (its text is part of the statement).
+
+_NOW, _TODAY, _STALE, _ACTOR, _AGENT = "qp_now", "qp_today", "qp_stale", "qp_actor", "qp_agent"
+_LIMIT, _OFFSET = "qp_limit", "qp_offset"
+
+#: The columns of a page row, in the order ``_rows`` unpacks them: what a ``QueueRow``
+#: shows plus what its reasons need. The sort keys are among them (``_POSITION``).
+_PLAIN: tuple[Any, ...] = (
+    Customer.id,
+    Customer.customer_number,
+    Customer.first_name,
+    Customer.last_name,
+    Customer.arrears_cents,
+    Customer.oldest_due_date,
+    Customer.queue_bucket,
+    Customer.next_step_kind,
+    # Read as the engine gives it and made UTC-aware in ``_rows`` (what ``UTCDateTime``
+    # does, without a Python call per value in SQLAlchemy's result processing).
+    type_coerce(Customer.next_step_due_at, DateTime(timezone=True)).label("next_step_due_at"),
+    Customer.best_time,
+    Customer.vulnerable,
+    Customer.paused_until,
+    Customer.assigned_agent_id,
+    Customer.held_by_agent_id,
+    Customer.version,
+    Customer.first_time_arrears,
+    Customer.broken_arrangement,
+    Customer.missed_instalment,
+)
+_POSITION = {column.key: i for i, column in enumerate(_PLAIN)}
+_DUE_AT = _POSITION["next_step_due_at"]
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """``UTCDateTime``'s reading of a moment: naive is UTC (SQLite), aware is converted."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _page_columns(stale_before: Any) -> list[Any]:
+    called_in = Customer.called_in_at.is_not(None).label("called_in")
     stale = (
         exists()
         .where(
@@ -230,10 +287,128 @@ def _page_statement(
         .scalar_subquery()
         .label("reminder_note")
     )
-    key_columns = [k.column.label(f"key_{i}") for i, k in enumerate(keys)]
-    columns: list[Any] = [*_ROW_COLUMNS, stale, reminder, *key_columns]
-    statement: Select[Any] = select(*columns).where(*_scope_conditions(scope, now, actor_id))
+    # A 14-day letter that offered to pass the details on: without one no early signal
+    # can be due (condition (d)), so only these rows of a page are asked about.
+    offered = (
+        exists()
+        .where(
+            DemandNotice.customer_id == Customer.id,
+            LetterSent.id == DemandNotice.letter_id,
+            LetterSent.parameters.contains(OFFER_MARK),
+        )
+        .label("offered")
+    )
+    return [*_PLAIN, called_in, stale, reminder, offered]
+
+
+def _base_statement(scope: QueueScope, team: bool, actor: bool, keys: list[_Key]) -> Select[Any]:
+    """The page's statement before the keyset condition and the limit, all values bound."""
+    now = bindparam(_NOW, type_=Customer.next_step_due_at.type)
+    today = bindparam(_TODAY, type_=Customer.paused_until.type)
+    stale_before = bindparam(_STALE, type_=ContactPoint.verified_at.type)
+    actor_id = bindparam(_ACTOR, type_=Customer.held_by_agent_id.type) if actor else None
+    conditions = eligible_where(now, today, actor_id, scope.include_waiting)
+    if not team:
+        conditions.append(Customer.assigned_agent_id == bindparam(_AGENT, type_=Integer()))
+    search = _search_condition(scope.search)
+    if search is not None:
+        conditions.append(search)
+    statement: Select[Any] = select(*_page_columns(stale_before)).where(*conditions)
     return _ordered(statement, keys)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    sort: QueueSort
+    descending: bool
+    include_waiting: bool
+    search: str
+    team: bool
+    actor: bool
+    backwards: bool
+    nulls: tuple[bool, ...] | None  # which cursor values are NULL; None: from the top
+    offset: bool
+    dialect: str
+
+
+@dataclass(frozen=True)
+class _Statements:
+    base: Select[Any]
+    parts: list[Select[Any]]  # the keyset's index ranges, in order, each with its limit
+
+
+_CACHE: dict[_Shape, _Statements] = {}
+
+
+def _statements(shape: _Shape, scope: QueueScope, keys: list[_Key]) -> _Statements:
+    found = _CACHE.get(shape)
+    if found is not None:
+        return found
+    base = _base_statement(scope, shape.team, shape.actor, keys)
+    if shape.nulls is None:
+        bounds: list[Any] | None = None
+    else:
+        bounds = [
+            None if null else bindparam(f"qp_k{i}", type_=key.column.type)
+            for i, (key, null) in enumerate(zip(keys, shape.nulls, strict=True))
+        ]
+    parts = []
+    for part in _parts(keys, bounds, shape.dialect):
+        query = base if part is None else base.where(part)
+        query = query.limit(bindparam(_LIMIT, type_=Integer()))
+        if shape.offset:
+            query = query.offset(bindparam(_OFFSET, type_=Integer()))
+        parts.append(query)
+    found = _Statements(base, parts)
+    if not shape.search:  # a search's text is in its statement: not kept
+        _CACHE[shape] = found
+    return found
+
+
+def _values(scope: QueueScope, now: datetime, actor_id: int | None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        _NOW: now,
+        _TODAY: local_day(now),
+        _STALE: now - timedelta(days=DEFAULT_INTERVAL_DAYS),
+    }
+    if actor_id is not None:
+        values[_ACTOR] = actor_id
+    if scope.agent_id is not None:
+        values[_AGENT] = scope.agent_id
+    return values
+
+
+def _shape(
+    scope: QueueScope,
+    actor_id: int | None,
+    values: Sequence[Any] | None,
+    dialect: str,
+    *,
+    backwards: bool = False,
+    offset: int = 0,
+) -> _Shape:
+    return _Shape(
+        scope.sort,
+        scope.descending,
+        scope.include_waiting,
+        scope.search.strip(),
+        scope.agent_id is None,
+        actor_id is not None,
+        backwards,
+        None if values is None else tuple(v is None for v in values),
+        bool(offset),
+        dialect,
+    )
+
+
+def _page_statement(
+    scope: QueueScope, now: datetime, actor_id: int | None, keys: list[_Key]
+) -> Select[Any]:
+    """The first page's statement with this moment's values (no limit): what a page
+    reads, for a caller that runs it itself (the benchmarks' raw anchor)."""
+    shape = _shape(scope, actor_id, None, "")
+    statement = _statements(shape, scope, keys).base
+    return statement.params(_values(scope, now, actor_id))
 
 
 def _seek(
@@ -245,41 +420,144 @@ def _seek(
     values: Sequence[Any] | None,
     limit: int,
     offset: int = 0,
+    *,
+    backwards: bool = False,
 ) -> list[Any]:
-    dialect = session.get_bind().dialect.name
-    statement = _page_statement(scope, now, actor_id, keys)
+    if session.autoflush:
+        session.flush()  # what the session holds unwritten is part of the queue
+    connection = session.connection()
+    shape = _shape(
+        scope, actor_id, values, connection.dialect.name, backwards=backwards, offset=offset
+    )
+    parameters = _values(scope, now, actor_id)
+    if values is not None:
+        parameters |= {f"qp_k{i}": v for i, v in enumerate(values) if v is not None}
+    if offset:
+        parameters[_OFFSET] = offset
     found: list[Any] = []
-    for part in _parts(keys, values, dialect):
-        query = statement if part is None else statement.where(part)
-        query = query.limit(limit - len(found))
-        if offset:
-            query = query.offset(offset)
-        found += session.execute(query).all()
+    for statement in _statements(shape, scope, keys).parts:
+        parameters[_LIMIT] = limit - len(found)
+        found += connection.execute(statement, parameters).all()
         if len(found) >= limit:
             break
     return found
 
 
-def _to_row(record: Any, now: datetime, signal_due: bool = False) -> QueueRow:
-    match = _REMINDER_NOTE.match(record.reminder_note or "")
-    reminder = (int(match.group(1)), date.fromisoformat(match.group(2))) if match else None
-    return _row(
-        record,
-        now,
-        contact_stale=bool(record.contact_stale),
-        reminder=reminder,
-        signal_due=signal_due,
+# --------------------------------------------------------------------------- the rows
+
+#: Reasons by what they are made of (``queue_rules.reasons`` is a pure function of
+#: these: the team's day, the next step's kind, the callback's moment, the reminder's
+#: note, the flags and the oldest due date). Rows of a page repeat them a lot.
+_REASONS: dict[tuple[Any, ...], tuple[queue_rules.Reason, ...]] = {}
+_REASONS_KEPT = 4096
+_CALLBACK = NextStepKind.CALLBACK.value
+_REMINDER = NextStepKind.INSTALMENT_REMINDER.value
+
+
+def _reasons(key: tuple[Any, ...], now: datetime) -> tuple[queue_rules.Reason, ...]:
+    (_today, kind, due_at, note, called_in, broken, missed, signal, first_time, stale, oldest) = key
+    match = _REMINDER_NOTE.match(note or "")
+    facts = queue_rules.QueueFacts(
+        open=True,  # a queue has open customers only
+        arrears_cents=0,  # not a reason
+        oldest_due_date=oldest,
+        first_time_arrears=first_time,
+        broken_arrangement=broken,
+        missed_instalment=missed,
+        called_in=called_in,
+        next_step_kind=kind,
+        next_step_due_at=due_at,
+        contact_stale=stale,
+        reminder=(int(match.group(1)), date.fromisoformat(match.group(2))) if match else None,
+        signal_due=signal,
     )
+    # The local time only says when a callback is (``due_at`` is None for other kinds).
+    local = due_at.astimezone().strftime("%H:%M") if due_at is not None else None
+    found = tuple(queue_rules.reasons(facts, now, local_time=local))
+    if len(_REASONS) >= _REASONS_KEPT:
+        _REASONS.clear()
+    _REASONS[key] = found
+    return found
 
 
 def _rows(session: Session, records: list[Any], now: datetime) -> list[QueueRow]:
-    """The page's rows, with the early-signal reason worked out for these rows only."""
-    signals = due_among(session, [r.id for r in records], local_day(now)) if records else set()
-    return [_to_row(r, now, r.id in signals) for r in records]
+    """The page's rows; the early-signal reason worked out for the offered rows only."""
+    today = local_day(now)
+    offered = [r[0] for r in records if r[-1]]
+    signals = due_among(session, offered, today) if offered else set()
+    make = QueueRow._make
+    rows: list[QueueRow] = []
+    for (
+        cid,
+        number,
+        first,
+        last,
+        arrears,
+        oldest,
+        bucket,
+        kind,
+        due_at,
+        best_time,
+        vulnerable,
+        paused,
+        agent,
+        held_by,
+        version,
+        first_time,
+        broken,
+        missed,
+        called_in,
+        stale,
+        note,
+        _offered,
+    ) in records:
+        if due_at is not None:
+            due_at = due_at.replace(tzinfo=UTC) if due_at.tzinfo is None else due_at.astimezone(UTC)
+        stale = bool(stale)
+        key = (
+            today,
+            kind,
+            due_at if kind == _CALLBACK else None,
+            note if kind == _REMINDER else None,
+            bool(called_in),
+            broken,
+            missed,
+            cid in signals,
+            first_time,
+            stale,
+            oldest,
+        )
+        reasons = _REASONS.get(key)
+        if reasons is None:
+            reasons = _reasons(key, now)
+        rows.append(
+            make(
+                (
+                    cid,
+                    number,
+                    f"{first} {last}".strip(),
+                    arrears,
+                    oldest,
+                    bucket,
+                    reasons,
+                    kind,
+                    due_at,
+                    best_time,
+                    vulnerable,
+                    paused,
+                    agent,
+                    held_by,
+                    version,
+                    stale,
+                )
+            )
+        )
+    return rows
 
 
-def _key_values(record: Any, count: int) -> list[Any]:
-    return [getattr(record, f"key_{i}") for i in range(count)]
+def _key_values(record: Any, keys: list[_Key]) -> list[Any]:
+    positions = [_POSITION[k.column.key] for k in keys]
+    return [_utc(record[i]) if i == _DUE_AT else record[i] for i in positions]
 
 
 def queue_page(
@@ -307,12 +585,14 @@ def queue_page(
     keys = sort_keys(scope)
     if before is not None:
         values = decode_cursor(scope, before)
-        records = _seek(session, scope, now, actor_id, _reversed(keys), values, limit + 1)
+        records = _seek(
+            session, scope, now, actor_id, _reversed(keys), values, limit + 1, backwards=True
+        )
         more_before = len(records) > limit
         records = list(reversed(records[:limit]))
         rows = _rows(session, records, now)
-        first = _key_values(records[0], len(keys)) if records else None
-        last = _key_values(records[-1], len(keys)) if records else values
+        first = _key_values(records[0], keys) if records else None
+        last = _key_values(records[-1], keys) if records else values
         return QueuePage(
             rows,
             next_cursor=encode_cursor(scope, last) if last is not None else None,
@@ -326,11 +606,11 @@ def queue_page(
     starts_at_top = start is None and offset == 0
     return QueuePage(
         rows,
-        next_cursor=encode_cursor(scope, _key_values(records[-1], len(keys))) if more else None,
+        next_cursor=encode_cursor(scope, _key_values(records[-1], keys)) if more else None,
         previous_cursor=(
             None
             if starts_at_top or not records
-            else encode_cursor(scope, _key_values(records[0], len(keys)))
+            else encode_cursor(scope, _key_values(records[0], keys))
         ),
     )
 
