@@ -30,16 +30,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
     DateTime,
     Integer,
     Select,
+    String,
     and_,
     bindparam,
     exists,
@@ -48,6 +49,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import ClauseAdapter
 
@@ -240,9 +242,7 @@ _PLAIN: tuple[Any, ...] = (
     Customer.oldest_due_date,
     Customer.queue_bucket,
     Customer.next_step_kind,
-    # Read as the engine gives it and made UTC-aware in ``_rows`` (what ``UTCDateTime``
-    # does, without a Python call per value in SQLAlchemy's result processing).
-    type_coerce(Customer.next_step_due_at, DateTime(timezone=True)).label("next_step_due_at"),
+    Customer.next_step_due_at,  # replaced by _moment_column (the same SQL)
     Customer.best_time,
     Customer.vulnerable,
     Customer.paused_until,
@@ -256,24 +256,55 @@ _PLAIN: tuple[Any, ...] = (
 _POSITION = {column.key: i for i, column in enumerate(_PLAIN)}
 _DUE_AT = _POSITION["next_step_due_at"]
 
+# The next step's moment is read as the engine gives it and made an aware UTC moment
+# in ``_rows``, as ``UTCDateTime`` would, without its Python call per value in
+# SQLAlchemy's result processing (a tenth of a page's time on SQLite). SQLite: the
+# text SQLAlchemy wrote ("2026-12-01 08:45:00.000000", UTC), parsed by
+# ``datetime.fromisoformat``; any other text by SQLite's own DateTime reading.
+# PostgreSQL: the driver's aware moment, converted to UTC unless it is.
+_SQLITE = sqlite_dialect()
 
-def _utc(value: datetime | None) -> datetime | None:
-    """``UTCDateTime``'s reading of a moment: naive is UTC (SQLite), aware is converted."""
+
+def _sqlite_datetime() -> Callable[[Any], Any]:
+    processor = DateTime().dialect_impl(_SQLITE).result_processor(_SQLITE, None)
+    assert processor is not None  # SQLite keeps moments as text
+    return processor
+
+
+_SQLITE_DATETIME = _sqlite_datetime()
+_FROM_ISO = datetime.fromisoformat
+
+
+def _sqlite_moment(value: str | None) -> datetime | None:
     if value is None:
         return None
+    if len(value) == 26 and value[10] == " ":
+        return _FROM_ISO(value + "+00:00")
+    moment: datetime = _SQLITE_DATETIME(value)
+    return moment.replace(tzinfo=UTC)
+
+
+def _server_moment(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is UTC:
+        return value
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _page_columns(stale_before: Any) -> list[Any]:
-    called_in = Customer.called_in_at.is_not(None).label("called_in")
-    stale = (
-        exists()
-        .where(
-            ContactPoint.customer_id == Customer.id,
-            ContactPoint.invalid.is_(False),
-            or_(ContactPoint.verified_at.is_(None), ContactPoint.verified_at < stale_before),
-        )
-        .label("contact_stale")
+def _moment_reader(dialect: str) -> Callable[[Any], datetime | None]:
+    return _sqlite_moment if dialect == "sqlite" else _server_moment
+
+
+def _moment_column(dialect: str) -> Any:
+    kind = String() if dialect == "sqlite" else DateTime(timezone=True)
+    return type_coerce(Customer.next_step_due_at, kind).label("next_step_due_at")
+
+
+def _page_columns(stale_before: Any, dialect: str) -> list[Any]:
+    called_in = Customer.called_in_at.is_not(None)
+    stale = exists().where(
+        ContactPoint.customer_id == Customer.id,
+        ContactPoint.invalid.is_(False),
+        or_(ContactPoint.verified_at.is_(None), ContactPoint.verified_at < stale_before),
     )
     reminder = (
         select(NextStep.note)
@@ -289,19 +320,37 @@ def _page_columns(stale_before: Any) -> list[Any]:
     )
     # A 14-day letter that offered to pass the details on: without one no early signal
     # can be due (condition (d)), so only these rows of a page are asked about.
-    offered = (
-        exists()
-        .where(
-            DemandNotice.customer_id == Customer.id,
-            LetterSent.id == DemandNotice.letter_id,
-            LetterSent.parameters.contains(OFFER_MARK),
-        )
-        .label("offered")
+    offered = exists().where(
+        DemandNotice.customer_id == Customer.id,
+        LetterSent.id == DemandNotice.letter_id,
+        LetterSent.parameters.contains(OFFER_MARK),
     )
-    return [*_PLAIN, called_in, stale, reminder, offered]
+    plain = [
+        _moment_column(dialect) if i == _DUE_AT else _flag(c, c.key) if c.key in _FLAGS else c
+        for i, c in enumerate(_PLAIN)
+    ]
+    return [
+        *plain,
+        _flag(called_in, "called_in"),
+        _flag(stale, "contact_stale"),
+        reminder,
+        _flag(offered, "offered"),
+    ]
 
 
-def _base_statement(scope: QueueScope, team: bool, actor: bool, keys: list[_Key]) -> Select[Any]:
+#: Yes/no columns, read as the engine gives them (SQLite: 0 or 1, PostgreSQL: a bool)
+#: and made bools in ``_rows`` only where a row shows them: SQLAlchemy's conversion
+#: of each one costs more on a page than the few the row needs.
+_FLAGS = ("vulnerable", "first_time_arrears", "broken_arrangement", "missed_instalment")
+
+
+def _flag(column: Any, name: str) -> Any:
+    return type_coerce(column, Integer()).label(name)
+
+
+def _base_statement(
+    scope: QueueScope, team: bool, actor: bool, keys: list[_Key], dialect: str
+) -> Select[Any]:
     """The page's statement before the keyset condition and the limit, all values bound."""
     now = bindparam(_NOW, type_=Customer.next_step_due_at.type)
     today = bindparam(_TODAY, type_=Customer.paused_until.type)
@@ -313,12 +362,11 @@ def _base_statement(scope: QueueScope, team: bool, actor: bool, keys: list[_Key]
     search = _search_condition(scope.search)
     if search is not None:
         conditions.append(search)
-    statement: Select[Any] = select(*_page_columns(stale_before)).where(*conditions)
+    statement: Select[Any] = select(*_page_columns(stale_before, dialect)).where(*conditions)
     return _ordered(statement, keys)
 
 
-@dataclass(frozen=True)
-class _Shape:
+class _Shape(NamedTuple):  # a dictionary key made on every page: a plain tuple
     sort: QueueSort
     descending: bool
     include_waiting: bool
@@ -344,7 +392,7 @@ def _statements(shape: _Shape, scope: QueueScope, keys: list[_Key]) -> _Statemen
     found = _CACHE.get(shape)
     if found is not None:
         return found
-    base = _base_statement(scope, shape.team, shape.actor, keys)
+    base = _base_statement(scope, shape.team, shape.actor, keys, shape.dialect)
     if shape.nulls is None:
         bounds: list[Any] | None = None
     else:
@@ -445,47 +493,89 @@ def _seek(
 
 # --------------------------------------------------------------------------- the rows
 
-#: Reasons by what they are made of (``queue_rules.reasons`` is a pure function of
-#: these: the team's day, the next step's kind, the callback's moment, the reminder's
-#: note, the flags and the oldest due date). Rows of a page repeat them a lot.
-_REASONS: dict[tuple[Any, ...], tuple[queue_rules.Reason, ...]] = {}
-_REASONS_KEPT = 4096
+# A row's reasons (``queue_rules.reasons``, a pure function) are made of two parts:
+# those of its next step and flags, and "n days past due", which depends on the oldest
+# due date and the team's day only and comes last. Each part is worked out once per
+# kind of row and kept: a page repeats a few dozen next-step parts and one due date per
+# day. ``tests/unit/test_queue_reasons_parts.py`` holds the rule to this split.
+_Reasons = tuple[queue_rules.Reason, ...]
+_REASONS: dict[tuple[Any, ...], _Reasons] = {}  # the whole, by both parts' keys
+_STEP_REASONS: dict[tuple[Any, ...], _Reasons] = {}
+_OVERDUE_REASONS: dict[tuple[date, date | None], _Reasons] = {}
+_KEPT = 4096  # of each: forgotten all at once beyond that
 _CALLBACK = NextStepKind.CALLBACK.value
 _REMINDER = NextStepKind.INSTALMENT_REMINDER.value
 
 
-def _reasons(key: tuple[Any, ...], now: datetime) -> tuple[queue_rules.Reason, ...]:
-    (_today, kind, due_at, note, called_in, broken, missed, signal, first_time, stale, oldest) = key
+def _step_reasons(key: tuple[Any, ...], now: datetime) -> _Reasons:
+    """The reasons of a row without its due date (``key`` as ``_rows`` makes it)."""
+    (kind, due_at, note, called_in, broken, missed, signal, first_time, stale) = key
     match = _REMINDER_NOTE.match(note or "")
     facts = queue_rules.QueueFacts(
         open=True,  # a queue has open customers only
         arrears_cents=0,  # not a reason
-        oldest_due_date=oldest,
-        first_time_arrears=first_time,
-        broken_arrangement=broken,
-        missed_instalment=missed,
-        called_in=called_in,
+        oldest_due_date=None,  # the other part
+        first_time_arrears=bool(first_time),
+        broken_arrangement=bool(broken),
+        missed_instalment=bool(missed),
+        called_in=bool(called_in),
         next_step_kind=kind,
         next_step_due_at=due_at,
-        contact_stale=stale,
+        contact_stale=bool(stale),
         reminder=(int(match.group(1)), date.fromisoformat(match.group(2))) if match else None,
         signal_due=signal,
     )
     # The local time only says when a callback is (``due_at`` is None for other kinds).
     local = due_at.astimezone().strftime("%H:%M") if due_at is not None else None
     found = tuple(queue_rules.reasons(facts, now, local_time=local))
-    if len(_REASONS) >= _REASONS_KEPT:
+    if len(_STEP_REASONS) >= _KEPT:
+        _STEP_REASONS.clear()
+    _STEP_REASONS[key] = found
+    return found
+
+
+def _overdue_reasons(key: tuple[date, date | None], now: datetime) -> _Reasons:
+    """The "days past due" part: from the oldest due date on the team's day ``key[0]``."""
+    facts = queue_rules.QueueFacts(open=True, arrears_cents=0, oldest_due_date=key[1])
+    found = tuple(queue_rules.reasons(facts, now))
+    if len(_OVERDUE_REASONS) >= _KEPT:
+        _OVERDUE_REASONS.clear()
+    _OVERDUE_REASONS[key] = found
+    return found
+
+
+def _reasons(key: tuple[Any, ...], now: datetime) -> _Reasons:
+    """A row's reasons from its two parts (``key``: the steps part's, then the due
+    date and the team's day)."""
+    step = _STEP_REASONS.get(key[:9])
+    if step is None:
+        step = _step_reasons(key[:9], now)
+    day = (key[10], key[9])  # the team's day, the oldest due date
+    overdue = _OVERDUE_REASONS.get(day)
+    if overdue is None:
+        overdue = _overdue_reasons(day, now)
+    found = step + overdue
+    if len(_REASONS) >= _KEPT:
         _REASONS.clear()
     _REASONS[key] = found
     return found
 
 
-def _rows(session: Session, records: list[Any], now: datetime) -> list[QueueRow]:
+def forget_reasons() -> None:
+    """Drop the kept reasons (tests and benchmarks measure a cold start with it)."""
+    _REASONS.clear()
+    _STEP_REASONS.clear()
+    _OVERDUE_REASONS.clear()
+
+
+def _rows(
+    session: Session, records: list[Any], now: datetime, moment: Callable[[Any], Any]
+) -> list[QueueRow]:
     """The page's rows; the early-signal reason worked out for the offered rows only."""
     today = local_day(now)
     offered = [r[0] for r in records if r[-1]]
     signals = due_among(session, offered, today) if offered else set()
-    make = QueueRow._make
+    new, kept = tuple.__new__, _REASONS.get  # looked up once, not per row
     rows: list[QueueRow] = []
     for (
         cid,
@@ -512,26 +602,26 @@ def _rows(session: Session, records: list[Any], now: datetime) -> list[QueueRow]
         _offered,
     ) in records:
         if due_at is not None:
-            due_at = due_at.replace(tzinfo=UTC) if due_at.tzinfo is None else due_at.astimezone(UTC)
-        stale = bool(stale)
+            due_at = moment(due_at)
         key = (
-            today,
             kind,
             due_at if kind == _CALLBACK else None,
             note if kind == _REMINDER else None,
-            bool(called_in),
+            called_in,
             broken,
             missed,
             cid in signals,
             first_time,
             stale,
             oldest,
+            today,
         )
-        reasons = _REASONS.get(key)
+        reasons = kept(key)
         if reasons is None:
             reasons = _reasons(key, now)
         rows.append(
-            make(
+            new(
+                QueueRow,
                 (
                     cid,
                     number,
@@ -543,21 +633,21 @@ def _rows(session: Session, records: list[Any], now: datetime) -> list[QueueRow]
                     kind,
                     due_at,
                     best_time,
-                    vulnerable,
+                    bool(vulnerable),
                     paused,
                     agent,
                     held_by,
                     version,
-                    stale,
-                )
+                    bool(stale),
+                ),
             )
         )
     return rows
 
 
-def _key_values(record: Any, keys: list[_Key]) -> list[Any]:
+def _key_values(record: Any, keys: list[_Key], moment: Callable[[Any], Any]) -> list[Any]:
     positions = [_POSITION[k.column.key] for k in keys]
-    return [_utc(record[i]) if i == _DUE_AT else record[i] for i in positions]
+    return [moment(record[i]) if i == _DUE_AT else record[i] for i in positions]
 
 
 def queue_page(
@@ -583,6 +673,7 @@ def queue_page(
             "A page has 1 to {most} customers, not {limit}.", "limit", most=MAX_PAGE, limit=limit
         )
     keys = sort_keys(scope)
+    moment = _moment_reader(session.get_bind().dialect.name)
     if before is not None:
         values = decode_cursor(scope, before)
         records = _seek(
@@ -590,9 +681,9 @@ def queue_page(
         )
         more_before = len(records) > limit
         records = list(reversed(records[:limit]))
-        rows = _rows(session, records, now)
-        first = _key_values(records[0], keys) if records else None
-        last = _key_values(records[-1], keys) if records else values
+        rows = _rows(session, records, now, moment)
+        first = _key_values(records[0], keys, moment) if records else None
+        last = _key_values(records[-1], keys, moment) if records else values
         return QueuePage(
             rows,
             next_cursor=encode_cursor(scope, last) if last is not None else None,
@@ -602,15 +693,15 @@ def queue_page(
     records = _seek(session, scope, now, actor_id, keys, start, limit + 1, offset)
     more = len(records) > limit
     records = records[:limit]
-    rows = _rows(session, records, now)
+    rows = _rows(session, records, now, moment)
     starts_at_top = start is None and offset == 0
     return QueuePage(
         rows,
-        next_cursor=encode_cursor(scope, _key_values(records[-1], keys)) if more else None,
+        next_cursor=encode_cursor(scope, _key_values(records[-1], keys, moment)) if more else None,
         previous_cursor=(
             None
             if starts_at_top or not records
-            else encode_cursor(scope, _key_values(records[0], keys))
+            else encode_cursor(scope, _key_values(records[0], keys, moment))
         ),
     )
 

@@ -22,7 +22,7 @@ from agent_desk.domain.queue_view import QueueRow
 from agent_desk.models import Customer
 from agent_desk.services import queue_pages
 from agent_desk.services.actor import SYSTEM, actor_for_login
-from agent_desk.services.creditor import set_values
+from agent_desk.services.creditor import current_profile, set_values
 from agent_desk.services.database import Database
 from agent_desk.services.queue import QueueScope, QueueSort, queue_ids, queue_rows
 from agent_desk.services.queue_pages import _page_statement, queue_page, sort_keys
@@ -82,7 +82,7 @@ def test_page_rows_are_the_row_by_row_rows_in_every_order_and_scope(
             scope = QueueScope(agent_id, sort=sort, descending=descending, include_waiting=waiting)
             expected = _row_by_row(session, scope, agent_id, NOW)
             assert len(expected) > 20
-            queue_pages._REASONS.clear()  # cold: every reason worked out
+            queue_pages.forget_reasons()  # cold: every reason worked out
             assert _walk(session, scope, agent_id, NOW) == expected
             assert _walk(session, scope, agent_id, NOW) == expected  # warm: kept reasons
     kinds = {r.next_step_kind for r in expected}
@@ -140,3 +140,23 @@ def test_a_due_signal_shows_on_its_page_and_goes_with_the_duty(
         set_values(session, SYSTEM, {"signal_min_arrears": "5000.00"}, SIGNAL_NOW)
     with database.transaction() as session:
         assert SIGNAL not in reasons(session)[due]
+
+
+def test_the_profile_is_read_once_per_unit_of_work_and_never_stale(database: Database) -> None:
+    with database.transaction() as session:
+        first = current_profile(session)
+        assert current_profile(session) is first  # kept for the unit of work
+        # A savepoint that changes it and is rolled back leaves the old one in force.
+        savepoint = session.begin_nested()
+        changed = set_values(session, SYSTEM, {"sector": "housing"}, NOW)
+        assert changed.early_signal_duty and current_profile(session) == changed
+        savepoint.rollback()
+        assert current_profile(session).version == first.version
+        assert current_profile(session).values == first.values
+    # Another desk's supervisor changes it: the next unit of work sees the change.
+    with database.transaction() as other:
+        set_values(other, SYSTEM, {"sector": "housing", "signatory": "M. de Boer"}, NOW)
+    with database.transaction() as session:
+        profile = current_profile(session)
+        assert profile.version == first.version + 1
+        assert profile.signatory == "M. de Boer" and profile.early_signal_duty
