@@ -37,7 +37,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     DateTime,
+    Dialect,
     Integer,
     Select,
     String,
@@ -90,8 +92,18 @@ class QueuePage:
     previous_cursor: str | None  # before the first row; None at the top
 
 
+_SORT_KEYS: dict[tuple[QueueSort, bool], tuple[_Key, ...]] = {}
+
+
 def sort_keys(scope: QueueScope) -> list[_Key]:
     """The columns a scope's order sorts on, last ``customer.id`` (always unique)."""
+    found = _SORT_KEYS.get((scope.sort, scope.descending))
+    if found is None:
+        found = _SORT_KEYS[scope.sort, scope.descending] = tuple(_sort_keys(scope))
+    return list(found)
+
+
+def _sort_keys(scope: QueueScope) -> list[_Key]:
     flip = scope.descending
     if scope.sort is QueueSort.PRIORITY:
         keys = [
@@ -290,8 +302,33 @@ def _server_moment(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _moment_reader(dialect: str) -> Callable[[Any], datetime | None]:
-    return _sqlite_moment if dialect == "sqlite" else _server_moment
+class _Reading(NamedTuple):
+    """How a page row's values become Python values on one engine (see ``_seek``)."""
+
+    moment: Callable[[Any], datetime | None]  # the next step's moment
+    day: Callable[[Any], date | None] | None  # a date column; None: the driver's dates
+
+
+_DAYS = ("oldest_due_date", "paused_until")
+_READINGS: dict[str, _Reading] = {}
+
+
+def _reading(dialect: Dialect) -> _Reading:
+    found = _READINGS.get(dialect.name)
+    if found is None:
+        day = Date().dialect_impl(dialect).result_processor(dialect, None)
+        moment = _sqlite_moment if dialect.name == "sqlite" else _server_moment
+        found = _READINGS[dialect.name] = _Reading(moment, day)
+    return found
+
+
+def _check_reading(statement: Select[Any], dialect: Dialect) -> None:
+    """A page's rows are read from the driver as they come (``_seek``): only the date
+    columns may need SQLAlchemy's conversion on this engine, and ``_rows`` does that."""
+    for column in statement.selected_columns:
+        processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        if processor is not None and column.key not in _DAYS:
+            raise AssertionError(f"queue page column {column.key} needs a conversion")
 
 
 def _moment_column(dialect: str) -> Any:
@@ -388,11 +425,15 @@ class _Statements:
 _CACHE: dict[_Shape, _Statements] = {}
 
 
-def _statements(shape: _Shape, scope: QueueScope, keys: list[_Key]) -> _Statements:
+def _statements(
+    shape: _Shape, scope: QueueScope, keys: list[_Key], dialect: Dialect | None = None
+) -> _Statements:
     found = _CACHE.get(shape)
     if found is not None:
         return found
     base = _base_statement(scope, shape.team, shape.actor, keys, shape.dialect)
+    if dialect is not None:
+        _check_reading(base, dialect)
     if shape.nulls is None:
         bounds: list[Any] | None = None
     else:
@@ -474,18 +515,21 @@ def _seek(
     if session.autoflush:
         session.flush()  # what the session holds unwritten is part of the queue
     connection = session.connection()
-    shape = _shape(
-        scope, actor_id, values, connection.dialect.name, backwards=backwards, offset=offset
-    )
+    dialect = connection.dialect
+    shape = _shape(scope, actor_id, values, dialect.name, backwards=backwards, offset=offset)
     parameters = _values(scope, now, actor_id)
     if values is not None:
         parameters |= {f"qp_k{i}": v for i, v in enumerate(values) if v is not None}
     if offset:
         parameters[_OFFSET] = offset
     found: list[Any] = []
-    for statement in _statements(shape, scope, keys).parts:
+    for statement in _statements(shape, scope, keys, dialect).parts:
         parameters[_LIMIT] = limit - len(found)
-        found += connection.execute(statement, parameters).all()
+        result = connection.execute(statement, parameters)
+        # The driver's rows as they are (SQLAlchemy still runs the statement, reports
+        # errors and closes the cursor): ``_rows`` converts the few values that need it
+        # (``_check_reading``), cheaper than a result row object for every row.
+        found += result.cursor_strategy.fetchall(result, result.cursor)
         if len(found) >= limit:
             break
     return found
@@ -568,14 +612,13 @@ def forget_reasons() -> None:
     _OVERDUE_REASONS.clear()
 
 
-def _rows(
-    session: Session, records: list[Any], now: datetime, moment: Callable[[Any], Any]
-) -> list[QueueRow]:
+def _rows(session: Session, records: list[Any], now: datetime, reading: _Reading) -> list[QueueRow]:
     """The page's rows; the early-signal reason worked out for the offered rows only."""
     today = local_day(now)
     offered = [r[0] for r in records if r[-1]]
     signals = due_among(session, offered, today) if offered else set()
     new, kept = tuple.__new__, _REASONS.get  # looked up once, not per row
+    moment, day = reading
     rows: list[QueueRow] = []
     for (
         cid,
@@ -603,6 +646,11 @@ def _rows(
     ) in records:
         if due_at is not None:
             due_at = moment(due_at)
+        if day is not None:  # SQLite: dates come as text
+            if oldest is not None:
+                oldest = day(oldest)
+            if paused is not None:
+                paused = day(paused)
         key = (
             kind,
             due_at if kind == _CALLBACK else None,
@@ -645,9 +693,16 @@ def _rows(
     return rows
 
 
-def _key_values(record: Any, keys: list[_Key], moment: Callable[[Any], Any]) -> list[Any]:
-    positions = [_POSITION[k.column.key] for k in keys]
-    return [moment(record[i]) if i == _DUE_AT else record[i] for i in positions]
+def _key_values(record: Any, keys: list[_Key], reading: _Reading) -> list[Any]:
+    values = []
+    for key in keys:
+        value = record[_POSITION[key.column.key]]
+        if key.column.key == "next_step_due_at":
+            value = reading.moment(value)
+        elif key.column.key in _DAYS and reading.day is not None:
+            value = reading.day(value)
+        values.append(value)
+    return values
 
 
 def queue_page(
@@ -673,7 +728,7 @@ def queue_page(
             "A page has 1 to {most} customers, not {limit}.", "limit", most=MAX_PAGE, limit=limit
         )
     keys = sort_keys(scope)
-    moment = _moment_reader(session.get_bind().dialect.name)
+    reading = _reading(session.get_bind().dialect)
     if before is not None:
         values = decode_cursor(scope, before)
         records = _seek(
@@ -681,9 +736,9 @@ def queue_page(
         )
         more_before = len(records) > limit
         records = list(reversed(records[:limit]))
-        rows = _rows(session, records, now, moment)
-        first = _key_values(records[0], keys, moment) if records else None
-        last = _key_values(records[-1], keys, moment) if records else values
+        rows = _rows(session, records, now, reading)
+        first = _key_values(records[0], keys, reading) if records else None
+        last = _key_values(records[-1], keys, reading) if records else values
         return QueuePage(
             rows,
             next_cursor=encode_cursor(scope, last) if last is not None else None,
@@ -693,15 +748,15 @@ def queue_page(
     records = _seek(session, scope, now, actor_id, keys, start, limit + 1, offset)
     more = len(records) > limit
     records = records[:limit]
-    rows = _rows(session, records, now, moment)
+    rows = _rows(session, records, now, reading)
     starts_at_top = start is None and offset == 0
     return QueuePage(
         rows,
-        next_cursor=encode_cursor(scope, _key_values(records[-1], keys, moment)) if more else None,
+        next_cursor=encode_cursor(scope, _key_values(records[-1], keys, reading)) if more else None,
         previous_cursor=(
             None
             if starts_at_top or not records
-            else encode_cursor(scope, _key_values(records[0], keys, moment))
+            else encode_cursor(scope, _key_values(records[0], keys, reading))
         ),
     )
 
