@@ -160,3 +160,28 @@ def test_the_profile_is_read_once_per_unit_of_work_and_never_stale(database: Dat
         profile = current_profile(session)
         assert profile.version == first.version + 1
         assert profile.signatory == "M. de Boer" and profile.early_signal_duty
+
+
+def test_a_change_the_session_holds_unwritten_is_on_the_page(demo: Database) -> None:
+    with demo.transaction() as session:
+        sanne = actor_for_login(session, "sanne").agent_id
+        scope = QueueScope(sanne, sort=QueueSort.NAME)
+        last = queue_page(session, scope, NOW, sanne, limit=1000).rows[-1]
+        customer = session.get(Customer, last.customer_id)
+        assert customer is not None
+        customer.last_name = "Aaaa"  # not flushed: the page flushes it first
+        first = queue_page(session, scope, NOW, sanne, limit=5).rows[0]
+        assert first.customer_id == last.customer_id and first.name.endswith("Aaaa")
+
+
+def test_a_page_column_that_needs_a_conversion_is_refused(database: Database) -> None:
+    """Rows are read from the driver as they come: a column SQLAlchemy would have to
+    convert on this engine (other than the dates ``_rows`` converts) is caught when the
+    statement is built, on each engine, not shown wrong."""
+    from sqlalchemy import select as plain_select
+
+    dialect = database.engine.dialect
+    fine = plain_select(Customer.id, Customer.oldest_due_date, Customer.paused_until)
+    queue_pages._check_reading(fine, dialect)
+    with pytest.raises(AssertionError, match="held_until"):  # UTCDateTime, on both
+        queue_pages._check_reading(plain_select(Customer.id, Customer.held_until), dialect)
