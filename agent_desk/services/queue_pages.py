@@ -20,6 +20,13 @@ indexes of migration 0005 (``ix_customer_team_*`` for the team-wide queue,
 index seek, also on SQLite. NULLs sort where the engine puts them without being told
 (PostgreSQL: last going up; SQLite: first), so the indexes serve the order as is.
 
+A page costs little more than its query (issue 17: at most 1.5 times the raw query
+of the same statement, ``bench/bench_agent_queue.py``): the statement is built once
+per shape of scope and kept, with every value bound; the driver's rows are read as
+they come and only what needs it is converted; each row's reasons are worked out once
+per kind of row and kept; and early signals are only asked about for the rows with a
+14-day letter that offered one (a column of the page's statement).
+
 Counting the whole queue is the one thing that grows with the portfolio: the desk
 shows an estimate first (the planner's on PostgreSQL, an index-only count on SQLite)
 and then the exact count, read separately so it never holds up the first page.
