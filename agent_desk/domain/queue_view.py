@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from agent_desk.domain import queue as queue_rules
 
@@ -33,8 +34,14 @@ class QueueScope:
     include_waiting: bool = False  # also show customers whose next step is later
 
 
-@dataclass(frozen=True)
-class QueueRow:
+class QueueRow(NamedTuple):
+    """One row of a queue page: plain, immutable values.
+
+    A named tuple rather than a frozen dataclass: a page builds hundreds of them on
+    every scroll, and a tuple is made in one step where a frozen dataclass sets each
+    of its sixteen fields through ``object.__setattr__`` (issue 17).
+    """
+
     customer_id: int
     customer_number: str
     name: str

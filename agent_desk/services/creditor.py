@@ -86,7 +86,30 @@ def _names(session: Session) -> dict[int, str]:
     return {i: n for i, n in session.execute(select(Agent.id, Agent.display_name))}
 
 
+#: Where a unit of work keeps the profile it read (``session.info``).
+_KEPT = "agent_desk.creditor_profile"
+
+
 def current_profile(session: Session) -> Profile:
+    """The profile in force, read once per unit of work.
+
+    Kept for the transaction (or savepoint) it was read in: a queue page, a letter or
+    a signal check that asks again in the same unit gets it without a query, and a
+    new unit (or the end of a savepoint) reads it again. ``set_values`` drops it.
+    """
+    kept: tuple[object, Profile] | None = session.info.get(_KEPT)
+    if kept is not None and kept[0] is _unit(session):
+        return kept[1]
+    profile = _read_profile(session)
+    session.info[_KEPT] = (_unit(session), profile)
+    return profile
+
+
+def _unit(session: Session) -> object:
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _read_profile(session: Session) -> Profile:
     row = session.scalars(
         select(CreditorProfileVersion).order_by(CreditorProfileVersion.version.desc()).limit(1)
     ).first()
@@ -145,7 +168,7 @@ def set_values(session: Session, actor: Actor, changes: dict[str, str], now: dat
     the values they already have writes no version.
     """
     actor.require_supervisor(N_("change the creditor's profile"))
-    profile = current_profile(session)
+    profile = _read_profile(session)
     values = dict(profile.values)
     changed: list[tuple[str, Any, Any]] = []
     for key, text in changes.items():
@@ -188,6 +211,7 @@ def set_values(session: Session, actor: Actor, changes: dict[str, str], now: dat
             ),
             at=now,
         )
+    session.info.pop(_KEPT, None)  # the unit of work reads the new version from now on
     return current_profile(session)
 
 

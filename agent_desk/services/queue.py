@@ -38,21 +38,30 @@ def eligible_conditions(
     now: datetime, actor_id: int | None, include_waiting: bool = False
 ) -> list[ColumnElement[bool]]:
     """Who may be in a queue right now (open, not paused, not waiting, not held elsewhere)."""
+    return eligible_where(now, local_day(now), actor_id, include_waiting)
+
+
+def eligible_where(
+    now: Any, today: Any, actor: Any | None, include_waiting: bool = False
+) -> list[ColumnElement[bool]]:
+    """``eligible_conditions`` with each value given as a Python value or as a bound
+    parameter (``today`` is the team's day of ``now``; ``actor`` None: nobody's
+    holds are left out), so a statement built once can run with other values."""
     conditions: list[ColumnElement[bool]] = [
         Customer.status == CustomerStatus.OPEN,
         Customer.queue_bucket < int(queue_rules.Bucket.NOT_IN_QUEUE),
     ]
     if not include_waiting:
         conditions += [
-            or_(Customer.paused_until.is_(None), Customer.paused_until < local_day(now)),
+            or_(Customer.paused_until.is_(None), Customer.paused_until < today),
             or_(Customer.next_step_due_at.is_(None), Customer.next_step_due_at <= now),
         ]
-    held_elsewhere = and_(
-        Customer.held_until.is_not(None),
-        Customer.held_until > now,
-        Customer.held_by_agent_id != (actor_id if actor_id is not None else -1),
-    )
-    if actor_id is not None:
+    if actor is not None:
+        held_elsewhere = and_(
+            Customer.held_until.is_not(None),
+            Customer.held_until > now,
+            Customer.held_by_agent_id != actor,
+        )
         conditions.append(~held_elsewhere)
     return conditions
 
