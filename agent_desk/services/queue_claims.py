@@ -323,14 +323,14 @@ _NOT_MIGRATED = object()  # the server has no agent_desk_log_changes_quietly yet
 def prepare_claims(database: Database) -> None:
     """Do a desk's one-time claim set-up now (at start, not in its first claim).
 
-    Builds the claim script (imports, compiling), asks a pooled connection whether
-    the server has migration 0010 and prepares the claim statement on it; the first
-    claim then costs what every claim does.
+    Builds the claim script (imports, compiling), asks the desk's claim connection
+    (:func:`_claim_connection`) whether the server has migration 0010 and prepares
+    the claim statement on it; the first claim then costs what every claim does.
     """
     if database.is_sqlite:
         return
     _claim_script_and_constants()
-    with database.autocommitted() as pooled:
+    with _claim_connection(database) as pooled:
         if _has_quiet_log(pooled):
             _prepare(pooled)
 
