@@ -17,11 +17,13 @@ The anchor, measured in the same run with rounds alternated (anchor, project,
 anchor, …): the same desks as processes, each looping a bare
 ``UPDATE customer SET held… WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``
 on plain psycopg, autocommit, no audit row, no change log, no ORM. The project's
-figure is ``claim_next_alone`` as ``agent-desk next`` runs it: one round trip on a pooled
-connection carrying two transactions, the claim (hold, audit row and change-log row in
-one statement, committed durably) and then the wake-up ``NOTIFY`` (gated, one desk at a
-time); each desk calls ``prepare_claims`` before the clock starts, as each anchor desk
-connects before it. Prints ``anchor``, ``project`` and ``ratio`` of the medians and the
+figure is ``claim_next_alone`` as ``agent-desk next`` runs it: one round trip on the
+desk's claim connection (kept out of the pool while the desk claims in a row) carrying
+two transactions, the claim (hold, audit row and change-log row in one statement
+prepared once per connection, committed durably) and then the wake-up ``NOTIFY``
+(gated, one desk at a time); each desk calls ``prepare_claims`` before the clock
+starts, as each anchor desk connects before it (and psycopg prepares its statement
+after five runs). Prints ``anchor``, ``project`` and ``ratio`` of the medians and the
 p99 latency of each; ``--threads`` measures only the project.
 """
 

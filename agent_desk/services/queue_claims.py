@@ -9,13 +9,20 @@ order, as rows) is :mod:`agent_desk.services.queue`'s.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    event,
     exists,
     func,
     insert,
@@ -27,6 +34,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as cast_
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from agent_desk.domain import queue as queue_rules
@@ -36,7 +44,7 @@ from agent_desk.domain.team_day import local_day
 from agent_desk.models import AuditEvent, Customer
 from agent_desk.services.actor import Actor
 from agent_desk.services.changelog import NOTIFY_CHANNEL, log_changes
-from agent_desk.services.database import Database
+from agent_desk.services.database import PING_AFTER_IDLE_SECONDS, Database
 from agent_desk.services.queue import _ROW_COLUMNS, _row, queue_statement
 
 DEFAULT_LEASE = timedelta(minutes=20)
@@ -102,19 +110,115 @@ def claim_next_alone(
     On PostgreSQL one round trip carries two transactions (see :func:`_claim_script`):
     the claim (one statement: pick, hold, audit row, change-log row), committed
     durably, then the wake-up ``NOTIFY`` for the other desks; it runs on the pooled
-    driver connection itself (``Database.autocommitted``), no session around it.
-    SQLite needs several statements and gets an ordinary transaction; so does a
-    server not yet at migration 0010.
+    driver connection itself, no session around it, and a desk claiming one customer
+    after the other keeps that connection between its claims (see
+    :func:`_claim_connection`). SQLite needs several statements and gets an ordinary
+    transaction; so does a server not yet at migration 0010.
     """
     if database.is_sqlite or actor.agent_id is None:
         with database.transaction() as session:
             return claim_next(session, actor, now, lease, release_previous=False)
-    with database.autocommitted() as pooled:
+    with _claim_connection(database) as pooled:
         record = _claim_in_one_round_trip(pooled, actor.agent_id, now, lease)
     if record is _NOT_MIGRATED:
         with database.transaction() as session:
             return claim_next(session, actor, now, lease, release_previous=False)
     return None if record is None else _row(record, now)
+
+
+@dataclass
+class _ClaimLine:
+    """A desk's connection for claims in a row, kept out of the pool between them."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    pooled: Any = None  # a pooled connection, checked out, in autocommit
+    used: float = 0.0  # time.monotonic() of the end of its last claim
+
+    def hand_back(self, *, close: bool = False) -> None:
+        """Give the connection back to the pool (``close``: close it instead)."""
+        pooled, self.pooled = self.pooled, None
+        if pooled is None:
+            return
+        import psycopg
+
+        if close:
+            pooled.invalidate()
+            return
+        if pooled.is_valid:
+            raw = pooled.driver_connection
+            with suppress(psycopg.Error):
+                if raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    raw.rollback()
+                raw.autocommit = False
+        pooled.close()
+
+
+_LINES: WeakKeyDictionary[Database, _ClaimLine] = WeakKeyDictionary()
+_LINES_LOCK = threading.Lock()
+
+
+def _line_of(database: Database) -> _ClaimLine:
+    with _LINES_LOCK:
+        line = _LINES.get(database)
+        if line is None:
+            line = _LINES[database] = _ClaimLine()
+            keep = line
+
+            def disposed(_engine: Any) -> None:
+                with keep.lock:
+                    keep.hand_back(close=True)
+
+            event.listen(database.engine, "engine_disposed", disposed)
+        return line
+
+
+@contextmanager
+def _claim_connection(database: Database) -> Iterator[Any]:
+    """A pooled connection in autocommit for one claim (``Database.autocommitted``'s
+    errors and sentences), kept checked out for the desk's next claim.
+
+    Checking a connection out of the pool and back in (events, reset, autocommit on
+    and off) cost a fifth of a claim on a busy desk machine, so a desk claiming one
+    customer after the other does it once. A kept connection idle for
+    :data:`~agent_desk.services.database.PING_AFTER_IDLE_SECONDS` or longer goes back
+    to the pool first, which pings it at the checkout as it does every idle
+    connection; one that failed is given back (or dropped when broken); disposing of
+    the database closes it. A second thread of the same desk claiming meanwhile uses
+    the pool as before.
+    """
+    import psycopg
+
+    line = _line_of(database)
+    if not line.lock.acquire(blocking=False):
+        with database.autocommitted() as pooled:
+            yield pooled
+        return
+    try:
+        stale = time.monotonic() - line.used >= PING_AFTER_IDLE_SECONDS
+        if line.pooled is not None and (stale or not line.pooled.is_valid):
+            line.hand_back()
+        if line.pooled is None:
+            fresh: Any = database.engine.raw_connection()
+            fresh.driver_connection.autocommit = True
+            line.pooled = fresh
+        pooled = line.pooled
+        try:
+            yield pooled
+        except psycopg.Error as error:
+            raw = pooled.driver_connection
+            if raw.broken or raw.closed:
+                pooled.invalidate(error)
+            line.hand_back()
+            wrapped = DBAPIError.instance(None, None, error, psycopg.Error)
+            raise (
+                database._friendly(wrapped) if isinstance(wrapped, DBAPIError) else wrapped
+            ) from None
+        except BaseException:
+            line.hand_back()
+            raise
+        line.used = time.monotonic()
+    finally:
+        line.lock.release()
 
 
 #: The advisory lock a desk's wake-up hint takes (per database, like the channel).
@@ -123,15 +227,25 @@ NOTIFY_GATE = 0x61676E74  # "agnt"
 _CLAIMED_SETTING = "agent_desk.claimed_change"
 
 
+#: The claim statement's name on each pooled connection (``PREPARE``, once per connection).
+_PREPARED = "agent_desk_claim"
+#: Its parameters, in order, with their types: the rest of its values are constants.
+_PREPARED_PARAMETERS = (("agent_id", "bigint"), ("now", "timestamptz"), ("until", "timestamptz"),
+                        ("today", "date"))  # fmt: skip
+_HAS_PREPARED = "agent_desk.claim_prepared"  # key in the DBAPI connection's info
+
+
 def _claim_script() -> str:
     """The claim and its wake-up hint: two transactions, one round trip.
 
-    A ``NOTIFY`` in the claim's own transaction would take PostgreSQL's cluster-wide
-    notify lock at its commit and keep it until the commit is on disk, so twenty
-    desks' claims committed one after the other (0.15x a bare ``SKIP LOCKED`` loop,
-    p99 in seconds). So the claim logs its change quietly (migration 0010) and
-    commits durably; then, in the same simple query, a second transaction sends the
-    hint, which is only "read your cursor":
+    The claim is the prepared statement :data:`_PREPARED` (see :func:`_prepare_text`):
+    the server parses and plans it once per connection instead of once per claim,
+    which was a third of a claim's server time. A ``NOTIFY`` in the claim's own
+    transaction would take PostgreSQL's cluster-wide notify lock at its commit and
+    keep it until the commit is on disk, so twenty desks' claims committed one after
+    the other (0.15x a bare ``SKIP LOCKED`` loop, p99 in seconds). So the claim logs
+    its change quietly (migration 0010) and commits durably; then, in the same simple
+    query, a second transaction sends the hint, which is only "read your cursor":
 
     - by one desk at a time (``pg_try_advisory_xact_lock``): a desk that finds the
       gate taken skips its hint, because the other desk's notification is delivered
@@ -145,15 +259,56 @@ def _claim_script() -> str:
     The client binds the parameters (psycopg's ``ClientCursor``): a simple query may
     hold several statements; an error stops the script before the hint.
     """
-    claim = str(_claim_compiled())
+    arguments = ", ".join(f"%({name})s" for name, _type in _PREPARED_PARAMETERS)
+    return f"BEGIN; EXECUTE {_PREPARED}({arguments}); COMMIT; EXECUTE {_PREPARED_HINT}"
+
+
+#: The wake-up hint's name on each pooled connection, prepared with the claim.
+_PREPARED_HINT = "agent_desk_claim_hint"
+
+
+def _hint_text() -> str:
+    """``PREPARE`` of the hint: one statement, its own (implicit) transaction.
+
+    It reads the change id the claim left (a subquery, so before it is cleared),
+    notifies when it holds the gate, and commits without waiting for the disk
+    (``set_config(..., true)``: this transaction only).
+    """
     return (
-        f"BEGIN; {claim}; COMMIT; "
-        "BEGIN; SET LOCAL synchronous_commit TO off; "
-        f"SELECT pg_notify('{NOTIFY_CHANNEL}', c) "
-        f"FROM (SELECT nullif(current_setting('{_CLAIMED_SETTING}', true), '') AS c) AS hint "
-        f"WHERE c IS NOT NULL AND pg_try_advisory_xact_lock({NOTIFY_GATE}); "
-        f"SELECT set_config('{_CLAIMED_SETTING}', '', false); COMMIT"
+        f"PREPARE {_PREPARED_HINT} AS "
+        "SELECT CASE WHEN hint.c IS NOT NULL "
+        f"AND pg_try_advisory_xact_lock({NOTIFY_GATE}) "
+        f"THEN pg_notify('{NOTIFY_CHANNEL}', hint.c)::text END AS hinted, "
+        "set_config('synchronous_commit', 'off', true) AS unhurried, "
+        f"set_config('{_CLAIMED_SETTING}', '', false) AS cleared "
+        f"FROM (SELECT nullif(current_setting('{_CLAIMED_SETTING}', true), '') AS c "
+        "OFFSET 0) AS hint"
     )
+
+
+def _prepare_text() -> str:
+    """``PREPARE`` of the claim statement: its parameters ``$1``…, its constants inlined.
+
+    The constants are the statement's own (the status, the bucket bound, the audit
+    row's words), quoted by psycopg; nothing of a caller's goes into this text.
+    """
+    import re
+
+    from psycopg.sql import Literal
+
+    compiled = _claim_compiled()
+    position = {name: n for n, (name, _type) in enumerate(_PREPARED_PARAMETERS, start=1)}
+
+    def placeholder(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in position:
+            return f"${position[name]}"
+        value = compiled.params[name]
+        return Literal(getattr(value, "value", value)).as_string(None)
+
+    body = re.sub(r"%\((\w+)\)s", placeholder, str(compiled)).replace("%%", "%")
+    types = ", ".join(type_ for _name, type_ in _PREPARED_PARAMETERS)
+    return f"PREPARE {_PREPARED}({types}) AS {body}"
 
 
 def _claim_compiled() -> Any:
@@ -168,26 +323,26 @@ _NOT_MIGRATED = object()  # the server has no agent_desk_log_changes_quietly yet
 def prepare_claims(database: Database) -> None:
     """Do a desk's one-time claim set-up now (at start, not in its first claim).
 
-    Builds the claim script (imports, compiling) and asks a pooled connection whether
-    the server has migration 0010; the first claim then costs what every claim does.
+    Builds the claim script (imports, compiling), asks the desk's claim connection
+    (:func:`_claim_connection`) whether the server has migration 0010 and prepares
+    the claim statement on it; the first claim then costs what every claim does.
     """
     if database.is_sqlite:
         return
     _claim_script_and_constants()
-    with database.autocommitted() as pooled:
-        _has_quiet_log(pooled)
+    with _claim_connection(database) as pooled:
+        if _has_quiet_log(pooled):
+            _prepare(pooled)
 
 
-def _claim_script_and_constants() -> tuple[str, dict[str, Any]]:
-    global _CLAIM_SCRIPT, _CLAIM_CONSTANTS
+def _claim_script_and_constants() -> tuple[str, str]:
+    """The claim script and the ``PREPARE`` of its statement (built once per process)."""
+    global _CLAIM_SCRIPT, _PREPARE
     if _CLAIM_SCRIPT is None:
-        compiled = _claim_compiled()
-        _CLAIM_CONSTANTS = {
-            k: v for k, v in compiled.params.items() if k not in ("agent_id", "now", "until")
-        }
+        _PREPARE = _prepare_text()
         _CLAIM_SCRIPT = _claim_script()
         import psycopg.rows  # noqa: F401  (loaded here, not in the first claim)
-    return _CLAIM_SCRIPT, _CLAIM_CONSTANTS
+    return _CLAIM_SCRIPT, _PREPARE
 
 
 def _has_quiet_log(pooled: Any) -> bool:
@@ -201,33 +356,67 @@ def _has_quiet_log(pooled: Any) -> bool:
     return bool(pooled.info[_HAS_QUIET_LOG])
 
 
+def _prepare(pooled: Any, *, again: bool = False) -> None:
+    """The claim statement prepared on this pooled connection (once; ``again`` anew)."""
+    import psycopg
+
+    if pooled.info.get(_HAS_PREPARED) and not again:
+        return
+    raw = pooled.driver_connection
+    _script, prepare = _claim_script_and_constants()
+    for name, text_ in ((_PREPARED, prepare), (_PREPARED_HINT, _hint_text())):
+        if again:
+            with suppress(psycopg.errors.InvalidSqlStatementName):
+                raw.execute(f"DEALLOCATE {name}")
+        try:
+            raw.execute(text_, prepare=False)
+        except psycopg.errors.DuplicatePreparedStatement:  # prepared, but not by us: anew
+            raw.execute(f"DEALLOCATE {name}")
+            raw.execute(text_, prepare=False)
+    pooled.info[_HAS_PREPARED] = True
+
+
 def _claim_in_one_round_trip(pooled: Any, agent_id: int, now: datetime, lease: timedelta) -> Any:
     """The claim script on a pooled connection in autocommit: the row, None, or
-    ``_NOT_MIGRATED`` (asked once per connection)."""
-    from psycopg import ClientCursor
-    from psycopg.rows import namedtuple_row
+    ``_NOT_MIGRATED`` (asked once per connection).
+
+    A prepared statement that went missing (``DEALLOCATE ALL`` or ``DISCARD ALL`` on
+    the connection) or whose plan no longer fits the tables (a migration while the
+    desk ran) is prepared anew and the claim tried once more: the failed try was
+    rolled back whole, before its hint.
+    """
+    import psycopg
 
     if not _has_quiet_log(pooled):
         return _NOT_MIGRATED
-    script, constants = _claim_script_and_constants()
-    values = {
-        **constants,
-        "agent_id": agent_id,
-        "now": now,
-        "until": now + lease,
-        "today": local_day(now),
-    }
+    _prepare(pooled)
+    values = {"agent_id": agent_id, "now": now, "until": now + lease, "today": local_day(now)}
+    try:
+        return _run_claim_script(pooled, values)
+    except (psycopg.errors.InvalidSqlStatementName, psycopg.errors.FeatureNotSupported):
+        raw = pooled.driver_connection
+        if raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            raw.rollback()
+        _prepare(pooled, again=True)
+        return _run_claim_script(pooled, values)
+
+
+def _run_claim_script(pooled: Any, values: dict[str, Any]) -> Any:
+    from psycopg import ClientCursor
+    from psycopg.rows import namedtuple_row
+
+    script, _prepare_statement = _claim_script_and_constants()
     with ClientCursor(pooled.driver_connection, row_factory=namedtuple_row) as cursor:
         cursor.execute(script, values)
         cursor.nextset()  # past BEGIN: the claim's rows
         record = cursor.fetchone()
-        while cursor.nextset():  # the hint's transaction: nothing to read
+        while cursor.nextset():  # COMMIT, the hint's transaction: nothing to read
             pass
     return record
 
 
 _CLAIM_SCRIPT: str | None = None
-_CLAIM_CONSTANTS: dict[str, Any] = {}
+_PREPARE = ""
 
 
 def _claim_statement(*, quietly: bool = False) -> Any:

@@ -244,3 +244,96 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced_unseen(
             connection.exec_driver_sql("SELECT pg_terminate_backend(%s)", (pid,))
         with desk.engine.connect() as connection:  # the dead one is pinged and replaced
             assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != pid
+
+
+def _empty(database: Database) -> None:
+    with database.engine.begin() as connection:
+        tables = ", ".join(
+            f'"{name}"'
+            for name in connection.scalars(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            )
+            if name != "alembic_version"
+        )
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+def _kept_backend(desk: Database) -> int:
+    """The server process of the connection the desk keeps for its claims."""
+    from agent_desk.services import queue_claims
+
+    line = queue_claims._LINES[desk]
+    assert line.pooled is not None
+    return int(line.pooled.driver_connection.info.backend_pid)
+
+
+def test_a_desk_claiming_in_a_row_keeps_one_connection_and_dispose_closes_it(
+    pg_server_url: str,
+) -> None:
+    owner = Database(pg_server_url)
+    _empty(owner)
+    with owner.transaction() as session:
+        load_demo(session, customers=30, agents=2, seed=4, today=TODAY)
+        sanne = actor_for_login(session, "sanne")
+    desk = Database(pg_server_url)
+    assert claim_next_alone(desk, sanne, NOW) is not None
+    pid = _kept_backend(desk)
+    assert claim_next_alone(desk, sanne, NOW) is not None
+    assert _kept_backend(desk) == pid  # no checkout in between: the same connection
+    desk.dispose()
+    with owner.engine.connect() as connection:
+        alive = connection.scalar(
+            text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+        )
+    assert alive == 0  # closed with the database, not left open on the server
+    owner.dispose()
+
+
+def test_a_claim_statement_gone_from_the_connection_is_prepared_anew(
+    pg_server_url: str,
+) -> None:
+    """``DEALLOCATE ALL`` (or ``DISCARD ALL``) on the kept connection: the claim still
+    works, once, with its audit row; nothing is claimed twice."""
+    owner = Database(pg_server_url)
+    _empty(owner)
+    with owner.transaction() as session:
+        load_demo(session, customers=30, agents=2, seed=4, today=TODAY)
+        sanne = actor_for_login(session, "sanne")
+    with Database(pg_server_url) as desk:
+        first = claim_next_alone(desk, sanne, NOW)
+        from agent_desk.services import queue_claims
+
+        queue_claims._LINES[desk].pooled.driver_connection.execute("DEALLOCATE ALL")
+        second = claim_next_alone(desk, sanne, NOW)
+        assert first is not None and second is not None
+        assert second.customer_id != first.customer_id
+    audited, _logged, held = _claims_of(owner)
+    assert audited == 2
+    assert held == {first.customer_id: sanne.agent_id, second.customer_id: sanne.agent_id}
+    owner.dispose()
+
+
+def test_a_kept_connection_that_died_while_idle_is_replaced_unseen(
+    pg_server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Idle past the ping limit, the kept connection goes back to the pool, which
+    pings it and connects anew: the desk's next claim just works."""
+    from agent_desk.services import queue_claims
+
+    owner = Database(pg_server_url)
+    _empty(owner)
+    with owner.transaction() as session:
+        load_demo(session, customers=30, agents=2, seed=4, today=TODAY)
+        sanne = actor_for_login(session, "sanne")
+    with Database(pg_server_url) as desk:
+        assert claim_next_alone(desk, sanne, NOW) is not None
+        pid = _kept_backend(desk)
+        with owner.engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        monkeypatch.setattr(queue_claims, "PING_AFTER_IDLE_SECONDS", 0.0)
+        from agent_desk.services import database as database_module
+
+        monkeypatch.setattr(database_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+        assert claim_next_alone(desk, sanne, NOW) is not None
+        assert _kept_backend(desk) != pid
+    owner.dispose()
