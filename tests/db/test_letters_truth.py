@@ -600,12 +600,6 @@ def _sent_on_for_term_end(term_end: date) -> date:
 FIXED_TODAY = date(2027, 3, 10)
 
 
-class _FixedDate(date):
-    @classmethod
-    def today(cls) -> _FixedDate:
-        return cls(FIXED_TODAY.year, FIXED_TODAY.month, FIXED_TODAY.day)
-
-
 def _run_fourteen_day(database: Database, number: str, out: Path, *extra: str) -> int:
     argv = ["letter", "fourteen-day", "--database", _url(database), "--customer", number]
     return main([*argv, "--out", str(out), *extra])
@@ -629,7 +623,8 @@ def test_a_back_dated_letter_books_its_costs_only_once_its_term_ran_out(
 ) -> None:
     import agent_desk.cli.cmd_letters as cmd_letters
 
-    monkeypatch.setattr(cmd_letters, "date", _FixedDate)
+    # The command's "today" is the team's day now (``team_day.local_day``): fix it.
+    monkeypatch.setattr(cmd_letters.team_day, "local_day", lambda *_a, **_k: FIXED_TODAY)
     sent_on = _sent_on_for_term_end(term_end)
     customer_id = _customer(
         database,
