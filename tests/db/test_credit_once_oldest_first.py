@@ -6,6 +6,7 @@ engines."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from agent_desk.demo import load_demo
-from agent_desk.errors import ConflictError
+from agent_desk.errors import ConflictError, ValidationError
 from agent_desk.models import AuditEvent, Claim, Customer, LedgerEntry
 from agent_desk.services import ledger, payments
 from agent_desk.services.actor import SYSTEM
@@ -414,3 +415,70 @@ def test_the_nightly_run_and_a_payments_import_at_once_pay_a_claim_once(
             )
         )
         assert kept == 852 + 852
+
+
+# ---------------------------------------------- the database's guard, the plain error
+
+
+def test_postgresql_refuses_credit_used_twice_by_any_writer(
+    with_credit: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Migration 0013: even a writer that does not lock the books first (here the
+    # nightly run with its lock taken out) cannot use the same credit twice: the
+    # second run is refused at commit and writes nothing.
+    if with_credit.is_sqlite:
+        pytest.skip("PostgreSQL's guard; on SQLite one writer at a time")
+
+    def no_lock(_session: Session, _ids: Any) -> None:
+        return None
+
+    monkeypatch.setattr(ledger, "lock_books", no_lock)
+    with pytest.raises(ValidationError, match="more credit used than kept"):
+        _race(with_credit, monkeypatch, _nightly, _nightly)
+    _books_are_sound(with_credit)
+
+
+def test_postgresql_refuses_a_credit_entry_beyond_the_credit(with_credit: Database) -> None:
+    if with_credit.is_sqlite:
+        pytest.skip("PostgreSQL's guard")
+    with (
+        pytest.raises(ValidationError, match="more credit used than kept"),
+        with_credit.transaction() as session,
+    ):
+        customer = _customer(session)
+        session.add(
+            LedgerEntry(
+                customer_id=customer.id,
+                kind="credit",
+                part="credit",
+                amount_cents=-853,
+                booked_on=date(2026, 12, 1),
+                created_at=LATER,
+                payment_id=session.scalar(text("SELECT min(id) FROM payment")),
+            )
+        )
+    with with_credit.transaction() as session:
+        assert _customer(session).credit_cents == 852
+
+
+def test_sqlite_says_plainly_when_another_run_holds_the_books(with_credit: Database) -> None:
+    if not with_credit.is_sqlite:
+        pytest.skip("SQLite's write lock")
+    path = with_credit.url.database
+    assert path is not None
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another run is writing
+        with (
+            pytest.raises(ConflictError, match="Another run is booking on this database"),
+            with_credit.transaction() as session,
+        ):
+            session.execute(text("PRAGMA busy_timeout = 100"))
+            run_nightly(session, date(2026, 12, 2))
+    finally:
+        other.rollback()
+        other.close()
+    with with_credit.transaction() as session:  # nothing was written; it runs now
+        session.execute(text("PRAGMA busy_timeout = 30000"))
+        result = run_nightly(session, date(2026, 12, 2))
+    assert (result.credit_customers, result.credit_cents) == (1, 852)
