@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, case, func, select
+from sqlalchemy import Table, case, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from agent_desk.domain import ledger as rules
@@ -32,7 +33,7 @@ from agent_desk.domain.codes import ArrangementStatus
 from agent_desk.domain.interest import RateTable, load_rate_table
 from agent_desk.domain.ledger import EntryKind, Part
 from agent_desk.domain.team_day import local_day
-from agent_desk.errors import NotFoundError, ValidationError
+from agent_desk.errors import ConflictError, NotFoundError, ValidationError
 from agent_desk.models import (
     Arrangement,
     AuditEvent,
@@ -70,6 +71,7 @@ class ClaimBook:
     interest_booked: list[tuple[date, int]] = field(default_factory=list)
     interest_paid: int = 0
     frozen_from: date | None = None  # a running arrangement stops accrual from here
+    lowered_on: date | None = None  # the latest day an entry lowered what is open
 
     @property
     def outstanding(self) -> int:
@@ -82,13 +84,23 @@ class ClaimBook:
 
 
 @dataclass
+class CreditLot:
+    """One surplus kept as credit: the day it arose, what is left of it, and the
+    payment that left it."""
+
+    on: date
+    cents: int
+    payment_id: int | None
+
+
+@dataclass
 class CustomerBooks:
     customer_id: int
     claims: dict[int, ClaimBook]
     credit: int = 0
     credit_used: int = 0  # credit that settled later claims, in all (positive)
-    credit_since: date | None = None  # the latest day a surplus was booked as credit
-    credit_payment_id: int | None = None  # the latest payment that left a surplus
+    # What is left of each surplus, oldest first: credit used takes the oldest first.
+    credit_lots: list[CreditLot] = field(default_factory=list)
     running_arrangement_id: int | None = None
     pending: list[dict[str, Any]] = field(default_factory=list)  # entries to insert
     audits: list[dict[str, Any]] = field(default_factory=list)  # audit rows to insert
@@ -133,28 +145,69 @@ class CustomerBooks:
         row.update(extra)
         self.pending.append(row)
         if claim is None:
-            if amount < 0:
-                self._credit_moved(amount, None, used=-amount)
-            else:
-                self._credit_moved(amount, on, payment_id=extra.get("payment_id"))
+            self._credit_moved(amount, on, extra.get("payment_id"))
             return
         _apply_sum(claim, kind, part, amount)
+        if amount < 0:
+            claim.lowered_on = max(claim.lowered_on or on, on)
         through = extra.get("interest_through")
         if kind is EntryKind.INTEREST and through is not None:
             claim.interest_booked.append((through, amount))
             claim.interest_through = max(claim.interest_through or through, through)
 
-    def _credit_moved(
-        self, amount: int, on: date | None, used: int = 0, payment_id: int | None = None
-    ) -> None:
-        """``amount`` credit booked (kept minus used); ``used`` of it was credit used;
-        ``on`` the latest day a surplus was kept, by ``payment_id``."""
+    def _credit_moved(self, amount: int, on: date, payment_id: int | None) -> None:
+        """A credit entry of ``amount``: a surplus kept on ``on`` (positive) or credit
+        used (negative), which takes the oldest surplus first."""
         self.credit += amount
-        self.credit_used += used
-        if on is not None:
-            self.credit_since = max(self.credit_since or on, on)
-        if payment_id is not None:
-            self.credit_payment_id = max(self.credit_payment_id or payment_id, payment_id)
+        if amount > 0:
+            self.credit_lots.append(CreditLot(on, amount, payment_id))
+            self.credit_lots.sort(key=lambda lot: lot.on)  # stable: same day, booking order
+            return
+        self.credit_used -= amount
+        self._use_lots(-amount)
+
+    def _use_lots(self, cents: int) -> None:
+        while cents > 0 and self.credit_lots:
+            oldest = self.credit_lots[0]
+            taken = min(cents, oldest.cents)
+            oldest.cents -= taken
+            cents -= taken
+            if oldest.cents == 0:
+                self.credit_lots.pop(0)
+
+
+def lock_books(session: Session, customer_ids: Iterable[int]) -> None:
+    """Hold these customers' books until the transaction ends, before reading them to
+    book on them (a payment, credit used): two transactions that book on the same
+    customer (the nightly run, a claims or payments import) then take turns, and the
+    second reads what the first booked, so no credit is used twice.
+
+    PostgreSQL: the customers' rows, in id order (no deadlock between two runs that
+    lock in the same order), ``FOR NO KEY UPDATE`` (a desk adding a note or a contact
+    point to the customer is not held up). SQLite: the database's write lock, taken
+    now rather than at the first insert; waits as long as the busy timeout.
+    """
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return
+    if session.connection().dialect.name == "postgresql":
+        for chunk in _chunks(ids, 10_000):
+            session.execute(
+                text("SELECT id FROM customer WHERE id = ANY(:ids) ORDER BY id FOR NO KEY UPDATE"),
+                {"ids": chunk},
+            )
+        return
+    try:  # a write (that changes nothing) takes the write lock for the transaction
+        session.execute(
+            text("UPDATE customer SET credit_cents = credit_cents WHERE id = :id"), {"id": ids[0]}
+        )
+    except OperationalError as error:
+        if "locked" not in str(error.orig).lower():
+            raise
+        raise ConflictError(
+            "Another run is booking on this database and did not finish in time; nothing "
+            "was saved. Try again when it is done."
+        ) from None
 
 
 def load_books(
@@ -183,29 +236,45 @@ def _load_batch(session: Session, ids: list[int], as_of: date | None) -> dict[in
         books[customer_id].claims[claim_id] = ClaimBook(claim_id, reference, description, due)
     e = LedgerEntry
     in_effect = [e.booked_on <= as_of] if as_of is not None else []
-    for entry_customer, entry_claim, kind, part, total in session.execute(
-        select(e.customer_id, e.claim_id, e.kind, e.part, func.sum(e.amount_cents))
-        .where(e.customer_id.in_(ids), e.kind != EntryKind.INTEREST.value, *in_effect)
-        .group_by(e.customer_id, e.claim_id, e.kind, e.part)
-    ):
-        book = books[entry_customer]
-        amount = int(total or 0)
-        if entry_claim is None:
-            book.credit += amount
-            continue
-        _apply_sum(book.claims[entry_claim], EntryKind(kind), Part(part), amount)
-    kept = e.amount_cents > 0
-    for entry_customer, used, latest, payment_id in session.execute(
+    lowered = e.amount_cents < 0
+    for entry_customer, entry_claim, kind, part, total, lowered_on in session.execute(
         select(
             e.customer_id,
-            func.coalesce(func.sum(case((~kept, -e.amount_cents), else_=0)), 0),
-            func.max(case((kept, e.booked_on), else_=None)),
-            func.max(case((kept, e.payment_id), else_=None)),
+            e.claim_id,
+            e.kind,
+            e.part,
+            func.sum(e.amount_cents),
+            func.max(case((lowered, e.booked_on), else_=None)),
         )
-        .where(e.customer_id.in_(ids), e.claim_id.is_(None), *in_effect)
-        .group_by(e.customer_id)
+        .where(
+            e.customer_id.in_(ids),
+            e.claim_id.is_not(None),
+            e.kind != EntryKind.INTEREST.value,
+            *in_effect,
+        )
+        .group_by(e.customer_id, e.claim_id, e.kind, e.part)
     ):
-        books[entry_customer]._credit_moved(0, latest, int(used or 0), payment_id)
+        claim = books[entry_customer].claims[entry_claim]
+        _apply_sum(claim, EntryKind(kind), Part(part), int(total or 0))
+        if lowered_on is not None:
+            claim.lowered_on = max(claim.lowered_on or lowered_on, lowered_on)
+    # Credit entry by entry (a customer has few): each surplus with its own day, and
+    # the credit used taken from the oldest surplus first.
+    used: dict[int, int] = {}
+    for entry_customer, amount, booked_on, payment_id in session.execute(
+        select(e.customer_id, e.amount_cents, e.booked_on, e.payment_id)
+        .where(e.customer_id.in_(ids), e.claim_id.is_(None), *in_effect)
+        .order_by(e.customer_id, e.booked_on, e.id)
+    ):
+        book = books[entry_customer]
+        book.credit += amount
+        if amount > 0:
+            book.credit_lots.append(CreditLot(booked_on, amount, payment_id))
+        else:
+            used[entry_customer] = used.get(entry_customer, 0) - amount
+    for entry_customer, cents in used.items():
+        books[entry_customer].credit_used += cents
+        books[entry_customer]._use_lots(cents)
     for entry_customer, entry_claim, amount, through in session.execute(
         select(e.customer_id, e.claim_id, e.amount_cents, e.interest_through).where(
             e.customer_id.in_(ids), e.kind == EntryKind.INTEREST.value, *in_effect
@@ -339,20 +408,33 @@ def book_interest(
     books: CustomerBooks, through: date, now: datetime, table: RateTable, **extra: Any
 ) -> int:
     """Book the interest accrued on every claim up to ``through``; returns the cents."""
+    return sum(
+        _book_claim_interest(books, claim, through, now, table, **extra)
+        for claim in books.ordered()
+    )
+
+
+def _book_claim_interest(
+    books: CustomerBooks,
+    claim: ClaimBook,
+    through: date,
+    now: datetime,
+    table: RateTable,
+    **extra: Any,
+) -> int:
     total = 0
-    for claim in books.ordered():
-        for part_through, amount in accrued_interest(claim, through, table):
-            books.add(
-                claim,
-                EntryKind.INTEREST,
-                Part.INTEREST,
-                amount,
-                part_through,
-                now,
-                interest_through=part_through,
-                **extra,
-            )
-            total += amount
+    for part_through, amount in accrued_interest(claim, through, table):
+        books.add(
+            claim,
+            EntryKind.INTEREST,
+            Part.INTEREST,
+            amount,
+            part_through,
+            now,
+            interest_through=part_through,
+            **extra,
+        )
+        total += amount
     return total
 
 
@@ -388,12 +470,14 @@ def book_invoice(
     *,
     on: date | None = None,
     rates: RateTable | None = None,
+    use_credit: bool = True,
 ) -> int:
     """Make the booked principal of ``claim`` equal what the billing system invoiced.
 
     A new claim gets a ``principal`` entry; a changed amount a ``correction``. Credit
     the customer has settles what is then owed (:func:`apply_credit`), in the same
-    entries, so an import that is refused books none of it.
+    entries, so an import that is refused books none of it (``use_credit=False``:
+    the caller applies it, e.g. :func:`book_invoices` once every claim is booked).
     Returns the change in cents.
     """
     book = books.claims.get(claim.id)
@@ -413,26 +497,34 @@ def book_invoice(
             amount=f"{claim.principal_cents / 100:.2f}",
         )
     books.add(book, kind, Part.PRINCIPAL, delta, on or claim.due_date, now)
-    if delta > 0 and books.credit > 0:
+    if use_credit and delta > 0 and books.credit > 0:
         apply_credit(books, local_day(now), now, rates or load_rate_table())
     return delta
+
+
+def book_invoices(
+    books: dict[int, CustomerBooks],
+    claims: Iterable[Claim],
+    now: datetime,
+    *,
+    rates: RateTable | None = None,
+) -> None:
+    """:func:`book_invoice` for each claim, then each customer's credit once: oldest
+    claim first whatever the order of ``claims`` (art. 6:43 BW)."""
+    grown: set[int] = set()
+    for claim in claims:
+        if book_invoice(books[claim.customer_id], claim, now, use_credit=False) > 0:
+            grown.add(claim.customer_id)
+    today = local_day(now)
+    for customer_id in sorted(grown):
+        book = books[customer_id]
+        if book.credit > 0:
+            apply_credit(book, today, now, rates or load_rate_table())
 
 
 # ---------------------------------------------------------------------- credit
 
 CREDIT_NOTE = "credit used"
-
-
-def credit_day(books: CustomerBooks, today: date) -> date:
-    """The day credit settles what is owed: the day both existed (the credit's latest
-    surplus, the latest due date of an open claim), never after ``today`` and never
-    before interest already booked (it is not undone)."""
-    open_claims = [c for c in books.claims.values() if c.outstanding > 0]
-    candidates = [c.due_date for c in open_claims]
-    candidates += [c.interest_through for c in open_claims if c.interest_through is not None]
-    if books.credit_since is not None:
-        candidates.append(books.credit_since)
-    return min(today, max(candidates, default=today))
 
 
 def apply_credit(
@@ -444,74 +536,87 @@ def apply_credit(
     agent_id: int | None = None,
 ) -> int:
     """Let the customer's credit settle what they owe, as a payment would (art. 6:43
-    and 6:44 BW: claims in default first, oldest first; costs, interest, principal).
+    and 6:44 BW: oldest claim first; costs, interest, principal).
 
-    Books ``payment`` entries on the claims and one negative ``credit`` entry that
-    lowers the credit by as much, dated :func:`credit_day`, all with the note
-    "credit used" and the id of the payment that left the surplus (the team
-    database's guards want a payment on every payment entry), and an audit row. Works from the
-    balances, so running it again books nothing more. Returns the cents used.
+    Each claim is paid from the oldest credit first, on the later of its due date
+    and the day that credit arose (the day both existed), never after ``today`` and
+    never before interest already booked on it (that is not undone); interest up to
+    that day is booked first. Per claim and surplus: ``payment`` entries on the claim
+    and one negative ``credit`` entry that lowers the credit by as much, all with the
+    note "credit used" and the id of the payment that left that surplus (the team
+    database's guards want a payment on every payment entry); an audit row per day.
+    Works from the balances, so running it again books nothing more. Returns the
+    cents used.
     """
     if books.credit <= 0 or books.outstanding <= 0:
         return 0
-    on = credit_day(books, today)
-    book_interest(books, on, now, table, note=CREDIT_NOTE)
-    split = rules.split_payment(books.credit, books.balances(), on, None)
-    used = books.credit - split.credit
-    if used <= 0:  # pragma: no cover - something is owed, so credit pays some of it
-        return 0
-    for claim_id, allocation in split.allocations:
-        claim = books.claims[claim_id]
-        for part, cents in (
-            (Part.COSTS, allocation.costs),
-            (Part.INTEREST, allocation.interest),
-            (Part.PRINCIPAL, allocation.principal),
-        ):
-            if cents:
-                books.add(
-                    claim,
-                    EntryKind.PAYMENT,
-                    part,
-                    -cents,
-                    on,
-                    now,
-                    payment_id=books.credit_payment_id,
-                    agent_id=agent_id,
-                    note=CREDIT_NOTE,
-                )
-    books.add(
-        None,
-        EntryKind.CREDIT,
-        Part.CREDIT,
-        -used,
-        on,
-        now,
-        payment_id=books.credit_payment_id,
-        agent_id=agent_id,
-        note=CREDIT_NOTE,
-    )
-    references = [
-        books.claims[cid].reference for cid, allocation in split.allocations if allocation.total
-    ]
-    books.audits.append(
-        {
-            "at": now,
-            "agent_id": agent_id,
-            "action": "credit_used",
-            "entity": "customer",
-            "entity_id": books.customer_id,
-            "customer_id": books.customer_id,
-            # Machine words the desk puts in the agent's language (customer_file, audit).
-            "detail": json.dumps(
-                {"amount_cents": used, "claims": references, "on": on.isoformat()}
-            ),
-        }
-    )
-    return used
+    used_on: dict[date, tuple[int, list[str]]] = {}
+    for claim in books.ordered():
+        while claim.outstanding > 0 and books.credit > 0 and books.credit_lots:
+            lot = books.credit_lots[0]
+            on = min(today, max(claim.due_date, lot.on, claim.interest_through or lot.on))
+            _book_claim_interest(books, claim, on, now, table, note=CREDIT_NOTE)
+            available = min(lot.cents, books.credit)
+            split = rules.split_payment(available, [claim.balance()], on, None)
+            used = available - split.credit
+            if used <= 0:  # pragma: no cover - the claim is open, so credit pays some
+                break
+            for _claim_id, allocation in split.allocations:
+                for part, cents in (
+                    (Part.COSTS, allocation.costs),
+                    (Part.INTEREST, allocation.interest),
+                    (Part.PRINCIPAL, allocation.principal),
+                ):
+                    if cents:
+                        books.add(
+                            claim,
+                            EntryKind.PAYMENT,
+                            part,
+                            -cents,
+                            on,
+                            now,
+                            payment_id=lot.payment_id,
+                            agent_id=agent_id,
+                            note=CREDIT_NOTE,
+                        )
+            books.add(
+                None,
+                EntryKind.CREDIT,
+                Part.CREDIT,
+                -used,
+                on,
+                now,
+                payment_id=lot.payment_id,
+                agent_id=agent_id,
+                note=CREDIT_NOTE,
+            )
+            cents_that_day, references = used_on.setdefault(on, (0, []))
+            if claim.reference not in references:
+                references.append(claim.reference)
+            used_on[on] = (cents_that_day + used, references)
+    for on, (cents, references) in sorted(used_on.items()):
+        books.audits.append(
+            {
+                "at": now,
+                "agent_id": agent_id,
+                "action": "credit_used",
+                "entity": "customer",
+                "entity_id": books.customer_id,
+                "customer_id": books.customer_id,
+                # Machine words the desk puts in the agent's language (customer_file, audit).
+                "detail": json.dumps(
+                    {"amount_cents": cents, "claims": references, "on": on.isoformat()}
+                ),
+            }
+        )
+    return sum(cents for cents, _references in used_on.values())
 
 
 def sync_claim_caches(session: Session, books: Iterable[CustomerBooks], today: date) -> None:
-    """Write ``claim.paid_cents``/``settled_on`` and ``customer.credit_cents`` from the books."""
+    """Write ``claim.paid_cents``/``settled_on`` and ``customer.credit_cents`` from the books.
+
+    ``settled_on`` is the day of the last entry that lowered what was open on the
+    claim (a payment, credit used); ``today`` where the books know none."""
     claims: dict[int, ClaimBook] = {}
     credits: dict[int, int] = {}
     for book in books:
@@ -527,7 +632,8 @@ def sync_claim_caches(session: Session, books: Iterable[CustomerBooks], today: d
             continue
         settled = claim.settled_on
         if claim_book.outstanding <= 0 and settled is None:
-            settled = today
+            # The day the payment (or credit) that settled it was booked.
+            settled = claim_book.lowered_on or today
         elif claim_book.outstanding > 0:
             settled = None
         if claim.paid_cents != claim_book.paid:

@@ -156,7 +156,9 @@ def apply_available_credit(
     rates = team_rules.rate_table(session)
     customers = cents = 0
     for start in range(0, len(customer_ids), batch_size):
-        books = ledger.load_books(session, customer_ids[start : start + batch_size])
+        chunk = customer_ids[start : start + batch_size]
+        ledger.lock_books(session, chunk)  # read after a concurrent run has committed
+        books = ledger.load_books(session, chunk)
         for book in books.values():
             used = ledger.apply_credit(book, today, now, rates)
             customers += 1 if used else 0

@@ -31,6 +31,7 @@ from agent_desk.services.ledger import (
     _chunks,
     book_interest,
     load_books,
+    lock_books,
     sync_claim_caches,
     write,
 )
@@ -120,7 +121,9 @@ def receive_payments(
     if not payments:
         return result
     stored = _store_payments(session, actor, payments, now, source)
-    books = load_books(session, {p.customer_id for p in payments})
+    customer_ids = {p.customer_id for p in payments}
+    lock_books(session, customer_ids)  # read after a concurrent run has committed
+    books = load_books(session, customer_ids)
     paid_per_customer: dict[int, list[tuple[date, int]]] = {}
     for payment, payment_id in zip(payments, stored, strict=True):
         book = books[payment.customer_id]

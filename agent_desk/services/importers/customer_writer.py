@@ -496,10 +496,12 @@ def _book_invoices(session: Session, actor: Actor, claims: list[Claim], now: dat
     booked; a closed customer who owes again is reopened with a review."""
     if not claims:
         return
-    books = ledger.load_books(session, {c.customer_id for c in claims})
+    customer_ids = {c.customer_id for c in claims}
+    ledger.lock_books(session, customer_ids)  # read after a concurrent run has committed
+    books = ledger.load_books(session, customer_ids)
     rates = team_rules.rate_table(session)  # credit used at once pays interest at these
-    for claim in claims:
-        ledger.book_invoice(books[claim.customer_id], claim, now, rates=rates)
+    # Every claim first, then each customer's credit once, oldest claim first.
+    ledger.book_invoices(books, claims, now, rates=rates)
     ledger.write(session, books.values())
     ledger.sync_claim_caches(session, books.values(), local_day(now))
     customers = ledger.prefetch(session, Customer, books)
