@@ -423,7 +423,7 @@ def test_the_nightly_run_and_a_payments_import_at_once_pay_a_claim_once(
 def test_postgresql_refuses_credit_used_twice_by_any_writer(
     with_credit: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Migration 0013: even a writer that does not lock the books first (here the
+    # Migration 0014: even a writer that does not lock the books first (here the
     # nightly run with its lock taken out) cannot use the same credit twice: the
     # second run is refused at commit and writes nothing.
     if with_credit.is_sqlite:

@@ -1,7 +1,7 @@
 """credit is never used beyond what was kept, whoever writes the books
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-01
 
 Migration 0004's check that a customer's credit never goes below zero covers only
@@ -22,8 +22,8 @@ from sqlalchemy import text
 
 from agent_desk.services import db_rules
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
