@@ -441,7 +441,9 @@ def _claim_statement(*, quietly: bool = False) -> Any:
             Customer.queue_bucket < int(queue_rules.Bucket.NOT_IN_QUEUE),
             or_(Customer.paused_until.is_(None), Customer.paused_until < bindparam("today")),
             or_(Customer.next_step_due_at.is_(None), Customer.next_step_due_at <= now),
-            or_(Customer.held_until.is_(None), Customer.held_until <= now),
+            # The server's clock decides whether a hold has run out, not the desk's:
+            # a desk whose clock runs fast must not take a colleague's live hold.
+            or_(Customer.held_until.is_(None), Customer.held_until <= func.now()),
         )
         .order_by(
             Customer.queue_bucket.asc(),
@@ -456,7 +458,7 @@ def _claim_statement(*, quietly: bool = False) -> Any:
     held = (
         update(table)
         .where(table.c.id == picked.c.id)
-        .values(held_by_agent_id=agent, held_until=until)
+        .values(held_by_agent_id=agent, held_until=func.now() + (until - now))  # the lease
         .returning(*(table.c[column.key] for column in _ROW_COLUMNS))
         .cte("held")
     )
@@ -533,7 +535,13 @@ def hold(
     now: datetime,
     lease: timedelta = DEFAULT_LEASE,
 ) -> bool:
-    """Hold a customer the agent opened by hand; False when a colleague holds it."""
+    """Hold a customer the agent opened by hand (or renew the hold on the one open);
+    False when a colleague holds it.
+
+    The hold is written only where no colleague's hold is live *in the database*, in
+    the same statement that writes it: a colleague's desk may claim the customer
+    between a read and the write, and that claim must stand. On PostgreSQL the
+    server's clock decides whether a hold ran out (a desk's clock may be wrong)."""
     customer = session.get(Customer, customer_id)
     if customer is None or actor.agent_id is None:
         return False
@@ -541,7 +549,29 @@ def hold(
     if held_elsewhere and customer.held_until is not None and customer.held_until > now:
         return False
     release_holds(session, actor, keep=customer_id)
-    _set_hold(session, [customer_id], actor.agent_id, now + lease)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    clock: Any = func.now() if postgres else now
+    result: Any = session.execute(
+        update(Customer)
+        .where(
+            Customer.id == customer_id,
+            or_(
+                Customer.held_by_agent_id.is_(None),
+                Customer.held_by_agent_id == actor.agent_id,
+                Customer.held_until.is_(None),
+                Customer.held_until <= clock,
+            ),
+        )
+        .values(
+            held_by_agent_id=actor.agent_id,
+            held_until=(func.now() + lease) if postgres else now + lease,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(customer, ["held_by_agent_id", "held_until"])
+    if result.rowcount != 1:
+        return False  # a colleague's hold came first
+    log_changes(session, "customer", [customer_id], "update", [customer_id])
     return True
 
 

@@ -355,6 +355,7 @@ class ChangeListener(_ListenerThread):
         self.retry_max = retry_max
         self.connects = 0
         self._backend_pid: int | None = None
+        self._looked_up_to: int | None = None  # the newest change id an echo check saw
 
     @classmethod
     def for_database(cls, database: Database, **kwargs: Any) -> ChangeListener:
@@ -372,6 +373,7 @@ class ChangeListener(_ListenerThread):
         while not self._stop.is_set():
             try:
                 connection = psycopg.connect(autocommit=True, **self.conninfo)
+                self._looked_up_to = None  # the desk reads all on (re)connect
             except psycopg.Error as error:
                 self._set_state(ConnectionState.OFFLINE, _reason(error))
                 self._stop.wait(delay)
@@ -411,12 +413,30 @@ class ChangeListener(_ListenerThread):
                 last_beat = time.monotonic()
 
     def _own_echo(self, connection: psycopg.Connection[Any], max_id: int) -> bool:
-        """The notification's last row (one transaction, one origin) is this desk's own."""
+        """Only this desk's own changes came since the listener last looked.
+
+        Not just the notified row: a claim's wake-up hint is sent by one desk at a
+        time (``queue_claims``), so a colleague's claim committed meanwhile may have
+        no notification of its own, and rides on this desk's; its row may even be
+        newer than the notified one. So every row after the last one looked at
+        counts (row security shows only the rows this person may read)."""
         if self.own_origin is None or max_id <= 0:
             return False
-        row = connection.execute("SELECT origin FROM change_log WHERE id = %s", (max_id,))
-        found = row.fetchone()
-        return found is not None and found[0] == self.own_origin
+        since = self._looked_up_to
+        if since is None:  # the first notification: its own row says it
+            row = connection.execute("SELECT origin FROM change_log WHERE id = %s", (max_id,))
+            found = row.fetchone()
+            own = found is not None and found[0] == self.own_origin
+        else:
+            row = connection.execute(
+                "SELECT count(*) FROM change_log WHERE id > %s "
+                "AND (origin IS NULL OR origin <> %s)",
+                (since, self.own_origin),
+            )
+            counted = row.fetchone()
+            own = counted is not None and int(counted[0]) == 0
+        self._looked_up_to = max(max_id, since or 0)
+        return own
 
 
 class PollingListener(_ListenerThread):

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from agent_desk.demo import load_demo
 from agent_desk.models import Agent, ChangeLog, Customer
@@ -91,6 +91,47 @@ def test_only_our_own_changes_do_not_wake_the_listener(demo: Database) -> None:
         assert listener.echoes >= 1
         _note(demo, new_origin(2), customer_id, "a colleague's")
         assert wake.wait(10), "a colleague's change did not wake the desk"
+    assert len(woken) == 1
+
+
+def test_a_colleagues_change_that_rode_on_our_notification_still_wakes_us(
+    demo: Database,
+) -> None:
+    """A claim's wake-up hint is sent by one desk at a time, so a colleague's claim may
+    have no notification of its own and ride on ours: our "echo" then carries their
+    change too, and must wake the desk (it used to be left out as our own)."""
+    if demo.engine.dialect.name != "postgresql":
+        pytest.skip("LISTEN/NOTIFY: PostgreSQL (SQLite's poller reads every row since)")
+    customer_id = _customer(demo)
+    mine, theirs = new_origin(1), new_origin(2)
+    woken: list[int] = []
+    ready, wake = threading.Event(), threading.Event()
+
+    def on_wake(max_id: int) -> None:
+        woken.append(max_id)
+        wake.set()
+
+    listener = listener_for(demo, on_wake=on_wake, on_reconnect=ready.set, own_origin=mine)
+    with listener:
+        assert ready.wait(10)
+        _note(demo, mine, customer_id, "our own echo")
+        assert not wake.wait(1.5), "woken by our own change"
+        with demo.engine.begin() as connection:  # a colleague's claim, its hint skipped
+            connection.execute(
+                text("SELECT set_config('agent_desk.origin', :o, true)"), {"o": theirs}
+            )
+            connection.execute(
+                text(
+                    "SELECT agent_desk_log_changes_quietly(ARRAY['customer'], "
+                    "ARRAY[CAST(:c AS bigint)], ARRAY['update'], ARRAY[CAST(:c AS bigint)])"
+                ),
+                {"c": customer_id},
+            )
+        _note(demo, mine, customer_id, "ours, notified")
+        assert wake.wait(10), "the colleague's change on our notification was left out"
+        wake.clear()
+        _note(demo, mine, customer_id, "ours alone again")
+        assert not wake.wait(1.5), "woken by our own change"
     assert len(woken) == 1
 
 

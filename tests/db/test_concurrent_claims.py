@@ -22,7 +22,7 @@ from agent_desk.services.actor import actor_for_login
 from agent_desk.services.database import Database
 from agent_desk.services.leases import release_customer
 from agent_desk.services.queue import QueueScope, queue_ids
-from agent_desk.services.queue_claims import DEFAULT_LEASE, claim_next
+from agent_desk.services.queue_claims import DEFAULT_LEASE, claim_next, hold, release_holds
 
 TODAY = date(2026, 11, 23)
 NOW = datetime.combine(TODAY, time(10, 0), tzinfo=UTC)
@@ -146,13 +146,58 @@ def test_a_hold_expires_after_its_lease(one_customer_queue: tuple[Database, int]
     with database.transaction() as session:  # another desk, just before the lease ends
         assert claim_next(session, sanne, NOW + lease - timedelta(seconds=1), lease,
                           release_previous=False) is None  # fmt: skip
+    # Whether a hold ran out is the server's clock's to say, not a desk's: a desk whose
+    # clock runs a lease ahead still finds the customer held.
+    with database.transaction() as session:
+        assert claim_next(session, sanne, NOW + 5 * lease, lease, release_previous=False) is None
+        server_now = session.scalar(select(func.now()))
+        held_until = session.get_one(Customer, only).held_until
+    assert held_until is not None and server_now < held_until <= server_now + lease
+    with database.transaction() as session:  # the first desk died: its lease ran out
+        session.execute(
+            update(Customer)
+            .where(Customer.id == only)
+            .values(held_until=func.now() - timedelta(seconds=1))
+        )
     later = NOW + lease + timedelta(seconds=1)
-    with database.transaction() as session:  # the first desk died: the hold has expired
+    with database.transaction() as session:
         again = claim_next(session, sanne, later, lease, release_previous=False)
     assert again is not None and again.customer_id == only
     with database.transaction() as session:
         customer = session.get_one(Customer, only)
-        assert customer.held_until == later + lease
+        renewed, server_now = customer.held_until, session.scalar(select(func.now()))
+    assert renewed is not None and server_now - lease < renewed <= server_now + lease
+
+
+def test_a_colleague_who_claims_while_a_supervisor_opens_keeps_the_customer(
+    one_customer_queue: tuple[Database, int],
+) -> None:
+    """The supervisor's desk read the customer (no hold) and is about to hold it; the
+    agent's desk claims it and commits first: the supervisor's hold is refused, and the
+    agent's claim stands (it used to be overwritten)."""
+    database, only = one_customer_queue
+    with database.transaction() as session:
+        sanne = actor_for_login(session, "sanne")
+        boss = actor_for_login(session, "marieke")
+    supervisor = database.sessions()
+    try:
+        customer = supervisor.get_one(Customer, only)
+        assert customer.held_by_agent_id is None  # what the supervisor's desk saw
+        with database.transaction() as session:  # meanwhile the agent's desk claims it
+            claimed = claim_next(session, sanne, NOW, release_previous=False)
+        assert claimed is not None and claimed.customer_id == only
+        assert hold(supervisor, boss, only, NOW) is False
+        supervisor.commit()
+    finally:
+        supervisor.close()
+    with database.transaction() as session:
+        assert session.get_one(Customer, only).held_by_agent_id == sanne.agent_id
+        # Once the agent is done, the supervisor's desk holds it.
+        assert release_holds(session, sanne) == 1
+    with database.transaction() as session:
+        assert hold(session, boss, only, NOW) is True
+    with database.transaction() as session:
+        assert session.get_one(Customer, only).held_by_agent_id == boss.agent_id
 
 
 def test_releasing_hands_the_customer_to_the_next_desk(
