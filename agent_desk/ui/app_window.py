@@ -88,6 +88,10 @@ if TYPE_CHECKING:
     from agent_desk.ui.dialogs.outbox_review import OutboxReviewDialog
 
 
+#: How often the open customer's hold is renewed (the lease is 20 minutes).
+HOLD_RENEWAL_MS = 5 * 60 * 1000
+
+
 class DeskWindow(QMainWindow):
     language_requested = Signal(str)
     file_shown = Signal(int)  # customer id, after the file is on screen
@@ -418,6 +422,12 @@ class DeskWindow(QMainWindow):
         self.live_sync.synced.connect(lambda _at: self._show_connection())
         self.live_sync.reconnected.connect(self.offline.replay)
         self.offline.replayed.connect(self._replayed)
+        # While a customer is open the hold is renewed well within its lease (20
+        # minutes): a long call keeps its customer; another desk cannot claim it.
+        self.hold_renewal = QTimer(self)
+        self.hold_renewal.setInterval(HOLD_RENEWAL_MS)
+        self.hold_renewal.timeout.connect(self.renew_hold)
+        self.hold_renewal.start()
 
     # -- state -------------------------------------------------------------------
 
@@ -644,6 +654,28 @@ class DeskWindow(QMainWindow):
         self.queue_panel.select_customer(file.id)
         name_controls(self)  # the new file's and script's buttons get their names
         self.file_shown.emit(file.id)
+
+    def renew_hold(self) -> None:
+        """Hold the open customer again for a whole lease (quietly: when the database
+        cannot be reached, the next renewal or the reconnect tries again)."""
+        file = self.current_file()
+        if file is None or not self.live_sync.online:
+            return
+        actor, now, customer_id = self.actor, self.clock(), file.id
+
+        def task(session: Session) -> bool:
+            from agent_desk.services.queue_claims import hold
+
+            return hold(session, actor, customer_id, now)
+
+        def renewed(held: bool) -> None:
+            if not held and self.current_file() is not None:
+                self.statusBar().showMessage(
+                    self.tr_("A colleague has this customer open now; your changes still save."),
+                    15_000,
+                )
+
+        self.worker.submit(task, renewed, lambda _error: None)
 
     def _reload_file(self, customer_id: int) -> None:
         actor, now = self.actor, self.clock()
