@@ -477,8 +477,8 @@ class CustomerPanel(QStackedWidget):
             return describe_signal(tr, words, item)
         if item.kind == "credit" and "amount_cents" in values:
             on = values.get("on", "")
-            return "€ " + tr(
-                "credit of {amount} settled {claims} ({date})",
+            return tr(  # starts with the amount, so with the € the other money lines show
+                "{amount} credit settled {claims} ({date})",
                 amount=words.money(int(values["amount_cents"])),
                 claims=values.get("claims") or "?",
                 date=words.day(date.fromisoformat(on)) if len(on) == 10 else "?",

@@ -152,7 +152,7 @@ def test_credit_that_settled_a_later_claim_reads_as_words(boss: DeskWindow) -> N
     at = datetime(2026, 11, 20, 3, tzinfo=UTC)
     item = TimelineItem(at, "credit", "credit_used", "", None, _credit_values(new))
     line = boss.customer_panel.describe(item).replace("\xa0", " ")
-    assert line.startswith("€ tegoed van € 8,52 verrekend met INV-2, INV-3 (20 nov")
+    assert line.startswith("€ 8,52 tegoed verrekend met INV-2, INV-3 (20 nov")
     assert readable_action(NL, "credit_used") == "tegoed gebruikt"
     english = readable_detail(EN, new).replace("\xa0", " ")
     assert english.startswith("Amount: €8.52 · Claims: INV-2, INV-3 · On: 20 Nov")
