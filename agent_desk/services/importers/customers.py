@@ -81,6 +81,11 @@ def _bulk_settings(session: Session) -> Iterator[None]:
         _POINT_INSERT_TRIGGERS,
     ).all()
     session.flush()
+    driver = connection.connection.driver_connection
+    if driver is not None and not driver.in_transaction:
+        # The sqlite3 module opens its transaction only before a row is written; the
+        # triggers are set aside inside it, never in a statement of their own.
+        connection.exec_driver_sql("BEGIN")
     last_point = int(
         connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM contact_point").scalar() or 0
     )
