@@ -72,7 +72,7 @@ def _bulk_settings(session: Session) -> Iterator[None]:
     if connection.dialect.name != "sqlite":
         yield
         return
-    cache = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    cache = int(connection.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
     connection.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
     marks = ", ".join("?" for _ in _POINT_INSERT_TRIGGERS)
     triggers = connection.exec_driver_sql(
@@ -113,7 +113,7 @@ def _bulk_settings(session: Session) -> Iterator[None]:
             for _name, sql in triggers:
                 connection.exec_driver_sql(sql)  # the text they were created with
         with contextlib.suppress(SQLAlchemyError):
-            connection.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
+            connection.exec_driver_sql(f"PRAGMA cache_size = {cache}")
 
 
 class _Consistency:
