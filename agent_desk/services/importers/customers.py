@@ -60,8 +60,9 @@ _CONTACT_CHECK = (
 def _bulk_settings(session: Session) -> Iterator[None]:
     """SQLite, for the import's run: a larger page cache for its connection (put back
     afterwards: the connection returns to the pool; ``temp_store`` cannot change
-    within a transaction, and the import makes no temporary tables), and the contact check of 0011 worked out once for the customers given new
-    points instead of by a trigger for each of the points.
+    within a transaction, and the import makes no temporary tables), and the contact
+    check of 0011 worked out once for the customers given new points instead of by a
+    trigger for each of the points.
 
     The two insert triggers are dropped and created again from their own text in the
     import's transaction: SQLite's schema changes are part of the transaction (a
