@@ -160,3 +160,70 @@ def ids_by(session: Session, table: Table, key: str, values: Iterable[Any]) -> d
             for value, row_id in session.execute(select(column, table.c.id).where(column.in_(part)))
         )
     return found
+
+
+def insert_tuples(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> int:
+    """As :func:`insert_rows`, for rows already built as tuples in ``columns``' order
+    (no dict per row): ``COPY`` on PostgreSQL, one ``executemany`` on SQLite."""
+    if not rows:
+        return 0
+    if is_postgresql(session) and _may_copy(session, table.name):
+        copy_rows(session, table.name, columns, rows)
+        return len(rows)
+    session.flush()
+    connection = session.connection()
+    dialect = connection.dialect
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    if any(p is not None for p in processors):
+        converted: list[Sequence[Any]] = []
+        for index, process in enumerate(processors):
+            column = [row[index] for row in rows]
+            if process is not None:
+                memo: dict[Any, Any] = {}  # dates and times repeat (e.g. "now" on every row)
+                for i, value in enumerate(column):
+                    if value is not None:
+                        done = memo.get(value, memo)
+                        if done is memo:
+                            done = memo[value] = process(value)
+                        column[i] = done
+            converted.append(column)
+        rows = list(zip(*converted, strict=True))
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "  # names from our own models
+        f"VALUES ({', '.join(mark for _ in columns)})"
+    )
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(statement, rows)
+    finally:
+        cursor.close()
+    return len(rows)
+
+
+def reserve_ids(session: Session, table: str, count: int) -> list[int]:
+    """``count`` new ids for ``table``'s integer primary key, in increasing order, for
+    rows a bulk write is about to insert with their id given (so that it needs no
+    read-back). PostgreSQL: taken from the column's sequence (as a default would);
+    SQLite: the ids it would give itself (after the highest one), in the caller's
+    write transaction."""
+    if count <= 0:
+        return []
+    if is_postgresql(session):
+        found = session.execute(
+            text(
+                "WITH s AS (SELECT pg_get_serial_sequence(:t, 'id')::regclass AS seq) "
+                "SELECT nextval(s.seq) FROM s, generate_series(1, :n)"
+            ),
+            {"t": table, "n": count},
+        )
+        return sorted(int(v) for (v,) in found)
+    highest = session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))  # our names
+    start = int(highest or 0) + 1
+    return list(range(start, start + count))

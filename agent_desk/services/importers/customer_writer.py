@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from agent_desk.domain import import_rows as rules
@@ -44,6 +44,96 @@ from agent_desk.services.importers.reading import (
 )
 from agent_desk.services.signals import record_objection
 
+# The columns of the new rows ``_insert_new`` builds, in the order of its tuples, then
+# the ones every new row has the same value in (appended by ``_with``).
+_CUSTOMER_COLUMNS = (
+    "id",
+    "customer_number",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "language",
+    "segment",
+    "trigger",
+    "trigger_on",
+    "status",
+    "assigned_agent_id",
+    "arrears_cents",
+    "oldest_due_date",
+    "first_time_arrears",
+    "queue_bucket",
+    "next_step_kind",
+    "next_step_due_at",
+    "created_at",
+    "salutation",
+    "vulnerable",
+    "credit_cents",
+    "broken_arrangement",
+    "missed_instalment",
+    "version",
+)
+_CUSTOMER_FIXED = (None, False, 0, False, False, 1)
+_POINT_COLUMNS = (
+    "customer_id",
+    "kind",
+    "value",
+    "street",
+    "house_number",
+    "postcode",
+    "city",
+    "preferred",
+    "consent_sms",
+    "consent_whatsapp",
+    "verification_source",
+    "invalid",
+    "version",
+)
+_POINT_FIXED = (False, False, False, None, False, 1)
+_CLAIM_COLUMNS = (
+    "id",
+    "customer_id",
+    "reference",
+    "description",
+    "principal_cents",
+    "due_date",
+    "settled_on",
+    "paid_cents",
+    "version",
+)
+_CLAIM_FIXED = (0, 1)
+_ENTRY_COLUMNS = (
+    "customer_id",
+    "claim_id",
+    "kind",
+    "part",
+    "amount_cents",
+    "booked_on",
+    "created_at",
+    "interest_through",
+    "payment_id",
+    "arrangement_id",
+    "notice_id",
+    "agent_id",
+    "note",
+)
+_ENTRY_FIXED = (None, None, None, None, None, "")
+_STEP_COLUMNS = (
+    "customer_id",
+    "kind",
+    "due_at",
+    "assigned_agent_id",
+    "note",
+    "created_by_id",
+    "created_at",
+    "version",
+)
+_STEP_FIXED = (1,)
+_AUDIT_COLUMNS = ("at", "agent_id", "action", "entity", "entity_id", "customer_id", "detail")
+
+
+def _with(rows: list[tuple[Any, ...]], fixed: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    return [row + fixed for row in rows]
+
 
 @dataclass
 class _NewCustomer:
@@ -72,7 +162,7 @@ class CustomerWriter:
         session = self.session
         session.flush()
         numbers = list(dict.fromkeys(r.customer_number for _, r in chunk))
-        existing = bulk.ids_by(session, _table(Customer), "customer_number", numbers)
+        existing = _lookup(session, "customer", "customer_number", "id", numbers)
         claims = self._claims_of([r.claim_reference for _, r in chunk])
         for line, record in chunk:
             owner = claims.get(record.claim_reference)
@@ -118,31 +208,38 @@ class CustomerWriter:
 
     def _claims_of(self, references: list[str]) -> dict[str, int]:
         """The customer id of each claim that already exists."""
-        found: dict[str, int] = {}
-        for start in range(0, len(references), bulk.IN_BATCH):
-            part = references[start : start + bulk.IN_BATCH]
-            found.update(
-                (reference, int(customer_id))
-                for reference, customer_id in self.session.execute(
-                    select(Claim.reference, Claim.customer_id).where(Claim.reference.in_(part))
-                )
-            )
-        return found
+        return _lookup(self.session, "claim", "reference", "customer_id", references)
 
     # -- new customers: bulk
 
     def _insert_new(self, customers: list[_NewCustomer]) -> None:
+        """The new customers of a chunk with everything that comes with them, each table
+        in one bulk write of rows built as tuples; their ids are reserved first (as the
+        database would give them), so nothing needs reading back."""
         session, now, today = self.session, self.now, local_day(self.now)
-        rows: list[dict[str, Any]] = []
-        for item in customers:
-            last = item.records[-1]
-            agent = next((r.agent for r in reversed(item.records) if r.agent), None)
-            born = next((r.date_of_birth for r in reversed(item.records) if r.date_of_birth), None)
-            known_trigger = next((r for r in reversed(item.records) if r.trigger), None)
-            open_claims = [r for r in item.records if r.principal_cents > 0]
+        review = NextStepKind.REVIEW.value
+        open_status = CustomerStatus.OPEN.value
+        principal_kind, principal_part = EntryKind.PRINCIPAL.value, Part.PRINCIPAL.value
+        actor_id, detail = self.actor.agent_id, self.path.name
+        new_ids = bulk.reserve_ids(session, "customer", len(customers))
+        claim_ids = iter(bulk.reserve_ids(session, "claim", sum(len(c.records) for c in customers)))
+        rows: list[tuple[Any, ...]] = []
+        points: list[tuple[Any, ...]] = []
+        claims: list[tuple[Any, ...]] = []
+        entries: list[tuple[Any, ...]] = []
+        steps: list[tuple[Any, ...]] = []
+        audits: list[tuple[Any, ...]] = []
+        search_rows: list[tuple[int, str, str]] = []
+        for cid, item in zip(new_ids, customers, strict=True):
+            records = item.records
+            last = records[-1]
+            agent = next((r.agent for r in reversed(records) if r.agent), None)
+            born = next((r.date_of_birth for r in reversed(records) if r.date_of_birth), None)
+            known_trigger = next((r for r in reversed(records) if r.trigger), None)
+            open_claims = [r for r in records if r.principal_cents > 0]
             history = [
                 queue_rules.ClaimHistory(r.due_date, None if r.principal_cents > 0 else today)
-                for r in item.records
+                for r in records
             ]
             first_time = queue_rules.is_first_time_arrears(
                 history, earlier_promises=0, earlier_arrangements=0
@@ -155,145 +252,101 @@ class CustomerWriter:
                     arrears_cents=arrears,
                     oldest_due_date=oldest,
                     first_time_arrears=first_time,
-                    next_step_kind=NextStepKind.REVIEW.value,
+                    next_step_kind=review,
                     next_step_due_at=now,
                 )
             )
+            agent_id = self.logins.get(agent) if agent else None
             rows.append(
-                {
-                    "customer_number": item.number,
-                    "first_name": last.first_name,
-                    "last_name": last.last_name,
-                    "salutation": None,
-                    "date_of_birth": born,
-                    "language": last.language,
-                    "segment": last.segment,
-                    "trigger": known_trigger.trigger if known_trigger else None,
-                    "trigger_on": known_trigger.trigger_on if known_trigger else None,
-                    "status": CustomerStatus.OPEN.value,
-                    "assigned_agent_id": self.logins.get(agent) if agent else None,
-                    "vulnerable": False,
-                    "arrears_cents": arrears,
-                    "credit_cents": 0,
-                    "oldest_due_date": oldest,
-                    "first_time_arrears": first_time,
-                    "broken_arrangement": False,
-                    "missed_instalment": False,
-                    "queue_bucket": int(bucket),
-                    "next_step_kind": NextStepKind.REVIEW.value,
-                    "next_step_due_at": now,
-                    "created_at": now,
-                    "version": 1,
-                }
+                (
+                    cid,
+                    item.number,
+                    last.first_name,
+                    last.last_name,
+                    born,
+                    last.language,
+                    last.segment,
+                    known_trigger.trigger if known_trigger else None,
+                    known_trigger.trigger_on if known_trigger else None,
+                    open_status,
+                    agent_id,
+                    arrears,
+                    oldest,
+                    first_time,
+                    int(bucket),
+                    review,
+                    now,
+                    now,
+                )
             )
-        bulk.insert_rows(session, _table(Customer), rows)
-        bulk.keep_statistics(session, "customer", len(rows))
-        ids = bulk.ids_by(
-            session, _table(Customer), "customer_number", [c.number for c in customers]
-        )
-        points: list[dict[str, Any]] = []
-        claims: list[dict[str, Any]] = []
-        steps: list[dict[str, Any]] = []
-        audits: list[dict[str, Any]] = []
-        search_rows: list[dict[str, Any]] = []
-        for item, row in zip(customers, rows, strict=True):
-            cid = ids[item.number]
             seen: set[tuple[str, str]] = set()
             facts: list[search_keys.PointFacts] = []
-            for record in item.records:
+            for record in records:
                 for kind, value, parts in _wanted_points(record):
                     if (kind, value) in seen:
                         continue
                     seen.add((kind, value))
-                    facts.append(
-                        search_keys.PointFacts(
-                            kind, value, parts.get("postcode"), parts.get("house_number")
+                    postcode, house_number = parts.get("postcode"), parts.get("house_number")
+                    facts.append(search_keys.PointFacts(kind, value, postcode, house_number))
+                    points.append(
+                        (
+                            cid,
+                            kind,
+                            value,
+                            parts.get("street"),
+                            house_number,
+                            postcode,
+                            parts.get("city"),
                         )
                     )
-                    points.append(
-                        {
-                            "customer_id": cid,
-                            "kind": kind,
-                            "value": value,
-                            "street": parts.get("street"),
-                            "house_number": parts.get("house_number"),
-                            "postcode": parts.get("postcode"),
-                            "city": parts.get("city"),
-                            "preferred": False,
-                            "consent_sms": False,
-                            "consent_whatsapp": False,
-                            "verification_source": None,
-                            "invalid": False,
-                            "version": 1,
-                        }
-                    )
+                claim_id = next(claim_ids)
+                cents = record.principal_cents
                 claims.append(
-                    {
-                        "customer_id": cid,
-                        "reference": record.claim_reference,
-                        "description": record.claim_description,
-                        "principal_cents": record.principal_cents,
-                        "paid_cents": 0,
-                        "due_date": record.due_date,
+                    (
+                        claim_id,
+                        cid,
+                        record.claim_reference,
+                        record.claim_description,
+                        cents,
+                        record.due_date,
                         # Nothing owed on it: settled the day it arrived (as the books say).
-                        "settled_on": None if record.principal_cents > 0 else today,
-                        "version": 1,
-                    }
+                        None if cents > 0 else today,
+                    )
                 )
-            steps.append(
-                {
-                    "customer_id": cid,
-                    "kind": NextStepKind.REVIEW.value,
-                    "due_at": now,
-                    "assigned_agent_id": row["assigned_agent_id"],
-                    "note": "imported",
-                    "created_by_id": self.actor.agent_id,
-                    "created_at": now,
-                    "version": 1,
-                }
-            )
-            audits.append(self._audit_row(cid))
+                if cents > 0:
+                    entries.append(
+                        (cid, claim_id, principal_kind, principal_part, cents, record.due_date, now)
+                    )
+            steps.append((cid, review, now, agent_id, "imported", actor_id, now))
+            audits.append((now, actor_id, "import", "customer", cid, cid, detail))
             search_rows += [
-                {"customer_id": cid, "field": field, "key": key}
+                (cid, field, key)
                 for field, key in search_keys.key_pairs(
                     item.number,
-                    row["first_name"] or "",
-                    row["last_name"],
+                    last.first_name or "",
+                    last.last_name,
                     facts,
-                    [r.claim_reference for r in item.records],
+                    [r.claim_reference for r in records],
                 )
             ]
-        bulk.insert_rows(session, _table(ContactPoint), points)
-        bulk.insert_rows(session, _table(Claim), claims)
+        bulk.insert_tuples(
+            session, _table(Customer), _CUSTOMER_COLUMNS, _with(rows, _CUSTOMER_FIXED)
+        )
+        bulk.keep_statistics(session, "customer", len(rows))
+        bulk.insert_tuples(
+            session, _table(ContactPoint), _POINT_COLUMNS, _with(points, _POINT_FIXED)
+        )
+        bulk.insert_tuples(session, _table(Claim), _CLAIM_COLUMNS, _with(claims, _CLAIM_FIXED))
         bulk.keep_statistics(session, "claim", len(claims))
         # Find anyone: the new customers' search keys, by the one rule of search_keys.
-        bulk.insert_rows(session, _table(CustomerSearchKey), search_rows)
-        claim_ids = bulk.ids_by(
-            session, _table(Claim), "reference", [c["reference"] for c in claims]
+        bulk.insert_tuples(
+            session, _table(CustomerSearchKey), ("customer_id", "field", "key"), search_rows
         )
-        entries = [
-            {
-                "customer_id": c["customer_id"],
-                "claim_id": claim_ids[c["reference"]],
-                "kind": EntryKind.PRINCIPAL.value,
-                "part": Part.PRINCIPAL.value,
-                "amount_cents": c["principal_cents"],
-                "booked_on": c["due_date"],
-                "interest_through": None,
-                "payment_id": None,
-                "arrangement_id": None,
-                "notice_id": None,
-                "agent_id": None,
-                "created_at": now,
-                "note": "",
-            }
-            for c in claims
-            if c["principal_cents"] > 0
-        ]
-        bulk.insert_rows(session, _table(LedgerEntry), entries)
-        bulk.insert_rows(session, _table(NextStep), steps)
-        bulk.insert_rows(session, _table(AuditEvent), audits)
-        new_ids = [ids[c.number] for c in customers]
+        bulk.insert_tuples(
+            session, _table(LedgerEntry), _ENTRY_COLUMNS, _with(entries, _ENTRY_FIXED)
+        )
+        bulk.insert_tuples(session, _table(NextStep), _STEP_COLUMNS, _with(steps, _STEP_FIXED))
+        bulk.insert_tuples(session, _table(AuditEvent), _AUDIT_COLUMNS, audits)
         log_changes(session, "customer", new_ids, "insert", new_ids)
         self.created.update(c.number for c in customers)
         self.touched.update(c.number for c in customers)
@@ -450,6 +503,29 @@ class CustomerWriter:
         # as they always did.
         changing = {r.customer_number for r in needed}
         return [r for r in records if r.customer_number in changing]
+
+
+def _lookup(session: Session, table: str, key: str, value: str, keys: list[str]) -> dict[str, int]:
+    """``{key: value}`` of ``table``'s rows whose unique ``key`` is one of ``keys``:
+    on PostgreSQL one statement with an array (no list of thousands of parameters
+    for the driver to take apart), on SQLite in lists of ``bulk.IN_BATCH``."""
+    if not bulk.is_postgresql(session):
+        column = _table({"customer": Customer, "claim": Claim}[table]).c
+        found: dict[str, int] = {}
+        for start in range(0, len(keys), bulk.IN_BATCH):
+            part = keys[start : start + bulk.IN_BATCH]
+            found.update(
+                (k, int(v))
+                for k, v in session.execute(
+                    select(column[key], column[value]).where(column[key].in_(part))
+                )
+            )
+        return found
+    rows = session.execute(
+        text(f"SELECT {key}, {value} FROM {table} WHERE {key} = ANY(:keys)"),  # our names
+        {"keys": keys},
+    )
+    return {k: int(v) for k, v in rows}
 
 
 def _objection(session: Session, actor: Actor, customer_id: int, on: date, now: datetime) -> bool:
