@@ -204,10 +204,15 @@ def lock_books(session: Session, customer_ids: Iterable[int]) -> None:
     except OperationalError as error:
         if "locked" not in str(error.orig).lower():
             raise
-        raise ConflictError(
-            "Another run is booking on this database and did not finish in time; nothing "
-            "was saved. Try again when it is done."
-        ) from None
+        raise books_busy() from None
+
+
+def books_busy() -> ConflictError:
+    """SQLite: another run held the database's write lock past the busy timeout."""
+    return ConflictError(
+        "Another run is booking on this database and did not finish in time; nothing "
+        "was saved. Try again when it is done."
+    )
 
 
 def load_books(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from agent_desk.domain import import_rows as rules
@@ -25,6 +25,7 @@ from agent_desk.i18n import N_
 from agent_desk.models import (
     Agent,
 )
+from agent_desk.services import ledger
 from agent_desk.services.actor import Actor
 from agent_desk.services.importers.customer_writer import CustomerWriter
 from agent_desk.services.importers.reading import (
@@ -85,8 +86,15 @@ def _bulk_settings(session: Session) -> Iterator[None]:
     driver = connection.connection.driver_connection
     if driver is not None and not driver.in_transaction:
         # The sqlite3 module opens its transaction only before a row is written; the
-        # triggers are set aside inside it, never in a statement of their own.
-        connection.exec_driver_sql("BEGIN")
+        # triggers are set aside inside it, never in a statement of their own. The
+        # write lock is taken now (IMMEDIATE): a deferred transaction that read first
+        # could not write after another run's commit, and would fail at once.
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except OperationalError as error:
+            if "locked" not in str(error.orig).lower():
+                raise
+            raise ledger.books_busy() from None
     last_point = int(
         connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM contact_point").scalar() or 0
     )
