@@ -169,8 +169,8 @@ def _write(session: Session, batch: Batch) -> None:
     Every row of one table has the same keys (the generator writes each column), so a
     table's rows go as tuples straight to the driver: ``COPY`` on PostgreSQL, one
     ``executemany`` on SQLite with only the date and time columns turned into SQLite's
-    text form (the same text SQLAlchemy writes; booleans and the rest are as the driver
-    takes them), without a second, per-column pass over every value.
+    text form (the same text SQLAlchemy writes; booleans and the rest go as the driver
+    takes them), not every value of every column through its type's processor.
     """
     rows = batch.rows
     rows[CustomerSearchKey] = _search_keys(
@@ -222,6 +222,19 @@ def _search_keys(
     return rows
 
 
+def _utc_text(process: Callable[[Any], Any]) -> Callable[[datetime], Any]:
+    """SQLite's text of an aware UTC datetime, as ``UTCDateTime`` writes it
+    ("2026-03-02 08:30:00.000000"), made by ``datetime.isoformat``; other values go
+    through the type's own processor (which refuses a naive one)."""
+
+    def to_text(value: datetime) -> Any:
+        if value.tzinfo is UTC:
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return process(value)
+
+    return to_text
+
+
 def _executemany(
     session: Session,
     table: Table,
@@ -229,31 +242,33 @@ def _executemany(
     rows: list[dict[str, Any]],
     get: Callable[[dict[str, Any]], tuple[Any, ...]],
 ) -> None:
-    """SQLite: one executemany per table and batch, in the session's transaction."""
+    """SQLite: one executemany per table and batch, in the session's transaction.
+
+    The batch's rows are its own: their dates and times are replaced by their SQLite
+    text in place (ISO dates; UTC datetimes as ``UTCDateTime`` stores them).
+    """
     session.flush()
     connection = session.connection()
     dialect = connection.dialect
-    timed = [
-        (i, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-        for i, name in enumerate(columns)
-        if isinstance(table.c[name].type, (Date, DateTime, UTCDateTime))
-    ]
-    if timed:
-        by_column = list(zip(*map(get, rows), strict=True))
-        for i, process in timed:
-            assert process is not None
-            done: dict[Any, Any] = {None: None}  # dates and times repeat ("now" on every row)
-            out: list[Any] = []
-            append = out.append
-            for value in by_column[i]:
-                text_form = done.get(value, done)
-                if text_form is done:
-                    text_form = done[value] = process(value)
-                append(text_form)
-            by_column[i] = out  # type: ignore[call-overload]
-        values: list[tuple[Any, ...]] = list(zip(*by_column, strict=True))
-    else:
-        values = list(map(get, rows))
+    for name in columns:
+        kind = table.c[name].type
+        to_text: Callable[[Any], Any] | None
+        if isinstance(kind, UTCDateTime):
+            to_text = _utc_text(kind.dialect_impl(dialect).bind_processor(dialect))  # type: ignore[arg-type]
+        elif isinstance(kind, (Date, DateTime)):
+            to_text = kind.dialect_impl(dialect).bind_processor(dialect)
+        else:
+            continue
+        assert to_text is not None
+        done: dict[Any, Any] = {}  # they repeat ("now" on every ledger entry)
+        for row in rows:
+            value = row[name]
+            if value is None:
+                continue
+            text_form = done.get(value)
+            if text_form is None:
+                text_form = done[value] = to_text(value)
+            row[name] = text_form
     statement = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "  # names from our own models
         f"VALUES ({', '.join('?' for _ in columns)})"
@@ -262,7 +277,7 @@ def _executemany(
     assert driver is not None
     cursor = driver.cursor()
     try:
-        cursor.executemany(statement, values)
+        cursor.executemany(statement, list(map(get, rows)))
     finally:
         cursor.close()
 
