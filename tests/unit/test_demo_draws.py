@@ -49,3 +49,24 @@ def test_the_generated_rows_are_the_demo_as_it_was() -> None:
     assert digest.hexdigest() == (
         "393a56a6b730ddd67a5a6e6cbe190fa14a7175d5e97520ea2b8d1919dc22159b"
     )
+
+
+def test_the_sqlite_text_of_a_time_is_what_the_column_type_writes() -> None:
+    from datetime import timedelta, timezone
+
+    from sqlalchemy.dialects import sqlite
+
+    from agent_desk.demo.loader import _utc_text
+    from agent_desk.models.base import UTCDateTime
+
+    dialect = sqlite.dialect()
+    process = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert process is not None
+    to_text = _utc_text(process)
+    for value in [
+        datetime(2026, 3, 2, 8, 30, tzinfo=UTC),
+        datetime(2026, 3, 2, 8, 30, 1, 5, tzinfo=UTC),
+        datetime(1999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2026, 3, 2, 9, 30, tzinfo=timezone(timedelta(hours=1))),
+    ]:
+        assert to_text(value) == process(value)
