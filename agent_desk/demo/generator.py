@@ -11,7 +11,11 @@ state (dates, balances, the agent) while they are drawn.
 from __future__ import annotations
 
 import random
+from bisect import bisect
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate
 from typing import Any
 
 from agent_desk.demo.cast import (
@@ -54,15 +58,61 @@ from agent_desk.models import (
     PromiseToPay,
 )
 
+#: The hours a demo moment falls in (``Generator._at``).
+_HOURS = (9, 10, 11, 14, 15, 16, 18, 19)
+
+
+def _weighted(
+    population: Sequence[Any], weights: Sequence[float]
+) -> Callable[[Callable[[], float]], Any]:
+    """``rng.choices(population, weights)[0]`` with the running sums made once: the same
+    single ``random()`` draw and the same bisection as CPython's ``random.choices``."""
+    cum = list(accumulate(weights))
+    total = cum[-1] + 0.0
+    hi = len(cum) - 1
+
+    def pick(draw: Callable[[], float]) -> Any:
+        return population[bisect(cum, draw() * total, 0, hi)]
+
+    return pick
+
+
+_SEGMENT = _weighted(
+    [Segment.CONSUMER, Segment.SELF_EMPLOYED, Segment.SMALL_BUSINESS], [0.88, 0.08, 0.04]
+)
+_OUTCOME = _weighted(
+    [
+        Outcome.NO_ANSWER,
+        Outcome.VOICEMAIL,
+        Outcome.REACHED,
+        Outcome.CALLBACK_REQUESTED,
+        Outcome.WRONG_NUMBER,
+    ],
+    [0.45, 0.2, 0.2, 0.1, 0.05],
+)
+_CHANNELS = (None, Channel.PHONE.value, Channel.WHATSAPP.value, Channel.EMAIL.value)
+_BEST_TIMES = (
+    None,
+    None,
+    TimeOfDay.MORNING.value,
+    TimeOfDay.AFTERNOON.value,
+    TimeOfDay.EVENING.value,
+)
+_MOBILE = ContactKind.MOBILE.value
+_PHONE = Channel.PHONE.value
+_OUTBOUND = Direction.OUTBOUND.value
+_REACHED = Outcome.REACHED.value
+_HOUSE_SUFFIXES = ("", "", "", "A", "-2")
+
 
 class Batch:
     """The rows of one chunk of customers, per model, in the order they were made."""
 
     def __init__(self) -> None:
-        self.rows: dict[Any, list[dict[str, Any]]] = {}
+        self.rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
 
     def add(self, model: Any, row: dict[str, Any]) -> None:
-        self.rows.setdefault(model, []).append(row)
+        self.rows[model].append(row)
 
 
 class Generator:
@@ -83,6 +133,12 @@ class Generator:
         self.fees = load_fee_table()
         self.policy = books_rules.load_books_policy()  # read once, not once per letter
         self.stories, self.weights = zip(*STORIES, strict=True)
+        self._story = _weighted(self.stories, self.weights)
+        # What ``rng.randrange(a, b)`` and ``rng.choice(seq)`` draw, without their
+        # argument checks: ``a + below(b - a)`` and ``seq[below(len(seq))]`` (CPython's
+        # random.py; tests/unit/test_demo_draws.py holds them to the public calls).
+        self._below: Callable[[int], int] = rng._randbelow  # type: ignore[attr-defined]
+        self._moments: dict[tuple[int, int, int], datetime] = {}
 
     def _id(self, model: Any) -> int:
         value = self.ids[model]
@@ -90,31 +146,29 @@ class Generator:
         return value
 
     def _at(self, days_ago: int, hour: int | None = None) -> datetime:
-        hour = hour if hour is not None else self.rng.choice([9, 10, 11, 14, 15, 16, 18, 19])
-        moment = datetime.combine(
-            self.today - timedelta(days=days_ago), time(hour, self.rng.randrange(60)), tzinfo=UTC
-        )
+        below = self._below
+        if hour is None:
+            hour = _HOURS[below(8)]
+        key = (days_ago, hour, below(60))
+        moment = self._moments.get(key)
+        if moment is None:
+            moment = self._moments[key] = datetime.combine(
+                self.today - timedelta(days=days_ago), time(hour, key[2]), tzinfo=UTC
+            )
         return moment
 
     def customer(self, batch: Batch, cid: int, index: int) -> None:
         rng = self.rng
-        story = rng.choices(self.stories, self.weights)[0]
-        first, salutation = rng.choice(FIRST_NAMES)
-        last = rng.choice(LAST_NAMES)
+        below = self._below
+        draw = rng.random
+        story = self._story(draw)
+        first, salutation = FIRST_NAMES[below(len(FIRST_NAMES))]
+        last = LAST_NAMES[below(len(LAST_NAMES))]
         agent_id = (
-            self.agent_ids[index % len(self.agent_ids)]
-            if rng.random() > 0.02
-            else self.agent_ids[0]
+            self.agent_ids[index % len(self.agent_ids)] if draw() > 0.02 else self.agent_ids[0]
         )
-        segment = (
-            Segment.SELF_EMPLOYED
-            if story == "self_employed_support"
-            else rng.choices(
-                [Segment.CONSUMER, Segment.SELF_EMPLOYED, Segment.SMALL_BUSINESS],
-                [0.88, 0.08, 0.04],
-            )[0]
-        )
-        language = "en" if rng.random() < 0.1 else "nl"
+        segment = Segment.SELF_EMPLOYED if story == "self_employed_support" else _SEGMENT(draw)
+        language = "en" if draw() < 0.1 else "nl"
         row: dict[str, Any] = {
             "id": cid,
             "customer_number": f"{100000 + cid}",
@@ -127,18 +181,8 @@ class Generator:
             "trigger": None,
             "status": "open",
             "assigned_agent_id": agent_id,
-            "preferred_channel": rng.choice(
-                [None, Channel.PHONE.value, Channel.WHATSAPP.value, Channel.EMAIL.value]
-            ),
-            "best_time": rng.choice(
-                [
-                    None,
-                    None,
-                    TimeOfDay.MORNING.value,
-                    TimeOfDay.AFTERNOON.value,
-                    TimeOfDay.EVENING.value,
-                ]
-            ),
+            "preferred_channel": _CHANNELS[below(4)],
+            "best_time": _BEST_TIMES[below(5)],
             "vulnerable": False,
             "vulnerability_note": None,
             "vulnerability_consent_at": None,
@@ -149,27 +193,25 @@ class Generator:
             "called_in_at": None,
             "held_by_agent_id": None,
             "held_until": None,
-            "created_at": self._at(rng.randrange(30, 900)),
+            "created_at": self._at(30 + below(870)),
             "version": 1,
         }
         self._contact_points(batch, cid, language)
         # Claims: open ones now; older settled ones tell of earlier arrears.
         if story in ("first_time", "discount_ending"):
-            oldest_days = rng.randrange(8, 40)
-            n_open = 1 if rng.random() < 0.7 else 2
+            oldest_days = 8 + below(32)
+            n_open = 1 if draw() < 0.7 else 2
         elif story == "long_running":
             oldest_days = rng.randrange(120, 420)
             n_open = rng.randrange(2, 5)
         else:
-            oldest_days = rng.randrange(20, 150)
-            n_open = rng.randrange(1, 4)
+            oldest_days = 20 + below(130)
+            n_open = 1 + below(3)
         claims: list[queue_rules.ClaimHistory] = []
         if story not in ("first_time", "discount_ending"):
-            for _ in range(rng.randrange(1, 3)):
-                due = self.today - timedelta(
-                    days=rng.randrange(oldest_days + 60, oldest_days + 700)
-                )
-                settled = due + timedelta(days=rng.randrange(20, 90))
+            for _ in range(1 + below(2)):
+                due = self.today - timedelta(days=oldest_days + 60 + below(640))
+                settled = due + timedelta(days=20 + below(70))
                 self._claim(batch, cid, due, settled)
                 claims.append(queue_rules.ClaimHistory(due, settled))
         open_total = 0
@@ -182,13 +224,13 @@ class Generator:
             claims.append(queue_rules.ClaimHistory(due, None))
         oldest_due = min(c.due_date for c in claims if c.settled_on is None)
         letter = story not in ("first_time", "discount_ending") and oldest_days >= 50
-        if letter and rng.random() < 0.6:
+        if letter and draw() < 0.6:
             open_total += self._fourteen_day_letter(batch, cid, agent_id, open_claims)
 
         promises = arrangements = 0
         broken = missed = False
-        step_kind, step_due = NextStepKind.REVIEW, self._at(rng.randrange(0, 3), 7)
-        attempts = rng.randrange(0, 4)
+        step_kind, step_due = NextStepKind.REVIEW, self._at(below(3), 7)
+        attempts = below(4)
         if story == "broken_promise":
             self._promise(batch, cid, agent_id, open_total // 2, PromiseStatus.BROKEN)
             promises = 1
@@ -241,7 +283,7 @@ class Generator:
             step_kind = NextStepKind.WAIT_PAYMENT
             step_due = self._at(-rng.randrange(2, 20), 8)
         for a in range(attempts):
-            self._attempt(batch, cid, agent_id, rng.randrange(1, 40) + a)
+            self._attempt(batch, cid, agent_id, 1 + below(39) + a)
         batch.add(
             NextStep,
             {
@@ -252,7 +294,7 @@ class Generator:
                 "assigned_agent_id": agent_id,
                 "note": "",
                 "created_by_id": agent_id,
-                "created_at": self._at(rng.randrange(1, 20)),
+                "created_at": self._at(1 + below(19)),
                 "done_at": None,
                 "version": 1,
             },
@@ -295,20 +337,22 @@ class Generator:
         )
 
     def _contact_points(self, batch: Batch, cid: int, language: str) -> None:
-        rng = self.rng
-        mobile = f"+316{rng.randrange(10_000_000, 99_999_999)}"
-        city, low, high = rng.choice(CITIES)
-        postcode = f"{rng.randrange(low, high + 1)} {rng.choice(POSTCODE_LETTERS)}{rng.choice(POSTCODE_LETTERS)}"
+        below = self._below
+        draw = self.rng.random
+        letters = POSTCODE_LETTERS
+        mobile = f"+316{10_000_000 + below(89_999_999)}"
+        city, low, high = CITIES[below(len(CITIES))]
+        postcode = f"{low + below(high + 1 - low)} {letters[below(20)]}{letters[below(20)]}"
         street, number = (
-            rng.choice(STREETS),
-            str(rng.randrange(1, 250)) + rng.choice(["", "", "", "A", "-2"]),
+            STREETS[below(len(STREETS))],
+            str(1 + below(249)) + _HOUSE_SUFFIXES[below(5)],
         )
         points: list[dict[str, Any]] = [
             {
-                "kind": ContactKind.MOBILE.value,
+                "kind": _MOBILE,
                 "value": mobile,
-                "consent_sms": rng.random() < 0.5,
-                "consent_whatsapp": rng.random() < 0.4,
+                "consent_sms": draw() < 0.5,
+                "consent_whatsapp": draw() < 0.4,
             },
             {
                 "kind": ContactKind.ADDRESS.value,
@@ -319,32 +363,34 @@ class Generator:
                 "city": city,
             },
         ]
-        if rng.random() < 0.7:
+        if draw() < 0.7:
             points.append({"kind": ContactKind.EMAIL.value, "value": f"klant{cid}@example.nl"})
-        if rng.random() < 0.15:
+        if draw() < 0.15:
             points.append(
                 {
                     "kind": ContactKind.PHONE.value,
-                    "value": f"+3130{rng.randrange(1_000_000, 9_999_999)}",
+                    "value": f"+3130{1_000_000 + below(8_999_999)}",
                 }
             )
+        ids = self.ids
+        add = batch.rows[ContactPoint].append
         for point in points:
-            freshness = rng.random()
+            freshness = draw()
             verified = (
                 None
                 if freshness < 0.25
-                else self._at(rng.randrange(1, 80) if freshness < 0.7 else rng.randrange(95, 600))
+                else self._at(1 + below(79) if freshness < 0.7 else 95 + below(505))
             )
-            batch.add(
-                ContactPoint,
+            ids[ContactPoint] = point_id = ids[ContactPoint] + 1
+            add(
                 {
-                    "id": self._id(ContactPoint),
+                    "id": point_id - 1,
                     "customer_id": cid,
                     "street": None,
                     "house_number": None,
                     "postcode": None,
                     "city": None,
-                    "preferred": point["kind"] == ContactKind.MOBILE.value,
+                    "preferred": point["kind"] == _MOBILE,
                     "consent_sms": False,
                     "consent_whatsapp": False,
                     "verified_at": verified,
@@ -354,7 +400,7 @@ class Generator:
                     "invalid_reason": None,
                     "version": 1,
                     **point,
-                },
+                }
             )
 
     def _date_of_birth(self, cid: int) -> date | None:
@@ -452,19 +498,13 @@ class Generator:
         return owed.costs
 
     def _claim(self, batch: Batch, cid: int, due: date, settled: date | None) -> tuple[int, int]:
-        rng = self.rng
-        principal = rng.choice(
-            [
-                rng.randrange(2_000, 20_000),
-                rng.randrange(5_000, 60_000),
-                rng.randrange(20_000, 250_000),
-            ]
-        )
-        paid = (
-            principal
-            if settled
-            else (0 if rng.random() < 0.7 else rng.randrange(0, principal // 2))
-        )
+        below = self._below
+        principal = (
+            2_000 + below(18_000),
+            5_000 + below(55_000),
+            20_000 + below(230_000),
+        )[below(3)]
+        paid = principal if settled else (0 if self.rng.random() < 0.7 else below(principal // 2))
         claim_id = self._id(Claim)
         batch.add(
             Claim,
@@ -472,7 +512,7 @@ class Generator:
                 "id": claim_id,
                 "customer_id": cid,
                 "reference": f"INV-{due.year}-{claim_id:07d}",
-                "description": rng.choice(DESCRIPTIONS),
+                "description": DESCRIPTIONS[below(len(DESCRIPTIONS))],
                 "principal_cents": principal,
                 "paid_cents": paid,
                 "due_date": due,
@@ -482,7 +522,7 @@ class Generator:
         )
         self._entry(batch, cid, claim_id, "principal", "principal", principal, due)
         if paid:
-            paid_on = settled or min(self.today, due + timedelta(days=rng.randrange(5, 30)))
+            paid_on = settled or min(self.today, due + timedelta(days=5 + below(25)))
             self._entry(batch, cid, claim_id, "payment", "principal", -paid, paid_on)
         return claim_id, principal - paid
 
@@ -560,17 +600,7 @@ class Generator:
         return each
 
     def _attempt(self, batch: Batch, cid: int, agent_id: int, days_ago: int) -> None:
-        rng = self.rng
-        outcome = rng.choices(
-            [
-                Outcome.NO_ANSWER,
-                Outcome.VOICEMAIL,
-                Outcome.REACHED,
-                Outcome.CALLBACK_REQUESTED,
-                Outcome.WRONG_NUMBER,
-            ],
-            [0.45, 0.2, 0.2, 0.1, 0.05],
-        )[0]
+        outcome = _OUTCOME(self.rng.random)
         batch.add(
             ContactAttempt,
             {
@@ -578,8 +608,8 @@ class Generator:
                 "customer_id": cid,
                 "agent_id": agent_id,
                 "at": self._at(days_ago),
-                "channel": Channel.PHONE.value,
-                "direction": Direction.OUTBOUND.value,
+                "channel": _PHONE,
+                "direction": _OUTBOUND,
                 "outcome": outcome.value,
                 "note": "" if outcome is not Outcome.REACHED else "Spoke briefly; will call back.",
                 "operation_id": None,

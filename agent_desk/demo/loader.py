@@ -16,15 +16,17 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Date, DateTime, Table, func, select, text
 from sqlalchemy.orm import Session
 
 from agent_desk.demo.cast import AGENTS, SUPERVISOR
 from agent_desk.demo.generator import Batch, Generator
 from agent_desk.demo.signals import add_signal_stages
 from agent_desk.domain.codes import Role
+from agent_desk.domain.search_keys import PointFacts, key_pairs
 from agent_desk.errors import AgentDeskError, UsageError
 from agent_desk.models import (
     Agent,
@@ -43,9 +45,9 @@ from agent_desk.models import (
     NextStep,
     PromiseToPay,
 )
+from agent_desk.models.base import UTCDateTime
 from agent_desk.services import bulk
 from agent_desk.services.actor import actor_for_login
-from agent_desk.services.search_index import keys_for_rows
 
 #: How many customers the desk's demo database gets on first start.
 DEMO_CUSTOMERS = 3000
@@ -162,38 +164,122 @@ def _insert_agents(session: Session, count: int) -> list[int]:
 
 
 def _write(session: Session, batch: Batch) -> None:
-    """The batch's rows, with the search keys of its customers, one table at a time."""
+    """The batch's rows, with the search keys of its customers, one table at a time.
+
+    Every row of one table has the same keys (the generator writes each column), so a
+    table's rows go as tuples straight to the driver: ``COPY`` on PostgreSQL, one
+    ``executemany`` on SQLite with only the date and time columns turned into SQLite's
+    text form (the same text SQLAlchemy writes; booleans and the rest go as the driver
+    takes them), not every value of every column through its type's processor.
+    """
     rows = batch.rows
-    rows[CustomerSearchKey] = keys_for_rows(
+    rows[CustomerSearchKey] = _search_keys(
         rows.get(Customer, []), rows.get(ContactPoint, []), rows.get(Claim, [])
     )
     copy = session.get_bind().dialect.name == "postgresql"
     for model in WRITE_ORDER:
         table_rows = rows.get(model)
-        if table_rows and copy:
-            columns = list(table_rows[0])
-            bulk.copy_rows(
-                session, model.__tablename__, columns, ([r[c] for c in columns] for r in table_rows)
-            )
-        elif table_rows:
-            _executemany_rows(session, model.__table__, table_rows)  # type: ignore[arg-type]
-
-
-def _executemany_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """SQLite: one executemany per table and batch. A column a row leaves out gets
-    the column's default, as an ORM insert would give it."""
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    defaults: dict[str, Any] = {}
-    for name in columns:
-        default = table.c[name].default
-        if default is None:
-            defaults[name] = None
-        elif default.is_scalar:
-            defaults[name] = default.arg  # type: ignore[attr-defined]
+        if not table_rows:
+            continue
+        columns = list(table_rows[0])
+        get = itemgetter(*columns) if len(columns) > 1 else (lambda r, c=columns[0]: (r[c],))
+        if copy:
+            bulk.copy_rows(session, model.__tablename__, columns, map(get, table_rows))
         else:
-            defaults[name] = default.arg(None)  # type: ignore[attr-defined]
-    full = [row if len(row) == len(columns) else {**defaults, **row} for row in rows]
-    bulk.executemany_rows(session, table, columns, full)
+            _executemany(session, model.__table__, columns, table_rows, get)  # type: ignore[arg-type]
+
+
+def _search_keys(
+    customers: list[dict[str, Any]],
+    points: list[dict[str, Any]],
+    claims: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The key rows of these customers: ``search_keys.key_pairs``, the rule itself (as
+    ``search_index.keys_for_rows`` applies it), with the keys of a name worked out once
+    per name (the demo's names repeat; a customer's keys are the union of its parts')."""
+    by_customer: dict[int, list[PointFacts]] = {}
+    for p in points:
+        by_customer.setdefault(p["customer_id"], []).append(
+            PointFacts(p["kind"], p["value"], p["postcode"], p["house_number"])
+        )
+    references: dict[int, list[str]] = {}
+    for c in claims:
+        references.setdefault(c["customer_id"], []).append(c["reference"])
+    names: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    rows: list[dict[str, Any]] = []
+    append = rows.append
+    for c in customers:
+        cid = c["id"]
+        name = (c["first_name"] or "", c["last_name"])
+        name_keys = names.get(name)
+        if name_keys is None:
+            name_keys = names[name] = key_pairs("", *name)
+        pairs = key_pairs(
+            c["customer_number"], "", "", by_customer.get(cid, ()), references.get(cid, ())
+        )
+        for field, key in pairs | name_keys:
+            append({"customer_id": cid, "field": field, "key": key})
+    return rows
+
+
+def _utc_text(process: Callable[[Any], Any]) -> Callable[[datetime], Any]:
+    """SQLite's text of an aware UTC datetime, as ``UTCDateTime`` writes it
+    ("2026-03-02 08:30:00.000000"), made by ``datetime.isoformat``; other values go
+    through the type's own processor (which refuses a naive one)."""
+
+    def to_text(value: datetime) -> Any:
+        if value.tzinfo is UTC:
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return process(value)
+
+    return to_text
+
+
+def _executemany(
+    session: Session,
+    table: Table,
+    columns: list[str],
+    rows: list[dict[str, Any]],
+    get: Callable[[dict[str, Any]], tuple[Any, ...]],
+) -> None:
+    """SQLite: one executemany per table and batch, in the session's transaction.
+
+    The batch's rows are its own: their dates and times are replaced by their SQLite
+    text in place (ISO dates; UTC datetimes as ``UTCDateTime`` stores them).
+    """
+    session.flush()
+    connection = session.connection()
+    dialect = connection.dialect
+    for name in columns:
+        kind = table.c[name].type
+        to_text: Callable[[Any], Any] | None
+        if isinstance(kind, UTCDateTime):
+            to_text = _utc_text(kind.dialect_impl(dialect).bind_processor(dialect))  # type: ignore[arg-type]
+        elif isinstance(kind, (Date, DateTime)):
+            to_text = kind.dialect_impl(dialect).bind_processor(dialect)
+        else:
+            continue
+        assert to_text is not None
+        done: dict[Any, Any] = {}  # they repeat ("now" on every ledger entry)
+        for row in rows:
+            value = row[name]
+            if value is None:
+                continue
+            text_form = done.get(value)
+            if text_form is None:
+                text_form = done[value] = to_text(value)
+            row[name] = text_form
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "  # names from our own models
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(statement, list(map(get, rows)))
+    finally:
+        cursor.close()
 
 
 def _reset_sequences(session: Session) -> None:
