@@ -153,12 +153,15 @@ class DeskWindow(QMainWindow):
         self._build_action_bar()
         self._build_status_bar(database_label, team_server)
         worker.origin = new_origin(actor.agent_id)  # this desk session's changes
+        # Every room asks the window for the time, so the desk has one clock (a test
+        # or a later feature that sets ``self.clock`` sets it for all of them).
+        desk_clock: Callable[[], datetime] = lambda: self.clock()  # noqa: E731
         self.action_path = ActionRunner(
             self,
             worker,
             actor,
             self.words,
-            clock,
+            desk_clock,
             self.current_file,
             conflicted=self._after_conflict,
             unexpected=self.unexpected,
@@ -168,7 +171,7 @@ class DeskWindow(QMainWindow):
             worker=worker,
             actor=actor,
             words=self.words,
-            clock=clock,
+            clock=desk_clock,
             prompter=prompter,
             current_file=self.current_file,
             actions=self.action_path,
@@ -187,13 +190,13 @@ class DeskWindow(QMainWindow):
             worker,
             actor,
             self.words,
-            clock,
+            desk_clock,
             reload_queue=self.queue_model.reload,
             status=lambda text: self.statusBar().showMessage(text, 15_000),
         )
         self.review_dialog: OutboxReviewDialog | None = None
-        self.live_sync = LiveSync(worker, clock, self)
-        self.offline = OfflineWork(worker, actor, clock, parent=self)
+        self.live_sync = LiveSync(worker, desk_clock, self)
+        self.offline = OfflineWork(worker, actor, desk_clock, parent=self)
         self.action_path.offline = self.offline
         self.action_path.kept.connect(self._kept_offline)
         self.action_path.changed.connect(self._action_changed)
