@@ -807,10 +807,16 @@ def run_desk(
         app.quit()  # (does nothing before app.exec(): then exec is not entered)
 
     desk.finished.connect(stop)
-    if quit_after_start:
-        desk.window_ready.connect(
-            lambda _window: QTimer.singleShot(0, lambda: desk.request_close("started"))
-        )
+    if quit_after_start:  # once the desk is open: the window shown and the outbox open
+
+        def quit_once_open(window: DeskWindow) -> None:
+            def close() -> None:
+                desk.request_close("started")
+
+            window.offline.ready.connect(lambda: QTimer.singleShot(0, close))
+            QTimer.singleShot(30_000, close)  # an outbox that never opens: close anyway
+
+        desk.window_ready.connect(quit_once_open)
     if quit_after_desk_window:
         desk.window_ready.connect(lambda window: _exit_when_usable(window, app, desk, crash_log))
     if remembered is not None:

@@ -99,6 +99,10 @@ def test_a_signal_as_the_known_agents_window_is_shown_still_closes_with_the_outb
         [*command, "--quit-after-start"], env=env, capture_output=True, text=True, timeout=120
     )
     assert first.returncode == 0, first.stderr  # sanne is remembered: the window comes first
+    # --quit-after-start closes once the desk is open (the bundle's smoke test asks it).
+    started = (data / "agent-desk.log").read_text(encoding="utf-8")
+    assert "the desk is open for sanne" in started and "closing the desk: started" in started
+    assert started.index("the desk is open") < started.index("closing the desk: started")
     (data / "agent-desk.log").unlink()
     with subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
