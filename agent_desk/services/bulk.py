@@ -42,37 +42,43 @@ def executemany_rows(
     """One DBAPI ``executemany`` on the session's connection, with each column's own
     type conversion (as SQLAlchemy would do it), without SQLAlchemy's per-row
     parameter building, which costs several times the insert itself."""
+    _executemany_columns(session, table, columns, [[row[name] for row in rows] for name in columns])
+
+
+def _executemany_columns(
+    session: Session, table: Table, columns: Sequence[str], values: list[list[Any]]
+) -> int:
+    """The rows given column by column (``values[i]`` is ``columns[i]``), each column
+    through its type's own conversion (each distinct value once), as one DBAPI
+    ``executemany`` on the session's connection; returns the row count."""
     session.flush()
     connection = session.connection()
     dialect = connection.dialect
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
-    ]
+    for name, column in zip(columns, values, strict=True):
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is None:
+            continue
+        memo: dict[Any, Any] = {}  # dates and times repeat (e.g. "now" on every row)
+        for i, value in enumerate(column):
+            if value is not None:
+                done = memo.get(value, memo)
+                if done is memo:
+                    done = memo[value] = process(value)
+                column[i] = done
+    rows = list(zip(*values, strict=True))
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     statement = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "  # names from our own models
         f"VALUES ({', '.join(mark for _ in columns)})"
     )
-    converted: list[list[Any]] = []
-    for name, process in zip(columns, processors, strict=True):
-        column = [row[name] for row in rows]
-        if process is not None:
-            memo: dict[Any, Any] = {}  # dates and times repeat (e.g. "now" on every row)
-            for i, value in enumerate(column):
-                if value is not None:
-                    done = memo.get(value, memo)
-                    if done is memo:
-                        done = memo[value] = process(value)
-                    column[i] = done
-        converted.append(column)
-    values = list(zip(*converted, strict=True))
     driver = connection.connection.driver_connection
     assert driver is not None
     cursor = driver.cursor()
     try:
-        cursor.executemany(statement, values)
+        cursor.executemany(statement, rows)
     finally:
         cursor.close()
+    return len(rows)
 
 
 _MAY_COPY = "agent_desk.may_copy"  # key in the DBAPI connection's info
@@ -172,39 +178,8 @@ def insert_tuples(
     if is_postgresql(session) and _may_copy(session, table.name):
         copy_rows(session, table.name, columns, rows)
         return len(rows)
-    session.flush()
-    connection = session.connection()
-    dialect = connection.dialect
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
-    ]
-    if any(p is not None for p in processors):
-        converted: list[Sequence[Any]] = []
-        for index, process in enumerate(processors):
-            column = [row[index] for row in rows]
-            if process is not None:
-                memo: dict[Any, Any] = {}  # dates and times repeat (e.g. "now" on every row)
-                for i, value in enumerate(column):
-                    if value is not None:
-                        done = memo.get(value, memo)
-                        if done is memo:
-                            done = memo[value] = process(value)
-                        column[i] = done
-            converted.append(column)
-        rows = list(zip(*converted, strict=True))
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    statement = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "  # names from our own models
-        f"VALUES ({', '.join(mark for _ in columns)})"
-    )
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    cursor = driver.cursor()
-    try:
-        cursor.executemany(statement, rows)
-    finally:
-        cursor.close()
-    return len(rows)
+    values = [list(column) for column in zip(*rows, strict=True)]
+    return _executemany_columns(session, table, columns, values)
 
 
 def reserve_ids(session: Session, table: str, count: int) -> list[int]:
