@@ -12,8 +12,10 @@ import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from agent_desk.demo import load_demo
 from agent_desk.models import (
@@ -23,6 +25,7 @@ from agent_desk.models import (
     LedgerEntry,
     NextStep,
 )
+from agent_desk.services import changelog
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.database import Database
 from agent_desk.services.derived import refresh_customer, refresh_customers
@@ -99,6 +102,96 @@ def test_a_cancelled_import_writes_nothing(with_agents: Database, tmp_path: Path
         import_customers(session, SYSTEM, path, NOW, progress=progress)
     assert len(seen) > 5 and seen == sorted(seen), "progress grows with the file read"
     assert _counts(with_agents) == before
+
+
+def test_a_claim_of_another_customer_in_a_later_chunk_stops_the_writing_and_writes_nothing(
+    with_agents: Database, tmp_path: Path
+) -> None:
+    """The writer finds it (on PostgreSQL on its own thread, while the next rows are
+    read): the import is rejected with that line, and the chunk already written goes."""
+    first = tmp_path / "first.csv"
+    first.write_text(HEADER + _row(900_000).replace("R-900000-0", "R-TAKEN"), encoding="utf-8")
+    with with_agents.transaction() as session:
+        import_customers(session, SYSTEM, first, NOW)
+    rows = [_row(n) for n in range(3 * CHUNK_ROWS)]
+    taken = CHUNK_ROWS + 10  # in the second chunk, after the first was written
+    rows[taken] = rows[taken].replace(f"R-{taken}-0", "R-TAKEN")
+    path = tmp_path / "customers.csv"
+    path.write_text(HEADER + "".join(rows), encoding="utf-8")
+    before = _counts(with_agents)
+    with pytest.raises(ImportRejected) as rejected, with_agents.transaction() as session:
+        import_customers(session, SYSTEM, path, NOW)
+    assert [(e.line, e.message) for e in rejected.value.errors] == [
+        (taken + 2, "claim R-TAKEN already belongs to another customer.")
+    ]
+    assert _counts(with_agents) == before
+
+
+def test_the_databases_refusal_in_a_later_chunk_reaches_the_caller_and_writes_nothing(
+    with_agents: Database, tmp_path: Path
+) -> None:
+    """A statement the database refuses while a chunk is written (here a trigger of the
+    test's own, on the second chunk's customer): the caller gets that error, whichever
+    thread wrote the chunk, the session rolls back cleanly and nothing stays."""
+    refused = 500_000 + CHUNK_ROWS + 10
+    with with_agents.engine.begin() as c:
+        if with_agents.is_sqlite:
+            c.exec_driver_sql(
+                "CREATE TRIGGER test_refuse BEFORE INSERT ON customer "
+                f"WHEN NEW.customer_number = '{refused}' "
+                "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+            )
+        else:
+            c.exec_driver_sql(
+                "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+            )
+            c.exec_driver_sql(
+                "CREATE TRIGGER test_refuse BEFORE INSERT ON customer FOR EACH ROW "
+                f"WHEN (NEW.customer_number = '{refused}') EXECUTE FUNCTION test_refuse()"
+            )
+    try:
+        path = tmp_path / "customers.csv"
+        path.write_text(HEADER + "".join(_row(n) for n in range(3 * CHUNK_ROWS)), encoding="utf-8")
+        before = _counts(with_agents)
+        with (
+            pytest.raises((DBAPIError, sqlite3.Error, psycopg.Error), match="refused by the test"),
+            with_agents.transaction() as session,
+        ):
+            import_customers(session, SYSTEM, path, NOW)
+        assert _counts(with_agents) == before
+        writers = [t for t in threading.enumerate() if t.name == "import-writer"]
+        assert not writers, "no writer is left running"
+    finally:
+        with with_agents.engine.begin() as c:
+            c.exec_driver_sql(
+                "DROP TRIGGER test_refuse" + ("" if with_agents.is_sqlite else " ON customer")
+            )
+            if not with_agents.is_sqlite:
+                c.exec_driver_sql("DROP FUNCTION test_refuse()")
+
+
+def test_the_import_writes_with_the_origin_of_the_desk_that_runs_it(
+    with_agents: Database, tmp_path: Path
+) -> None:
+    """The change-log rows of every chunk (written on a thread of the import's own on
+    PostgreSQL) carry the origin of the work that runs the import, so the desk that
+    imported does not hear its own rows back as a colleague's change."""
+    path = tmp_path / "customers.csv"
+    path.write_text(HEADER + "".join(_row(n) for n in range(2 * CHUNK_ROWS + 5)), encoding="utf-8")
+    with with_agents.engine.connect() as c:
+        last = c.execute(text("SELECT coalesce(max(id), 0) FROM change_log")).scalar()
+    with changelog.working_as("desk-under-test"), with_agents.transaction() as session:
+        import_customers(session, SYSTEM, path, NOW)
+    with with_agents.engine.connect() as c:
+        origins = c.execute(
+            text(
+                "SELECT origin, count(*) FROM change_log WHERE table_name = 'customer' "
+                "AND id > :last GROUP BY origin"
+            ),
+            {"last": last},
+        ).all()
+    assert origins == [("desk-under-test", 2 * CHUNK_ROWS + 5)]
 
 
 def test_importing_again_changes_nothing_and_the_queue_columns_are_a_refresh(

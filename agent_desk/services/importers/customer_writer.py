@@ -9,6 +9,7 @@ file is :mod:`agent_desk.services.importers.customers`'s.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -157,6 +158,9 @@ class CustomerWriter:
         self.created: set[str] = set()  # customer numbers
         self.touched: set[str] = set()
         self.audited: set[int] = set()
+        #: Called once a chunk's new rows are built, before they are written: from
+        #: here on the chunk waits mostly on the database.
+        self.on_built: Callable[[], None] | None = None
 
     def write(self, chunk: list[tuple[int, rules.CustomerRecord]], errors: list[RowError]) -> None:
         session = self.session
@@ -329,23 +333,22 @@ class CustomerWriter:
                     [r.claim_reference for r in records],
                 )
             ]
-        bulk.insert_tuples(
-            session, _table(Customer), _CUSTOMER_COLUMNS, _with(rows, _CUSTOMER_FIXED)
-        )
+        customer_rows, point_rows = _with(rows, _CUSTOMER_FIXED), _with(points, _POINT_FIXED)
+        claim_rows, entry_rows = _with(claims, _CLAIM_FIXED), _with(entries, _ENTRY_FIXED)
+        step_rows = _with(steps, _STEP_FIXED)
+        if self.on_built is not None:
+            self.on_built()
+        bulk.insert_tuples(session, _table(Customer), _CUSTOMER_COLUMNS, customer_rows)
         bulk.keep_statistics(session, "customer", len(rows))
-        bulk.insert_tuples(
-            session, _table(ContactPoint), _POINT_COLUMNS, _with(points, _POINT_FIXED)
-        )
-        bulk.insert_tuples(session, _table(Claim), _CLAIM_COLUMNS, _with(claims, _CLAIM_FIXED))
+        bulk.insert_tuples(session, _table(ContactPoint), _POINT_COLUMNS, point_rows)
+        bulk.insert_tuples(session, _table(Claim), _CLAIM_COLUMNS, claim_rows)
         bulk.keep_statistics(session, "claim", len(claims))
         # Find anyone: the new customers' search keys, by the one rule of search_keys.
         bulk.insert_tuples(
             session, _table(CustomerSearchKey), ("customer_id", "field", "key"), search_rows
         )
-        bulk.insert_tuples(
-            session, _table(LedgerEntry), _ENTRY_COLUMNS, _with(entries, _ENTRY_FIXED)
-        )
-        bulk.insert_tuples(session, _table(NextStep), _STEP_COLUMNS, _with(steps, _STEP_FIXED))
+        bulk.insert_tuples(session, _table(LedgerEntry), _ENTRY_COLUMNS, entry_rows)
+        bulk.insert_tuples(session, _table(NextStep), _STEP_COLUMNS, step_rows)
         bulk.insert_tuples(session, _table(AuditEvent), _AUDIT_COLUMNS, audits)
         log_changes(session, "customer", new_ids, "insert", new_ids)
         self.created.update(c.number for c in customers)
