@@ -25,7 +25,7 @@ from agent_desk.models import (
     LedgerEntry,
     NextStep,
 )
-from agent_desk.services import changelog
+from agent_desk.services import bulk, changelog
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.database import Database
 from agent_desk.services.derived import refresh_customer, refresh_customers
@@ -364,3 +364,43 @@ def test_sqlite_live_sync_notices_another_connections_commit_by_data_version(
             assert listener.last_seen is not None and listener.last_seen >= 1
     finally:
         database.dispose()
+
+
+def test_copy_text_round_trips_every_value_the_import_writes(pg_server_url: str) -> None:
+    """COPY's text format as the import makes it (``bulk.copy_text``), read back by the
+    server: the characters COPY must escape, a value that reads like COPY's NULL, and
+    each kind of value; a moment without its offset, or a value of another kind, is
+    refused instead of guessed. (PostgreSQL only: SQLite's rows go by executemany.)"""
+    database = Database(pg_server_url)
+    tricky = [
+        "tab\there",
+        "two\nlines",
+        "carriage\rreturn",
+        "back\\slash",
+        "\\N",
+        "\\.",
+        "Zoë Łukasz Nguyễn Çelik",
+        "",
+        "end\\",
+    ]
+    moment = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
+    rows = [
+        (n, value, n % 2 == 0, None if n % 3 else date(2026, 12, n + 1), moment)
+        for n, value in enumerate(tricky)
+    ]
+    with database.engine.begin() as c:
+        c.exec_driver_sql(
+            "CREATE TEMP TABLE copied (n bigint, value text, even boolean, day date, "
+            "at timestamptz)"
+        )
+        raw = c.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy("COPY copied FROM STDIN") as copy:
+            copy.write(bulk.copy_text(rows))
+        back = [tuple(r) for r in c.exec_driver_sql("SELECT * FROM copied ORDER BY n")]
+    database.dispose()
+    assert back == rows
+    with pytest.raises(TypeError, match="offset"):
+        bulk.copy_text([(datetime(2026, 11, 30, 23, 30),)])
+    with pytest.raises(TypeError, match="float"):
+        bulk.copy_text([(1.5,)])

@@ -9,7 +9,6 @@ file is :mod:`agent_desk.services.importers.customers`'s.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -130,6 +129,16 @@ _STEP_COLUMNS = (
 )
 _STEP_FIXED = (1,)
 _AUDIT_COLUMNS = ("at", "agent_id", "action", "entity", "entity_id", "customer_id", "detail")
+_SEARCH_KEY_COLUMNS = ("customer_id", "field", "key")
+_NEW_ROW_TABLES = (
+    "customer",
+    "contact_point",
+    "claim",
+    "customer_search_key",
+    "ledger_entry",
+    "next_step",
+    "audit_event",
+)
 
 
 def _with(rows: list[tuple[Any, ...]], fixed: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -142,32 +151,99 @@ class _NewCustomer:
     records: list[rules.CustomerRecord]
 
 
+#: A table's new rows: tuples in its columns' order, or already in COPY's text format.
+_Rows = list[tuple[Any, ...]] | bytes
+
+
+@dataclass
+class _NewRows:
+    """A chunk's new customers with everything that comes with them, each table's rows
+    ready to be written."""
+
+    ids: list[int]
+    claim_count: int
+    customers: _Rows
+    points: _Rows
+    claims: _Rows
+    search_keys: _Rows
+    entries: _Rows
+    steps: _Rows
+    audits: _Rows
+
+
+@dataclass
+class Plan:
+    """One chunk of good rows, checked against the database and worked out
+    (:meth:`CustomerWriter.plan`), for :meth:`CustomerWriter.store` to write."""
+
+    chunk: list[tuple[int, rules.CustomerRecord]]
+    new: _NewRows | None
+    old: list[rules.CustomerRecord]
+    ids: dict[str, int]  # customer number -> id, of the known customers in ``old``
+
+
 class CustomerWriter:
     """Writes one chunk of good rows at a time: new customers (most of a portfolio
     import) in bulk with their derived queue columns worked out here, changes to known
-    customers through the ORM as before."""
+    customers through the ORM as before.
+
+    In two steps, which may run on two threads one chunk apart (``_WriteBehind``):
+    :meth:`plan` reads what it must know from the database through ``reader`` and
+    builds the new rows; :meth:`store` writes them in the import's session. With a
+    ``reader`` of its own (a second connection, PostgreSQL), the plan cannot see what
+    the import wrote so far: the customers it created are known here (``numbers``),
+    and a claim cannot be in two rows of one file (the rows' own check)."""
 
     def __init__(
-        self, session: Session, actor: Actor, path: Path, now: datetime, logins: dict[str, int]
+        self,
+        session: Session,
+        actor: Actor,
+        path: Path,
+        now: datetime,
+        logins: dict[str, int],
+        *,
+        reader: Session | None = None,
     ) -> None:
         self.session = session
+        self.reader = reader if reader is not None else session
         self.actor = actor
         self.path = path
         self.now = now
         self.logins = logins
+        # Planning's own (the importing thread's):
         self.created: set[str] = set()  # customer numbers
-        self.touched: set[str] = set()
+        self.numbers: dict[str, int] = {}  # number -> id of the customers created
+        # Storing's own (the writing thread's):
+        self.touched: set[str] = set()  # known customers changed, by number
         self.audited: set[int] = set()
-        #: Called once a chunk's new rows are built, before they are written: from
-        #: here on the chunk waits mostly on the database.
-        self.on_built: Callable[[], None] | None = None
+        # The tables whose rows go by COPY for this login (PostgreSQL): their rows are
+        # put in COPY's text format while planning, so that storing only sends them.
+        # Asked here, before any thread shares the session.
+        self.copied = {t for t in _NEW_ROW_TABLES if bulk.may_copy(session, t)}
 
     def write(self, chunk: list[tuple[int, rules.CustomerRecord]], errors: list[RowError]) -> None:
-        session = self.session
-        session.flush()
+        """Plan and store one chunk in place."""
+        plan = self.plan(chunk, errors)
+        if plan is not None:
+            self.store(plan)
+
+    def plan(
+        self, chunk: list[tuple[int, rules.CustomerRecord]], errors: list[RowError]
+    ) -> Plan | None:
+        """The chunk checked against the database (a claim of another customer goes to
+        ``errors``: then ``None``) and its new customers' rows built."""
+        reader = self.reader
+        if reader is self.session:
+            reader.flush()  # what the ORM holds of the chunks before, before reading
         numbers = list(dict.fromkeys(r.customer_number for _, r in chunk))
-        existing = _lookup(session, "customer", "customer_number", "id", numbers)
-        claims = self._claims_of([r.claim_reference for _, r in chunk])
+        created = self.numbers
+        existing = _lookup(
+            reader, "customer", "customer_number", "id", [n for n in numbers if n not in created]
+        )
+        existing.update((n, created[n]) for n in numbers if n in created)
+        claims = _lookup(
+            reader, "claim", "reference", "customer_id", [r.claim_reference for _, r in chunk]
+        )
         for line, record in chunk:
             owner = claims.get(record.claim_reference)
             if owner is not None and owner != existing.get(record.customer_number):
@@ -178,7 +254,7 @@ class CustomerWriter:
                     )
                 )
         if errors:
-            return
+            return None
         new: dict[str, _NewCustomer] = {}
         old: list[rules.CustomerRecord] = []
         for _line, record in chunk:
@@ -188,12 +264,18 @@ class CustomerWriter:
                 new.setdefault(
                     record.customer_number, _NewCustomer(record.customer_number, [])
                 ).records.append(record)
-        if new:
-            self._insert_new(list(new.values()))
-        if old:
-            self._update_known(old, existing)
+        rows = self._build_new(list(new.values())) if new else None
+        return Plan(chunk, rows, old, existing)
+
+    def store(self, plan: Plan) -> None:
+        """Write what :meth:`plan` worked out, in the import's session."""
+        session = self.session
+        if plan.new is not None:
+            self._write_new(plan.new)
+        if plan.old:
+            self._update_known(plan.old, plan.ids)
         session.flush()
-        self._objections(chunk)
+        self._objections(plan.chunk)
 
     def _objections(self, chunk: list[tuple[int, rules.CustomerRecord]]) -> None:
         """The billing system's objections to an early signal, each recorded once a day."""
@@ -210,23 +292,19 @@ class CustomerWriter:
             if _objection(self.session, self.actor, ids[number], on, self.now):
                 self.touched.add(number)
 
-    def _claims_of(self, references: list[str]) -> dict[str, int]:
-        """The customer id of each claim that already exists."""
-        return _lookup(self.session, "claim", "reference", "customer_id", references)
-
     # -- new customers: bulk
 
-    def _insert_new(self, customers: list[_NewCustomer]) -> None:
-        """The new customers of a chunk with everything that comes with them, each table
-        in one bulk write of rows built as tuples; their ids are reserved first (as the
-        database would give them), so nothing needs reading back."""
-        session, now, today = self.session, self.now, local_day(self.now)
+    def _build_new(self, customers: list[_NewCustomer]) -> _NewRows:
+        """The new customers of a chunk with everything that comes with them, as rows
+        built as tuples for one bulk write per table; their ids are reserved first (as
+        the database would give them), so nothing needs reading back."""
+        reader, now, today = self.reader, self.now, local_day(self.now)
         review = NextStepKind.REVIEW.value
         open_status = CustomerStatus.OPEN.value
         principal_kind, principal_part = EntryKind.PRINCIPAL.value, Part.PRINCIPAL.value
         actor_id, detail = self.actor.agent_id, self.path.name
-        new_ids = bulk.reserve_ids(session, "customer", len(customers))
-        claim_ids = iter(bulk.reserve_ids(session, "claim", sum(len(c.records) for c in customers)))
+        new_ids = bulk.reserve_ids(reader, "customer", len(customers))
+        claim_ids = iter(bulk.reserve_ids(reader, "claim", sum(len(c.records) for c in customers)))
         rows: list[tuple[Any, ...]] = []
         points: list[tuple[Any, ...]] = []
         claims: list[tuple[Any, ...]] = []
@@ -333,27 +411,48 @@ class CustomerWriter:
                     [r.claim_reference for r in records],
                 )
             ]
-        customer_rows, point_rows = _with(rows, _CUSTOMER_FIXED), _with(points, _POINT_FIXED)
-        claim_rows, entry_rows = _with(claims, _CLAIM_FIXED), _with(entries, _ENTRY_FIXED)
-        step_rows = _with(steps, _STEP_FIXED)
-        if self.on_built is not None:
-            self.on_built()
-        bulk.insert_tuples(session, _table(Customer), _CUSTOMER_COLUMNS, customer_rows)
-        bulk.keep_statistics(session, "customer", len(rows))
-        bulk.insert_tuples(session, _table(ContactPoint), _POINT_COLUMNS, point_rows)
-        bulk.insert_tuples(session, _table(Claim), _CLAIM_COLUMNS, claim_rows)
-        bulk.keep_statistics(session, "claim", len(claims))
-        # Find anyone: the new customers' search keys, by the one rule of search_keys.
-        bulk.insert_tuples(
-            session, _table(CustomerSearchKey), ("customer_id", "field", "key"), search_rows
-        )
-        bulk.insert_tuples(session, _table(LedgerEntry), _ENTRY_COLUMNS, entry_rows)
-        bulk.insert_tuples(session, _table(NextStep), _STEP_COLUMNS, step_rows)
-        bulk.insert_tuples(session, _table(AuditEvent), _AUDIT_COLUMNS, audits)
-        log_changes(session, "customer", new_ids, "insert", new_ids)
         self.created.update(c.number for c in customers)
-        self.touched.update(c.number for c in customers)
-        self.audited.update(new_ids)
+        self.numbers.update((c.number, cid) for c, cid in zip(customers, new_ids, strict=True))
+        copied = self.copied
+
+        def ready(table: str, rows: list[tuple[Any, ...]]) -> _Rows:
+            return bulk.copy_text(rows) if table in copied else rows
+
+        return _NewRows(
+            new_ids,
+            len(claims),
+            ready("customer", _with(rows, _CUSTOMER_FIXED)),
+            ready("contact_point", _with(points, _POINT_FIXED)),
+            ready("claim", _with(claims, _CLAIM_FIXED)),
+            ready("customer_search_key", search_rows),
+            ready("ledger_entry", _with(entries, _ENTRY_FIXED)),
+            ready("next_step", _with(steps, _STEP_FIXED)),
+            ready("audit_event", audits),
+        )
+
+    def _write_new(self, new: _NewRows) -> None:
+        """Each table's new rows in one bulk write."""
+        session = self.session
+
+        def put(model: Any, columns: tuple[str, ...], rows: _Rows) -> None:
+            table = _table(model)
+            if isinstance(rows, bytes):
+                bulk.copy_data(session, table.name, columns, rows)
+            else:
+                bulk.insert_tuples(session, table, columns, rows)
+
+        put(Customer, _CUSTOMER_COLUMNS, new.customers)
+        bulk.keep_statistics(session, "customer", len(new.ids))
+        put(ContactPoint, _POINT_COLUMNS, new.points)
+        put(Claim, _CLAIM_COLUMNS, new.claims)
+        bulk.keep_statistics(session, "claim", new.claim_count)
+        # Find anyone: the new customers' search keys, by the one rule of search_keys.
+        put(CustomerSearchKey, _SEARCH_KEY_COLUMNS, new.search_keys)
+        put(LedgerEntry, _ENTRY_COLUMNS, new.entries)
+        put(NextStep, _STEP_COLUMNS, new.steps)
+        put(AuditEvent, _AUDIT_COLUMNS, new.audits)
+        log_changes(session, "customer", new.ids, "insert", new.ids)
+        self.audited.update(new.ids)
 
     def _audit_row(self, customer_id: int) -> dict[str, Any]:
         return {
