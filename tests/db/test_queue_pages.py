@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select, update
@@ -13,6 +14,7 @@ from agent_desk.cli import main
 from agent_desk.demo import load_demo
 from agent_desk.errors import ValidationError
 from agent_desk.models import Customer
+from agent_desk.services import queue_pages
 from agent_desk.services.actor import actor_for_login
 from agent_desk.services.database import Database
 from agent_desk.services.queue import QueueScope, QueueSort, queue_ids
@@ -170,6 +172,43 @@ def test_estimate_is_close_and_the_count_exact(tied: Database) -> None:
         assert queue_count(session, scope, NOW) == exact
         estimate = queue_estimate(session, scope, NOW)
         assert 0 < estimate <= 3 * exact + 10
+
+
+def test_sqlite_counts_a_queue_up_to_the_sample_exactly_and_estimates_a_longer_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite has no planner estimate: a queue no longer than the sample is counted
+    exactly (cheaper than sampling), a longer one is estimated from a sample and is
+    never below the sample size plus one."""
+    database = Database(f"sqlite:///{tmp_path / 'estimate.sqlite3'}")
+    database.upgrade()
+    try:
+        with database.transaction() as session:
+            load_demo(session, customers=300, agents=3, seed=11, today=TODAY)
+            sanne = actor_for_login(session, "sanne").agent_id
+            daan = actor_for_login(session, "daan").agent_id
+            # Sanne's customers are the middle ids, where a sample is taken: a sample
+            # would overstate her queue by a fifth (300 ids, a sample of 250).
+            ids = list(session.scalars(select(Customer.id).order_by(Customer.id)))
+            middle = set(ids[100:200])
+            for customer_id in ids:
+                session.execute(
+                    update(Customer)
+                    .where(Customer.id == customer_id)
+                    .values(assigned_agent_id=sanne if customer_id in middle else daan)
+                )
+            monkeypatch.setattr(queue_pages, "SAMPLE", 250)
+            exact = queue_count(session, QueueScope(sanne), NOW, sanne)
+            assert 10 < exact <= 250
+            assert queue_estimate(session, QueueScope(sanne), NOW, sanne) == exact
+            monkeypatch.setattr(queue_pages, "SAMPLE", 10)  # now both queues are longer
+            for scope in (QueueScope(None), QueueScope(sanne)):
+                exact = queue_count(session, scope, NOW, sanne)
+                estimate = queue_estimate(session, scope, NOW, sanne)
+                assert estimate >= 11
+                assert exact / 4 <= estimate <= 4 * exact
+    finally:
+        database.dispose()
 
 
 def test_cli_team_queue_pages_round_trip(
