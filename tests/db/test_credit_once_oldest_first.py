@@ -262,7 +262,6 @@ def _race(
     ``second`` may end in (it changed the customer's row ``first`` changed: refused,
     nothing written)."""
     real = ledger.load_books
-    main = threading.current_thread()
     state: dict[str, Any] = {}
 
     def run_second() -> None:
@@ -274,7 +273,9 @@ def _race(
 
     def load_then_race(session: Session, ids: Any, **kwargs: Any) -> Any:
         books = real(session, ids, **kwargs)
-        if threading.current_thread() is main and "thread" not in state:
+        # ``first``'s read, on whatever thread it reads (the import on PostgreSQL stores
+        # its chunks on a writer thread of its own); ``second``'s come after this is set.
+        if "thread" not in state:
             thread = threading.Thread(target=run_second)
             state["thread"] = thread
             thread.start()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from PySide6.QtCore import Qt
@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from agent_desk.app import DeskApp
 from agent_desk.domain.arrangement_plan import Owed
 from agent_desk.domain.codes import ArrangementStatus
+from agent_desk.domain.team_day import local_day
 from agent_desk.models import Arrangement, Customer, DemandNotice, Instalment
 from agent_desk.services.arrangements import arrangement_owed
 from agent_desk.services.balance import customer_balance
@@ -52,9 +53,15 @@ def customer_owing(database: Database, at_least: int, *, letter: bool | None = N
     return int(customer_id)
 
 
+def team_today() -> date:
+    """The day the desk counts in (the team's, as the dialog and the books do; not the
+    machine's, which differs from it between midnight in Amsterdam and midnight UTC)."""
+    return local_day(datetime.now(UTC))
+
+
 def books(database: Database, customer_id: int) -> Owed:
     with database.transaction() as session:
-        return arrangement_owed(session, customer_id, date.today())
+        return arrangement_owed(session, customer_id, team_today())
 
 
 def open_calculator(
@@ -248,7 +255,7 @@ def test_agreeing_within_policy_saves_and_shows_the_instalments(
         assert count == 5
         assert arrangement.interest_waived
         assert arrangement.total_cents == owed.principal + owed.costs
-        balance = customer_balance(session, file.id, date.today())
+        balance = customer_balance(session, file.id, team_today())
         assert balance.outstanding == arrangement.total_cents  # the waiver is on the books
     panel = window.customer_panel
     texts = [panel.timeline.item(r, 1).text() for r in range(panel.timeline.rowCount())]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from agent_desk.app import DeskApp
 from agent_desk.domain.codes import NextStepKind, Outcome
+from agent_desk.domain.team_day import local_day
 from agent_desk.models import Customer
 from agent_desk.services.balance import customer_balance
 from agent_desk.services.database import Database
@@ -90,7 +91,7 @@ def test_next_customer_opens_the_file_and_holds_it(
     assert panel.name.text() == panel.file.name
     # What is owed today comes from the books, interest up to today included.
     with database.transaction() as session:
-        owed = customer_balance(session, customer_id, window.clock().date()).outstanding
+        owed = customer_balance(session, customer_id, local_day(window.clock())).outstanding
     assert panel.file.owed_cents == owed > 0
     booked = panel.file.arrears_cents
     assert window.words.money(booked) in panel.summary.text()

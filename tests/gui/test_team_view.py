@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from agent_desk.app import DeskApp
 from agent_desk.domain.codes import CustomerStatus
+from agent_desk.domain.team_day import local_day
 from agent_desk.models import Agent, Customer, Payment, PromiseToPay
 from agent_desk.services.activity import record_promise
 from agent_desk.services.actor import SYSTEM, actor_for_login
@@ -108,7 +109,7 @@ def test_the_team_view_shows_the_kept_rate_per_agent(
 ) -> None:
     """Marieke took four promises: two kept, one broken, one still running."""
     now = boss.clock()
-    today = now.date()
+    today = local_day(now)
     made = now - timedelta(days=10)
     with database.transaction() as session:
         marieke = actor_for_login(session, "marieke")
@@ -184,7 +185,7 @@ def test_the_charts_have_series_with_the_data(
     assert [bars.at(i) for i in range(bars.count())] == [float(a.queue_size) for a in agents]
     assert dialog.queue_chart.categories() == [a.display_name.split(" ")[0] for a in agents]
 
-    assert len(data.days) == 14 and data.days[-1] == boss.clock().date()
+    assert len(data.days) == 14 and data.days[-1] == local_day(boss.clock())  # the team's day
     (outcomes,) = dialog.outcomes_chart.series()
     labels = [s.label() for s in outcomes.barSets()]
     with database.transaction() as session:
