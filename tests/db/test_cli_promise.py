@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from agent_desk.cli import main
 from agent_desk.demo import load_demo
+from agent_desk.domain.team_day import local_day
 from agent_desk.models import AuditEvent, Customer, NextStep, PromiseToPay
 from agent_desk.services.actor import SYSTEM
 from agent_desk.services.database import Database
 from agent_desk.services.importers import import_customers, import_payments
 
-TODAY = date.today()
+TODAY = local_day(datetime.now(UTC))  # the team's day, as the CLI counts it
 HEADER = (
     "customer_number,first_name,last_name,language,segment,mobile,phone,email,street,"
     "house_number,postcode,city,agent,claim_reference,claim_description,principal,due_date\n"

@@ -25,6 +25,7 @@ from agent_desk.cli import main
 from agent_desk.domain import ledger as rules
 from agent_desk.domain.money import format_money
 from agent_desk.domain.policy import load_default_policy
+from agent_desk.domain.team_day import local_day
 from agent_desk.errors import ValidationError
 from agent_desk.models import (
     Arrangement,
@@ -47,7 +48,7 @@ from agent_desk.services.customer_file import customer_file
 from agent_desk.services.database import Database
 from agent_desk.services.derived import refresh_customer
 
-TODAY = date.today()
+TODAY = local_day(datetime.now(UTC))  # the team's day, as the letters count it
 NOW = datetime.combine(TODAY, time(9, 0), tzinfo=UTC)
 STATUSES_REFUSED = ["pending_approval", "declined", "broken", "completed", "cancelled"]
 

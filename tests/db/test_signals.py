@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from agent_desk.cli import main
 from agent_desk.domain.codes import Channel, Direction, NextStepKind, Outcome, Role
+from agent_desk.domain.team_day import local_day
 from agent_desk.errors import PermissionDeniedError, ValidationError
 from agent_desk.models import (
     Agent,
@@ -45,7 +46,7 @@ from agent_desk.services.signal_export import export_signals
 from agent_desk.services.signals import due_signals, record_objection, signal_status
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-TODAY = NOW.date()
+TODAY = local_day(NOW)  # the team's day, as the services count it
 HEADER = (
     "customer_number,first_name,last_name,language,segment,mobile,phone,email,street,"
     "house_number,postcode,city,agent,claim_reference,claim_description,principal,due_date"
